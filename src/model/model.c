@@ -1,0 +1,361 @@
+/* model.c - building and freeing the report model (model.h).
+ *
+ * Ownership is simple on purpose: every string and array hangs off the lg_report and is
+ * released by lg_report_free(). No reference counting, no sharing between findings.
+ */
+#include "model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/xalloc.h"
+
+static const struct {
+    const char *name;
+    bool defect;
+} kinds[LG_KIND_COUNT] = {
+    [LG_KIND_INVERSION]   = {"lock-order-inversion", true},
+    [LG_KIND_DEADLOCK]    = {"deadlock", true},
+    [LG_KIND_ORPHANED]    = {"orphaned-lock", true},
+    [LG_KIND_GATED_CYCLE] = {"gated-cycle", false},
+    [LG_KIND_LONG_WAIT]   = {"long-wait", false},
+    [LG_KIND_HANG]        = {"no-progress", false},
+    [LG_KIND_NOTE]        = {"note", false},
+};
+
+static const char *const lock_types[LG_LOCK_TYPE_COUNT] = {
+    [LG_LOCK_MUTEX] = "mutex",         [LG_LOCK_RWLOCK] = "rwlock",
+    [LG_LOCK_SPINLOCK] = "spinlock",   [LG_LOCK_SEMAPHORE] = "semaphore",
+    [LG_LOCK_CONDVAR] = "condvar",     [LG_LOCK_THREAD] = "thread",
+    [LG_LOCK_BARRIER] = "barrier",     [LG_LOCK_FUTEX] = "futex",
+};
+
+static const char *const modes[LG_MODE_COUNT] = {
+    [LG_MODE_EXCLUSIVE] = "exclusive", [LG_MODE_SHARED] = "shared",
+};
+
+const char *lg_kind_name(lg_kind k)
+{
+    return (unsigned)k < LG_KIND_COUNT ? kinds[k].name : "unknown";
+}
+
+bool lg_kind_is_defect(lg_kind k)
+{
+    return (unsigned)k < LG_KIND_COUNT && kinds[k].defect;
+}
+
+const char *lg_lock_type_name(lg_lock_type t)
+{
+    return (unsigned)t < LG_LOCK_TYPE_COUNT ? lock_types[t] : "unknown";
+}
+
+const char *lg_mode_name(lg_mode m)
+{
+    return (unsigned)m < LG_MODE_COUNT ? modes[m] : "unknown";
+}
+
+int lg_kind_from_name(const char *name)
+{
+    for (int i = 0; i < LG_KIND_COUNT; i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int lg_lock_type_from_name(const char *name)
+{
+    for (int i = 0; i < LG_LOCK_TYPE_COUNT; i++)
+        if (strcmp(lock_types[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- frames and stacks ---- */
+
+void lg_frame_free(lg_frame *f)
+{
+    free(f->module);
+    free(f->function);
+    free(f->file);
+    memset(f, 0, sizeof *f);
+}
+
+int lg_frame_set(lg_frame *f, uint64_t address, const char *module, uint64_t module_offset,
+                 const char *function, uint64_t function_offset, const char *file, int line)
+{
+    lg_frame n = {
+        .address = address, .module = lg_strdup(module), .module_offset = module_offset,
+        .function = lg_strdup(function), .function_offset = function_offset,
+        .file = lg_strdup(file), .line = line, .inlined = f->inlined,
+    };
+    if ((module && !n.module) || (function && !n.function) || (file && !n.file)) {
+        lg_frame_free(&n);
+        return -1;
+    }
+    lg_frame_free(f);
+    *f = n;
+    return 0;
+}
+
+lg_frame *lg_stack_push(lg_stack *s)
+{
+    lg_frame zero = {0};
+    if (LG_APPEND(s->frames, s->n, &zero) < 0)
+        return NULL;
+    return &s->frames[s->n - 1];
+}
+
+void lg_stack_free(lg_stack *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        lg_frame_free(&s->frames[i]);
+    free(s->frames);
+    s->frames = NULL;
+    s->n = 0;
+}
+
+int lg_stack_copy(lg_stack *dst, const lg_stack *src)
+{
+    lg_stack n = {0};
+    for (size_t i = 0; i < src->n; i++) {
+        const lg_frame *f = &src->frames[i];
+        lg_frame *d = lg_stack_push(&n);
+        if (!d)
+            goto err;
+        d->inlined = f->inlined;
+        if (lg_frame_set(d, f->address, f->module, f->module_offset, f->function,
+                         f->function_offset, f->file, f->line) < 0)
+            goto err;
+    }
+    lg_stack_free(dst);
+    *dst = n;
+    return 0;
+err:
+    lg_stack_free(&n);
+    return -1;
+}
+
+/* ---- threads ---- */
+
+static void thread_free(lg_thread *t)
+{
+    free(t->name);
+    free(t->state);
+    free(t->wait);
+    lg_stack_free(&t->stack);
+}
+
+int lg_thread_set(lg_thread *t, const char *state, const char *wait)
+{
+    char *s = lg_strdup(state), *w = lg_strdup(wait);
+    if ((state && !s) || (wait && !w)) {
+        free(s);
+        free(w);
+        return -1;
+    }
+    free(t->state);
+    free(t->wait);
+    t->state = s;
+    t->wait = w;
+    return 0;
+}
+
+static lg_thread *threads_add(lg_thread **arr, size_t *n, int tid, const char *name)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if ((*arr)[i].tid == tid) {
+            if (name && !(*arr)[i].name)
+                (*arr)[i].name = lg_strdup(name);
+            return &(*arr)[i];
+        }
+    }
+    lg_thread t = {.tid = tid, .name = lg_strdup(name)};
+    if ((name && !t.name) || LG_APPEND(*arr, *n, &t) < 0) {
+        free(t.name);
+        return NULL;
+    }
+    return &(*arr)[*n - 1];
+}
+
+/* ---- findings ---- */
+
+static void notes_free(char **notes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(notes[i]);
+    free(notes);
+}
+
+static int notes_add(char ***notes, size_t *n, const char *fmt, va_list ap)
+{
+    char *s = lg_vasprintf(fmt, ap);
+    if (!s || LG_APPEND(*notes, *n, &s) < 0) {
+        free(s);
+        return -1;
+    }
+    return 0;
+}
+
+static void finding_free(lg_finding *f)
+{
+    free(f->summary);
+    free(f->fix);
+    for (size_t i = 0; i < f->nlocks; i++) {
+        free(f->locks[i].name);
+        free(f->locks[i].attrs);
+    }
+    free(f->locks);
+    for (size_t i = 0; i < f->nthreads; i++)
+        thread_free(&f->threads[i]);
+    free(f->threads);
+    for (size_t i = 0; i < f->nedges; i++) {
+        lg_stack_free(&f->edges[i].holds_stack);
+        lg_stack_free(&f->edges[i].stack);
+    }
+    free(f->edges);
+    notes_free(f->notes, f->nnotes);
+}
+
+static int set_string(char **dst, const char *fmt, va_list ap)
+{
+    char *s = lg_vasprintf(fmt, ap);
+    if (!s)
+        return -1;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int lg_finding_set_summary(lg_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = set_string(&f->summary, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int lg_finding_set_fix(lg_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = set_string(&f->fix, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int lg_finding_add_note(lg_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = notes_add(&f->notes, &f->nnotes, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int lg_finding_find_lock(const lg_finding *f, uint64_t address)
+{
+    for (size_t i = 0; i < f->nlocks; i++)
+        if (f->locks[i].address == address)
+            return (int)i;
+    return -1;
+}
+
+int lg_finding_add_lock(lg_finding *f, uint64_t address, lg_lock_type type, const char *name,
+                        const char *attrs)
+{
+    int i = lg_finding_find_lock(f, address);
+    if (i >= 0)
+        return i;
+    lg_lock l = {.address = address, .type = type,
+                 .name = lg_strdup(name), .attrs = lg_strdup(attrs)};
+    snprintf(l.id, sizeof l.id, "L%zu", f->nlocks + 1);
+    if ((name && !l.name) || (attrs && !l.attrs) || LG_APPEND(f->locks, f->nlocks, &l) < 0) {
+        free(l.name);
+        free(l.attrs);
+        return -1;
+    }
+    return (int)f->nlocks - 1;
+}
+
+lg_thread *lg_finding_add_thread(lg_finding *f, int tid, const char *name)
+{
+    return threads_add(&f->threads, &f->nthreads, tid, name);
+}
+
+lg_edge *lg_finding_add_edge(lg_finding *f, int tid, int holds, lg_mode holds_mode,
+                             int acquires, lg_mode acquires_mode, unsigned flags)
+{
+    lg_edge e = {.thread = tid, .holds = holds, .holds_mode = holds_mode,
+                 .acquires = acquires, .acquires_mode = acquires_mode, .flags = flags};
+    if (LG_APPEND(f->edges, f->nedges, &e) < 0)
+        return NULL;
+    return &f->edges[f->nedges - 1];
+}
+
+/* ---- reports ---- */
+
+void lg_report_init(lg_report *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void lg_report_free(lg_report *r)
+{
+    notes_free(r->command, r->ncommand);
+    for (size_t i = 0; i < r->nfindings; i++)
+        finding_free(&r->findings[i]);
+    free(r->findings);
+    for (size_t i = 0; i < r->nthreads; i++)
+        thread_free(&r->threads[i]);
+    free(r->threads);
+    notes_free(r->notes, r->nnotes);
+    memset(r, 0, sizeof *r);
+}
+
+int lg_report_set_command(lg_report *r, int argc, char *const argv[])
+{
+    notes_free(r->command, r->ncommand);
+    r->command = NULL;
+    r->ncommand = 0;
+    for (int i = 0; i < argc; i++) {
+        char *s = strdup(argv[i]);
+        if (!s || LG_APPEND(r->command, r->ncommand, &s) < 0) {
+            free(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+lg_finding *lg_report_add_finding(lg_report *r, lg_kind kind)
+{
+    lg_finding f = {.kind = kind};
+    if (LG_APPEND(r->findings, r->nfindings, &f) < 0)
+        return NULL;
+    return &r->findings[r->nfindings - 1];
+}
+
+lg_thread *lg_report_add_thread(lg_report *r, int tid, const char *name)
+{
+    return threads_add(&r->threads, &r->nthreads, tid, name);
+}
+
+int lg_report_add_note(lg_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = notes_add(&r->notes, &r->nnotes, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+size_t lg_report_defects(const lg_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += lg_kind_is_defect(r->findings[i].kind);
+    return n;
+}

@@ -1,0 +1,173 @@
+/* model.h - the one data model of lockgraph.
+ *
+ * Every front end (the preloaded runtime, attach/core, the timeline) produces an lg_report;
+ * every writer (text, JSON, DOT, trace JSON) renders one. Nothing here knows where the data
+ * came from. A report owns all its memory: strings are copied in, lg_report_free() releases
+ * everything. Builders return NULL/-1 only on allocation failure; callers that live inside
+ * someone else's program (the runtime) must treat that as "drop the finding", never abort.
+ *
+ * Not here: graph algorithms (src/analysis), how frames are symbolized (src/symbolize),
+ * rendering (src/report).
+ */
+#ifndef LG_MODEL_H
+#define LG_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One stack frame. Unknown string fields are NULL, unknown line is 0. */
+typedef struct lg_frame {
+    uint64_t address;        /* absolute PC in the target */
+    char *module;            /* path of the ELF object containing it */
+    uint64_t module_offset;  /* address relative to the module's load bias */
+    char *function;          /* demangled name */
+    uint64_t function_offset;
+    char *file;
+    int line;
+    bool inlined;            /* a frame inlined into the next (physical) one */
+} lg_frame;
+
+typedef struct lg_stack {
+    lg_frame *frames;        /* innermost first */
+    size_t n;
+} lg_stack;
+
+typedef enum lg_lock_type {
+    LG_LOCK_MUTEX,           /* pthread mutex of any kind, C11 mtx, std::mutex */
+    LG_LOCK_RWLOCK,
+    LG_LOCK_SPINLOCK,
+    LG_LOCK_SEMAPHORE,
+    LG_LOCK_CONDVAR,
+    LG_LOCK_THREAD,          /* a pthread_join target */
+    LG_LOCK_BARRIER,
+    LG_LOCK_FUTEX,           /* a futex word we could not decode */
+    LG_LOCK_TYPE_COUNT
+} lg_lock_type;
+
+typedef enum lg_mode {
+    LG_MODE_EXCLUSIVE,
+    LG_MODE_SHARED,
+    LG_MODE_COUNT
+} lg_mode;
+
+typedef struct lg_lock {
+    char id[16];             /* "L1", "L2", ... unique within a finding */
+    uint64_t address;
+    lg_lock_type type;
+    char *name;              /* symbolic name ("A", "heap 0x... from foo()"), or NULL */
+    char *attrs;             /* kind details: "recursive", "robust", "c11", ... or NULL */
+} lg_lock;
+
+typedef struct lg_thread {
+    int tid;
+    char *name;              /* NULL when unknown (cores carry no names) */
+    char *state;             /* "running", "blocked", "exited", ... or NULL */
+    char *wait;              /* what it is blocked in, one line, or NULL */
+    lg_stack stack;          /* current stack, may be empty */
+} lg_thread;
+
+/* Edge flags: how the acquisition happened. */
+enum {
+    LG_EDGE_TRYLOCK    = 1u << 0, /* source-only: a successful trylock never waited */
+    LG_EDGE_TIMED      = 1u << 1, /* waits at most until a timeout: a stall, not a hang */
+    LG_EDGE_COND       = 1u << 2, /* re-acquisition on wake-up from a condition wait */
+    LG_EDGE_WAITING    = 1u << 3, /* a live wait (deadlock), not a past acquisition */
+};
+
+/* "thread held `holds` and acquired (or waits for) `acquires`". */
+typedef struct lg_edge {
+    int thread;              /* tid */
+    int holds;               /* index into finding->locks, or -1 */
+    lg_mode holds_mode;
+    lg_stack holds_stack;    /* where `holds` was acquired */
+    int acquires;            /* index into finding->locks */
+    lg_mode acquires_mode;
+    lg_stack stack;          /* where `acquires` was acquired / is waited for */
+    unsigned flags;          /* LG_EDGE_* */
+} lg_edge;
+
+typedef enum lg_kind {
+    /* defects: exit status 66 */
+    LG_KIND_INVERSION,       /* "lock-order-inversion": a cycle in the lock-order graph */
+    LG_KIND_DEADLOCK,        /* "deadlock": a cycle in the live wait-for graph */
+    LG_KIND_ORPHANED,        /* "orphaned-lock": waits on a lock whose owner exited */
+    /* informational: never change the exit status */
+    LG_KIND_GATED_CYCLE,     /* "gated-cycle": every edge made under one common lock */
+    LG_KIND_LONG_WAIT,       /* "long-wait": a wait longer than --wait-timeout, no cycle */
+    LG_KIND_HANG,            /* "no-progress": every thread blocked, no lock cycle */
+    LG_KIND_NOTE,            /* "note": anything else worth saying (budget exhausted, ...) */
+    LG_KIND_COUNT
+} lg_kind;
+
+/* Finding flags. */
+enum {
+    LG_FINDING_SAME_THREAD = 1u << 0, /* the cycle was formed by one thread's code paths */
+    LG_FINDING_TIMED       = 1u << 1, /* a timed acquisition closes it: stalls until timeout */
+    LG_FINDING_SELF        = 1u << 2, /* a thread waits for a lock it holds itself */
+};
+
+typedef struct lg_finding {
+    lg_kind kind;
+    unsigned flags;          /* LG_FINDING_* */
+    char *summary;           /* one line */
+    char *fix;               /* how to restore one order, or NULL */
+    lg_lock *locks;     size_t nlocks;
+    lg_thread *threads; size_t nthreads;
+    lg_edge *edges;     size_t nedges;
+    char **notes;       size_t nnotes;   /* extra lines for people */
+} lg_finding;
+
+typedef struct lg_report {
+    char **command;     size_t ncommand; /* argv of the analysed program, may be empty */
+    int pid;                             /* 0 when unknown */
+    lg_finding *findings; size_t nfindings;
+    /* The whole process at one instant (attach, core, a live deadlock): optional. */
+    lg_thread *threads; size_t nthreads;
+    char **notes;       size_t nnotes;
+} lg_report;
+
+/* Names. kind_name/lock_type_name/mode_name never return NULL. */
+const char *lg_kind_name(lg_kind k);
+bool lg_kind_is_defect(lg_kind k);
+const char *lg_lock_type_name(lg_lock_type t);
+const char *lg_mode_name(lg_mode m);
+int lg_kind_from_name(const char *name);          /* -1 when unknown */
+int lg_lock_type_from_name(const char *name);     /* -1 when unknown */
+
+/* Reports. */
+void lg_report_init(lg_report *r);
+void lg_report_free(lg_report *r);
+int lg_report_set_command(lg_report *r, int argc, char *const argv[]);
+lg_finding *lg_report_add_finding(lg_report *r, lg_kind kind);
+lg_thread *lg_report_add_thread(lg_report *r, int tid, const char *name);
+int lg_report_add_note(lg_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+size_t lg_report_defects(const lg_report *r);
+
+/* Findings. Indices stay valid; pointers returned may move on the next add. */
+int lg_finding_set_summary(lg_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int lg_finding_set_fix(lg_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int lg_finding_add_note(lg_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Returns the lock's index; an address already present returns its existing index. */
+int lg_finding_add_lock(lg_finding *f, uint64_t address, lg_lock_type type,
+                        const char *name, const char *attrs);
+int lg_finding_find_lock(const lg_finding *f, uint64_t address);
+/* Returns the thread; a tid already present returns the existing entry. */
+lg_thread *lg_finding_add_thread(lg_finding *f, int tid, const char *name);
+lg_edge *lg_finding_add_edge(lg_finding *f, int tid, int holds, lg_mode holds_mode,
+                             int acquires, lg_mode acquires_mode, unsigned flags);
+
+/* Threads and stacks. */
+int lg_thread_set(lg_thread *t, const char *state, const char *wait);
+int lg_stack_copy(lg_stack *dst, const lg_stack *src);
+lg_frame *lg_stack_push(lg_stack *s);     /* a zeroed frame at the end, or NULL */
+void lg_stack_free(lg_stack *s);
+int lg_frame_set(lg_frame *f, uint64_t address, const char *module, uint64_t module_offset,
+                 const char *function, uint64_t function_offset, const char *file, int line);
+void lg_frame_free(lg_frame *f);
+
+#endif

@@ -1,0 +1,191 @@
+/* json.c - the JSON writer: the stable, documented contract (docs/report-format.md).
+ *
+ * Key order is fixed so output is diffable and golden-testable. Adding keys is allowed;
+ * renaming or removing one is a format change and needs a new "format" number.
+ */
+#include <string.h>
+
+#include "report.h"
+
+#define LG_JSON_FORMAT 1
+
+static void str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':  fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void hex(FILE *out, uint64_t v)
+{
+    fprintf(out, "\"0x%llx\"", (unsigned long long)v);
+}
+
+static void strings(FILE *out, char *const *v, size_t n)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", out);
+        str(out, v[i]);
+    }
+    fputc(']', out);
+}
+
+static void stack(FILE *out, const lg_stack *s)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < s->n; i++) {
+        const lg_frame *f = &s->frames[i];
+        fputs(i ? ", " : "", out);
+        fputs("{\"address\": ", out);
+        hex(out, f->address);
+        fputs(", \"module\": ", out);
+        str(out, f->module);
+        fputs(", \"offset\": ", out);
+        hex(out, f->module_offset);
+        fputs(", \"function\": ", out);
+        str(out, f->function);
+        fputs(", \"file\": ", out);
+        str(out, f->file);
+        fputs(", \"line\": ", out);
+        if (f->line > 0)
+            fprintf(out, "%d", f->line);
+        else
+            fputs("null", out);
+        if (f->inlined)
+            fputs(", \"inlined\": true", out);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void thread(FILE *out, const lg_thread *t, const char *indent)
+{
+    fprintf(out, "%s{\"tid\": %d, \"name\": ", indent, t->tid);
+    str(out, t->name);
+    if (t->state) {
+        fputs(", \"state\": ", out);
+        str(out, t->state);
+    }
+    if (t->wait) {
+        fputs(", \"wait\": ", out);
+        str(out, t->wait);
+    }
+    if (t->stack.n) {
+        fputs(", \"stack\": ", out);
+        stack(out, &t->stack);
+    }
+    fputc('}', out);
+}
+
+static const struct { unsigned bit; const char *name; } edge_flags[] = {
+    {LG_EDGE_TRYLOCK, "trylock"}, {LG_EDGE_TIMED, "timed"},
+    {LG_EDGE_COND, "cond-reacquire"}, {LG_EDGE_WAITING, "waiting"},
+};
+
+static const struct { unsigned bit; const char *name; } finding_flags[] = {
+    {LG_FINDING_SAME_THREAD, "same_thread"}, {LG_FINDING_TIMED, "timed"},
+    {LG_FINDING_SELF, "self"},
+};
+
+static void edge(FILE *out, const lg_finding *f, const lg_edge *e)
+{
+    fprintf(out, "        {\"thread\": %d, \"holds\": ", e->thread);
+    str(out, e->holds >= 0 ? f->locks[e->holds].id : NULL);
+    fputs(", \"holds_mode\": ", out);
+    str(out, e->holds >= 0 ? lg_mode_name(e->holds_mode) : NULL);
+    fputs(", \"holds_stack\": ", out);
+    stack(out, &e->holds_stack);
+    fputs(", \"acquires\": ", out);
+    str(out, f->locks[e->acquires].id);
+    fputs(", \"acquires_mode\": ", out);
+    str(out, lg_mode_name(e->acquires_mode));
+    fputs(", \"stack\": ", out);
+    stack(out, &e->stack);
+    fputs(", \"flags\": [", out);
+    int n = 0;
+    for (size_t i = 0; i < sizeof edge_flags / sizeof *edge_flags; i++)
+        if (e->flags & edge_flags[i].bit)
+            fprintf(out, "%s\"%s\"", n++ ? ", " : "", edge_flags[i].name);
+    fputs("]}", out);
+}
+
+static void finding(FILE *out, const lg_finding *f)
+{
+    fputs("    {\"kind\": ", out);
+    str(out, lg_kind_name(f->kind));
+    fprintf(out, ", \"defect\": %s", lg_kind_is_defect(f->kind) ? "true" : "false");
+    for (size_t i = 0; i < sizeof finding_flags / sizeof *finding_flags; i++)
+        fprintf(out, ", \"%s\": %s", finding_flags[i].name,
+                f->flags & finding_flags[i].bit ? "true" : "false");
+    fputs(",\n     \"summary\": ", out);
+    str(out, f->summary ? f->summary : lg_kind_name(f->kind));   /* never null */
+    fputs(",\n     \"fix\": ", out);
+    str(out, f->fix);
+    fputs(",\n     \"locks\": [", out);
+    for (size_t i = 0; i < f->nlocks; i++) {
+        const lg_lock *l = &f->locks[i];
+        fprintf(out, "%s{\"id\": \"%s\", \"address\": ", i ? ",\n               " : "", l->id);
+        hex(out, l->address);
+        fputs(", \"type\": ", out);
+        str(out, lg_lock_type_name(l->type));
+        fputs(", \"name\": ", out);
+        str(out, l->name);
+        fputs(", \"attrs\": ", out);
+        str(out, l->attrs);
+        fputc('}', out);
+    }
+    fputs("],\n     \"threads\": [", out);
+    for (size_t i = 0; i < f->nthreads; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        thread(out, &f->threads[i], "        ");
+    }
+    fputs("],\n     \"edges\": [", out);
+    for (size_t i = 0; i < f->nedges; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        edge(out, f, &f->edges[i]);
+    }
+    fputs("],\n     \"notes\": ", out);
+    strings(out, f->notes, f->nnotes);
+    fputc('}', out);
+}
+
+int lg_write_json(FILE *out, const lg_report *r, const char *version)
+{
+    fputs("{\"tool\": \"lockgraph\", \"version\": ", out);
+    str(out, version);
+    fprintf(out, ", \"format\": %d,\n \"command\": ", LG_JSON_FORMAT);
+    strings(out, r->command, r->ncommand);
+    fprintf(out, ", \"pid\": %d, \"defects\": %zu,\n \"findings\": [", r->pid,
+            lg_report_defects(r));
+    for (size_t i = 0; i < r->nfindings; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        finding(out, &r->findings[i]);
+    }
+    fputs("],\n \"threads\": [", out);
+    for (size_t i = 0; i < r->nthreads; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        thread(out, &r->threads[i], "    ");
+    }
+    fputs("],\n \"notes\": ", out);
+    strings(out, r->notes, r->nnotes);
+    fputs("}\n", out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,26 @@
+/* report.h - the writers: one lg_report (model.h) rendered for people or programs.
+ *
+ * Writers never fail silently: each returns 0, or -1 when the stream reported an error
+ * (callers report "cannot write ..."). None of them allocates more than a line's worth.
+ */
+#ifndef LG_REPORT_H
+#define LG_REPORT_H
+
+#include <stdio.h>
+
+#include "../model/model.h"
+
+typedef struct lg_text_options {
+    int max_frames;      /* frames printed per stack; 0 = all */
+    int show_modules;    /* print (module+offset) after each frame */
+} lg_text_options;
+
+#define LG_TEXT_DEFAULTS {.max_frames = 0, .show_modules = 1}
+
+int lg_write_text(FILE *out, const lg_report *r, const lg_text_options *opt);
+int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
+                          const lg_text_options *opt);
+int lg_write_json(FILE *out, const lg_report *r, const char *version);
+int lg_write_dot(FILE *out, const lg_report *r);
+
+#endif

@@ -1,0 +1,194 @@
+/* text.c - the text writer for people: a dispatcher by finding kind plus shared pieces.
+ *
+ * Each kind has one printer with a fixed skeleton (text-<kind>.c), in the spirit of
+ * lockdep's print_circular_bug, so golden tests pin the layout. This file holds only
+ * what every printer shares: how a lock, a thread, a stack and a source position look.
+ */
+#include <string.h>
+
+#include "text-internal.h"
+
+void text_banner(FILE *out, const char *title)
+{
+    fprintf(out, "==================== lockgraph: %s ====================\n", title);
+}
+
+void text_lock(FILE *out, const lg_lock *l)
+{
+    fprintf(out, "%s %s", l->id, lg_lock_type_name(l->type));
+    if (l->attrs)
+        fprintf(out, " (%s)", l->attrs);
+    if (l->name)
+        fprintf(out, " %s", l->name);
+    fprintf(out, " (0x%llx)", (unsigned long long)l->address);
+}
+
+const char *text_lock_short(const lg_lock *l)
+{
+    return l->name ? l->name : l->id;
+}
+
+const lg_thread *text_find_thread(const lg_finding *f, const lg_report *r, int tid)
+{
+    for (size_t i = 0; f && i < f->nthreads; i++)
+        if (f->threads[i].tid == tid)
+            return &f->threads[i];
+    for (size_t i = 0; r && i < r->nthreads; i++)
+        if (r->threads[i].tid == tid)
+            return &r->threads[i];
+    return NULL;
+}
+
+void text_thread(FILE *out, const lg_finding *f, const lg_report *r, int tid)
+{
+    const lg_thread *t = text_find_thread(f, r, tid);
+    fprintf(out, "thread %d", tid);
+    if (t && t->name)
+        fprintf(out, " \"%s\"", t->name);
+}
+
+const char *text_acquire_verb(const lg_lock *l, lg_mode m)
+{
+    switch (l->type) {
+    case LG_LOCK_RWLOCK:
+        return m == LG_MODE_SHARED ? "read-lock" : "write-lock";
+    case LG_LOCK_SEMAPHORE:
+    case LG_LOCK_CONDVAR:
+    case LG_LOCK_BARRIER:
+    case LG_LOCK_FUTEX:
+        return "wait on";
+    case LG_LOCK_THREAD:
+        return "join";
+    default:
+        return "lock";
+    }
+}
+
+const char *text_acquired_verb(const lg_lock *l, lg_mode m)
+{
+    static const struct { const char *now, *past; } verbs[] = {
+        {"read-lock", "read-locked"}, {"write-lock", "write-locked"}, {"lock", "locked"},
+        {"wait on", "waited on"}, {"join", "joined"},
+    };
+    const char *v = text_acquire_verb(l, m);
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(verbs[i].now, v) == 0)
+            return verbs[i].past;
+    return v;
+}
+
+static const char *basename_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_options *opt)
+{
+    if (s->n == 0) {
+        fprintf(out, "%s(no stack recorded)\n", indent);
+        return;
+    }
+    size_t limit = opt && opt->max_frames > 0 ? (size_t)opt->max_frames : s->n;
+    for (size_t i = 0; i < s->n && i < limit; i++) {
+        const lg_frame *fr = &s->frames[i];
+        fprintf(out, "%s#%-2zu ", indent, i);
+        if (fr->inlined)
+            fprintf(out, "%-18s ", "(inlined)");
+        else
+            fprintf(out, "0x%016llx ", (unsigned long long)fr->address);
+        fprintf(out, "%s", fr->function ? fr->function : "??");
+        if (fr->file)
+            fprintf(out, " at %s:%d", fr->file, fr->line);
+        if ((!opt || opt->show_modules) && fr->module && !fr->inlined)
+            fprintf(out, " (%s+0x%llx)", basename_of(fr->module),
+                    (unsigned long long)fr->module_offset);
+        fputc('\n', out);
+    }
+    if (limit < s->n)
+        fprintf(out, "%s... %zu more frames\n", indent, s->n - limit);
+}
+
+void text_where(FILE *out, const lg_stack *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->frames[i].file) {
+            fprintf(out, "%s:%d", basename_of(s->frames[i].file), s->frames[i].line);
+            return;
+        }
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->frames[i].function) {
+            fprintf(out, "%s", s->frames[i].function);
+            return;
+        }
+    }
+    fputs("?", out);
+}
+
+void text_notes(FILE *out, char *const *notes, size_t n, const char *indent)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%s\n", indent, notes[i]);
+}
+
+void text_generic(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o)
+{
+    text_banner(out, lg_kind_name(f->kind));
+    if (f->summary)
+        fprintf(out, "%s\n", f->summary);
+    for (size_t i = 0; i < f->nlocks; i++) {
+        fputs("  ", out);
+        text_lock(out, &f->locks[i]);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < f->nedges; i++) {
+        const lg_edge *e = &f->edges[i];
+        fputs("  ", out);
+        text_thread(out, f, r, e->thread);
+        fprintf(out, " %s %s", f->kind == LG_KIND_LONG_WAIT ? "waits to" : "acquires",
+                text_acquire_verb(&f->locks[e->acquires], e->acquires_mode));
+        fprintf(out, " %s at:\n", f->locks[e->acquires].id);
+        text_stack(out, &e->stack, "      ", o);
+    }
+    for (size_t i = 0; i < f->nthreads; i++) {
+        const lg_thread *t = &f->threads[i];
+        if (!t->stack.n)
+            continue;
+        fputs("  ", out);
+        text_thread(out, f, r, t->tid);
+        fprintf(out, "%s%s, now at:\n", t->state ? " " : "", t->state ? t->state : "");
+        text_stack(out, &t->stack, "      ", o);
+    }
+    text_notes(out, f->notes, f->nnotes, "  ");
+    fputc('\n', out);
+}
+
+int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
+                          const lg_text_options *opt)
+{
+    switch (f->kind) {
+    case LG_KIND_INVERSION:
+    case LG_KIND_GATED_CYCLE:
+        text_inversion(out, r, f, opt);
+        break;
+    case LG_KIND_DEADLOCK:
+    case LG_KIND_ORPHANED:
+        text_deadlock(out, r, f, opt);
+        break;
+    default:
+        text_generic(out, r, f, opt);
+        break;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+int lg_write_text(FILE *out, const lg_report *r, const lg_text_options *opt)
+{
+    for (size_t i = 0; i < r->nfindings; i++)
+        lg_write_finding_text(out, r, &r->findings[i], opt);
+    if (r->nthreads)
+        text_process(out, r, opt);
+    text_notes(out, r->notes, r->nnotes, "");
+    return ferror(out) ? -1 : 0;
+}
