@@ -1,0 +1,303 @@
+/* hang.c - small programs that hang (or almost hang) on purpose, one per mode, for the tests
+ * of every front end: the runtime must catch them as they close, attach/core must explain
+ * them afterwards. Each interleaving is forced with a barrier that is not one of the locks
+ * under test, so every run hangs the same way (never by luck).
+ *
+ *   hang MODE [--idle N]
+ *
+ * Locks are globals with readable names (mutex_a, rw_x, ...) so symbolizers can name them.
+ * Threads are named after their role. --idle N adds N threads parked in a condition wait
+ * that nobody signals (grouping of identical idle stacks, 1,000-thread attach). The program
+ * prints "ready" on stdout once the hang is set up as far as it can tell.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+#include <time.h>
+#include <unistd.h>
+
+pthread_mutex_t mutex_a = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t mutex_b = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t mutex_c = PTHREAD_MUTEX_INITIALIZER;
+pthread_rwlock_t rw_x = PTHREAD_RWLOCK_INITIALIZER;
+pthread_rwlock_t rw_y = PTHREAD_RWLOCK_INITIALIZER;
+pthread_cond_t cond_never = PTHREAD_COND_INITIALIZER;
+pthread_mutex_t cond_mutex = PTHREAD_MUTEX_INITIALIZER;
+pthread_spinlock_t spin_a, spin_b;
+sem_t sem_never;
+mtx_t c11_a, c11_b;
+
+static pthread_barrier_t both_hold;   /* every thread holds its first lock */
+static const char *mode;
+
+static void name_self(const char *name)
+{
+    pthread_setname_np(pthread_self(), name);
+}
+
+static void ready(void)
+{
+    printf("ready\n");
+    fflush(stdout);
+}
+
+/* ---- two-lock inversions: thread 1 takes first then second, thread 2 the reverse ---- */
+
+typedef struct side {
+    const char *name;
+    void (*take_first)(void);
+    void (*take_second)(void);
+} side;
+
+static void *run_side(void *arg)
+{
+    const side *s = arg;
+    name_self(s->name);
+    s->take_first();
+    pthread_barrier_wait(&both_hold);
+    s->take_second();
+    return NULL;
+}
+
+#define LOCKER(fn, call) __attribute__((noinline)) static void fn(void) { call; }
+LOCKER(lock_a, pthread_mutex_lock(&mutex_a))
+LOCKER(lock_b, pthread_mutex_lock(&mutex_b))
+LOCKER(wrlock_x, pthread_rwlock_wrlock(&rw_x))
+LOCKER(wrlock_y, pthread_rwlock_wrlock(&rw_y))
+LOCKER(rdlock_x, pthread_rwlock_rdlock(&rw_x))
+LOCKER(rdlock_y, pthread_rwlock_rdlock(&rw_y))
+LOCKER(spin_lock_a, pthread_spin_lock(&spin_a))
+LOCKER(spin_lock_b, pthread_spin_lock(&spin_b))
+LOCKER(c11_lock_a, mtx_lock(&c11_a))
+LOCKER(c11_lock_b, mtx_lock(&c11_b))
+
+__attribute__((noinline)) static void timed_lock_a(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 3600;
+    pthread_mutex_timedlock(&mutex_a, &ts);
+}
+
+static void two_sides(side s1, side s2)
+{
+    pthread_t t1, t2;
+    pthread_barrier_init(&both_hold, NULL, 2);
+    pthread_create(&t1, NULL, run_side, &s1);
+    pthread_create(&t2, NULL, run_side, &s2);
+    ready();
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+}
+
+static void init_mutex_kind(pthread_mutex_t *m, int robust, int protocol)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    if (robust)
+        pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    if (protocol)
+        pthread_mutexattr_setprotocol(&a, protocol);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+/* ---- three-thread ring: t1 A->B, t2 B->C, t3 C->A ---- */
+
+static pthread_barrier_t ring_hold;
+
+static void *ring_member(void *arg)
+{
+    int i = (int)(long)arg;
+    pthread_mutex_t *locks[3] = {&mutex_a, &mutex_b, &mutex_c};
+    static const char *const names[3] = {"ring-1", "ring-2", "ring-3"};
+    name_self(names[i]);
+    pthread_mutex_lock(locks[i]);
+    pthread_barrier_wait(&ring_hold);
+    pthread_mutex_lock(locks[(i + 1) % 3]);
+    return NULL;
+}
+
+static void ring3(void)
+{
+    pthread_t t[3];
+    pthread_barrier_init(&ring_hold, NULL, 3);
+    for (long i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, ring_member, (void *)i);
+    ready();
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* ---- single-thread and no-owner hangs ---- */
+
+__attribute__((noinline)) static void relock_self(void)
+{
+    pthread_mutex_lock(&mutex_a);
+    pthread_mutex_lock(&mutex_a);   /* a normal mutex: waits for itself forever */
+}
+
+__attribute__((noinline)) static void upgrade_self(void)
+{
+    pthread_rwlock_rdlock(&rw_x);
+    pthread_rwlock_wrlock(&rw_x);   /* waits for its own read lock to go */
+}
+
+static void *self_thread(void *arg)
+{
+    name_self("self-locker");
+    ((void (*)(void))arg)();
+    return NULL;
+}
+
+static void *cond_waiter(void *arg)
+{
+    (void)arg;
+    name_self("cond-waiter");
+    pthread_mutex_lock(&cond_mutex);
+    for (;;)
+        pthread_cond_wait(&cond_never, &cond_mutex);   /* nobody ever signals */
+    return NULL;
+}
+
+static void *sem_waiter(void *arg)
+{
+    (void)arg;
+    name_self("sem-waiter");
+    sem_wait(&sem_never);
+    return NULL;
+}
+
+static void *lock_and_exit(void *arg)
+{
+    (void)arg;
+    name_self("quitter");
+    pthread_mutex_lock(&mutex_a);   /* exits holding it */
+    return NULL;
+}
+
+static pthread_barrier_t joined_ready;
+
+static void *needs_main_lock(void *arg)
+{
+    (void)arg;
+    name_self("joinee");
+    pthread_barrier_wait(&joined_ready);
+    pthread_mutex_lock(&mutex_a);   /* held by main, which is joining us */
+    return NULL;
+}
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    name_self("idle");
+    pthread_mutex_lock(&cond_mutex);
+    for (;;)
+        pthread_cond_wait(&cond_never, &cond_mutex);
+    return NULL;
+}
+
+static void start_self(void (*fn)(void))
+{
+    pthread_t t;
+    pthread_create(&t, NULL, self_thread, (void *)fn);
+    ready();
+    pthread_join(t, NULL);
+}
+
+static void start_one(void *(*fn)(void *))
+{
+    pthread_t t;
+    pthread_create(&t, NULL, fn, NULL);
+    ready();
+    pthread_join(t, NULL);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: hang MODE [--idle N]\n"
+                    "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
+                    "       timed spin c11 cond sem orphan join idle\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    mode = argv[1];
+    long nidle = 0;
+    if (argc == 4 && strcmp(argv[2], "--idle") == 0)
+        nidle = strtol(argv[3], NULL, 10);
+    else if (argc != 2)
+        return usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    pthread_spin_init(&spin_a, 0);
+    pthread_spin_init(&spin_b, 0);
+    sem_init(&sem_never, 0, 0);
+    mtx_init(&c11_a, mtx_plain);
+    mtx_init(&c11_b, mtx_plain);
+    for (long i = 0; i < nidle; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle, NULL) != 0) {
+            fprintf(stderr, "hang: cannot create idle thread %ld\n", i);
+            return 1;
+        }
+    }
+
+    if (!strcmp(mode, "abba"))
+        two_sides((side){"locker-ab", lock_a, lock_b}, (side){"locker-ba", lock_b, lock_a});
+    else if (!strcmp(mode, "rwlock-ww"))
+        two_sides((side){"writer-xy", wrlock_x, wrlock_y}, (side){"writer-yx", wrlock_y, wrlock_x});
+    else if (!strcmp(mode, "rwlock-rw"))   /* each read-holds one and wants to write the other */
+        two_sides((side){"reader-x", rdlock_x, wrlock_y}, (side){"reader-y", rdlock_y, wrlock_x});
+    else if (!strcmp(mode, "rwlock-wr"))   /* each write-holds one and wants to read the other */
+        two_sides((side){"writer-x", wrlock_x, rdlock_y}, (side){"writer-y", wrlock_y, rdlock_x});
+    else if (!strcmp(mode, "ring3"))
+        ring3();
+    else if (!strcmp(mode, "self"))
+        start_self(relock_self);
+    else if (!strcmp(mode, "self-rw"))
+        start_self(upgrade_self);
+    else if (!strcmp(mode, "robust") || !strcmp(mode, "pi")) {
+        int robust = !strcmp(mode, "robust");
+        init_mutex_kind(&mutex_a, robust, robust ? 0 : PTHREAD_PRIO_INHERIT);
+        init_mutex_kind(&mutex_b, robust, robust ? 0 : PTHREAD_PRIO_INHERIT);
+        two_sides((side){"locker-ab", lock_a, lock_b}, (side){"locker-ba", lock_b, lock_a});
+    } else if (!strcmp(mode, "timed"))   /* a stall: the timed side gives up after an hour */
+        two_sides((side){"locker-ab", lock_a, lock_b}, (side){"timed-ba", lock_b, timed_lock_a});
+    else if (!strcmp(mode, "spin"))
+        two_sides((side){"spinner-ab", spin_lock_a, spin_lock_b},
+                  (side){"spinner-ba", spin_lock_b, spin_lock_a});
+    else if (!strcmp(mode, "c11"))
+        two_sides((side){"c11-ab", c11_lock_a, c11_lock_b}, (side){"c11-ba", c11_lock_b, c11_lock_a});
+    else if (!strcmp(mode, "cond"))
+        start_one(cond_waiter);
+    else if (!strcmp(mode, "sem"))
+        start_one(sem_waiter);
+    else if (!strcmp(mode, "orphan")) {
+        pthread_t t;
+        pthread_create(&t, NULL, lock_and_exit, NULL);
+        pthread_join(t, NULL);
+        ready();
+        pthread_mutex_lock(&mutex_a);   /* its owner is gone: never released */
+    } else if (!strcmp(mode, "join")) {
+        pthread_t t;
+        pthread_barrier_init(&joined_ready, NULL, 2);
+        pthread_mutex_lock(&mutex_a);
+        pthread_create(&t, NULL, needs_main_lock, NULL);
+        pthread_barrier_wait(&joined_ready);
+        ready();
+        pthread_join(t, NULL);          /* t waits for mutex_a, which we hold */
+    } else if (!strcmp(mode, "idle")) {
+        ready();
+        pthread_mutex_lock(&cond_mutex);
+        pthread_cond_wait(&cond_never, &cond_mutex);
+    } else
+        return usage();
+    return 0;
+}
