@@ -195,10 +195,10 @@ static void *mover_main(void *arg)
         move_files(j, next, end);
         next = end;
         j->moved_so_far = next;
+        if (next == j->cfg->files) /* still holding both, so it prints before the deleter's */
+            demo_say(j->cfg, "mover: moved %lu files to %s", j->counts->moved, j->folder2);
         unlock(&resource2, "resource2");
         unlock(&resource1, "resource1");
-        if (next == j->cfg->files) /* before the last post, so it prints before the deleter's */
-            demo_say(j->cfg, "mover: moved %lu files to %s", j->counts->moved, j->folder2);
         post(&batch_moved);
     }
     return NULL;
