@@ -15,6 +15,14 @@ demo_pid() {
   return 1
 }
 
+# demo_alive PID: the process exists and has not ended (a zombie has ended).
+demo_alive() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  [ "${s%% *}" != Z ]
+}
+
 # demo_tid PID NAME: the thread of PID whose name (comm) is NAME.
 demo_tid() {
   local t
@@ -67,7 +75,7 @@ demo_resource_of() {
 demo_wait_hung() {
   local pid=$1 dir=$2 n=$3 deadline=$((SECONDS + $4)) m d
   while [ "$SECONDS" -le "$deadline" ]; do
-    [ -d "/proc/$pid" ] || return 1
+    demo_alive "$pid" || return 1
     if [ "$(find "$dir" -mindepth 1 -maxdepth 1 -name 'file*' 2>/dev/null | wc -l)" -eq "$n" ]; then
       m=$(demo_tid "$pid" mover) && d=$(demo_tid "$pid" deleter) &&
         demo_futex_addr "$pid" "$m" >/dev/null && demo_futex_addr "$pid" "$d" >/dev/null &&
@@ -116,12 +124,10 @@ demo_show_threads() {
 
 # demo_kill PID: SIGKILL and wait (at most 10 s) until it is gone or a zombie; reaps our child.
 demo_kill() {
-  local pid=$1 i s
+  local pid=$1 i
   kill -KILL "$pid" 2>/dev/null
   for i in $(seq 100); do
-    s=$(cat "/proc/$pid/stat" 2>/dev/null) || break
-    s=${s##*) }
-    [ "${s%% *}" = Z ] && break
+    demo_alive "$pid" || break
     sleep 0.1
   done
   wait "$pid"
