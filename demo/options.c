@@ -27,8 +27,8 @@ static const demo_opt opts[] = {
     {"writes", "M", "15-byte lines written into each file (default 100, at most 10000)", OPT_WRITES},
     {"order", "ORDER", "inconsistent (default: the write-up's deadlock) or consistent (the fix)",
      OPT_ORDER},
-    {"dir", "DIR", "existing directory for folder1/ and folder2/ (default: a new temporary "
-     "directory, removed on success)", OPT_DIR},
+    {"dir", "DIR", "where to make folder1/ and folder2/ (default: a new temporary directory)",
+     OPT_DIR},
     {"quiet", NULL, "no progress lines, only the summary and errors", OPT_QUIET},
     {"help", NULL, "show this help", OPT_HELP},
     {0},

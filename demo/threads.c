@@ -209,13 +209,13 @@ static void *deleter_main(void *arg)
     demo_job *j = arg;
     int inconsistent = j->cfg->order == DEMO_ORDER_INCONSISTENT;
     pthread_setname_np(pthread_self(), "deleter");
-    for (unsigned long next = 0; next < j->cfg->files;) {
+    for (unsigned long next = 0, round = 0; next < j->cfg->files; round++) {
         if (inconsistent) {
             /* The write-up's order: resource2, then resource1. */
-            if (next > 0)
+            if (round > 0)
                 await(&batch_moved);
             lock_exclusive(&resource2, "resource2");
-            if (next == 0) {
+            if (round == 0) {
                 demo_say(j->cfg, "deleter: holds resource2");
                 post(&deleter_holds_r2);
                 await(&mover_holds_r1);
