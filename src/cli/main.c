@@ -9,6 +9,9 @@
 static const lg_cmd *const commands[] = {
     &cmd_help,
     &cmd_version,
+    &cmd_attach,
+//C
+//D
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
