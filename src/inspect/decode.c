@@ -164,6 +164,51 @@ static bool decode_mutex(insp_thread *t, insp_wait *w, bool c11, bool pi_op)
     return true;
 }
 
+/* A PI or robust lock the kernel refused with EDEADLK (or ESRCH): glibc then parks the
+ * thread forever on a word of its own stack. Which mutex it wanted is no longer in the
+ * futex arguments; find it among the callee-saved registers and the pointers saved in the
+ * waiting frames: a plausible PI or robust mutex whose futex word names another live
+ * thread. */
+static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
+{
+    enum { SCAN = 1024, NREGS = 6 };
+    uint64_t words[NREGS + SCAN / 8];
+    memcpy(words, t->callee, sizeof t->callee);
+    if (!t->sp || tg->read(tg->read_ctx, t->sp, words + NREGS, SCAN) < 0)
+        memset(words + NREGS, 0, SCAN);
+    /* glibc keeps &mutex or &mutex->__kind (+16) live across the call. */
+    static const uint64_t back[] = {0, MUTEX_KIND};
+    for (size_t i = 0; i < NREGS + SCAN / 8; i++) {
+        for (size_t b = 0; b < sizeof back / sizeof *back; b++) {
+            uint64_t a = words[i] - back[b];
+            uint32_t m[5];
+            if (words[i] < 4096 || a % 8 || tg->read(tg->read_ctx, a, m, sizeof m) < 0)
+                continue;
+            uint32_t word = m[0], kind = m[4];
+            int owner = (int)(word & FUTEX_TID_MASK);
+            if ((kind & ~(uint32_t)MUTEX_KIND_KNOWN_BITS) ||
+                !(kind & (MUTEX_KIND_PI | MUTEX_KIND_ROBUST)) || owner == t->tid ||
+                !live_tid(tg, (uint32_t)owner))
+                continue;
+            w->type = LG_LOCK_MUTEX;
+            w->lock = a;
+            w->mode = LG_MODE_EXCLUSIVE;
+            w->owner = owner;
+            snprintf(w->attrs, sizeof w->attrs, "%s%s, the kernel refused it with EDEADLK",
+                     kind & MUTEX_KIND_PI ? "priority-inheritance" : "robust",
+                     kind & MUTEX_KIND_PSHARED && !(kind & MUTEX_KIND_ROBUST)
+                         ? ", process-shared" : "");
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool on_own_stack(const insp_thread *t)
+{
+    return t->sp && t->arg[0] >= t->sp - 4096 && t->arg[0] < t->sp + (1u << 20);
+}
+
 static bool rw_plausible(const insp_thread *t, uint64_t b)
 {
     uint32_t flags, shared;
@@ -277,7 +322,10 @@ static void decode_futex(insp_target *tg, insp_thread *t)
         bool pi = cmd == FUTEX_LOCK_PI_OP || cmd == FUTEX_LOCK_PI2_OP;
         switch (pi ? API_MUTEX : a) {
         case API_MUTEX:
-            ok = decode_mutex(t, w, c11, pi);
+            if (!pi && on_own_stack(t))
+                ok = decode_parked(tg, t, w);
+            else
+                ok = decode_mutex(t, w, c11, pi);
             break;
         case API_RDLOCK:
         case API_WRLOCK:

@@ -33,7 +33,7 @@ typedef struct insp_wait {
     bool timed;              /* the wait has a timeout: it ends by itself */
     bool owner_died;         /* robust mutex whose owner died */
     unsigned lock_flags;     /* LG_LOCK_F_* */
-    char attrs[64];
+    char attrs[96];
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */
 } insp_wait;
 
@@ -43,6 +43,8 @@ typedef struct insp_thread {
     char state;              /* /proc state letter; 0 unknown */
     long nr;                 /* syscall it is blocked in, INSP_NR_RUNNING, INSP_NR_UNKNOWN */
     uint64_t arg[6];
+    uint64_t sp;             /* user stack pointer at the system call */
+    uint64_t callee[6];      /* rbx rbp r12 r13 r14 r15 at the stop (0 unknown) */
     int64_t blocked_ms;      /* 0 unknown */
     char fd_target[128];     /* for fd syscalls: readlink of /proc/PID/fd/N */
     char note_wait[200];     /* wait description carried by a LOCKGRAPH core note */

@@ -167,11 +167,12 @@ static void read_task(insp_target *tg, insp_thread *t, double self_start)
         if (strncmp(buf, "running", 7) == 0) {
             t->nr = INSP_NR_RUNNING;
         } else {
-            unsigned long long a[6] = {0};
+            unsigned long long a[6] = {0}, sp = 0;
             long nr = -3;
-            if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2],
-                       &a[3], &a[4], &a[5]) >= 1) {
+            if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2],
+                       &a[3], &a[4], &a[5], &sp) >= 1) {
                 t->nr = nr < 0 ? INSP_NR_RUNNING : nr;
+                t->sp = sp;
                 for (int i = 0; i < 6; i++)
                     t->arg[i] = a[i];
             }

@@ -139,6 +139,9 @@ void ptrace_read_regs(insp_target *tg)
         if (!t->stopped || ptrace(PTRACE_GETREGS, t->tid, 0L, &r) != 0)
             continue;
         long nr = (long)r.orig_rax;
+        t->sp = r.rsp;
+        uint64_t callee[6] = {r.rbx, r.rbp, r.r12, r.r13, r.r14, r.r15};
+        memcpy(t->callee, callee, sizeof callee);
         if (nr < 0) {
             t->nr = INSP_NR_RUNNING;
             continue;
