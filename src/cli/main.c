@@ -10,7 +10,7 @@ static const lg_cmd *const commands[] = {
     &cmd_help,
     &cmd_version,
     &cmd_attach,
-//C
+    &cmd_core,
 //D
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -113,8 +113,8 @@ void glibc_identify(insp_target *tg);
 
 /* unwind.c */
 int unwind_live(insp_target *tg, const lg_inspect_options *opt, char *err, size_t errlen);
-int unwind_core(insp_target *tg, void *elf, const lg_inspect_options *opt, char *err,
-                size_t errlen);
+int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_options *opt,
+                char *err, size_t errlen);
 int symbolize_all(insp_target *tg);
 char *symbolize_data(insp_target *tg, uint64_t addr);   /* "mutex_a", "hang+0x4060", NULL */
 

@@ -95,8 +95,8 @@ int unwind_live(insp_target *tg, const lg_inspect_options *opt, char *err, size_
     return 0;
 }
 
-int unwind_core(insp_target *tg, void *elf, const lg_inspect_options *opt, char *err,
-                size_t errlen)
+int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_options *opt,
+                char *err, size_t errlen)
 {
     tg->dwfl = dwfl_begin(&core_callbacks);
     if (!tg->dwfl) {
@@ -104,7 +104,7 @@ int unwind_core(insp_target *tg, void *elf, const lg_inspect_options *opt, char 
         return -1;
     }
     dwfl_report_begin(tg->dwfl);
-    int rc = dwfl_core_file_report(tg->dwfl, elf, tg->exe[0] ? tg->exe : NULL);
+    int rc = dwfl_core_file_report(tg->dwfl, elf, exe);
     dwfl_report_end(tg->dwfl, NULL, NULL);
     if (rc < 0) {
         snprintf(err, errlen, "cannot read the modules of the core: %s", dwfl_errmsg(-1));
