@@ -11,7 +11,7 @@ static const lg_cmd *const commands[] = {
     &cmd_version,
     &cmd_attach,
     &cmd_core,
-//D
+    &cmd_dump,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
