@@ -80,6 +80,8 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
     } else if (w->readers) {
         snprintf(out + n, len - n, ", read-held by %d thread%s (glibc does not record which)",
                  w->readers, w->readers == 1 ? "" : "s");
+    } else if (w->type == LG_LOCK_BARRIER) {
+        snprintf(out + n, len - n, ", waits for more threads to arrive");
     } else if (w->lock_flags & LG_LOCK_F_NO_OWNER) {
         snprintf(out + n, len - n, ", waits for a signal from any thread");
     }

@@ -409,7 +409,7 @@ void decode_all(insp_target *tg)
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
         memset(&t->w, 0, sizeof t->w);
-        if (t->nr == 202) {
+        if (insp_is_futex(t)) {
             decode_futex(tg, t);
         } else if (t->nr >= 0) {
             insp_wait *w = &t->w;

@@ -206,7 +206,7 @@ static int build_notes(insp_target *tg, mapping *maps, size_t nmaps, buf *nb)
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
         char line[512], wait[256] = "";
-        if (t->nr >= 0 && t->nr != 202) {
+        if (t->nr >= 0 && !insp_is_futex(t)) {
             const char *n = syscall_name(t->nr);
             if (t->fd_target[0])
                 snprintf(wait, sizeof wait, "%s(fd %d -> %s)", n ? n : "syscall",

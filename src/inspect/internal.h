@@ -103,6 +103,15 @@ int ptrace_stop_all(insp_target *tg, char *err, size_t errlen);
 void ptrace_read_regs(insp_target *tg);
 void ptrace_resume_all(insp_target *tg);
 
+/* A futex wait: syscall 202, or 219 (restart_syscall) after a timed futex wait was
+ * interrupted (by an earlier attach, gcore, a signal): the argument registers still hold the
+ * original futex arguments then. */
+static inline bool insp_is_futex(const insp_thread *t)
+{
+    unsigned cmd = (unsigned)t->arg[1] & ~0x180u;
+    return t->nr == 202 || (t->nr == 219 && (cmd == 0 || cmd == 9 || cmd == 6 || cmd == 13));
+}
+
 /* memory.c */
 int mem_read_live(void *ctx, uint64_t addr, void *buf, size_t len);   /* ctx: pid as intptr */
 void mem_snapshot(insp_target *tg);                /* fills every futex waiter's window */

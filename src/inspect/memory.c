@@ -21,7 +21,7 @@ void mem_snapshot(insp_target *tg)
 {
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
-        if (t->nr != 202 || t->arg[0] < INSP_WINDOW_BEFORE)
+        if (!insp_is_futex(t) || t->arg[0] < INSP_WINDOW_BEFORE)
             continue;
         t->win_base = t->arg[0] - INSP_WINDOW_BEFORE;
         t->win_ok = tg->read(tg->read_ctx, t->win_base, t->win, INSP_WINDOW) == 0;

@@ -73,10 +73,6 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
             const lg_edge *e = &f->edges[j];
             if (e->thread != t->tid || e->holds < 0)
                 continue;
-            if (!e->holds_stack.n) {   /* seen from outside: where it was taken is unknown */
-                fprintf(out, "  holds %s\n", f->locks[e->holds].id);
-                continue;
-            }
             fprintf(out, "  holds %s, %s at:\n", f->locks[e->holds].id,
                     text_acquired_verb(&f->locks[e->holds], e->holds_mode));
             text_stack(out, &e->holds_stack, "    ", o);

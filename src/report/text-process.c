@@ -180,6 +180,8 @@ static void chain(FILE *out, const lg_report *r, const lg_thread *s)
             else if (l->readers)
                 fprintf(out, " -> [%d reader%s, not recorded by glibc]", l->readers,
                         l->readers == 1 ? "" : "s");
+            else if (l->type == LG_LOCK_BARRIER)
+                fputs(" waits for more threads to arrive", out);
             else if (l->lock_flags & LG_LOCK_F_NO_OWNER)
                 fputs(" waits for a signal from any thread", out);
             else
