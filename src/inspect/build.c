@@ -63,13 +63,14 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
                  w->timed ? " (timed)" : "");
         return;
     }
-    snprintf(obj, sizeof obj, "%s %s%s%s%s", lg_lock_type_name(w->type), name ? name : "",
-             name ? " " : "", w->attrs[0] ? "(" : "", w->attrs);
-    size_t n = strlen(obj);
-    if (w->attrs[0])
-        snprintf(obj + n, sizeof obj - n, ")");
-    if (!name && !w->attrs[0])
-        snprintf(obj + n, sizeof obj - n, "0x%llx", (unsigned long long)w->lock);
+    size_t n;
+    if (name)
+        n = (size_t)snprintf(obj, sizeof obj, "%s %s", lg_lock_type_name(w->type), name);
+    else
+        n = (size_t)snprintf(obj, sizeof obj, "%s 0x%llx", lg_lock_type_name(w->type),
+                             (unsigned long long)w->lock);
+    if (w->attrs[0] && n < sizeof obj)
+        snprintf(obj + n, sizeof obj - n, " (%s)", w->attrs);
     n = (size_t)snprintf(out, len, "%s %s", verb(w->type, w->mode), obj);
     if (n >= len)
         return;

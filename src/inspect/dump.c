@@ -5,9 +5,10 @@
  *
  * Layout: ELF header, program headers (one PT_NOTE, one PT_LOAD per readable mapping), the
  * notes (per thread NT_PRSTATUS + NT_FPREGSET; NT_PRPSINFO, NT_AUXV, NT_FILE, LOCKGRAPH),
- * then the segments page-aligned. Writable and anonymous mappings are copied whole (pages
- * never touched, per /proc/PID/pagemap, stay holes in a sparse file); read-only file
- * mappings keep their first page only (ELF headers and build-id), as the kernel does.
+ * then the segments page-aligned. Writable and anonymous mappings keep every page the process
+ * touched (runs of present pages per /proc/PID/pagemap, one PT_LOAD each; zero pages stay
+ * holes); read-only file mappings keep their first page only (ELF headers and build-id), as
+ * the kernel does.
  * Threads stay stopped while their registers and memory are copied.
  * Not here: reading cores (core.c). */
 #include <elf.h>
@@ -33,9 +34,13 @@ typedef struct mapping {
     unsigned flags;          /* PF_R | PF_W | PF_X */
     bool file, whole;        /* file-backed; copy all of it (else only the first page) */
     char *path;
-    uint64_t file_off;       /* where its bytes go in the core */
-    uint64_t filesz;
 } mapping;
+
+/* One PT_LOAD: a run of pages worth keeping. */
+typedef struct seg {
+    uint64_t start, len, file_off;
+    unsigned flags;
+} seg;
 
 typedef struct buf {
     char *p;
@@ -241,31 +246,62 @@ static bool all_zero(const char *p, size_t n)
     return true;
 }
 
-/* Copy one mapping's pages into the core at m->file_off; untouched pages stay holes. */
-static int copy_mapping(int pid, int pagemap, int out, mapping *m, char *chunk)
+/* Copy one segment into the core at its offset; zero pages stay holes. */
+static int copy_seg(int pid, int out, const seg *g, char *chunk)
 {
-    for (uint64_t a = m->start; a < m->start + m->filesz; a += CHUNK) {
-        size_t len = (size_t)(m->start + m->filesz - a < CHUNK ? m->start + m->filesz - a
-                                                                : CHUNK);
-        uint64_t present[CHUNK / PAGE];
-        size_t np = len / PAGE;
-        bool have_map = pagemap >= 0 &&
-                        pread(pagemap, present, np * 8, (off_t)(a / PAGE * 8)) ==
-                            (ssize_t)(np * 8);
-        for (size_t p = 0; p < np; p++) {
-            /* bit 63 present, bit 62 swapped: anything else was never touched */
-            if (have_map && !(present[p] >> 62))
+    for (uint64_t a = g->start; a < g->start + g->len; a += CHUNK) {
+        size_t len = (size_t)(g->start + g->len - a < CHUNK ? g->start + g->len - a : CHUNK);
+        for (size_t p = 0; p < len / PAGE; p++) {
+            struct iovec lo = {chunk, PAGE}, re = {(void *)(uintptr_t)(a + p * PAGE), PAGE};
+            if (process_vm_readv(pid, &lo, 1, &re, 1, 0) != PAGE || all_zero(chunk, PAGE))
                 continue;
-            struct iovec lo = {chunk + p * PAGE, PAGE}, re = {(void *)(uintptr_t)(a + p * PAGE),
-                                                              PAGE};
-            if (process_vm_readv(pid, &lo, 1, &re, 1, 0) != PAGE)
-                continue;
-            if (all_zero(chunk + p * PAGE, PAGE))
-                continue;
-            if (pwrite(out, chunk + p * PAGE, PAGE,
-                       (off_t)(m->file_off + (a - m->start) + p * PAGE)) != PAGE)
+            if (pwrite(out, chunk, PAGE, (off_t)(g->file_off + (a - g->start) + p * PAGE)) !=
+                PAGE)
                 return -1;
         }
+    }
+    return 0;
+}
+
+/* The segments of a mapping: read-only file mappings keep their first page (ELF headers and
+ * build-id note); others every page the process ever touched (present or swapped, per
+ * /proc/PID/pagemap), so 1,000 thread stacks of 8 MB cost what they use, not 8 GB. Without
+ * pagemap, the whole mapping. */
+static int mapping_segs(int pagemap, const mapping *m, seg **segs, size_t *n)
+{
+    if (!m->whole) {
+        if (m->offset != 0)
+            return 0;
+        seg g = {m->start, PAGE, 0, m->flags};
+        return LG_APPEND(*segs, *n, &g);
+    }
+    uint64_t npages = (m->end - m->start) / PAGE;
+    uint64_t run = 0, run_len = 0;
+    static uint64_t ent[CHUNK / 8];
+    for (uint64_t base = 0; base < npages; base += CHUNK / 8) {
+        uint64_t k = npages - base < CHUNK / 8 ? npages - base : CHUNK / 8;
+        bool have = pagemap >= 0 &&
+                    pread(pagemap, ent, k * 8, (off_t)((m->start / PAGE + base) * 8)) ==
+                        (ssize_t)(k * 8);
+        for (uint64_t i = 0; i < k; i++) {
+            bool keep = !have || (ent[i] >> 62) != 0;   /* bit 63 present, 62 swapped */
+            uint64_t addr = m->start + (base + i) * PAGE;
+            if (keep && run_len && run + run_len == addr) {
+                run_len += PAGE;
+            } else if (keep) {
+                if (run_len) {
+                    seg g = {run, run_len, 0, m->flags};
+                    if (LG_APPEND(*segs, *n, &g) < 0)
+                        return -1;
+                }
+                run = addr;
+                run_len = PAGE;
+            }
+        }
+    }
+    if (run_len) {
+        seg g = {run, run_len, 0, m->flags};
+        return LG_APPEND(*segs, *n, &g);
     }
     return 0;
 }
@@ -276,7 +312,8 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
     double t0 = insp_now_ms();
     insp_target tg = {.pid = pid, .read = mem_read_live, .read_ctx = (void *)(intptr_t)pid};
     mapping *maps = NULL;
-    size_t nmaps = 0;
+    size_t nmaps = 0, nsegs = 0;
+    seg *segs = NULL;
     buf nb = {0};
     char *chunk = NULL;
     int out = -1, pagemap = -1, rc = -1;
@@ -307,15 +344,21 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
         snprintf(err, errlen, "out of memory");
         goto resume;
     }
-    size_t nph = 1 + nmaps;
+    char pm[64];
+    snprintf(pm, sizeof pm, "/proc/%d/pagemap", pid);
+    pagemap = open(pm, O_RDONLY | O_CLOEXEC);
+    for (size_t i = 0; i < nmaps; i++)
+        if (mapping_segs(pagemap, &maps[i], &segs, &nsegs) < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto resume;
+        }
+    size_t nph = 1 + nsegs;
     uint64_t off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
     uint64_t notes_off = off;
     off = (off + nb.n + PAGE - 1) / PAGE * PAGE;
-    for (size_t i = 0; i < nmaps; i++) {
-        mapping *m = &maps[i];
-        m->filesz = m->whole ? m->end - m->start : (m->offset == 0 ? PAGE : 0);
-        m->file_off = off;
-        off += m->filesz;
+    for (size_t i = 0; i < nsegs; i++) {
+        segs[i].file_off = off;
+        off += segs[i].len;
     }
     Elf64_Ehdr eh = {0};
     memcpy(eh.e_ident, ELFMAG, SELFMAG);
@@ -338,20 +381,17 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
     }
     ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = nb.n,
                          .p_align = 4};
-    for (size_t i = 0; i < nmaps; i++)
-        ph[i + 1] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = maps[i].flags,
-                                 .p_offset = maps[i].file_off, .p_vaddr = maps[i].start,
-                                 .p_filesz = maps[i].filesz,
-                                 .p_memsz = maps[i].end - maps[i].start, .p_align = PAGE};
+    for (size_t i = 0; i < nsegs; i++)
+        ph[i + 1] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = segs[i].flags,
+                                 .p_offset = segs[i].file_off, .p_vaddr = segs[i].start,
+                                 .p_filesz = segs[i].len, .p_memsz = segs[i].len,
+                                 .p_align = PAGE};
     bool ok = pwrite(out, &eh, sizeof eh, 0) == sizeof eh &&
               pwrite(out, ph, nph * sizeof *ph, sizeof eh) == (ssize_t)(nph * sizeof *ph) &&
               pwrite(out, nb.p, nb.n, (off_t)notes_off) == (ssize_t)nb.n;
     free(ph);
-    char pm[64];
-    snprintf(pm, sizeof pm, "/proc/%d/pagemap", pid);
-    pagemap = open(pm, O_RDONLY | O_CLOEXEC);
-    for (size_t i = 0; i < nmaps && ok; i++)
-        ok = copy_mapping(pid, pagemap, out, &maps[i], chunk) == 0;
+    for (size_t i = 0; i < nsegs && ok; i++)
+        ok = copy_seg(pid, out, &segs[i], chunk) == 0;
     if (ok)
         ok = ftruncate(out, (off_t)off) == 0;
     if (!ok) {
@@ -378,6 +418,7 @@ done:
     for (size_t i = 0; i < nmaps; i++)
         free(maps[i].path);
     free(maps);
+    free(segs);
     free(nb.p);
     free(chunk);
     insp_target_free(&tg);

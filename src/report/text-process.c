@@ -154,6 +154,27 @@ static int cycle_min(const lg_report *r, const lg_thread *t)
     return 1;
 }
 
+static void chain(FILE *out, const lg_report *r, const lg_thread *s);
+
+/* The rest of a chain after its first thread (for grouped idle chains). */
+static void chain_tail(FILE *out, const lg_report *r, const lg_thread *s)
+{
+    char name[64];
+    const lg_lock *l = &r->locks[s->wait_lock - 1];
+    fprintf(out, "-> [%s %s]", lg_lock_type_name(l->type), lock_label(l, name, sizeof name));
+    if (l->owner)
+        fprintf(out, " -> [thread %d] exited holding it\n", l->owner);
+    else if (l->readers)
+        fprintf(out, " -> [%d reader%s, not recorded by glibc]\n", l->readers,
+                l->readers == 1 ? "" : "s");
+    else if (l->type == LG_LOCK_BARRIER)
+        fputs(" waits for more threads to arrive\n", out);
+    else if (l->lock_flags & LG_LOCK_F_NO_OWNER)
+        fputs(" waits for a signal from any thread\n", out);
+    else
+        fputs(" -> [owner unknown]\n", out);
+}
+
 static void chain(FILE *out, const lg_report *r, const lg_thread *s)
 {
     char name[64];
@@ -225,6 +246,28 @@ static void wait_chains(FILE *out, const lg_report *r)
                     waited_for = owner_thread(r, &r->threads[j]) == s;
                 if (waited_for)
                     continue;
+            }
+            /* One-hop chains into the same ownerless lock (idle pools): one line. */
+            if (pass == 1 && !owner_thread(r, s)) {
+                size_t same = 0, first = 1;
+                for (size_t j = 0; j < r->nthreads; j++) {
+                    const lg_thread *u = &r->threads[j];
+                    if (u->wait_lock == s->wait_lock && !owner_thread(r, u)) {
+                        first &= j >= i;
+                        same++;
+                    }
+                }
+                if (!first)
+                    continue;
+                if (same > 2) {
+                    if (!printed++)
+                        fputs("Wait chains:\n", out);
+                    fprintf(out, "  [%zu threads like ", same);
+                    text_thread(out, NULL, r, s->tid);
+                    fputs("] ", out);
+                    chain_tail(out, r, s);
+                    continue;
+                }
             }
             if (!printed++)
                 fputs("Wait chains:\n", out);
