@@ -12,7 +12,10 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"; }
 trap cleanup EXIT
 
-# MODE EXIT: one line per hung program (check.py has its expectations).
+# NAME EXIT [COMMAND...]: one line per hung program; COMMAND defaults to `hang NAME`, and
+# check.py holds NAME's expectations. Another hung program (e.g. the demo) is one line here,
+# e.g. "demo 66 $LG_BIN/lockgraph-demo --order inconsistent --dir $T_TMP/demo", plus one
+# line in check.py's EXPECT.
 MODES=(
   "abba 66" "rwlock-ww 66" "rwlock-wr 66" "rwlock-rw 0" "ring3 66" "self 66" "self-rw 0"
   "robust 66" "pi 66" "timed 66" "c11 66" "cond 0" "sem 0" "orphan 66" "join 66" "idle 0"
@@ -57,7 +60,10 @@ start() {
 for entry in "${MODES[@]}"; do
   set -- $entry
   mode=$1 want=$2
-  start "$HANG" "$mode"
+  shift 2
+  [ $# -gt 0 ] || set -- "$HANG" "$mode"
+  exe=$1
+  start "$@"
   before=$(syscalls "$PID")
   check_status "$want" "attach $mode" "$LG" attach "$PID" --json "$T_TMP/$mode.json"
   check "attach $mode report" $CHECK "$T_TMP/$mode.json" "$mode"
@@ -68,7 +74,7 @@ for entry in "${MODES[@]}"; do
   check "dump $mode: target alive" kill -0 "$PID"
   after=$(syscalls "$PID")
   check "dump $mode: same waits after dump" [ "$before" = "$after" ]
-  check_status "$want" "core $mode" "$LG" core "$T_TMP/$mode.core" "$HANG" \
+  check_status "$want" "core $mode" "$LG" core "$T_TMP/$mode.core" "$exe" \
     --json "$T_TMP/$mode.core.json"
   check "core $mode report" $CHECK "$T_TMP/$mode.core.json" "$mode" --core --names
   kill -9 "$PID" 2>/dev/null
