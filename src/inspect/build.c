@@ -58,6 +58,11 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
                  w->lock_flags & LG_LOCK_F_OWNER_EXITED ? " (gone)" : "");
         return;
     }
+    if (w->spinning) {
+        snprintf(out, len, "spin on spinlock %s (its owner is not recorded)",
+                 name ? name : "?");
+        return;
+    }
     if (w->type == LG_LOCK_FUTEX) {
         snprintf(out, len, "futex wait on 0x%llx%s", (unsigned long long)w->lock,
                  w->timed ? " (timed)" : "");
@@ -133,7 +138,7 @@ static bool can_run(const insp_thread *t)
     if (t->w.kind == WAIT_SYSCALL)
         return true;   /* I/O, sleep: an outside event ends it */
     if (t->w.kind == WAIT_LOCK)
-        return t->w.timed;
+        return t->w.timed || t->w.spinning;
     return t->nr == INSP_NR_RUNNING || t->state == 'R';
 }
 
@@ -143,6 +148,8 @@ static const char *state_of(const insp_thread *t)
         return "exited";
     if (t->state == 'T' || t->state == 't')
         return "stopped";
+    if (t->w.spinning)
+        return "running";
     if (t->w.kind != WAIT_NONE)
         return "blocked";
     if (t->nr == INSP_NR_RUNNING || t->state == 'R')

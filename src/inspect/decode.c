@@ -404,12 +404,33 @@ const char *syscall_name(long nr)
     return NULL;
 }
 
+/* pthread_spin_lock spins in user mode with the lock's address in rdi (glibc's x86_64
+ * assembly); nothing records the owner. */
+static void decode_spin(insp_thread *t)
+{
+    if (!t->stack.n || !t->user_rdi || !t->stack.frames[0].function ||
+        strncmp(strip_name(t->stack.frames[0].function), "pthread_spin_lock", 17) != 0)
+        return;
+    insp_wait *w = &t->w;
+    w->kind = WAIT_LOCK;
+    w->type = LG_LOCK_SPINLOCK;
+    w->lock = t->user_rdi;
+    w->mode = LG_MODE_EXCLUSIVE;
+    w->spinning = true;
+    size_t j = 1;
+    while (j < t->stack.n && is_libc(&t->stack.frames[j]))
+        j++;
+    t->wait_frame = (int)(j < t->stack.n ? j : 0) + 1;
+}
+
 void decode_all(insp_target *tg)
 {
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
         memset(&t->w, 0, sizeof t->w);
-        if (insp_is_futex(t)) {
+        if (t->nr == INSP_NR_RUNNING) {
+            decode_spin(t);
+        } else if (insp_is_futex(t)) {
             decode_futex(tg, t);
         } else if (t->nr >= 0) {
             insp_wait *w = &t->w;

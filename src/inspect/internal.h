@@ -32,6 +32,7 @@ typedef struct insp_wait {
     int readers;             /* rwlock read holders counted */
     bool timed;              /* the wait has a timeout: it ends by itself */
     bool owner_died;         /* robust mutex whose owner died */
+    bool spinning;           /* a spinlock: the thread runs, it is not blocked */
     unsigned lock_flags;     /* LG_LOCK_F_* */
     char attrs[96];
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */
@@ -45,6 +46,7 @@ typedef struct insp_thread {
     uint64_t arg[6];
     uint64_t sp;             /* user stack pointer at the system call */
     uint64_t callee[6];      /* rbx rbp r12 r13 r14 r15 at the stop (0 unknown) */
+    uint64_t user_rdi;       /* rdi of a thread stopped in user mode (a spinlock's address) */
     int64_t blocked_ms;      /* 0 unknown */
     char fd_target[128];     /* for fd syscalls: readlink of /proc/PID/fd/N */
     char note_wait[200];     /* wait description carried by a LOCKGRAPH core note */

@@ -144,6 +144,7 @@ void ptrace_read_regs(insp_target *tg)
         memcpy(t->callee, callee, sizeof callee);
         if (nr < 0) {
             t->nr = INSP_NR_RUNNING;
+            t->user_rdi = r.rdi;
             continue;
         }
         /* Same call as /proc showed before the stop: keep it (arguments agree). A thread

@@ -81,6 +81,23 @@ for entry in "${MODES[@]}"; do
   rm -f "$T_TMP/$mode.core"
 done
 
+# Spinlocks spin in user mode: the threads run, each spinning on the other's lock. Not
+# settled (they never block); checked once and ended at once to spare the CPUs.
+"$HANG" spin >"$T_TMP/spin.out" 2>&1 &
+PID=$!
+PIDS+=("$PID")
+disown "$PID"
+for i in $(seq 100); do grep -q ready "$T_TMP/spin.out" && break; sleep 0.05; done
+ok=1
+for i in $(seq 50); do   # both spinners inside pthread_spin_lock
+  "$LG" attach "$PID" --json "$T_TMP/spin.json" >/dev/null 2>&1
+  python3 "$LG_SRCDIR/tests/inspect/check.py" "$T_TMP/spin.json" spin >/dev/null && { ok=0; break; }
+  sleep 0.05
+done
+check "attach spin: both spinners on each other's spinlock" [ "$ok" = 0 ]
+check_grep "spinner state" '"state": "running", "wait": "spin on spinlock spin_[ab]' "$T_TMP/spin.json"
+kill -9 "$PID"
+
 # Text, DOT and a gcore core of the ABBA deadlock.
 start "$HANG" abba
 check_status 66 "attach text" "$LG" attach "$PID" --dot "$T_TMP/abba.dot"

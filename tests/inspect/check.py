@@ -27,6 +27,7 @@ EXPECT = {
     "read":      (None, set(), set(), set(), {"syscall": ("reader", "read(fd "), "owner": {"mutex_a": "reader"}}),
     "barrier":   ("no-progress", set(), set(), set(), {"waits": {"at-barrier": ("barrier", "three")}}),
     "kinds":     ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, set(), {"attr": "recursive", "attr2": "errorcheck"}),
+    "spin":      (None, set(), set(), set(), {"waits": {"spinner-ab": ("spinlock", "spin_b"), "spinner-ba": ("spinlock", "spin_a")}}),
     "pshared":   ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, set(), {"attr": "adaptive", "attr2": "process-shared"}),
 }
 
