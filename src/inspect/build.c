@@ -81,8 +81,9 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
         return;
     if (w->owner) {
         thread_ref(who, sizeof who, c->tg, w->owner);
-        snprintf(out + n, len - n, ", held by %s%s", who,
-                 w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
+        snprintf(out + n, len - n, ", %s by %s%s", w->owner_inferred ? "read-held (inferred)"
+                                                                     : "held",
+                 who, w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
     } else if (w->readers) {
         snprintf(out + n, len - n, ", read-held by %d thread%s (glibc does not record which)",
                  w->readers, w->readers == 1 ? "" : "s");
@@ -232,9 +233,9 @@ static int add_cycle(ctx *c, const int *cycle_of, int cyc)
         int h = finding_lock(c, f, p);
         if (a < 0 || h < 0)
             return -1;
-        lg_edge *e = lg_finding_add_edge(f, t->tid, h, p->w.mode == LG_MODE_SHARED &&
-                                         p->w.type == LG_LOCK_RWLOCK ? LG_MODE_EXCLUSIVE
-                                                                     : LG_MODE_EXCLUSIVE,
+        /* t holds what p waits for: read-held when p's owner is an inferred reader */
+        lg_edge *e = lg_finding_add_edge(f, t->tid, h, p->w.owner_inferred ? LG_MODE_SHARED
+                                                                           : LG_MODE_EXCLUSIVE,
                                          a, t->w.mode, LG_EDGE_WAITING |
                                          (t->w.timed ? LG_EDGE_TIMED : 0));
         if (!e || wait_stack(&e->stack, t) < 0)
@@ -243,6 +244,15 @@ static int add_cycle(ctx *c, const int *cycle_of, int cyc)
         if (!ft || lg_thread_set(ft, "blocked", NULL) < 0)
             return -1;
         timed |= t->w.timed;
+        if (t->w.owner_inferred) {
+            char o[128];
+            thread_ref(o, sizeof o, tg, t->w.owner);
+            lock_label(c, (size_t)v, what, sizeof what);
+            lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
+                                "read-hold %s (no thread can run, and it is the only %s)", o,
+                                what, t->w.owner == t->tid ? "candidate: a read-to-write "
+                                "upgrade" : "other thread waiting for a lock");
+        }
         thread_ref(who, sizeof who, tg, t->tid);
         lock_label(c, (size_t)v, what, sizeof what);
         size_t nn = strlen(names), nl = strlen(locks);
@@ -312,6 +322,37 @@ static int add_orphans(ctx *c)
     return 0;
 }
 
+/* glibc does not record read owners. When no thread can run, a writer waiting for the
+ * readers of R is waiting for threads that are themselves stuck; if exactly one other thread
+ * is stuck waiting for a lock (and not for R as a reader), it is the reader we infer; if none
+ * is, the writer holds the read lock itself (an upgrade). Inferred owners are flagged, and
+ * nothing is inferred while some thread can still run. */
+static void infer_readers(insp_target *tg)
+{
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *w = &tg->t[i];
+        if (w->w.kind != WAIT_LOCK || w->w.type != LG_LOCK_RWLOCK || w->w.owner ||
+            w->w.readers <= 0 || w->w.mode != LG_MODE_EXCLUSIVE)
+            continue;
+        insp_thread *cand = NULL;
+        size_t ncand = 0;
+        for (size_t j = 0; j < tg->n; j++) {
+            insp_thread *c = &tg->t[j];
+            if (c == w || c->w.kind != WAIT_LOCK || c->w.spinning ||
+                (c->w.type != LG_LOCK_MUTEX && c->w.type != LG_LOCK_RWLOCK) ||
+                (c->w.lock == w->w.lock && c->w.mode == LG_MODE_SHARED))
+                continue;
+            cand = c;
+            ncand++;
+        }
+        if (ncand > 1)
+            continue;
+        w->w.owner = ncand ? cand->tid : w->tid;
+        w->w.lock_flags |= LG_LOCK_F_OWNER_INFERRED;
+        w->w.owner_inferred = true;
+    }
+}
+
 int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
 {
     ctx c = {.tg = tg, .r = r};
@@ -327,6 +368,11 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
         if (lg_report_set_command(r, 1, &argv0) < 0)
             goto out;
     }
+    size_t can = 0;
+    for (size_t i = 0; i < tg->n; i++)
+        can += can_run(&tg->t[i]);
+    if (tg->n && can == 0)
+        infer_readers(tg);
     if (add_threads(&c) < 0)
         goto out;
     for (size_t i = 0; i < tg->n; i++) {

@@ -33,6 +33,7 @@ typedef struct insp_wait {
     bool timed;              /* the wait has a timeout: it ends by itself */
     bool owner_died;         /* robust mutex whose owner died */
     bool spinning;           /* a spinlock: the thread runs, it is not blocked */
+    bool owner_inferred;     /* owner is a read holder inferred by build.c */
     unsigned lock_flags;     /* LG_LOCK_F_* */
     char attrs[96];
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */

@@ -68,6 +68,7 @@ enum {
     LG_LOCK_F_OWNER_EXITED = 1u << 0, /* owner's tid is not a thread of the process */
     LG_LOCK_F_NO_OWNER     = 1u << 1, /* condvar, semaphore: any thread may wake it */
     LG_LOCK_F_UNDECODED    = 1u << 2, /* a futex word of unknown layout ("futex wait on") */
+    LG_LOCK_F_OWNER_INFERRED = 1u << 3, /* owner is a read holder inferred, not recorded */
 };
 
 typedef struct lg_thread {

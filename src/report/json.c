@@ -89,6 +89,8 @@ static void lock_extra(FILE *out, const lg_lock *l)
         fputs(", \"no_owner\": true", out);
     if (l->lock_flags & LG_LOCK_F_UNDECODED)
         fputs(", \"undecoded\": true", out);
+    if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
+        fputs(", \"owner_inferred\": true", out);
 }
 
 static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,

@@ -17,7 +17,7 @@ trap cleanup EXIT
 # e.g. "demo 66 $LG_BIN/lockgraph-demo --order inconsistent --dir $T_TMP/demo", plus one
 # line in check.py's EXPECT.
 MODES=(
-  "abba 66" "rwlock-ww 66" "rwlock-wr 66" "rwlock-rw 0" "ring3 66" "self 66" "self-rw 0"
+  "abba 66" "rwlock-ww 66" "rwlock-wr 66" "rwlock-rw 66" "ring3 66" "self 66" "self-rw 66"
   "robust 66" "pi 66" "timed 66" "c11 66" "cond 0" "sem 0" "orphan 66" "join 66" "idle 0"
   "read 0" "barrier 0" "kinds 66" "pshared 66"
 )
@@ -48,6 +48,7 @@ settle() {
 # start PROG ARGS...: run it in the background, wait for "ready" and for its threads to settle.
 start() {
   local out="$T_TMP/start.$RANDOM"
+  : >"$out"
   "$@" >"$out" 2>&1 &
   PID=$!
   PIDS+=("$PID")
@@ -83,6 +84,7 @@ done
 
 # Spinlocks spin in user mode: the threads run, each spinning on the other's lock. Not
 # settled (they never block); checked once and ended at once to spare the CPUs.
+: >"$T_TMP/spin.out"
 "$HANG" spin >"$T_TMP/spin.out" 2>&1 &
 PID=$!
 PIDS+=("$PID")

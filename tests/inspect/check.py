@@ -11,10 +11,10 @@ EXPECT = {
     "abba":      ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, {"lock_a", "lock_b"}, {}),
     "rwlock-ww": ("deadlock", {"rw_x", "rw_y"}, {"writer-xy", "writer-yx"}, {"wrlock_x", "wrlock_y"}, {}),
     "rwlock-wr": ("deadlock", {"rw_x", "rw_y"}, {"writer-x", "writer-y"}, {"rdlock_x", "rdlock_y"}, {"mode": "shared"}),
-    "rwlock-rw": ("no-progress", set(), set(), set(), {"readers": {"rw_x": 1, "rw_y": 1}}),
+    "rwlock-rw": ("deadlock", {"rw_x", "rw_y"}, {"reader-x", "reader-y"}, {"wrlock_x", "wrlock_y"}, {"readers": {"rw_x": 1, "rw_y": 1}, "inferred": True}),
     "ring3":     ("deadlock", {"mutex_a", "mutex_b", "mutex_c"}, {"ring-1", "ring-2", "ring-3"}, set(), {}),
     "self":      ("deadlock", {"mutex_a"}, {"self-locker"}, {"relock_self"}, {"self": True}),
-    "self-rw":   ("no-progress", set(), set(), set(), {"readers": {"rw_x": 1}}),
+    "self-rw":   ("deadlock", {"rw_x"}, {"self-locker"}, {"upgrade_self"}, {"self": True, "inferred": True, "readers": {"rw_x": 1}}),
     "robust":    ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, {"lock_a", "lock_b"}, {"attr": "robust"}),
     "pi":        ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, {"lock_a", "lock_b"}, {"attr": "priority-inheritance"}),
     "timed":     ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "timed-ba"}, {"timed_lock_a"}, {"timed": True}),
@@ -83,6 +83,9 @@ def main():
             check(mine, "no frame in hang-stripped")
             check(all(fr.get("function") is None and fr.get("offset") for fr in mine),
                   "stripped frames should be module+offset")
+        if extra.get("inferred"):
+            check(any("inferred to read-hold" in n for n in f["notes"]), "no inferred-reader note")
+            check(all(l.get("owner_inferred") for l in f["locks"]), "owners not flagged inferred")
         if extra.get("self"):
             check(f["self"], "not flagged self")
         if extra.get("timed"):
