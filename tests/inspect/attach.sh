@@ -143,6 +143,15 @@ wait "$GDB" 2>/dev/null
 check "traced: target alive" kill -0 "$PID"
 kill -9 "$PID"
 
+# A target running the lockgraph runtime is recognised by its mapped liblockgraph*.so (any
+# library under that name will do for the check; the data exchange is not implemented).
+cp "$(ldd "$HANG" | sed -n 's/.*libc.so.6 => \([^ ]*\).*/\1/p' | sed 's/libc.so.6/libm.so.6/')" \
+  "$T_TMP/liblockgraph.so"
+start env LD_PRELOAD="$T_TMP/liblockgraph.so" "$HANG" abba
+check_status 66 "attach with the runtime loaded" "$LG" attach "$PID" --max-frames 1
+check_grep "runtime noted" "the target runs the lockgraph runtime \($T_TMP/liblockgraph.so\)" "$T_TMP/out"
+kill -9 "$PID"
+
 # Stripped binary: module+offset frames, same cycle.
 start "$LG_BIN/hang-stripped" abba
 check_status 66 "attach stripped" "$LG" attach "$PID" --json "$T_TMP/s.json"
