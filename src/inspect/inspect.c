@@ -3,6 +3,7 @@
  * with the target already running again. The target is stopped only for the middle step.
  * Not here: cores (core.c), writing cores (dump.c). */
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ static void finish(insp_target *tg)
     if (tg->dwfl)
         dwfl_end(tg->dwfl);
     tg->dwfl = NULL;
+    free(tg->unwind_cache);
+    tg->unwind_cache = NULL;
     insp_target_free(tg);
 }
 

@@ -48,6 +48,9 @@ typedef struct insp_thread {
     uint64_t sp;             /* user stack pointer at the system call */
     uint64_t callee[6];      /* rbx rbp r12 r13 r14 r15 at the stop (0 unknown) */
     uint64_t user_rdi;       /* rdi of a thread stopped in user mode (a spinlock's address) */
+    uint64_t dregs[17];      /* registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp
+                                r8..r15 rip), for unwinding */
+    bool have_regs;
     int64_t blocked_ms;      /* 0 unknown */
     char fd_target[128];     /* for fd syscalls: readlink of /proc/PID/fd/N */
     char note_wait[200];     /* wait description carried by a LOCKGRAPH core note */
@@ -82,6 +85,7 @@ typedef struct insp_target {
     bool has_runtime;        /* liblockgraph.so is mapped */
     char runtime_path[4096];
     Dwfl *dwfl;
+    void *unwind_cache;      /* unwind.c's page cache, freed after dwfl_end */
     lg_symbolizer *sym;
     double stopped_ms;
     char **notes;            /* notes for the report, collected on the way */
@@ -114,6 +118,10 @@ static inline bool insp_is_futex(const insp_thread *t)
     unsigned cmd = (unsigned)t->arg[1] & ~0x180u;
     return t->nr == 202 || (t->nr == 219 && (cmd == 0 || cmd == 9 || cmd == 6 || cmd == 13));
 }
+
+/* user_regs_struct -> DWARF register order (x86_64 psABI numbering 0..16). */
+struct user_regs_struct;
+void insp_set_dregs(insp_thread *t, const struct user_regs_struct *r);
 
 /* memory.c */
 int mem_read_live(void *ctx, uint64_t addr, void *buf, size_t len);   /* ctx: pid as intptr */

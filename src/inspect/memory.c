@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 
 #include "internal.h"
 
@@ -41,4 +42,13 @@ bool mem_get32(const insp_thread *t, uint64_t addr, uint32_t *v)
         return false;
     memcpy(v, t->win + (addr - t->win_base), 4);
     return true;
+}
+
+void insp_set_dregs(insp_thread *t, const struct user_regs_struct *r)
+{
+    const uint64_t d[17] = {r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
+                            r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+                            r->rip};
+    memcpy(t->dregs, d, sizeof d);
+    t->have_regs = true;
 }

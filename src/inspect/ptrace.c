@@ -139,6 +139,7 @@ void ptrace_read_regs(insp_target *tg)
         if (!t->stopped || ptrace(PTRACE_GETREGS, t->tid, 0L, &r) != 0)
             continue;
         long nr = (long)r.orig_rax;
+        insp_set_dregs(t, &r);
         t->sp = r.rsp;
         uint64_t callee[6] = {r.rbx, r.rbp, r.r12, r.r13, r.r14, r.r15};
         memcpy(t->callee, callee, sizeof callee);

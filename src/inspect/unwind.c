@@ -1,6 +1,9 @@
-/* unwind.c - every thread's stack with elfutils libdwfl: a live process whose threads
- * ptrace.c holds stopped (dwfl_linux_proc_attach with assume_ptrace_stopped), or a core
- * (dwfl_core_file_attach). .eh_frame is enough: no frame pointers or debug info needed.
+/* unwind.c - every thread's stack with elfutils libdwfl, for live processes and cores alike:
+ * our own Dwfl_Thread_Callbacks hand libdwfl the registers we already read (PTRACE_GETREGS
+ * while stopped, or NT_PRSTATUS) and our memory reader (process_vm_readv, or the core's
+ * segments) behind a small page cache. That is one path for both, and it avoids libdwfl's
+ * word-by-word PTRACE_PEEKDATA and its per-read core chunk list (quadratic with 1,000
+ * threads). .eh_frame is enough: no frame pointers or debug info needed.
  * Frames are kept as raw PCs while the target is stopped and symbolized after it runs again
  * (src/symbolize, cached per PC). Also names data addresses (the lock objects).
  * Not here: deciding what a stack waits for (decode.c). */
@@ -59,12 +62,101 @@ static const Dwfl_Callbacks core_callbacks = {
     .find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
+/* ---- thread callbacks over insp_target ---- */
+
+enum { CACHE_PAGES = 256, CPAGE = 4096 };
+
+typedef struct page_cache {
+    insp_target *tg;
+    uint64_t tag[CACHE_PAGES];   /* page number + 1; 0 empty */
+    bool ok[CACHE_PAGES];
+    unsigned char data[CACHE_PAGES][CPAGE];
+} page_cache;
+
+static bool cached_read(page_cache *pc, uint64_t addr, void *out, size_t len)
+{
+    unsigned char *dst = out;
+    while (len) {
+        uint64_t page = addr / CPAGE, off = addr % CPAGE;
+        size_t k = (size_t)(page % CACHE_PAGES);
+        if (pc->tag[k] != page + 1) {
+            pc->tag[k] = page + 1;
+            pc->ok[k] = pc->tg->read(pc->tg->read_ctx, page * CPAGE, pc->data[k], CPAGE) == 0;
+        }
+        size_t n = CPAGE - off < len ? CPAGE - off : len;
+        if (!pc->ok[k]) {
+            /* a page only partly readable (end of a segment): read exactly */
+            if (pc->tg->read(pc->tg->read_ctx, addr, dst, n) != 0)
+                return false;
+        } else {
+            memcpy(dst, pc->data[k] + off, n);
+        }
+        dst += n;
+        addr += n;
+        len -= n;
+    }
+    return true;
+}
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+    (void)dwfl;
+    page_cache *pc = arg;
+    insp_target *tg = pc->tg;
+    insp_thread *t = *thread_argp;
+    for (size_t i = t ? (size_t)(t - tg->t) + 1 : 0; i < tg->n; i++) {
+        if (tg->t[i].have_regs) {
+            *thread_argp = &tg->t[i];
+            return tg->t[i].tid;
+        }
+    }
+    return 0;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+    (void)dwfl;
+    return cached_read(arg, addr, result, sizeof *result);
+}
+
+static bool initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+    insp_thread *t = thread_arg;
+    Dwarf_Word regs[17];
+    for (int i = 0; i < 17; i++)
+        regs[i] = t->dregs[i];
+    if (!dwfl_thread_state_registers(thread, 0, 17, regs))
+        return false;
+    dwfl_thread_state_register_pc(thread, t->dregs[16]);
+    return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+    .next_thread = next_thread,
+    .memory_read = memory_read,
+    .set_initial_registers = initial_registers,
+};
+
 static int walk_all(insp_target *tg, const lg_inspect_options *opt)
 {
+    page_cache *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        insp_note(tg, "out of memory: no stacks");
+        return 0;
+    }
+    pc->tg = tg;
+    if (!dwfl_attach_state(tg->dwfl, NULL, tg->pid, &thread_callbacks, pc)) {
+        insp_note(tg, "cannot unwind: %s", dwfl_errmsg(-1));
+        free(pc);
+        return 0;
+    }
     walk w = {.tg = tg, .max = opt && opt->max_frames > 0 ? (size_t)opt->max_frames
                                                           : DEFAULT_MAX_FRAMES};
     int rc = dwfl_getthreads(tg->dwfl, thread_cb, &w);
-    return rc == 0 || rc == DWARF_CB_ABORT ? 0 : -1;
+    if (rc != 0 && rc != DWARF_CB_ABORT)
+        insp_note(tg, "unwinding stopped early: %s", dwfl_errmsg(-1));
+    tg->unwind_cache = pc;   /* libdwfl keeps the pointer until dwfl_end */
+    return 0;
 }
 
 int unwind_live(insp_target *tg, const lg_inspect_options *opt, char *err, size_t errlen)
@@ -84,15 +176,7 @@ int unwind_live(insp_target *tg, const lg_inspect_options *opt, char *err, size_
     }
     if (opt && opt->no_stacks)
         return 0;
-    rc = dwfl_linux_proc_attach(tg->dwfl, tg->pid, true);
-    if (rc != 0) {
-        insp_note(tg, "cannot unwind process %d: %s", tg->pid,
-                  rc > 0 ? strerror(rc) : dwfl_errmsg(-1));
-        return 0;
-    }
-    if (walk_all(tg, opt) < 0)
-        insp_note(tg, "unwinding stopped early: %s", dwfl_errmsg(-1));
-    return 0;
+    return walk_all(tg, opt);
 }
 
 int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_options *opt,
@@ -112,14 +196,7 @@ int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_op
     }
     if (opt && opt->no_stacks)
         return 0;
-    rc = dwfl_core_file_attach(tg->dwfl, elf);
-    if (rc < 0) {
-        insp_note(tg, "cannot unwind the core: %s", dwfl_errmsg(-1));
-        return 0;
-    }
-    if (walk_all(tg, opt) < 0)
-        insp_note(tg, "unwinding stopped early: %s", dwfl_errmsg(-1));
-    return 0;
+    return walk_all(tg, opt);
 }
 
 int symbolize_all(insp_target *tg)
