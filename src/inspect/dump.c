@@ -263,18 +263,16 @@ static int copy_seg(int pid, int out, const seg *g, char *chunk)
     return 0;
 }
 
-/* The segments of a mapping: read-only file mappings keep their first page (ELF headers and
- * build-id note); others every page the process ever touched (present or swapped, per
- * /proc/PID/pagemap), so 1,000 thread stacks of 8 MB cost what they use, not 8 GB. Without
- * pagemap, the whole mapping. */
+/* The segments of a mapping, like the kernel's core dumper: anonymous and writable mappings
+ * keep every page the process touched (present or swapped, per /proc/PID/pagemap), so 1,000
+ * thread stacks of 8 MB cost what they use, not 8 GB; read-only private file mappings keep the
+ * pages written since mapping (anonymous copies: relocated RELRO data such as .dynamic, which
+ * debuggers need to find the shared libraries) and, at file offset 0, the ELF header page.
+ * Without pagemap, whole anonymous/writable mappings and header pages. */
+enum { PM_PRESENT = 63, PM_SWAPPED = 62, PM_FILE = 61 };
+
 static int mapping_segs(int pagemap, const mapping *m, seg **segs, size_t *n)
 {
-    if (!m->whole) {
-        if (m->offset != 0)
-            return 0;
-        seg g = {m->start, PAGE, 0, m->flags};
-        return LG_APPEND(*segs, *n, &g);
-    }
     uint64_t npages = (m->end - m->start) / PAGE;
     uint64_t run = 0, run_len = 0;
     static uint64_t ent[CHUNK / 8];
@@ -284,7 +282,13 @@ static int mapping_segs(int pagemap, const mapping *m, seg **segs, size_t *n)
                     pread(pagemap, ent, k * 8, (off_t)((m->start / PAGE + base) * 8)) ==
                         (ssize_t)(k * 8);
         for (uint64_t i = 0; i < k; i++) {
-            bool keep = !have || (ent[i] >> 62) != 0;   /* bit 63 present, 62 swapped */
+            uint64_t e = have ? ent[i] : 0;
+            bool touched = (e >> PM_SWAPPED) & 1 || ((e >> PM_PRESENT) & 1);
+            bool anon_copy = ((e >> PM_SWAPPED) & 1) ||
+                             (((e >> PM_PRESENT) & 1) && !((e >> PM_FILE) & 1));
+            bool keep = m->whole ? (!have || touched) : (have && anon_copy);
+            if (!m->whole && m->offset == 0 && base + i == 0)
+                keep = true;   /* the ELF header and its build-id note */
             uint64_t addr = m->start + (base + i) * PAGE;
             if (keep && run_len && run + run_len == addr) {
                 run_len += PAGE;
@@ -298,6 +302,8 @@ static int mapping_segs(int pagemap, const mapping *m, seg **segs, size_t *n)
                 run_len = PAGE;
             }
         }
+        if (!have && !m->whole)
+            break;   /* header page only */
     }
     if (run_len) {
         seg g = {run, run_len, 0, m->flags};

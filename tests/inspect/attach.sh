@@ -127,6 +127,11 @@ else
   fail "gcore could not write a core of $PID"
 fi
 check "gcore: target alive" kill -0 "$PID"
+# Other tools read our dumps too (the LOCKGRAPH note is ignored): gdb finds the libraries.
+check_status 0 "dump for gdb" "$LG" dump "$PID" -o "$T_TMP/abba.core"
+timeout 60 gdb -batch -ex "thread apply all bt" "$HANG" "$T_TMP/abba.core" >"$T_TMP/gdb.out" 2>&1
+check_grep "gdb reads the dump" 'lock_b \(\) at .*hang.c' "$T_TMP/gdb.out"
+check_grep "gdb sees the futex word" 'futex_word=0x[0-9a-f]+ <mutex_a>' "$T_TMP/gdb.out"
 
 # Already traced by another debugger: one line, the target unharmed.
 timeout 20 gdb -p "$PID" -batch -ex 'shell sleep 3' >/dev/null 2>&1 &
