@@ -82,6 +82,23 @@ for entry in "${MODES[@]}"; do
   rm -f "$T_TMP/$mode.core"
 done
 
+# After attach the process is free to continue when the cause goes away: in `read` mode the
+# lock holder waits for a pipe; feed it, and the holder runs on and exits holding mutex_a,
+# which a second attach reports as orphaned.
+start "$HANG" read
+check_status 0 "attach read" "$LG" attach "$PID" --max-frames 1
+check_grep "read: chain ends in the pipe" '\[thread [0-9]+ "reader"\] blocked in read\(fd 3 -> pipe:\[' "$T_TMP/out"
+echo x >/proc/"$PID"/fd/4
+for i in $(seq 100); do
+  [ "$(ls /proc/"$PID"/task | wc -l)" -lt 3 ] && break
+  sleep 0.05
+done
+check "read: the holder ran on and exited after attach" [ "$(ls /proc/"$PID"/task | wc -l)" -eq 2 ]
+settle "$PID"
+check_status 66 "attach after the holder exited" "$LG" attach "$PID" --json "$T_TMP/orph.json"
+check_grep "orphaned now" '"kind": "orphaned-lock"' "$T_TMP/orph.json"
+kill -9 "$PID"
+
 # Spinlocks spin in user mode: the threads run, each spinning on the other's lock. Not
 # settled (they never block); checked once and ended at once to spare the CPUs.
 : >"$T_TMP/spin.out"
