@@ -64,7 +64,7 @@ int inspect_parse(inspect_args *a, int argc, char **argv, int *status)
 int inspect_finish(inspect_args *a, lg_report *r)
 {
     char err[512] = "";
-    if (lg_inspect_write(r, a->json, a->dot, a->max_frames, err, sizeof err) < 0) {
+    if (lg_inspect_write(r, a->json, a->dot, stdout, a->max_frames, err, sizeof err) < 0) {
         lg_report_free(r);
         return cli_error(a->cmd, "%s", err);
     }

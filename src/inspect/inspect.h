@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../model/model.h"
 
@@ -50,10 +51,10 @@ lg_progress_sample *lg_progress_sample_take(int pid);   /* NULL when the process
 int lg_progress_stalled(const lg_progress_sample *a, const lg_progress_sample *b);
 void lg_progress_sample_free(lg_progress_sample *s);
 
-/* Render: JSON and/or DOT to files ("-" = stdout), text on stdout unless one of them took
- * stdout. max_frames limits the text stacks (0 = all). 0, or -1 with a message. */
-int lg_inspect_write(const lg_report *r, const char *json, const char *dot, int max_frames,
-                     char *err, size_t errlen);
+/* Render: JSON and/or DOT to files ("-" = stdout), text to `text` (NULL: none) unless JSON
+ * or DOT took stdout. max_frames limits the text stacks (0 = all). 0, or -1 with a message. */
+int lg_inspect_write(const lg_report *r, const char *json, const char *dot, FILE *text,
+                     int max_frames, char *err, size_t errlen);
 
 /* Exit status for a report produced here: 66 when it holds a defect, else 0. */
 int lg_inspect_status(const lg_report *r);

@@ -1,4 +1,4 @@
-/* output.c - writing an inspection report in the forms the commands offer: text on stdout,
+/* output.c - writing an inspection report in the forms the commands offer: text to a stream,
  * JSON and DOT to files ("-" for stdout). Returns errors; the CLI prints them. */
 #include <errno.h>
 #include <stdio.h>
@@ -22,18 +22,18 @@ static int write_to(const char *path, const lg_report *r, int json, char *err, s
     return rc;
 }
 
-int lg_inspect_write(const lg_report *r, const char *json, const char *dot, int max_frames,
-                     char *err, size_t errlen)
+int lg_inspect_write(const lg_report *r, const char *json, const char *dot, FILE *text,
+                     int max_frames, char *err, size_t errlen)
 {
     if (json && write_to(json, r, 1, err, errlen) < 0)
         return -1;
     if (dot && write_to(dot, r, 0, err, errlen) < 0)
         return -1;
     bool to_stdout = (json && strcmp(json, "-") == 0) || (dot && strcmp(dot, "-") == 0);
-    if (!to_stdout) {
+    if (text && !(to_stdout && text == stdout)) {
         lg_text_options o = LG_TEXT_DEFAULTS;
         o.max_frames = max_frames;
-        if (lg_write_text(stdout, r, &o) < 0 || fflush(stdout) != 0) {
+        if (lg_write_text(text, r, &o) < 0 || fflush(text) != 0) {
             snprintf(err, errlen, "cannot write the report: %s", strerror(errno));
             return -1;
         }

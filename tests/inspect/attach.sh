@@ -174,6 +174,12 @@ check_status 66 "attach with the runtime loaded" "$LG" attach "$PID" --max-frame
 check_grep "runtime noted" "the target runs the lockgraph runtime \($T_TMP/liblockgraph.so\)" "$T_TMP/out"
 kill -9 "$PID"
 
+# Without stacks (--no-stacks) the layouts alone still find the cycle.
+start "$HANG" abba
+check_status 66 "attach --no-stacks" "$LG" attach "$PID" --no-stacks --json -
+check_grep "no-stacks: the cycle" '"summary": "thread [0-9]+ \\"locker-ab\\" and thread [0-9]+ \\"locker-ba\\" wait for each other \(mutex_b, mutex_a\)"' "$T_TMP/out"
+kill -9 "$PID"
+
 # Stripped binary: module+offset frames, same cycle.
 start "$LG_BIN/hang-stripped" abba
 check_status 66 "attach stripped" "$LG" attach "$PID" --json "$T_TMP/s.json"
