@@ -87,8 +87,12 @@ done
 # which a second attach reports as orphaned.
 start "$HANG" read
 check_status 0 "attach read" "$LG" attach "$PID" --max-frames 1
-check_grep "read: chain ends in the pipe" '\[thread [0-9]+ "reader"\] blocked in read\(fd 3 -> pipe:\[' "$T_TMP/out"
-echo x >/proc/"$PID"/fd/4
+check_grep "read: chain ends in the pipe" '\[thread [0-9]+ "reader"\] blocked in read\(fd [0-9]+ -> pipe:\[' "$T_TMP/out"
+rfd=$(sed -n 's/.*"reader"\] blocked in read(fd \([0-9]*\) -> pipe.*/\1/p' "$T_TMP/out" | head -1)
+pipe=$(readlink /proc/"$PID"/fd/"$rfd")
+for f in /proc/"$PID"/fd/*; do   # the write end: the other descriptor of the same pipe
+  [ "$(basename "$f")" != "$rfd" ] && [ "$(readlink "$f")" = "$pipe" ] && echo x >"$f" && break
+done
 for i in $(seq 100); do
   [ "$(ls /proc/"$PID"/task | wc -l)" -lt 3 ] && break
   sleep 0.05
