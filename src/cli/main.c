@@ -9,6 +9,9 @@
 static const lg_cmd *const commands[] = {
     &cmd_help,
     &cmd_version,
+    &cmd_attach,
+    &cmd_core,
+    &cmd_dump,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

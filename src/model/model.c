@@ -263,21 +263,42 @@ int lg_finding_find_lock(const lg_finding *f, uint64_t address)
     return -1;
 }
 
-int lg_finding_add_lock(lg_finding *f, uint64_t address, lg_lock_type type, const char *name,
-                        const char *attrs)
+static int locks_add(lg_lock **locks, size_t *n, uint64_t address, lg_lock_type type,
+                     const char *name, const char *attrs)
 {
-    int i = lg_finding_find_lock(f, address);
-    if (i >= 0)
-        return i;
+    for (size_t i = 0; i < *n; i++)
+        if ((*locks)[i].address == address)
+            return (int)i;
     lg_lock l = {.address = address, .type = type,
                  .name = lg_strdup(name), .attrs = lg_strdup(attrs)};
-    snprintf(l.id, sizeof l.id, "L%zu", f->nlocks + 1);
-    if ((name && !l.name) || (attrs && !l.attrs) || LG_APPEND(f->locks, f->nlocks, &l) < 0) {
+    snprintf(l.id, sizeof l.id, "L%zu", *n + 1);
+    if ((name && !l.name) || (attrs && !l.attrs) || LG_APPEND(*locks, *n, &l) < 0) {
         free(l.name);
         free(l.attrs);
         return -1;
     }
-    return (int)f->nlocks - 1;
+    return (int)*n - 1;
+}
+
+int lg_finding_add_lock(lg_finding *f, uint64_t address, lg_lock_type type, const char *name,
+                        const char *attrs)
+{
+    return locks_add(&f->locks, &f->nlocks, address, type, name, attrs);
+}
+
+int lg_report_add_lock(lg_report *r, uint64_t address, lg_lock_type type, const char *name,
+                       const char *attrs)
+{
+    return locks_add(&r->locks, &r->nlocks, address, type, name, attrs);
+}
+
+int lg_report_set_verdict(lg_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = set_string(&r->verdict, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 lg_thread *lg_finding_add_thread(lg_finding *f, int tid, const char *name)
@@ -312,6 +333,12 @@ void lg_report_free(lg_report *r)
         thread_free(&r->threads[i]);
     free(r->threads);
     notes_free(r->notes, r->nnotes);
+    free(r->verdict);
+    for (size_t i = 0; i < r->nlocks; i++) {
+        free(r->locks[i].name);
+        free(r->locks[i].attrs);
+    }
+    free(r->locks);
     memset(r, 0, sizeof *r);
 }
 

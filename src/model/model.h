@@ -57,7 +57,19 @@ typedef struct lg_lock {
     lg_lock_type type;
     char *name;              /* symbolic name ("A", "heap 0x... from foo()"), or NULL */
     char *attrs;             /* kind details: "recursive", "robust", "c11", ... or NULL */
+    /* Whole-process analyses (attach/core) fill these from the lock's memory; 0 otherwise. */
+    int owner;               /* tid of the exclusive owner (writer), 0 none or unknown */
+    int readers;             /* read holders counted by the lock (rwlocks), 0 none */
+    unsigned lock_flags;     /* LG_LOCK_F_* */
 } lg_lock;
+
+/* lg_lock.lock_flags. */
+enum {
+    LG_LOCK_F_OWNER_EXITED = 1u << 0, /* owner's tid is not a thread of the process */
+    LG_LOCK_F_NO_OWNER     = 1u << 1, /* condvar, semaphore: any thread may wake it */
+    LG_LOCK_F_UNDECODED    = 1u << 2, /* a futex word of unknown layout ("futex wait on") */
+    LG_LOCK_F_OWNER_INFERRED = 1u << 3, /* owner is a read holder inferred, not recorded */
+};
 
 typedef struct lg_thread {
     int tid;
@@ -65,6 +77,11 @@ typedef struct lg_thread {
     char *state;             /* "running", "blocked", "exited", ... or NULL */
     char *wait;              /* what it is blocked in, one line, or NULL */
     lg_stack stack;          /* current stack, may be empty */
+    /* Whole-process analyses (attach/core); 0 when unknown or not applicable. */
+    int64_t blocked_ms;      /* how long it has been blocked (since it last ran) */
+    int wait_frame;          /* 1 + index in stack of the frame that waits */
+    int wait_lock;           /* 1 + index into report->locks of what it waits for */
+    lg_mode wait_mode;       /* how it waits for wait_lock (rwlocks: shared = read) */
 } lg_thread;
 
 /* Edge flags: how the acquisition happened. */
@@ -125,6 +142,10 @@ typedef struct lg_report {
     /* The whole process at one instant (attach, core, a live deadlock): optional. */
     lg_thread *threads; size_t nthreads;
     char **notes;       size_t nnotes;
+    /* Whole-process analyses (attach/core): a one-line verdict printed first (NULL for the
+     * runtime), and every lock some thread waits for, with owners (lg_thread.wait_lock). */
+    char *verdict;
+    lg_lock *locks;     size_t nlocks;
 } lg_report;
 
 /* Names. kind_name/lock_type_name/mode_name never return NULL. */
@@ -144,6 +165,12 @@ lg_thread *lg_report_add_thread(lg_report *r, int tid, const char *name);
 int lg_report_add_note(lg_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 size_t lg_report_defects(const lg_report *r);
+int lg_report_set_verdict(lg_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The report-level lock table (whole-process analyses): returns the index; an address
+ * already present returns its existing index; -1 on allocation failure. */
+int lg_report_add_lock(lg_report *r, uint64_t address, lg_lock_type type, const char *name,
+                       const char *attrs);
 
 /* Findings. Indices stay valid; pointers returned may move on the next add. */
 int lg_finding_set_summary(lg_finding *f, const char *fmt, ...)

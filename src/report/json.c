@@ -76,7 +76,25 @@ static void stack(FILE *out, const lg_stack *s)
     fputc(']', out);
 }
 
-static void thread(FILE *out, const lg_thread *t, const char *indent)
+/* Whole-process fields (attach/core), only when set, so other reports stay unchanged. */
+static void lock_extra(FILE *out, const lg_lock *l)
+{
+    if (l->owner)
+        fprintf(out, ", \"owner\": %d", l->owner);
+    if (l->readers)
+        fprintf(out, ", \"readers\": %d", l->readers);
+    if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
+        fputs(", \"owner_exited\": true", out);
+    if (l->lock_flags & LG_LOCK_F_NO_OWNER)
+        fputs(", \"no_owner\": true", out);
+    if (l->lock_flags & LG_LOCK_F_UNDECODED)
+        fputs(", \"undecoded\": true", out);
+    if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
+        fputs(", \"owner_inferred\": true", out);
+}
+
+static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,
+                   const char *indent)
 {
     fprintf(out, "%s{\"tid\": %d, \"name\": ", indent, t->tid);
     str(out, t->name);
@@ -88,6 +106,15 @@ static void thread(FILE *out, const lg_thread *t, const char *indent)
         fputs(", \"wait\": ", out);
         str(out, t->wait);
     }
+    if (t->blocked_ms)
+        fprintf(out, ", \"blocked_ms\": %lld", (long long)t->blocked_ms);
+    if (t->wait_lock && json_report && (size_t)t->wait_lock <= json_report->nlocks) {
+        fprintf(out, ", \"wait_lock\": \"%s\", \"wait_mode\": ",
+                json_report->locks[t->wait_lock - 1].id);
+        str(out, lg_mode_name(t->wait_mode));
+    }
+    if (t->wait_frame)
+        fprintf(out, ", \"wait_frame\": %d", t->wait_frame - 1);
     if (t->stack.n) {
         fputs(", \"stack\": ", out);
         stack(out, &t->stack);
@@ -127,7 +154,7 @@ static void edge(FILE *out, const lg_finding *f, const lg_edge *e)
     fputs("]}", out);
 }
 
-static void finding(FILE *out, const lg_finding *f)
+static void finding(FILE *out, const lg_report *r, const lg_finding *f)
 {
     fputs("    {\"kind\": ", out);
     str(out, lg_kind_name(f->kind));
@@ -150,12 +177,13 @@ static void finding(FILE *out, const lg_finding *f)
         str(out, l->name);
         fputs(", \"attrs\": ", out);
         str(out, l->attrs);
+        lock_extra(out, l);
         fputc('}', out);
     }
     fputs("],\n     \"threads\": [", out);
     for (size_t i = 0; i < f->nthreads; i++) {
         fputs(i ? ",\n" : "\n", out);
-        thread(out, &f->threads[i], "        ");
+        thread(out, r, &f->threads[i], "        ");
     }
     fputs("],\n     \"edges\": [", out);
     for (size_t i = 0; i < f->nedges; i++) {
@@ -177,15 +205,36 @@ int lg_write_json(FILE *out, const lg_report *r, const char *version)
             lg_report_defects(r));
     for (size_t i = 0; i < r->nfindings; i++) {
         fputs(i ? ",\n" : "\n", out);
-        finding(out, &r->findings[i]);
+        finding(out, r, &r->findings[i]);
     }
     fputs("],\n \"threads\": [", out);
     for (size_t i = 0; i < r->nthreads; i++) {
         fputs(i ? ",\n" : "\n", out);
-        thread(out, &r->threads[i], "    ");
+        thread(out, r, &r->threads[i], "    ");
     }
     fputs("],\n \"notes\": ", out);
     strings(out, r->notes, r->nnotes);
+    if (r->verdict) {
+        fputs(",\n \"verdict\": ", out);
+        str(out, r->verdict);
+    }
+    if (r->nlocks) {
+        fputs(",\n \"locks\": [", out);
+        for (size_t i = 0; i < r->nlocks; i++) {
+            const lg_lock *l = &r->locks[i];
+            fprintf(out, "%s{\"id\": \"%s\", \"address\": ", i ? ",\n    " : "\n    ", l->id);
+            hex(out, l->address);
+            fputs(", \"type\": ", out);
+            str(out, lg_lock_type_name(l->type));
+            fputs(", \"name\": ", out);
+            str(out, l->name);
+            fputs(", \"attrs\": ", out);
+            str(out, l->attrs);
+            lock_extra(out, l);
+            fputc('}', out);
+        }
+        fputc(']', out);
+    }
     fputs("}\n", out);
     return ferror(out) ? -1 : 0;
 }

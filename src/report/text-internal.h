@@ -17,6 +17,9 @@ const char *text_acquire_verb(const lg_lock *l, lg_mode m);
 const char *text_acquired_verb(const lg_lock *l, lg_mode m);
 /* One frame per line, indented; "(no stack recorded)" when empty. */
 void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_options *opt);
+/* Frames [from, to) of a stack, numbered by their index in the stack (no "more" line). */
+void text_stack_range(FILE *out, const lg_stack *s, size_t from, size_t to, const char *indent,
+                      const lg_text_options *opt);
 /* "file:line" of the first frame with a source position, else function, else "?". */
 void text_where(FILE *out, const lg_stack *s);
 void text_banner(FILE *out, const char *title);
@@ -26,5 +29,7 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
 void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
 void text_generic(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
 void text_process(FILE *out, const lg_report *r, const lg_text_options *o);
+/* The whole attach/core layout, when report->verdict is set (text-process.c). */
+void text_inspection(FILE *out, const lg_report *r, const lg_text_options *o);
 
 #endif

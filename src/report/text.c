@@ -83,14 +83,10 @@ static const char *basename_of(const char *path)
     return s ? s + 1 : path;
 }
 
-void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_options *opt)
+void text_stack_range(FILE *out, const lg_stack *s, size_t from, size_t to, const char *indent,
+                      const lg_text_options *opt)
 {
-    if (s->n == 0) {
-        fprintf(out, "%s(no stack recorded)\n", indent);
-        return;
-    }
-    size_t limit = opt && opt->max_frames > 0 ? (size_t)opt->max_frames : s->n;
-    for (size_t i = 0; i < s->n && i < limit; i++) {
+    for (size_t i = from; i < s->n && i < to; i++) {
         const lg_frame *fr = &s->frames[i];
         fprintf(out, "%s#%-2zu ", indent, i);
         if (fr->inlined)
@@ -105,6 +101,16 @@ void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_
                     (unsigned long long)fr->module_offset);
         fputc('\n', out);
     }
+}
+
+void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_options *opt)
+{
+    if (s->n == 0) {
+        fprintf(out, "%s(no stack recorded)\n", indent);
+        return;
+    }
+    size_t limit = opt && opt->max_frames > 0 ? (size_t)opt->max_frames : s->n;
+    text_stack_range(out, s, 0, limit, indent, opt);
     if (limit < s->n)
         fprintf(out, "%s... %zu more frames\n", indent, s->n - limit);
 }
@@ -185,6 +191,10 @@ int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
 
 int lg_write_text(FILE *out, const lg_report *r, const lg_text_options *opt)
 {
+    if (r->verdict) {   /* a whole-process analysis (attach/core) has its own layout */
+        text_inspection(out, r, opt);
+        return ferror(out) ? -1 : 0;
+    }
     for (size_t i = 0; i < r->nfindings; i++)
         lg_write_finding_text(out, r, &r->findings[i], opt);
     if (r->nthreads)

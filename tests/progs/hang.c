@@ -9,6 +9,11 @@
  * Threads are named after their role. --idle N adds N threads parked in a condition wait
  * that nobody signals (grouping of identical idle stacks, 1,000-thread attach). The program
  * prints "ready" on stdout once the hang is set up as far as it can tell.
+ *
+ * Modes for attach/core beyond the deadlock kinds: `read` (a lock holder blocked in read()
+ * on a pipe: a chain that ends in another system call), `barrier` (a barrier of 3 that only
+ * 2 threads reach), `kinds` (ABBA over a recursive mutex held twice and an errorcheck one),
+ * `pshared` (ABBA over an adaptive and a process-shared mutex).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,6 +79,14 @@ LOCKER(spin_lock_a, pthread_spin_lock(&spin_a))
 LOCKER(spin_lock_b, pthread_spin_lock(&spin_b))
 LOCKER(c11_lock_a, mtx_lock(&c11_a))
 LOCKER(c11_lock_b, mtx_lock(&c11_b))
+
+/* Recursive mutex_a in `kinds`: lock it twice (depth 2); other modes lock it once. */
+__attribute__((noinline)) static void lock_a_twice(void)
+{
+    pthread_mutex_lock(&mutex_a);
+    if (!strcmp(mode, "kinds"))
+        pthread_mutex_lock(&mutex_a);
+}
 
 __attribute__((noinline)) static void timed_lock_a(void)
 {
@@ -191,6 +204,38 @@ static void *needs_main_lock(void *arg)
     return NULL;
 }
 
+static int pipe_fds[2];
+static pthread_barrier_t three;
+
+static void *read_holder(void *arg)
+{
+    (void)arg;
+    char c;
+    name_self("reader");
+    pthread_mutex_lock(&mutex_a);
+    pthread_barrier_wait(&both_hold);
+    if (read(pipe_fds[0], &c, 1) < 0)   /* nobody writes: blocks holding mutex_a */
+        perror("read");
+    return NULL;
+}
+
+static void *needs_a(void *arg)
+{
+    (void)arg;
+    name_self("wants-a");
+    pthread_barrier_wait(&both_hold);
+    pthread_mutex_lock(&mutex_a);
+    return NULL;
+}
+
+static void *barrier_member(void *arg)
+{
+    (void)arg;
+    name_self("at-barrier");
+    pthread_barrier_wait(&three);   /* 3 expected, only 2 ever come */
+    return NULL;
+}
+
 static void *idle(void *arg)
 {
     (void)arg;
@@ -221,7 +266,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: hang MODE [--idle N]\n"
                     "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
-                    "       timed spin c11 cond sem orphan join idle\n");
+                    "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n");
     return 2;
 }
 
@@ -293,6 +338,36 @@ int main(int argc, char **argv)
         pthread_barrier_wait(&joined_ready);
         ready();
         pthread_join(t, NULL);          /* t waits for mutex_a, which we hold */
+    } else if (!strcmp(mode, "read")) {
+        pthread_t t1, t2;
+        if (pipe(pipe_fds) != 0)
+            return 1;
+        pthread_barrier_init(&both_hold, NULL, 2);
+        pthread_create(&t1, NULL, read_holder, NULL);
+        pthread_create(&t2, NULL, needs_a, NULL);
+        ready();
+        pthread_join(t2, NULL);
+    } else if (!strcmp(mode, "barrier")) {
+        pthread_t t1, t2;
+        pthread_barrier_init(&three, NULL, 3);
+        pthread_create(&t1, NULL, barrier_member, NULL);
+        pthread_create(&t2, NULL, barrier_member, NULL);
+        ready();
+        pthread_join(t1, NULL);
+    } else if (!strcmp(mode, "kinds") || !strcmp(mode, "pshared")) {
+        pthread_mutexattr_t a, b;
+        pthread_mutexattr_init(&a);
+        pthread_mutexattr_init(&b);
+        if (!strcmp(mode, "kinds")) {
+            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+            pthread_mutexattr_settype(&b, PTHREAD_MUTEX_ERRORCHECK);
+        } else {
+            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+            pthread_mutexattr_setpshared(&b, PTHREAD_PROCESS_SHARED);
+        }
+        pthread_mutex_init(&mutex_a, &a);
+        pthread_mutex_init(&mutex_b, &b);
+        two_sides((side){"locker-ab", lock_a_twice, lock_b}, (side){"locker-ba", lock_b, lock_a});
     } else if (!strcmp(mode, "idle")) {
         ready();
         pthread_mutex_lock(&cond_mutex);

@@ -1,0 +1,462 @@
+/* build.c - from decoded waits to the model: the report-level thread and lock tables, the
+ * wait-for graph (src/analysis/waitfor.c), one "deadlock" finding per cycle (edges flagged
+ * LG_EDGE_WAITING: thread T holds what its predecessor waits for and waits for the next),
+ * "orphaned-lock" for locks whose owner exited, "no-progress" when every thread is blocked
+ * and none can run, and the verdict line. Not here: rendering (src/report). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "../analysis/waitfor.h"
+#include "../util/xalloc.h"
+
+typedef struct ctx {
+    insp_target *tg;
+    lg_report *r;
+    char **names;            /* per thread: the name of what it waits for, or NULL */
+    int *next;               /* wait-for graph */
+} ctx;
+
+static const char *tname(const insp_thread *t)
+{
+    return t->name[0] ? t->name : NULL;
+}
+
+static void thread_ref(char *buf, size_t len, insp_target *tg, int tid)
+{
+    insp_thread *t = insp_find_thread(tg, tid);
+    if (t && t->name[0])
+        snprintf(buf, len, "thread %d \"%s\"", tid, t->name);
+    else
+        snprintf(buf, len, "thread %d", tid);
+}
+
+static const char *verb(lg_lock_type type, lg_mode mode)
+{
+    switch (type) {
+    case LG_LOCK_RWLOCK:
+        return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
+    case LG_LOCK_THREAD:
+        return "join";
+    case LG_LOCK_MUTEX:
+    case LG_LOCK_SPINLOCK:
+        return "lock";
+    default:
+        return "wait on";
+    }
+}
+
+/* One line: "lock mutex mutex_b (normal), held by thread 13 "locker-ba"". */
+static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t len)
+{
+    insp_wait *w = &t->w;
+    char who[128], obj[256];
+    if (w->type == LG_LOCK_THREAD) {
+        thread_ref(who, sizeof who, c->tg, w->owner);
+        snprintf(out, len, "join %s%s", who,
+                 w->lock_flags & LG_LOCK_F_OWNER_EXITED ? " (gone)" : "");
+        return;
+    }
+    if (w->spinning) {
+        snprintf(out, len, "spin on spinlock %s (its owner is not recorded)",
+                 name ? name : "?");
+        return;
+    }
+    if (w->type == LG_LOCK_FUTEX) {
+        snprintf(out, len, "futex wait on 0x%llx%s", (unsigned long long)w->lock,
+                 w->timed ? " (timed)" : "");
+        return;
+    }
+    size_t n;
+    if (name)
+        n = (size_t)snprintf(obj, sizeof obj, "%s %s", lg_lock_type_name(w->type), name);
+    else
+        n = (size_t)snprintf(obj, sizeof obj, "%s 0x%llx", lg_lock_type_name(w->type),
+                             (unsigned long long)w->lock);
+    if (w->attrs[0] && n < sizeof obj)
+        snprintf(obj + n, sizeof obj - n, " (%s)", w->attrs);
+    n = (size_t)snprintf(out, len, "%s %s", verb(w->type, w->mode), obj);
+    if (n >= len)
+        return;
+    if (w->owner) {
+        thread_ref(who, sizeof who, c->tg, w->owner);
+        snprintf(out + n, len - n, ", %s by %s%s", w->owner_inferred ? "read-held (inferred)"
+                                                                     : "held",
+                 who, w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
+    } else if (w->readers) {
+        snprintf(out + n, len - n, ", read-held by %d thread%s (glibc does not record which)",
+                 w->readers, w->readers == 1 ? "" : "s");
+    } else if (w->type == LG_LOCK_BARRIER) {
+        snprintf(out + n, len - n, ", waits for more threads to arrive");
+    } else if (w->lock_flags & LG_LOCK_F_NO_OWNER) {
+        snprintf(out + n, len - n, ", waits for a signal from any thread");
+    }
+}
+
+/* The wait as the caller wrote it: the stack from the waiting frame out (libc's insides are
+ * in the full stack of the threads section). */
+static int wait_stack(lg_stack *dst, const insp_thread *t)
+{
+    size_t k = t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
+                   ? (size_t)t->wait_frame - 1 : 0;
+    lg_stack tail = {t->stack.frames + k, t->stack.n - k};
+    return lg_stack_copy(dst, &tail);
+}
+
+static int report_lock(ctx *c, insp_thread *t)
+{
+    insp_wait *w = &t->w;
+    int li = lg_report_add_lock(c->r, w->lock, w->type, c->names[t - c->tg->t],
+                                w->attrs[0] ? w->attrs : NULL);
+    if (li < 0)
+        return -1;
+    lg_lock *l = &c->r->locks[li];
+    if (w->owner)
+        l->owner = w->owner;
+    if (w->readers > l->readers)
+        l->readers = w->readers;
+    l->lock_flags |= w->lock_flags;
+    return li;
+}
+
+/* Copy a lock into a finding with its whole-process fields. */
+static int finding_lock(ctx *c, lg_finding *f, insp_thread *t)
+{
+    insp_wait *w = &t->w;
+    int li = lg_finding_add_lock(f, w->lock, w->type, c->names[t - c->tg->t],
+                                 w->attrs[0] ? w->attrs : NULL);
+    if (li >= 0) {
+        f->locks[li].owner = w->owner;
+        f->locks[li].readers = w->readers;
+        f->locks[li].lock_flags = w->lock_flags;
+    }
+    return li;
+}
+
+static bool can_run(const insp_thread *t)
+{
+    if (t->w.kind == WAIT_SYSCALL)
+        return true;   /* I/O, sleep: an outside event ends it */
+    if (t->w.kind == WAIT_LOCK)
+        return t->w.timed || t->w.spinning;
+    return t->nr == INSP_NR_RUNNING || t->state == 'R';
+}
+
+static const char *state_of(const insp_thread *t)
+{
+    if (t->state == 'Z' || t->state == 'X')
+        return "exited";
+    if (t->state == 'T' || t->state == 't')
+        return "stopped";
+    if (t->w.spinning)
+        return "running";
+    if (t->w.kind != WAIT_NONE)
+        return "blocked";
+    if (t->nr == INSP_NR_RUNNING || t->state == 'R')
+        return "running";
+    return t->state == 'S' || t->state == 'D' ? "blocked" : NULL;
+}
+
+static int add_threads(ctx *c)
+{
+    insp_target *tg = c->tg;
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        char desc[512] = "";
+        if (t->w.kind == WAIT_LOCK) {
+            if (t->w.type == LG_LOCK_THREAD) {
+                char n[32];
+                snprintf(n, sizeof n, "%d", t->w.owner);
+                c->names[i] = lg_strdup(n);
+            } else if (t->w.type != LG_LOCK_FUTEX) {
+                c->names[i] = symbolize_data(tg, t->w.lock);
+            }
+            describe(c, t, c->names[i], desc, sizeof desc);
+        } else if (t->w.kind == WAIT_SYSCALL) {
+            snprintf(desc, sizeof desc, "%s", t->w.desc);
+        }
+        lg_thread *rt = lg_report_add_thread(c->r, t->tid, tname(t));
+        if (!rt || lg_thread_set(rt, state_of(t), desc[0] ? desc : NULL) < 0)
+            return -1;
+        rt->blocked_ms = t->blocked_ms;
+        rt->wait_frame = t->wait_frame;
+        if (t->w.kind == WAIT_LOCK) {
+            int li = report_lock(c, t);
+            if (li < 0)
+                return -1;
+            c->r->threads[c->r->nthreads - 1].wait_lock = li + 1;
+            c->r->threads[c->r->nthreads - 1].wait_mode = t->w.mode;
+        }
+        rt = &c->r->threads[c->r->nthreads - 1];
+        if (lg_stack_copy(&rt->stack, &t->stack) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void lock_label(ctx *c, size_t i, char *buf, size_t len)
+{
+    if (c->names[i])
+        snprintf(buf, len, "%s", c->names[i]);
+    else if (c->tg->t[i].w.type == LG_LOCK_THREAD)
+        thread_ref(buf, len, c->tg, c->tg->t[i].w.owner);
+    else
+        snprintf(buf, len, "0x%llx", (unsigned long long)c->tg->t[i].w.lock);
+}
+
+static int add_cycle(ctx *c, const int *cycle_of, int cyc)
+{
+    insp_target *tg = c->tg;
+    int first = -1;
+    size_t len = 0;
+    for (size_t i = 0; i < tg->n; i++)
+        if (cycle_of[i] == cyc) {
+            if (first < 0)
+                first = (int)i;
+            len++;
+        }
+    lg_finding *f = lg_report_add_finding(c->r, LG_KIND_DEADLOCK);
+    if (!f)
+        return -1;
+    /* Walk the cycle from its lowest thread; each member holds what its predecessor waits
+     * for. Predecessor of `first` is the last member of the walk. */
+    int prev = first;
+    while (c->next[prev] != first)
+        prev = c->next[prev];
+    char who[128], what[256], names[512] = "", locks[512] = "";
+    bool timed = false;
+    int v = first;
+    for (size_t k = 0; k < len; k++) {
+        insp_thread *t = &tg->t[v], *p = &tg->t[prev];
+        int a = finding_lock(c, f, t);
+        int h = finding_lock(c, f, p);
+        if (a < 0 || h < 0)
+            return -1;
+        /* t holds what p waits for: read-held when p's owner is an inferred reader */
+        lg_edge *e = lg_finding_add_edge(f, t->tid, h, p->w.owner_inferred ? LG_MODE_SHARED
+                                                                           : LG_MODE_EXCLUSIVE,
+                                         a, t->w.mode, LG_EDGE_WAITING |
+                                         (t->w.timed ? LG_EDGE_TIMED : 0));
+        if (!e || wait_stack(&e->stack, t) < 0)
+            return -1;
+        lg_thread *ft = lg_finding_add_thread(f, t->tid, tname(t));
+        if (!ft || lg_thread_set(ft, "blocked", NULL) < 0)
+            return -1;
+        timed |= t->w.timed;
+        if (t->w.owner_inferred) {
+            char o[128];
+            thread_ref(o, sizeof o, tg, t->w.owner);
+            lock_label(c, (size_t)v, what, sizeof what);
+            lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
+                                "read-hold %s (no thread can run, and it is the only %s)", o,
+                                what, t->w.owner == t->tid ? "candidate: a read-to-write "
+                                "upgrade" : "other thread waiting for a lock");
+        }
+        thread_ref(who, sizeof who, tg, t->tid);
+        lock_label(c, (size_t)v, what, sizeof what);
+        size_t nn = strlen(names), nl = strlen(locks);
+        snprintf(names + nn, sizeof names - nn, "%s%s", k ? (k + 1 == len ? " and " : ", ")
+                                                           : "", who);
+        snprintf(locks + nl, sizeof locks - nl, "%s%s", k ? ", " : "", what);
+        prev = v;
+        v = c->next[v];
+    }
+    if (timed)
+        f->flags |= LG_FINDING_TIMED;
+    if (len == 1) {
+        f->flags |= LG_FINDING_SELF;
+        lg_finding_set_summary(f, "%s waits for %s, which it holds itself", names, locks);
+        if (tg->t[first].w.type == LG_LOCK_RWLOCK)
+            lg_finding_set_fix(f, "do not lock %s again while holding it (glibc rwlocks "
+                               "cannot be upgraded)", locks);
+        else
+            lg_finding_set_fix(f, "do not lock %s again while holding it, or make it "
+                               "recursive", locks);
+    } else {
+        lg_finding_set_summary(f, "%s wait for each other (%s)", names, locks);
+        lg_finding_set_fix(f, "take %s in one order in every thread", locks);
+    }
+    return 0;
+}
+
+static int add_orphans(ctx *c)
+{
+    insp_target *tg = c->tg;
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        if (t->w.kind != WAIT_LOCK || !(t->w.lock_flags & LG_LOCK_F_OWNER_EXITED) ||
+            t->w.type == LG_LOCK_THREAD)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= tg->t[j].w.kind == WAIT_LOCK && tg->t[j].w.lock == t->w.lock &&
+                    (tg->t[j].w.lock_flags & LG_LOCK_F_OWNER_EXITED);
+        if (seen)
+            continue;
+        lg_finding *f = lg_report_add_finding(c->r, LG_KIND_ORPHANED);
+        if (!f)
+            return -1;
+        char what[256];
+        lock_label(c, i, what, sizeof what);
+        size_t nwait = 0;
+        for (size_t j = i; j < tg->n; j++) {
+            insp_thread *u = &tg->t[j];
+            if (u->w.kind != WAIT_LOCK || u->w.lock != t->w.lock)
+                continue;
+            int a = finding_lock(c, f, u);
+            lg_edge *e = a < 0 ? NULL : lg_finding_add_edge(f, u->tid, -1, LG_MODE_EXCLUSIVE,
+                                                            a, u->w.mode, LG_EDGE_WAITING);
+            lg_thread *ft = lg_finding_add_thread(f, u->tid, tname(u));
+            if (!e || !ft || wait_stack(&e->stack, u) < 0 ||
+                lg_thread_set(ft, "blocked", NULL) < 0)
+                return -1;
+            nwait++;
+        }
+        lg_finding_set_summary(f, "%s is held by thread %d, which exited without unlocking "
+                               "it; %zu thread%s wait%s for it forever", what, t->w.owner,
+                               nwait, nwait == 1 ? "" : "s", nwait == 1 ? "s" : "");
+        lg_finding_set_fix(f, "unlock %s on every path out of the thread that takes it "
+                           "(or make it robust and handle EOWNERDEAD)", what);
+    }
+    return 0;
+}
+
+/* glibc does not record read owners. When no thread can run, a writer waiting for the
+ * readers of R is waiting for threads that are themselves stuck; if exactly one other thread
+ * is stuck waiting for a lock (and not for R as a reader), it is the reader we infer; if none
+ * is, the writer holds the read lock itself (an upgrade). Inferred owners are flagged, and
+ * nothing is inferred while some thread can still run. */
+static void infer_readers(insp_target *tg)
+{
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *w = &tg->t[i];
+        if (w->w.kind != WAIT_LOCK || w->w.type != LG_LOCK_RWLOCK || w->w.owner ||
+            w->w.readers <= 0 || w->w.mode != LG_MODE_EXCLUSIVE)
+            continue;
+        insp_thread *cand = NULL;
+        size_t ncand = 0;
+        for (size_t j = 0; j < tg->n; j++) {
+            insp_thread *c = &tg->t[j];
+            if (c == w || c->w.kind != WAIT_LOCK || c->w.spinning ||
+                (c->w.type != LG_LOCK_MUTEX && c->w.type != LG_LOCK_RWLOCK) ||
+                (c->w.lock == w->w.lock && c->w.mode == LG_MODE_SHARED))
+                continue;
+            cand = c;
+            ncand++;
+        }
+        if (ncand > 1)
+            continue;
+        w->w.owner = ncand ? cand->tid : w->tid;
+        w->w.lock_flags |= LG_LOCK_F_OWNER_INFERRED;
+        w->w.owner_inferred = true;
+    }
+}
+
+int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
+{
+    ctx c = {.tg = tg, .r = r};
+    c.names = calloc(tg->n ? tg->n : 1, sizeof *c.names);
+    c.next = malloc((tg->n ? tg->n : 1) * sizeof *c.next);
+    int *cycle_of = malloc((tg->n ? tg->n : 1) * sizeof *cycle_of);
+    int rc = -1;
+    if (!c.names || !c.next || !cycle_of)
+        goto out;
+    r->pid = tg->pid;
+    if (tg->exe[0] || tg->comm[0]) {
+        char *argv0 = tg->exe[0] ? tg->exe : tg->comm;
+        if (lg_report_set_command(r, 1, &argv0) < 0)
+            goto out;
+    }
+    size_t can = 0;
+    for (size_t i = 0; i < tg->n; i++)
+        can += can_run(&tg->t[i]);
+    if (tg->n && can == 0)
+        infer_readers(tg);
+    if (add_threads(&c) < 0)
+        goto out;
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        c.next[i] = -1;
+        if (t->w.kind == WAIT_LOCK && t->w.owner) {
+            insp_thread *o = insp_find_thread(tg, t->w.owner);
+            if (o)
+                c.next[i] = (int)(o - tg->t);
+        }
+    }
+    size_t ncycles = lg_waitfor_cycles(c.next, tg->n, cycle_of);
+    if (ncycles == (size_t)-1)
+        goto out;
+    for (size_t k = 0; k < ncycles; k++)
+        if (add_cycle(&c, cycle_of, (int)k) < 0)
+            goto out;
+    if (add_orphans(&c) < 0)
+        goto out;
+    size_t runnable = 0;
+    for (size_t i = 0; i < tg->n; i++)
+        runnable += can_run(&tg->t[i]);
+    bool stuck = tg->n > 0 && runnable == 0;
+    if (stuck && r->nfindings == 0) {
+        lg_finding *f = lg_report_add_finding(r, LG_KIND_HANG);
+        if (!f)
+            goto out;
+        lg_finding_set_summary(f, "every thread is blocked and none can run: the process "
+                               "cannot make progress, though no lock cycle closes it");
+        for (size_t i = 0; i < tg->n; i++) {
+            insp_thread *t = &tg->t[i];
+            int entry = -1;
+            int end = lg_waitfor_chain_end(c.next, tg->n, (int)i, &entry, NULL);
+            if (end < 0 || (size_t)end != i)
+                continue;   /* only chain ends: what the others wait for in the end */
+            char who[128];
+            thread_ref(who, sizeof who, tg, t->tid);
+            lg_finding_add_note(f, "%s: %s", who, r->threads[i].wait ? r->threads[i].wait
+                                                                     : "blocked");
+        }
+    }
+    for (size_t i = 0; i < tg->nnotes; i++)
+        lg_report_add_note(r, "%s", tg->notes[i]);
+    if (tg->has_runtime)
+        lg_report_add_note(r, "the target runs the lockgraph runtime (%s); reading its "
+                           "reader owners and acquisition stacks is not supported yet",
+                           tg->runtime_path);
+    size_t ndead = 0, norphan = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        ndead += r->findings[i].kind == LG_KIND_DEADLOCK;
+        norphan += r->findings[i].kind == LG_KIND_ORPHANED;
+    }
+    char what[256], when[128] = "";
+    if (ndead)
+        snprintf(what, sizeof what, "%zu deadlock%s", ndead, ndead == 1 ? "" : "s");
+    else if (norphan)
+        snprintf(what, sizeof what, "%zu orphaned lock%s", norphan, norphan == 1 ? "" : "s");
+    else
+        snprintf(what, sizeof what, "no deadlock");
+    if (!tg->is_core)
+        snprintf(when, sizeof when, "; stopped for %.1f ms", tg->stopped_ms);
+    const char *glibc = tg->glibc_version[0] ? tg->glibc_version : "unknown";
+    char prog[96];
+    if (stuck)
+        snprintf(prog, sizeof prog, "the process cannot make progress");
+    else
+        snprintf(prog, sizeof prog, "%zu thread%s can still run", runnable,
+                 runnable == 1 ? "" : "s");
+    if (lg_report_set_verdict(r, "%s %d (%s), %zu thread%s: %s; %s%s; glibc %s",
+                              tg->is_core ? "core of process" : "process", tg->pid,
+                              tg->comm[0] ? tg->comm : "?", tg->n, tg->n == 1 ? "" : "s", what,
+                              prog, when, glibc) < 0)
+        goto out;
+    if (stats) {
+        stats->nthreads = tg->n;
+        stats->ncycles = ncycles;
+        stats->stopped_ms = tg->stopped_ms;
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; c.names && i < tg->n; i++)
+        free(c.names[i]);
+    free(c.names);
+    free(c.next);
+    free(cycle_of);
+    return rc;
+}

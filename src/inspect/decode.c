@@ -1,0 +1,453 @@
+/* decode.c - what each blocked thread waits for: the futex arguments (uaddr, op, val) read
+ * from /proc or the registers, the glibc layout around uaddr (glibc-locks.md), and the
+ * waiting function on the stack to break the layout's ambiguities.
+ *
+ * The waiting frame decides the object's kind when the stack names one (libc's dynamic
+ * symbols are always there, even for stripped programs); the layout then gives the object's
+ * base, owner, reader count and kind bits. Without a known glibc version nothing is
+ * guessed: the wait stays "futex wait on ADDR". Not here: names and the graph (build.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* futex(2) operations, as the kernel spells them. */
+enum {
+    FUTEX_WAIT_OP = 0,
+    FUTEX_LOCK_PI_OP = 6,
+    FUTEX_WAIT_BITSET_OP = 9,
+    FUTEX_LOCK_PI2_OP = 13,
+    FUTEX_PRIVATE = 128,
+    FUTEX_CLOCK_RT = 256,
+};
+
+/* pthread_mutex_t fields (x86_64, glibc 2.25..2.42). */
+enum { MUTEX_LOCK = 0, MUTEX_COUNT = 4, MUTEX_OWNER = 8, MUTEX_KIND = 16 };
+enum {
+    MUTEX_KIND_TYPE = 3,
+    MUTEX_KIND_ROBUST = 16,
+    MUTEX_KIND_PI = 32,
+    MUTEX_KIND_PP = 64,
+    MUTEX_KIND_PSHARED = 128,
+    MUTEX_KIND_KNOWN_BITS = 0x3ff,   /* the above plus the elision bits */
+};
+enum { FUTEX_TID_MASK = 0x3fffffff, FUTEX_OWNER_DIED = 0x40000000,
+       FUTEX_WAITERS = (int)0x80000000u };
+enum { MUTEX_OWNER_DIED = 0x7fffffff, MUTEX_NOT_RECOVERABLE = 0x7ffffffe };
+
+/* pthread_rwlock_t fields. */
+enum { RW_READERS = 0, RW_WRITERS = 4, RW_WRPHASE = 8, RW_WRITERS_FUTEX = 12,
+       RW_CUR_WRITER = 24, RW_SHARED = 28, RW_FLAGS = 48 };
+enum { RW_READER_SHIFT = 3 };
+
+/* pthread_barrier_t (internal struct pthread_barrier): in, current_round, count, shared. */
+enum { BAR_IN = 0, BAR_ROUND = 4, BAR_COUNT = 8 };
+
+typedef enum api {
+    API_NONE, API_MUTEX, API_RDLOCK, API_WRLOCK, API_COND, API_SEM, API_JOIN, API_BARRIER
+} api;
+
+/* Waiting functions by name prefix, after leading underscores and "GI_" are dropped. The
+ * innermost match wins: a condition wait re-taking its mutex shows lll_lock_wait first. */
+static const struct { const char *prefix; api a; } api_names[] = {
+    {"lll_lock_wait", API_MUTEX}, {"lll_robust_lock", API_MUTEX},
+    {"pthread_mutex_lock", API_MUTEX}, {"pthread_mutex_timedlock", API_MUTEX},
+    {"pthread_mutex_clocklock", API_MUTEX}, {"mutex_lock_full", API_MUTEX},
+    {"mtx_lock", API_MUTEX}, {"mtx_timedlock", API_MUTEX},
+    {"pthread_rwlock_rdlock", API_RDLOCK}, {"pthread_rwlock_timedrdlock", API_RDLOCK},
+    {"pthread_rwlock_clockrdlock", API_RDLOCK},
+    {"pthread_rwlock_wrlock", API_WRLOCK}, {"pthread_rwlock_timedwrlock", API_WRLOCK},
+    {"pthread_rwlock_clockwrlock", API_WRLOCK},
+    {"pthread_cond_wait", API_COND}, {"pthread_cond_timedwait", API_COND},
+    {"pthread_cond_clockwait", API_COND}, {"cnd_wait", API_COND}, {"cnd_timedwait", API_COND},
+    {"new_sem_wait", API_SEM}, {"sem_wait", API_SEM}, {"sem_timedwait", API_SEM},
+    {"sem_clockwait", API_SEM},
+    {"pthread_join", API_JOIN}, {"pthread_timedjoin", API_JOIN},
+    {"pthread_clockjoin", API_JOIN}, {"thrd_join", API_JOIN},
+    {"pthread_barrier_wait", API_BARRIER},
+};
+
+static const char *strip_name(const char *n)
+{
+    while (*n == '_')
+        n++;
+    if (strncmp(n, "GI_", 3) == 0)
+        n += 3;
+    while (*n == '_')
+        n++;
+    return n;
+}
+
+static bool is_libc(const lg_frame *f)
+{
+    const char *m = f->module ? strrchr(f->module, '/') : NULL;
+    m = m ? m + 1 : f->module;
+    return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "libpthread", 10) == 0);
+}
+
+/* The waiting function and where to annotate: the first frame of the caller's own code. */
+static api find_api(insp_thread *t, bool *c11)
+{
+    *c11 = false;
+    for (size_t i = 0; i < t->stack.n; i++) {
+        const char *fn = t->stack.frames[i].function;
+        if (!fn)
+            continue;
+        const char *s = strip_name(fn);
+        for (size_t k = 0; k < sizeof api_names / sizeof *api_names; k++) {
+            size_t len = strlen(api_names[k].prefix);
+            if (strncmp(s, api_names[k].prefix, len) != 0)
+                continue;
+            size_t j = i + 1;
+            while (j < t->stack.n && is_libc(&t->stack.frames[j])) {
+                const char *o = t->stack.frames[j].function;
+                if (o && strncmp(strip_name(o), "mtx_", 4) == 0)
+                    *c11 = true;
+                j++;
+            }
+            t->wait_frame = (int)(j < t->stack.n ? j : i) + 1;
+            return api_names[k].a;
+        }
+    }
+    return API_NONE;
+}
+
+static bool live_tid(insp_target *tg, uint32_t tid)
+{
+    return tid && insp_find_thread(tg, (int)tid) != NULL;
+}
+
+static void add_attr(insp_wait *w, const char *a)
+{
+    size_t n = strlen(w->attrs);
+    snprintf(w->attrs + n, sizeof w->attrs - n, "%s%s", n ? ", " : "", a);
+}
+
+static bool decode_mutex(insp_thread *t, insp_wait *w, bool c11, bool pi_op)
+{
+    uint64_t b = t->arg[0];
+    uint32_t word, count, owner, kind;
+    if (!mem_get32(t, b + MUTEX_LOCK, &word) || !mem_get32(t, b + MUTEX_COUNT, &count) ||
+        !mem_get32(t, b + MUTEX_OWNER, &owner) || !mem_get32(t, b + MUTEX_KIND, &kind))
+        return false;
+    if (kind & ~(uint32_t)MUTEX_KIND_KNOWN_BITS)
+        return false;
+    static const char *const types[] = {"normal", "recursive", "errorcheck", "adaptive"};
+    w->type = LG_LOCK_MUTEX;
+    w->lock = b;
+    w->mode = LG_MODE_EXCLUSIVE;
+    add_attr(w, c11 ? "c11" : types[kind & MUTEX_KIND_TYPE]);
+    if (kind & MUTEX_KIND_ROBUST)
+        add_attr(w, "robust");
+    if ((kind & MUTEX_KIND_PI) || pi_op)
+        add_attr(w, "priority-inheritance");
+    if (kind & MUTEX_KIND_PP)
+        add_attr(w, "priority-protect");
+    if (kind & MUTEX_KIND_PSHARED)
+        add_attr(w, "process-shared");
+    if (w->timed)
+        add_attr(w, "timed");
+    if ((kind & MUTEX_KIND_TYPE) == 1 && count > 1) {
+        char d[32];
+        snprintf(d, sizeof d, "depth %u", count);
+        add_attr(w, d);
+    }
+    /* Robust and PI mutexes keep the owner in the futex word; others in __owner. */
+    if ((kind & (MUTEX_KIND_ROBUST | MUTEX_KIND_PI)) || pi_op)
+        w->owner = (int)(word & FUTEX_TID_MASK);
+    else
+        w->owner = owner < MUTEX_NOT_RECOVERABLE ? (int)owner : 0;
+    if (owner == MUTEX_OWNER_DIED || (word & FUTEX_OWNER_DIED)) {
+        w->owner_died = true;
+        add_attr(w, "owner died");
+    }
+    return true;
+}
+
+/* A PI or robust lock the kernel refused with EDEADLK (or ESRCH): glibc then parks the
+ * thread forever on a word of its own stack. Which mutex it wanted is no longer in the
+ * futex arguments; find it among the callee-saved registers and the pointers saved in the
+ * waiting frames: a plausible PI or robust mutex whose futex word names another live
+ * thread. */
+static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
+{
+    enum { SCAN = 1024, NREGS = 6 };
+    uint64_t words[NREGS + SCAN / 8];
+    memcpy(words, t->callee, sizeof t->callee);
+    if (!t->sp || tg->read(tg->read_ctx, t->sp, words + NREGS, SCAN) < 0)
+        memset(words + NREGS, 0, SCAN);
+    /* glibc keeps &mutex or &mutex->__kind (+16) live across the call. */
+    static const uint64_t back[] = {0, MUTEX_KIND};
+    for (size_t i = 0; i < NREGS + SCAN / 8; i++) {
+        for (size_t b = 0; b < sizeof back / sizeof *back; b++) {
+            uint64_t a = words[i] - back[b];
+            uint32_t m[5];
+            if (words[i] < 4096 || a % 8 || tg->read(tg->read_ctx, a, m, sizeof m) < 0)
+                continue;
+            uint32_t word = m[0], kind = m[4];
+            int owner = (int)(word & FUTEX_TID_MASK);
+            if ((kind & ~(uint32_t)MUTEX_KIND_KNOWN_BITS) ||
+                !(kind & (MUTEX_KIND_PI | MUTEX_KIND_ROBUST)) || owner == t->tid ||
+                !live_tid(tg, (uint32_t)owner))
+                continue;
+            w->type = LG_LOCK_MUTEX;
+            w->lock = a;
+            w->mode = LG_MODE_EXCLUSIVE;
+            w->owner = owner;
+            snprintf(w->attrs, sizeof w->attrs, "%s%s, the kernel refused it with EDEADLK",
+                     kind & MUTEX_KIND_PI ? "priority-inheritance" : "robust",
+                     kind & MUTEX_KIND_PSHARED && !(kind & MUTEX_KIND_ROBUST)
+                         ? ", process-shared" : "");
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool on_own_stack(const insp_thread *t)
+{
+    return t->sp && t->arg[0] >= t->sp - 4096 && t->arg[0] < t->sp + (1u << 20);
+}
+
+static bool rw_plausible(const insp_thread *t, uint64_t b)
+{
+    uint32_t flags, shared;
+    return mem_get32(t, b + RW_FLAGS, &flags) && mem_get32(t, b + RW_SHARED, &shared) &&
+           flags <= 2 && shared <= 1;
+}
+
+static bool rw_fill(insp_thread *t, insp_wait *w, uint64_t b, lg_mode mode)
+{
+    uint32_t readers, writer;
+    if (!rw_plausible(t, b) || !mem_get32(t, b + RW_READERS, &readers) ||
+        !mem_get32(t, b + RW_CUR_WRITER, &writer))
+        return false;
+    w->type = LG_LOCK_RWLOCK;
+    w->lock = b;
+    w->mode = mode;
+    w->owner = (int)writer;
+    w->readers = (int)(readers >> RW_READER_SHIFT);
+    /* While write-locked nobody read-holds it: the count is of readers waiting. */
+    if (writer)
+        w->readers = 0;
+    if (w->timed)
+        add_attr(w, "timed");
+    return true;
+}
+
+static bool decode_rwlock(insp_target *tg, insp_thread *t, insp_wait *w, api a)
+{
+    uint64_t ua = t->arg[0];
+    uint32_t val = (uint32_t)t->arg[2], cur;
+    if (a == API_RDLOCK) {
+        if (val == 3 && rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_SHARED))
+            return true;
+        return mem_get32(t, ua, &cur) && cur == val && rw_fill(t, w, ua, LG_MODE_SHARED);
+    }
+    if (a == API_WRLOCK) {
+        if (val == 3)
+            return rw_fill(t, w, ua - RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
+        return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_EXCLUSIVE);
+    }
+    /* No waiting frame: val 3 is a reader on rw+8 or a writer on rw+12; the base whose
+     * __cur_writer is a live thread is the right one. */
+    if (val == 3) {
+        uint32_t w8 = 0, w12 = 0;
+        mem_get32(t, ua - RW_WRPHASE + RW_CUR_WRITER, &w8);
+        mem_get32(t, ua - RW_WRITERS_FUTEX + RW_CUR_WRITER, &w12);
+        if (live_tid(tg, w12) && rw_plausible(t, ua - RW_WRITERS_FUTEX))
+            return rw_fill(t, w, ua - RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
+        if (live_tid(tg, w8))
+            return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_SHARED);
+        return false;
+    }
+    if (val == 2)
+        return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_EXCLUSIVE);
+    return false;
+}
+
+static bool decode_cond(insp_target *tg, insp_thread *t, insp_wait *w)
+{
+    uint64_t ua = t->arg[0];
+    w->type = LG_LOCK_CONDVAR;
+    w->lock_flags |= LG_LOCK_F_NO_OWNER;
+    /* __g_signals[2] follow 8-byte fields: [0] is 8-aligned, [1] is not. */
+    if (tg->cond_signals_off >= 0)
+        w->lock = ua - (uint64_t)tg->cond_signals_off - (ua % 8 ? 4 : 0);
+    else
+        w->lock = ua;
+    if (w->timed)
+        add_attr(w, "timed");
+    return true;
+}
+
+static bool decode_sem(insp_thread *t, insp_wait *w)
+{
+    uint32_t value, nwaiters;
+    w->type = LG_LOCK_SEMAPHORE;
+    w->lock = t->arg[0];
+    w->lock_flags |= LG_LOCK_F_NO_OWNER;
+    if (mem_get32(t, t->arg[0], &value) && mem_get32(t, t->arg[0] + 4, &nwaiters)) {
+        snprintf(w->attrs, sizeof w->attrs, "value %u, %u waiting", value, nwaiters);
+    }
+    return true;
+}
+
+static bool decode_barrier(insp_thread *t, insp_wait *w)
+{
+    uint32_t in, count;
+    w->type = LG_LOCK_BARRIER;
+    w->lock = t->arg[0] - BAR_ROUND;
+    w->lock_flags |= LG_LOCK_F_NO_OWNER;
+    if (mem_get32(t, w->lock + BAR_IN, &in) && mem_get32(t, w->lock + BAR_COUNT, &count) &&
+        count >= in)
+        snprintf(w->attrs, sizeof w->attrs, "%u of %u arrived", in % (count ? count : 1),
+                 count);
+    return true;
+}
+
+static void decode_futex(insp_target *tg, insp_thread *t)
+{
+    insp_wait *w = &t->w;
+    uint64_t ua = t->arg[0];
+    unsigned op = (unsigned)t->arg[1];
+    unsigned cmd = op & ~(unsigned)(FUTEX_PRIVATE | FUTEX_CLOCK_RT);
+    uint32_t val = (uint32_t)t->arg[2];
+    w->kind = WAIT_LOCK;
+    w->timed = t->arg[3] != 0;   /* the timeout pointer (NULL: waits forever) */
+    bool c11 = false;
+    api a = find_api(t, &c11);
+    bool ok = false;
+    if (tg->glibc_known) {
+        bool pi = cmd == FUTEX_LOCK_PI_OP || cmd == FUTEX_LOCK_PI2_OP;
+        switch (pi ? API_MUTEX : a) {
+        case API_MUTEX:
+            if (!pi && on_own_stack(t))
+                ok = decode_parked(tg, t, w);
+            else
+                ok = decode_mutex(t, w, c11, pi);
+            break;
+        case API_RDLOCK:
+        case API_WRLOCK:
+            ok = decode_rwlock(tg, t, w, a);
+            break;
+        case API_COND:
+            ok = decode_cond(tg, t, w);
+            break;
+        case API_SEM:
+            ok = decode_sem(t, w);
+            break;
+        case API_BARRIER:
+            ok = decode_barrier(t, w);
+            break;
+        case API_JOIN:
+            w->type = LG_LOCK_THREAD;
+            w->lock = ua;
+            w->owner = (int)val;
+            ok = true;
+            break;
+        case API_NONE: {
+            /* No waiting frame (no symbols at all): the layout rules alone. */
+            uint32_t word = 0, nw = 0;
+            mem_get32(t, ua, &word);
+            if (cmd == FUTEX_WAIT_BITSET_OP && !(op & FUTEX_PRIVATE) && word == val &&
+                live_tid(tg, val)) {
+                w->type = LG_LOCK_THREAD;
+                w->lock = ua;
+                w->owner = (int)val;
+                ok = true;
+            } else if ((val == 2 || (val & (uint32_t)FUTEX_WAITERS)) &&
+                       decode_mutex(t, w, false, false) &&
+                       (w->owner == 0 || live_tid(tg, (uint32_t)w->owner) || val != 2)) {
+                ok = true;
+            } else if (cmd == FUTEX_WAIT_BITSET_OP && (val == 2 || val == 3)) {
+                memset(w->attrs, 0, sizeof w->attrs);
+                ok = decode_rwlock(tg, t, w, API_NONE);
+            } else if (cmd == FUTEX_WAIT_BITSET_OP && val == 0 && word == 0 &&
+                       mem_get32(t, ua + 4, &nw) && nw >= 1) {
+                ok = decode_sem(t, w);
+            } else if (cmd == FUTEX_WAIT_BITSET_OP && val % 2 == 0) {
+                ok = decode_cond(tg, t, w);
+            }
+            break;
+        }
+        }
+    }
+    if (!ok) {
+        memset(w, 0, sizeof *w);
+        w->kind = WAIT_LOCK;
+        w->type = LG_LOCK_FUTEX;
+        w->lock = ua;
+        w->timed = t->arg[3] != 0;
+        w->lock_flags = LG_LOCK_F_UNDECODED;
+    }
+    if (w->owner && !live_tid(tg, (uint32_t)w->owner))
+        w->lock_flags |= LG_LOCK_F_OWNER_EXITED;
+}
+
+const char *syscall_name(long nr)
+{
+    static const struct { long nr; const char *name; } names[] = {
+        {0, "read"}, {1, "write"}, {7, "poll"}, {17, "pread64"}, {18, "pwrite64"},
+        {19, "readv"}, {20, "writev"}, {23, "select"}, {34, "pause"}, {35, "nanosleep"},
+        {42, "connect"}, {43, "accept"}, {44, "sendto"}, {45, "recvfrom"}, {46, "sendmsg"},
+        {47, "recvmsg"}, {61, "wait4"}, {65, "semop"}, {70, "msgrcv"}, {72, "fcntl"},
+        {73, "flock"}, {74, "fsync"}, {128, "rt_sigtimedwait"}, {130, "rt_sigsuspend"},
+        {202, "futex"}, {208, "io_getevents"}, {220, "semtimedop"}, {230, "clock_nanosleep"},
+        {232, "epoll_wait"}, {247, "waitid"}, {257, "openat"}, {270, "pselect6"},
+        {271, "ppoll"}, {281, "epoll_pwait"}, {288, "accept4"}, {295, "preadv"},
+        {296, "pwritev"}, {441, "epoll_pwait2"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (names[i].nr == nr)
+            return names[i].name;
+    return NULL;
+}
+
+/* pthread_spin_lock spins in user mode with the lock's address in rdi (glibc's x86_64
+ * assembly); nothing records the owner. */
+static void decode_spin(insp_thread *t)
+{
+    if (!t->stack.n || !t->user_rdi || !t->stack.frames[0].function ||
+        strncmp(strip_name(t->stack.frames[0].function), "pthread_spin_lock", 17) != 0)
+        return;
+    insp_wait *w = &t->w;
+    w->kind = WAIT_LOCK;
+    w->type = LG_LOCK_SPINLOCK;
+    w->lock = t->user_rdi;
+    w->mode = LG_MODE_EXCLUSIVE;
+    w->spinning = true;
+    size_t j = 1;
+    while (j < t->stack.n && is_libc(&t->stack.frames[j]))
+        j++;
+    t->wait_frame = (int)(j < t->stack.n ? j : 0) + 1;
+}
+
+void decode_all(insp_target *tg)
+{
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        memset(&t->w, 0, sizeof t->w);
+        if (t->nr == INSP_NR_RUNNING) {
+            decode_spin(t);
+        } else if (insp_is_futex(t)) {
+            decode_futex(tg, t);
+        } else if (t->nr >= 0) {
+            insp_wait *w = &t->w;
+            w->kind = WAIT_SYSCALL;
+            const char *n = syscall_name(t->nr);
+            char name[32];
+            if (!n) {
+                snprintf(name, sizeof name, "syscall %ld", t->nr);
+                n = name;
+            }
+            if (t->note_wait[0])
+                snprintf(w->desc, sizeof w->desc, "%s", t->note_wait);
+            else if (t->fd_target[0])
+                snprintf(w->desc, sizeof w->desc, "%s(fd %d -> %s)", n, (int)t->arg[0],
+                         t->fd_target);
+            else
+                snprintf(w->desc, sizeof w->desc, "%s", n);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/* output.c - writing an inspection report in the forms the commands offer: text to a stream,
+ * JSON and DOT to files ("-" for stdout). Returns errors; the CLI prints them. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "inspect.h"
+#include "../report/report.h"
+
+static int write_to(const char *path, const lg_report *r, int json, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+    if (!f) {
+        snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = json ? lg_write_json(f, r, LG_VERSION) : lg_write_dot(f, r);
+    if (f != stdout && fclose(f) != 0)
+        rc = -1;
+    if (rc < 0)
+        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    return rc;
+}
+
+int lg_inspect_write(const lg_report *r, const char *json, const char *dot, FILE *text,
+                     int max_frames, char *err, size_t errlen)
+{
+    if (json && write_to(json, r, 1, err, errlen) < 0)
+        return -1;
+    if (dot && write_to(dot, r, 0, err, errlen) < 0)
+        return -1;
+    bool to_stdout = (json && strcmp(json, "-") == 0) || (dot && strcmp(dot, "-") == 0);
+    if (text && !(to_stdout && text == stdout)) {
+        lg_text_options o = LG_TEXT_DEFAULTS;
+        o.max_frames = max_frames;
+        if (lg_write_text(text, r, &o) < 0 || fflush(text) != 0) {
+            snprintf(err, errlen, "cannot write the report: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,331 @@
+/* proc.c - what /proc tells about a live process without stopping it: its threads, their
+ * names, states, the system call each is blocked in with its arguments, how long each has
+ * been blocked (sched exec_start, which a ptrace attach would reset, so read first), the
+ * file behind a descriptor, and the mapped libc / lockgraph runtime.
+ * Not here: stopping threads (ptrace.c), reading memory (memory.c). */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../util/xalloc.h"
+
+double insp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void insp_note(insp_target *tg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = lg_vasprintf(fmt, ap);
+    va_end(ap);
+    if (!s || LG_APPEND(tg->notes, tg->nnotes, &s) < 0)
+        free(s);
+}
+
+insp_thread *insp_find_thread(insp_target *tg, int tid)
+{
+    for (size_t i = 0; i < tg->n; i++)
+        if (tg->t[i].tid == tid)
+            return &tg->t[i];
+    return NULL;
+}
+
+insp_thread *insp_add_thread(insp_target *tg, int tid)
+{
+    insp_thread *t = insp_find_thread(tg, tid);
+    if (t)
+        return t;
+    if (tg->n == tg->cap) {
+        size_t cap = tg->cap ? tg->cap * 2 : 16;
+        insp_thread *nt = realloc(tg->t, cap * sizeof *nt);
+        if (!nt)
+            return NULL;
+        tg->t = nt;
+        tg->cap = cap;
+    }
+    t = &tg->t[tg->n++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->nr = INSP_NR_UNKNOWN;
+    return t;
+}
+
+void insp_target_free(insp_target *tg)
+{
+    for (size_t i = 0; i < tg->n; i++) {
+        free(tg->t[i].pcs);
+        lg_stack_free(&tg->t[i].stack);
+    }
+    free(tg->t);
+    for (size_t i = 0; i < tg->nnotes; i++)
+        free(tg->notes[i]);
+    free(tg->notes);
+}
+
+int proc_exists(int pid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    return stat(path, &st) == 0;
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (int)n;
+}
+
+int proc_task_list(int pid, int **tids, size_t *n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    *tids = NULL;
+    *n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        int tid = atoi(e->d_name);
+        if (LG_APPEND(*tids, *n, &tid) < 0) {
+            closedir(d);
+            return -1;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+/* se.exec_start of a task, in ms of the scheduler clock; < 0 when unavailable. */
+static double exec_start(const char *path)
+{
+    char buf[4096];
+    if (read_small(path, buf, sizeof buf) < 0)
+        return -1;
+    const char *p = strstr(buf, "se.exec_start");
+    if (!p || !(p = strchr(p, ':')))
+        return -1;
+    return strtod(p + 1, NULL);
+}
+
+void proc_fd_target(int pid, int fd, char *out, size_t outlen)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t n = readlink(path, out, outlen - 1);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+/* Syscalls whose first argument is a descriptor worth naming. */
+static bool fd_syscall(long nr)
+{
+    static const long fd_calls[] = {0, 1, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 72, 73, 74,
+                                    288, 295, 296};
+    for (size_t i = 0; i < sizeof fd_calls / sizeof *fd_calls; i++)
+        if (fd_calls[i] == nr)
+            return true;
+    return false;
+}
+
+static void read_task(insp_target *tg, insp_thread *t, double self_start)
+{
+    char path[128], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", tg->pid, t->tid);
+    if (read_small(path, buf, sizeof buf) > 0) {
+        buf[strcspn(buf, "\n")] = '\0';
+        buf[sizeof t->name - 1] = '\0';
+        memcpy(t->name, buf, strlen(buf) + 1);
+    }
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", tg->pid, t->tid);
+    if (read_small(path, buf, sizeof buf) > 0) {
+        const char *p = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
+        if (p && p[1] == ' ')
+            t->state = p[2];
+    }
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", tg->pid, t->tid);
+    if (read_small(path, buf, sizeof buf) > 0) {
+        if (strncmp(buf, "running", 7) == 0) {
+            t->nr = INSP_NR_RUNNING;
+        } else {
+            unsigned long long a[6] = {0}, sp = 0;
+            long nr = -3;
+            if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2],
+                       &a[3], &a[4], &a[5], &sp) >= 1) {
+                t->nr = nr < 0 ? INSP_NR_RUNNING : nr;
+                t->sp = sp;
+                for (int i = 0; i < 6; i++)
+                    t->arg[i] = a[i];
+            }
+        }
+    }
+    if (t->nr >= 0 && fd_syscall(t->nr))
+        proc_fd_target(tg->pid, (int)t->arg[0], t->fd_target, sizeof t->fd_target);
+    if (self_start >= 0 && t->state != 'R') {
+        snprintf(path, sizeof path, "/proc/%d/task/%d/sched", tg->pid, t->tid);
+        double s = exec_start(path);
+        if (s >= 0 && self_start > s)
+            t->blocked_ms = (int64_t)(self_start - s);
+    }
+}
+
+int proc_read_threads(insp_target *tg, char *err, size_t errlen)
+{
+    int *tids;
+    size_t n;
+    if (proc_task_list(tg->pid, &tids, &n) < 0) {
+        snprintf(err, errlen, "no process with pid %d", tg->pid);
+        return -1;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", tg->pid);
+    if (read_small(path, tg->comm, sizeof tg->comm) > 0)
+        tg->comm[strcspn(tg->comm, "\n")] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/exe", tg->pid);
+    ssize_t len = readlink(path, tg->exe, sizeof tg->exe - 1);
+    tg->exe[len > 0 ? len : 0] = '\0';
+    double self_start = exec_start("/proc/thread-self/sched");
+    for (size_t i = 0; i < n; i++) {
+        insp_thread *t = insp_add_thread(tg, tids[i]);
+        if (!t) {
+            free(tids);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        read_task(tg, t, self_start);
+    }
+    free(tids);
+    if (tg->n == 0) {
+        snprintf(err, errlen, "process %d has exited", tg->pid);
+        return -1;
+    }
+    return 0;
+}
+
+int proc_read_maps(insp_target *tg)
+{
+    char path[64], line[4096 + 128];
+    snprintf(path, sizeof path, "/proc/%d/maps", tg->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char *p = strchr(line, '/');
+        if (!p)
+            continue;
+        p[strcspn(p, "\n")] = '\0';
+        const char *base = strrchr(p, '/') + 1;
+        if (!tg->libc_path[0] && strncmp(base, "libc.so", 7) == 0)
+            snprintf(tg->libc_path, sizeof tg->libc_path, "%s", p);
+        if (!tg->has_runtime && strncmp(base, "liblockgraph", 12) == 0) {
+            tg->has_runtime = true;
+            snprintf(tg->runtime_path, sizeof tg->runtime_path, "%s", p);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* ---- progress probe (run --hang-timeout) ---- */
+
+typedef struct probe_task {
+    int tid;
+    char state;
+    unsigned long long cpu, ctxsw;
+} probe_task;
+
+struct lg_progress_sample {
+    int pid;
+    probe_task *t;
+    size_t n;
+};
+
+lg_progress_sample *lg_progress_sample_take(int pid)
+{
+    int *tids;
+    size_t n;
+    if (proc_task_list(pid, &tids, &n) < 0 || n == 0)
+        return NULL;
+    lg_progress_sample *s = calloc(1, sizeof *s);
+    if (!s || !(s->t = calloc(n, sizeof *s->t))) {
+        free(s);
+        free(tids);
+        return NULL;
+    }
+    s->pid = pid;
+    for (size_t i = 0; i < n; i++) {
+        char path[96], buf[1024];
+        probe_task *p = &s->t[s->n];
+        p->tid = tids[i];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tids[i]);
+        if (read_small(path, buf, sizeof buf) <= 0)
+            continue;   /* exited meanwhile */
+        const char *q = strrchr(buf, ')');
+        if (!q)
+            continue;
+        unsigned long long ut = 0, st = 0;
+        /* after ")": state(3) ... utime(14) stime(15) */
+        if (sscanf(q + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &p->state,
+                   &ut, &st) != 3)
+            continue;
+        p->cpu = ut + st;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tids[i]);
+        if (read_small(path, buf, sizeof buf) > 0) {
+            const char *v = strstr(buf, "voluntary_ctxt_switches:");
+            const char *nv = strstr(buf, "nonvoluntary_ctxt_switches:");
+            if (v)
+                p->ctxsw += strtoull(v + 24, NULL, 10);
+            if (nv)
+                p->ctxsw += strtoull(nv + 27, NULL, 10);
+        }
+        s->n++;
+    }
+    free(tids);
+    return s;
+}
+
+int lg_progress_stalled(const lg_progress_sample *a, const lg_progress_sample *b)
+{
+    if (!a || !b || a->pid != b->pid)
+        return -1;
+    if (a->n != b->n)
+        return 0;   /* threads came or went */
+    for (size_t i = 0; i < b->n; i++) {
+        const probe_task *y = &b->t[i];
+        if (y->state == 'R')
+            return 0;
+        const probe_task *x = NULL;
+        for (size_t j = 0; j < a->n && !x; j++)
+            if (a->t[j].tid == y->tid)
+                x = &a->t[j];
+        if (!x || x->cpu != y->cpu || x->ctxsw != y->ctxsw)
+            return 0;
+    }
+    return 1;
+}
+
+void lg_progress_sample_free(lg_progress_sample *s)
+{
+    if (s)
+        free(s->t);
+    free(s);
+}
