@@ -20,7 +20,9 @@ MODES=(
   "abba 66" "rwlock-ww 66" "rwlock-wr 66" "rwlock-rw 66" "ring3 66" "self 66" "self-rw 66"
   "robust 66" "pi 66" "timed 66" "c11 66" "cond 0" "sem 0" "orphan 66" "join 66" "idle 0"
   "read 0" "barrier 0" "kinds 66" "pshared 66"
+  "demo 66 $LG_BIN/lockgraph-demo --order inconsistent --files 20 --writes 2 --dir $T_TMP/demo"
 )
+mkdir -p "$T_TMP/demo"
 
 # tid nr uaddr op val of every thread, sorted: "the same waits". An interrupted timed futex
 # wait resumes as restart_syscall (219) with the same arguments: the same wait.
@@ -54,7 +56,11 @@ start() {
   PIDS+=("$PID")
   disown "$PID"   # no "Killed" lines from the shell when we end it
   local i
-  for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
+  # hang prints "ready"; the demo's last line before its deadlock is the deleter's request.
+  for i in $(seq 100); do
+    grep -qE '^(ready|deleter: holds resource2, waiting for resource1)$' "$out" && break
+    sleep 0.05
+  done
   settle "$PID" || fail "$*: threads did not settle: $(syscalls "$PID")"
 }
 
@@ -80,6 +86,7 @@ for entry in "${MODES[@]}"; do
   check "core $mode report" $CHECK "$T_TMP/$mode.core.json" "$mode" --core --names
   kill -9 "$PID" 2>/dev/null
   rm -f "$T_TMP/$mode.core"
+  rm -rf "$T_TMP/demo"/*
 done
 
 # After attach the process is free to continue when the cause goes away: in `read` mode the

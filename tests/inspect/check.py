@@ -28,6 +28,7 @@ EXPECT = {
     "barrier":   ("no-progress", set(), set(), set(), {"waits": {"at-barrier": ("barrier", "three")}}),
     "kinds":     ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, set(), {"attr": "recursive", "attr2": "errorcheck"}),
     "spin":      (None, set(), set(), set(), {"waits": {"spinner-ab": ("spinlock", "spin_b"), "spinner-ba": ("spinlock", "spin_a")}}),
+    "demo":      ("deadlock", {"resource1", "resource2"}, {"mover", "deleter"}, {"mover_main", "deleter_main"}, {}),
     "pshared":   ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, set(), {"attr": "adaptive", "attr2": "process-shared"}),
 }
 
