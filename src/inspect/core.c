@@ -66,15 +66,7 @@ static void thread_from_prstatus(insp_target *tg, const void *desc, size_t len)
     insp_set_dregs(t, &r);
     t->nr = nr >= 0 ? nr : INSP_NR_RUNNING;
     t->user_rdi = r.rdi;
-    t->arg[0] = r.rdi;
-    t->arg[1] = r.rsi;
-    t->arg[2] = r.rdx;
-    t->arg[3] = r.r10;
-    t->arg[4] = r.r8;
-    t->arg[5] = r.r9;
-    t->sp = r.rsp;
-    uint64_t callee[6] = {r.rbx, r.rbp, r.r12, r.r13, r.r14, r.r15};
-    memcpy(t->callee, callee, sizeof callee);
+    insp_set_args(t, &r);
 }
 
 /* NT_FILE: count, page size, then (start, end, page offset) triples, then the names. */

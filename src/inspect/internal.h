@@ -121,7 +121,10 @@ static inline bool insp_is_futex(const insp_thread *t)
 
 /* user_regs_struct -> DWARF register order (x86_64 psABI numbering 0..16). */
 struct user_regs_struct;
+/* Also the stack pointer and the callee-saved registers the unwinder starts from. */
 void insp_set_dregs(insp_thread *t, const struct user_regs_struct *r);
+/* The six system-call arguments (rdi, rsi, rdx, r10, r8, r9). */
+void insp_set_args(insp_thread *t, const struct user_regs_struct *r);
 
 /* memory.c */
 int mem_read_live(void *ctx, uint64_t addr, void *buf, size_t len);   /* ctx: pid as intptr */

@@ -51,4 +51,13 @@ void insp_set_dregs(insp_thread *t, const struct user_regs_struct *r)
                             r->rip};
     memcpy(t->dregs, d, sizeof d);
     t->have_regs = true;
+    t->sp = r->rsp;
+    const uint64_t callee[6] = {r->rbx, r->rbp, r->r12, r->r13, r->r14, r->r15};
+    memcpy(t->callee, callee, sizeof callee);
+}
+
+void insp_set_args(insp_thread *t, const struct user_regs_struct *r)
+{
+    const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+    memcpy(t->arg, a, sizeof a);
 }

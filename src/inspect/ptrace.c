@@ -140,9 +140,6 @@ void ptrace_read_regs(insp_target *tg)
             continue;
         long nr = (long)r.orig_rax;
         insp_set_dregs(t, &r);
-        t->sp = r.rsp;
-        uint64_t callee[6] = {r.rbx, r.rbp, r.r12, r.r13, r.r14, r.r15};
-        memcpy(t->callee, callee, sizeof callee);
         if (nr < 0) {
             t->nr = INSP_NR_RUNNING;
             t->user_rdi = r.rdi;
@@ -152,12 +149,7 @@ void ptrace_read_regs(insp_target *tg)
          * that moved on meanwhile takes the registers' view. */
         if (t->nr != nr || t->arg[0] != r.rdi) {
             t->nr = nr;
-            t->arg[0] = r.rdi;
-            t->arg[1] = r.rsi;
-            t->arg[2] = r.rdx;
-            t->arg[3] = r.r10;
-            t->arg[4] = r.r8;
-            t->arg[5] = r.r9;
+            insp_set_args(t, &r);
             t->blocked_ms = 0;
         }
     }

@@ -93,6 +93,20 @@ static void lock_extra(FILE *out, const lg_lock *l)
         fputs(", \"owner_inferred\": true", out);
 }
 
+static void lock(FILE *out, const lg_lock *l)
+{
+    fprintf(out, "{\"id\": \"%s\", \"address\": ", l->id);
+    hex(out, l->address);
+    fputs(", \"type\": ", out);
+    str(out, lg_lock_type_name(l->type));
+    fputs(", \"name\": ", out);
+    str(out, l->name);
+    fputs(", \"attrs\": ", out);
+    str(out, l->attrs);
+    lock_extra(out, l);
+    fputc('}', out);
+}
+
 static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,
                    const char *indent)
 {
@@ -168,17 +182,8 @@ static void finding(FILE *out, const lg_report *r, const lg_finding *f)
     str(out, f->fix);
     fputs(",\n     \"locks\": [", out);
     for (size_t i = 0; i < f->nlocks; i++) {
-        const lg_lock *l = &f->locks[i];
-        fprintf(out, "%s{\"id\": \"%s\", \"address\": ", i ? ",\n               " : "", l->id);
-        hex(out, l->address);
-        fputs(", \"type\": ", out);
-        str(out, lg_lock_type_name(l->type));
-        fputs(", \"name\": ", out);
-        str(out, l->name);
-        fputs(", \"attrs\": ", out);
-        str(out, l->attrs);
-        lock_extra(out, l);
-        fputc('}', out);
+        fputs(i ? ",\n               " : "", out);
+        lock(out, &f->locks[i]);
     }
     fputs("],\n     \"threads\": [", out);
     for (size_t i = 0; i < f->nthreads; i++) {
@@ -221,17 +226,8 @@ int lg_write_json(FILE *out, const lg_report *r, const char *version)
     if (r->nlocks) {
         fputs(",\n \"locks\": [", out);
         for (size_t i = 0; i < r->nlocks; i++) {
-            const lg_lock *l = &r->locks[i];
-            fprintf(out, "%s{\"id\": \"%s\", \"address\": ", i ? ",\n    " : "\n    ", l->id);
-            hex(out, l->address);
-            fputs(", \"type\": ", out);
-            str(out, lg_lock_type_name(l->type));
-            fputs(", \"name\": ", out);
-            str(out, l->name);
-            fputs(", \"attrs\": ", out);
-            str(out, l->attrs);
-            lock_extra(out, l);
-            fputc('}', out);
+            fputs(i ? ",\n    " : "\n    ", out);
+            lock(out, &r->locks[i]);
         }
         fputc(']', out);
     }
