@@ -403,7 +403,8 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
 
     for (size_t li = 0; li < a->nlocks; li++) {
         lock_state *s = &c.ls[li];
-        qsort(s->holders, s->nholders, sizeof *s->holders, cmp_holder);
+        if (s->nholders)
+            qsort(s->holders, s->nholders, sizeof *s->holders, cmp_holder);
         lg_tl_lock_stats *l = &a->locks[li];
         for (size_t i = 0; i < s->nholders && i < LG_TL_TOP_HOLDERS; i++)
             l->top[l->ntop++] = s->holders[i];
@@ -412,7 +413,8 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
         if (a->waits[i].kind == LG_TL_WAIT_LOCK && LG_APPEND(a->longest, a->nlongest, &i) < 0)
             goto oom;
     sort_ctx = a;
-    qsort(a->longest, a->nlongest, sizeof *a->longest, cmp_longest);
+    if (a->nlongest)
+        qsort(a->longest, a->nlongest, sizeof *a->longest, cmp_longest);
     sort_ctx = NULL;
 
     for (size_t li = 0; li < a->nlocks; li++) {

@@ -9,6 +9,7 @@
 static const lg_cmd *const commands[] = {
     &cmd_help,
     &cmd_version,
+    &cmd_report,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -176,40 +176,39 @@ int lg_write_chrome(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
             "{\"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"name\": \"process_name\", "
             "\"args\": {\"name\": \"pid %d (lockgraph record)\"}}", pid, pid, pid);
 
-    /* Track names: every thread, and each extra lane that is used. */
-    int maxw = 0, maxh = -1;
-    for (size_t i = 0; i < nw; i++)
-        maxw = wl[i] > maxw ? wl[i] : maxw;
-    for (size_t i = 0; i < nh; i++)
-        maxh = hl[i] > maxh ? hl[i] : maxh;
+    /* Track names: every thread, and each extra lane that is used (a bit per lane). */
+    uint64_t *used = calloc((a->nthreads ? a->nthreads : 1) * 8, sizeof *used);
+    if (!used)
+        goto out;
+    for (size_t i = 0; i < nw; i++) {
+        const lg_tl_thread_stats *ts = lg_tl_thread_stats_of(a, a->waits[i].tid);
+        if (ts && wl[i] > 0)
+            used[(size_t)(ts - a->threads) * 8 + (size_t)wl[i] / 64] |= 1ull << (wl[i] % 64);
+    }
+    for (size_t i = 0; i < nh; i++) {
+        const lg_tl_thread_stats *ts = lg_tl_thread_stats_of(a, a->holds[i].tid);
+        if (ts && hl[i] >= 0)
+            used[(size_t)(ts - a->threads) * 8 + 4 + (size_t)hl[i] / 64] |= 1ull << (hl[i] % 64);
+    }
     for (size_t i = 0; i < a->nthreads; i++) {
         int tid = a->threads[i].tid;
-        char label[300];
+        char label[300], what[32];
         thread_label(label, sizeof label, t, tid, "");
         meta(out, pid, tid, label, (long)i * 1024);
-        for (int k = 1; k <= maxw; k++) {
-            int used = 0;
-            for (size_t j = 0; j < nw && !used; j++)
-                used = a->waits[j].tid == tid && wl[j] == k;
-            if (used) {
-                char what[32];
+        for (int k = 0; k < MAX_LANES; k++) {
+            if (k > 0 && used[i * 8 + (size_t)k / 64] & (1ull << (k % 64))) {
                 snprintf(what, sizeof what, " waits (%d)", k + 1);
                 thread_label(label, sizeof label, t, tid, what);
                 meta(out, pid, lane_tid(tid, k, 0), label, (long)i * 1024 + k);
             }
-        }
-        for (int k = 0; k <= maxh; k++) {
-            int used = 0;
-            for (size_t j = 0; j < nh && !used; j++)
-                used = a->holds[j].tid == tid && hl[j] == k;
-            if (used) {
-                char what[32];
+            if (used[i * 8 + 4 + (size_t)k / 64] & (1ull << (k % 64))) {
                 snprintf(what, sizeof what, " holds%s", k ? " (more)" : "");
                 thread_label(label, sizeof label, t, tid, what);
                 meta(out, pid, lane_tid(tid, k, 1), label, (long)i * 1024 + 512 + k);
             }
         }
     }
+    free(used);
 
     char lock[256];
     for (size_t i = 0; i < nh; i++) {

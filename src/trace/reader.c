@@ -382,6 +382,11 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
             rc = 1;
             break;
         }
+        if (h[5] || h[6] || h[7]) {
+            fail(st, "the chunk at offset %zu is corrupt (reserved header bytes are set)", off);
+            rc = 1;
+            break;
+        }
         const uint8_t *payload = h + LG_TRACE_CHUNK_HEADER;
         if (lg_get32(h + 16) != lg_trace_sum(payload, plen, ((uint64_t)type << 32) | tid)) {
             fail(st, "the chunk at offset %zu is corrupt (checksum mismatch)", off);
