@@ -163,6 +163,8 @@ static int counts(int nt, int n)
     iters = n;
     lk_init(&hot, 1, "hot");
     lk_init(&q, 2, "queue");
+    if (lg_trace_on)
+        lg_trace_lock(1000, (uint64_t)(uintptr_t)&qc, LG_LOCK_CONDVAR, "nonempty");
     static char names[MAXT][24];
     for (int i = 0; i < nt; i++) {
         snprintf(names[i], sizeof names[i], "private-%d", i);
