@@ -65,5 +65,6 @@ char *cli_self_dir(void);                /* malloc'd directory of this executabl
 extern const lg_cmd cmd_help;
 extern const lg_cmd cmd_version;
 extern const lg_cmd cmd_report;
+extern const lg_cmd cmd_record;   /* written, not yet in commands[]: needs src/runtime */
 
 #endif
