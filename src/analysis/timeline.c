@@ -356,6 +356,87 @@ static void close_open(ctx *c)
                                                                   : a->threads[ti].begin;
 }
 
+/* Holds of one lock by begin time, to find who held it during a wait. */
+static const lg_tl_analysis *hold_ctx;
+
+static int cmp_hold_idx(const void *x, const void *y)
+{
+    const lg_tl_hold *a = &hold_ctx->holds[*(const size_t *)x];
+    const lg_tl_hold *b = &hold_ctx->holds[*(const size_t *)y];
+    if (a->lock != b->lock)
+        return (a->lock > b->lock) - (a->lock < b->lock);
+    return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+/* For each lock wait, the thread whose holds covered most of it (per thread, summed): in a
+ * convoy that is the slow holder everyone queued behind, even when the lock changed hands
+ * (barging) before the waiter got it. Holds of an exclusive lock do not overlap, so the ones
+ * inside a wait are contiguous in begin order; shared holds may, hence the bounded look-back. */
+static int longest_holders(lg_tl_analysis *a)
+{
+    size_t n = a->nholds;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    hold_ctx = a;
+    if (n)
+        qsort(idx, n, sizeof *idx, cmp_hold_idx);
+    hold_ctx = NULL;
+    for (size_t wi = 0; wi < a->nwaits; wi++) {
+        lg_tl_wait *w = &a->waits[wi];
+        if (w->kind != LG_TL_WAIT_LOCK || w->end <= w->begin)
+            continue;
+        /* first hold of this lock with begin >= w->begin */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t m = lo + (hi - lo) / 2;
+            const lg_tl_hold *h = &a->holds[idx[m]];
+            if (h->lock < w->lock || (h->lock == w->lock && h->begin < w->begin))
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        size_t start = lo;
+        for (int back = 0; back < 64 && start > 0 && a->holds[idx[start - 1]].lock == w->lock;
+             back++)
+            start--;
+        int best = 0;
+        uint64_t best_ns = 0;
+        /* sum per thread over a small window of candidates */
+        enum { SLOTS = 8 };
+        int tids[SLOTS] = {0};
+        uint64_t sums[SLOTS] = {0};
+        for (size_t k = start; k < n; k++) {
+            const lg_tl_hold *h = &a->holds[idx[k]];
+            if (h->lock != w->lock || h->begin >= w->end)
+                break;
+            if (h->tid == w->tid)
+                continue;
+            uint64_t b = h->begin > w->begin ? h->begin : w->begin;
+            uint64_t e = h->end < w->end ? h->end : w->end;
+            if (e <= b)
+                continue;
+            int s = 0;
+            while (s < SLOTS && tids[s] && tids[s] != h->tid)
+                s++;
+            if (s == SLOTS)
+                s = SLOTS - 1;   /* many holders: the last slot is shared, a lower bound */
+            tids[s] = h->tid;
+            sums[s] += e - b;
+            if (sums[s] > best_ns) {
+                best_ns = sums[s];
+                best = h->tid;
+            }
+        }
+        w->longest_holder = best;
+        w->longest_hold = best_ns;
+    }
+    free(idx);
+    return 0;
+}
+
 static int cmp_holder(const void *x, const void *y)
 {
     const lg_tl_holder *a = x, *b = y;
@@ -398,7 +479,7 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
     for (size_t i = 0; i < t->nevents && !c.oom; i++)
         event(&c, &t->events[i]);
     close_open(&c);
-    if (c.oom)
+    if (c.oom || longest_holders(a) < 0)
         goto oom;
 
     for (size_t li = 0; li < a->nlocks; li++) {

@@ -38,6 +38,8 @@ typedef struct lg_tl_wait {
     uint64_t release_ts;       /* ...when it released */
     uint32_t release_stack;    /* ...where it released: the readying thread's stack */
     uint64_t readier_hold_begin; /* ...since when it had held the lock */
+    int longest_holder;        /* the thread that held the lock longest during the wait */
+    uint64_t longest_hold;     /* ...for how long (within the wait), ns */
 } lg_tl_wait;
 
 typedef struct lg_tl_hold {

@@ -123,10 +123,11 @@ static void waits(FILE *out, const lg_timeline *t, const lg_tl_analysis *a, size
         fprintf(out, "%s\n    {\"tid\": %d, \"lock\": %" PRIu32 ", \"begin_ns\": %" PRIu64
                 ", \"end_ns\": %" PRIu64 ", \"duration_ns\": %" PRIu64
                 ", \"ended\": %s, \"acquired\": %s, \"owner\": %d, \"readier\": %d"
-                ", \"release_ns\": %" PRIu64 ",\n     \"stack\": ",
+                ", \"release_ns\": %" PRIu64 ", \"longest_holder\": %d"
+                ", \"longest_hold_ns\": %" PRIu64 ",\n     \"stack\": ",
                 i ? "," : "", w->tid, w->lock, w->begin, w->end, w->end - w->begin,
                 w->ended ? "true" : "false", w->acquired ? "true" : "false", w->owner,
-                w->readier, w->release_ts);
+                w->readier, w->release_ts, w->longest_holder, w->longest_hold);
         stack(out, t, w->stack);
         fputs(",\n     \"release_stack\": ", out);
         stack(out, t, w->readier ? w->release_stack : 0);

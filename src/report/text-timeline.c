@@ -112,6 +112,13 @@ static void one_wait(FILE *out, const lg_timeline *t, const lg_tl_analysis *a, s
         thread_ref(out, t, w->owner);
         fputc('\n', out);
     }
+    if (w->longest_holder && w->longest_holder != w->readier) {
+        char held[32];
+        tl_duration(held, sizeof held, w->longest_hold);
+        fputs("     held longest during the wait: ", out);
+        thread_ref(out, t, w->longest_holder);
+        fprintf(out, ", %s of it\n", held);
+    }
     if (w->readier) {
         char rel[32], held[32];
         tl_duration(rel, sizeof rel, w->release_ts);

@@ -34,16 +34,22 @@ typedef struct lk {
 
 static int gettid_(void) { return (int)syscall(SYS_gettid); }
 
-static uint32_t here(void)
+/* The caller's stack, from its return address outwards (as the runtime will capture it). */
+static __attribute__((noinline)) uint32_t here(void)
 {
     if (!lg_trace_on)
         return 0;
-    void *buf[32];
-    int n = backtrace(buf, 32);
+    void *buf[32], *ret = __builtin_return_address(0);
+    int n = backtrace(buf, 32), i = 0;
+    while (i < n && buf[i] != ret)
+        i++;
+    if (i == n)
+        i = 0;
     uint64_t pcs[32];
-    for (int i = 1; i < n; i++)   /* drop here() itself */
-        pcs[i - 1] = (uint64_t)(uintptr_t)buf[i];
-    return lg_trace_intern_stack(pcs, n > 1 ? (size_t)n - 1 : 0);
+    size_t k = 0;
+    for (; i < n; i++)
+        pcs[k++] = (uint64_t)(uintptr_t)buf[i];
+    return lg_trace_intern_stack(pcs, k);
 }
 
 static void lk_init(lk *l, uint32_t id, const char *name)

@@ -120,6 +120,8 @@ int main(void)
     CHECK_INT(w->end - w->begin, 1000);
     CHECK_INT(w->owner, 900);
     CHECK_INT(w->readier, 0);
+    CHECK_INT(w->longest_holder, 900);
+    CHECK_INT(w->longest_hold, 1000);
     w = &a.waits[a.longest[0]];
     CHECK_INT(w->tid, 300);
     CHECK_INT(w->end - w->begin, 1310);
@@ -128,6 +130,8 @@ int main(void)
     CHECK_INT(w->release_ts, 1500);
     CHECK_INT(w->release_stack, 5);
     CHECK_INT(w->stack, 3);
+    CHECK_INT(w->longest_holder, 100);  /* 800 ns of the wait, against 200's 490 */
+    CHECK_INT(w->longest_hold, 800);
     lg_tl_step path[8];
     size_t n = lg_tl_critical_path(&a, a.longest[0], path, 8);
     CHECK_INT(n, 3);
