@@ -173,8 +173,8 @@ int main(void)
 
     char *text = render(0, &t, &a), *json = render(1, &t, &a), *chrome = render(2, &t, &a);
     t_golden("trace/golden/timeline.txt", text);
-    t_golden("trace/golden/timeline.json", json);
-    t_golden("trace/golden/timeline.chrome.json", chrome);
+    t_golden("trace/golden/timeline-json.golden", json);
+    t_golden("trace/golden/timeline-chrome.golden", chrome);
     free(text);
     free(json);
     free(chrome);

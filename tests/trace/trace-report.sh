@@ -43,7 +43,8 @@ check_status 0 "report chrome" timeout 60 "$LG" report -f chrome -o "$T_TMP/c.js
 check "chrome json is valid, nests, has flows" python3 "$CHECK" "$T_TMP/c.json"
 check_grep "chrome has flows" '"ph": "s"' "$T_TMP/c.json"
 check_grep "chrome names the wait slices by lock" '"name": "wait L1 mutex hot"' "$T_TMP/c.json"
-check "unit goldens' chrome is valid too" python3 "$CHECK" "$LG_SRCDIR/tests/trace/golden/timeline.chrome.json"
+check "unit goldens' chrome is valid too" python3 "$CHECK" "$LG_SRCDIR/tests/trace/golden/timeline-chrome.golden"
+check "unit goldens' json parses" python3 -m json.tool "$LG_SRCDIR/tests/trace/golden/timeline-json.golden" /dev/null
 
 # ---- demo ----
 check_status 0 "demo records" env LOCKGRAPH_TRACE="$T_TMP/d.trace" timeout 60 "$PROG" demo
