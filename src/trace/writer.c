@@ -39,6 +39,9 @@ __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
 /* Set while this thread holds a writer lock: a signal handler re-entering drops its event
  * instead of spinning on a lock its own thread holds. */
 static __thread int tl_busy __attribute__((tls_model("initial-exec")));
+/* Set once this thread's buffer went back at thread exit: later events (other TLS destructors
+ * that lock) are dropped rather than taking a buffer nobody would ever give back. */
+static __thread int tl_exited __attribute__((tls_model("initial-exec")));
 int lg_trace_on;
 
 static int g_state;
@@ -567,6 +570,11 @@ void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_
         return;
     }
     lg_trace_buf *b = lg_trace_tl;
+    if (!b && tl_exited) {
+        __atomic_add_fetch(&g_dropped, 1, __ATOMIC_RELAXED);
+        leave();
+        return;
+    }
     if (!b) {
         b = buf_acquire();
         if (!b) {
@@ -602,6 +610,7 @@ static void thread_exit(void *p)
         return;
     buf_flush(b, 1);
     lg_trace_tl = NULL;
+    tl_exited = 1;
     spin_lock(&b->lock);
     b->tid = 0;
     spin_unlock(&b->lock);

@@ -196,7 +196,7 @@ static int counts(int nt, int n)
 /* ---- demo: the creation thread holds resource 1 for its whole run; the move thread waits */
 
 static lk resource1, resource2;
-static atomic_int creation_started;
+static atomic_int creation_started, move_waiting;
 
 static void sleep_ms(int ms)
 {
@@ -210,7 +210,11 @@ static __attribute__((noinline)) void *creation_thread(void *arg)
     name_thread("creation");
     lk_lock(&resource1);
     atomic_store(&creation_started, 1);
-    sleep_ms(150);              /* the whole run, holding resource 1 */
+    /* the whole run, holding resource 1: until well after the move thread queued on it,
+     * however loaded the machine is */
+    while (!atomic_load(&move_waiting))
+        sleep_ms(1);
+    sleep_ms(150);
     lk_unlock(&resource1);
     return NULL;
 }
@@ -222,6 +226,7 @@ static __attribute__((noinline)) void *move_thread(void *arg)
     while (!atomic_load(&creation_started))
         sleep_ms(1);
     lk_lock(&resource2);
+    atomic_store(&move_waiting, 1);
     lk_lock(&resource1);        /* waits for the creation thread's whole run */
     lk_unlock(&resource1);
     lk_unlock(&resource2);
