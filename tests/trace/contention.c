@@ -100,11 +100,21 @@ static void cond_wait(pthread_cond_t *c, uint32_t cid, lk *l)
     atomic_store(&l->owner, gettid_());
 }
 
+/* Thread start and end, as the runtime's pthread_create trampoline records them. */
 static void name_thread(const char *name)
 {
     pthread_setname_np(pthread_self(), name);
-    if (lg_trace_on)
+    if (lg_trace_on) {
         lg_trace_thread(gettid_(), name);
+        lg_trace_emit(LG_EV_THREAD_START, 0, LG_MODE_EXCLUSIVE, (uint32_t)getpid(), here());
+    }
+}
+
+static void *thread_done(void)
+{
+    if (lg_trace_on)
+        lg_trace_emit(LG_EV_THREAD_EXIT, 0, LG_MODE_EXCLUSIVE, 0, 0);
+    return NULL;
 }
 
 /* ---- counts: a hot lock, a per-thread lock taken overlapping the hot one, a handoff ---- */
@@ -141,7 +151,7 @@ static void *worker(void *arg)
             lk_unlock(&q);
         }
     }
-    return NULL;
+    return thread_done();
 }
 
 static void *consumer(void *arg)
@@ -152,7 +162,7 @@ static void *consumer(void *arg)
     while (qn < want)
         cond_wait(&qc, 1000, &q);
     lk_unlock(&q);
-    return NULL;
+    return thread_done();
 }
 
 static void print_lock(const lk *l, int last)
@@ -216,7 +226,7 @@ static __attribute__((noinline)) void *creation_thread(void *arg)
         sleep_ms(1);
     sleep_ms(150);
     lk_unlock(&resource1);
-    return NULL;
+    return thread_done();
 }
 
 static __attribute__((noinline)) void *move_thread(void *arg)
@@ -230,7 +240,7 @@ static __attribute__((noinline)) void *move_thread(void *arg)
     lk_lock(&resource1);        /* waits for the creation thread's whole run */
     lk_unlock(&resource1);
     lk_unlock(&resource2);
-    return NULL;
+    return thread_done();
 }
 
 static int demo(void)
