@@ -155,8 +155,6 @@ static void stop_full(const char *why)
     say(msg);
 }
 
-/* Seal the chunk whose payload follows a reserved header at `c` and write it. `force` writes
- * even when the budget is spent (the note and end records, a few bytes). */
 /* Writing is allowed while recording, and to the closing thread during close. */
 static int may_write(void)
 {
@@ -175,6 +173,8 @@ static int write_chunk(uint8_t *c, int type, int tid, size_t len, int force)
     return rc;
 }
 
+/* Seal the chunk whose payload follows a reserved header at `c` and write it. `force` writes
+ * even when the budget is spent (the note and end records, a few bytes). */
 static int write_chunk_inner(uint8_t *c, int type, int tid, size_t len, int force)
 {
     if (!force && __atomic_load_n(&g_full, __ATOMIC_ACQUIRE))
@@ -184,6 +184,7 @@ static int write_chunk_inner(uint8_t *c, int type, int tid, size_t len, int forc
         char why[128];
         snprintf(why, sizeof why, "trace budget of %llu bytes exhausted",
                  (unsigned long long)g_max_bytes);
+        __atomic_sub_fetch(&g_bytes, total, __ATOMIC_RELAXED);   /* not written */
         stop_full(why);
         return -1;
     }
@@ -227,6 +228,35 @@ static void meta_add_locked(const uint8_t *e, size_t n)
     g_meta_len += n;
 }
 
+/* Encode an entry of at most `max` bytes in place (no copy on the caller's stack, which may be
+ * a small thread stack inside the host program): reserve, write, commit. NULL: no room. */
+static uint8_t *meta_reserve_locked(size_t max)
+{
+    if (!g_meta || max > META_BYTES - LG_TRACE_CHUNK_HEADER)
+        return NULL;
+    if (LG_TRACE_CHUNK_HEADER + g_meta_len + max > META_BYTES)
+        meta_flush_locked(0);
+    return g_meta + LG_TRACE_CHUNK_HEADER + g_meta_len;
+}
+
+static void meta_commit_locked(const uint8_t *start, const uint8_t *end)
+{
+    g_meta_len += (size_t)(end - start);
+}
+
+/* Names of threads and locks, and notes, are cut at 255 bytes by the writer (the format
+ * allows 4095: module paths use more). */
+#define NAME_MAX_BYTES 255
+
+static uint8_t *put_name(uint8_t *p, const char *s)
+{
+    size_t n = s ? strnlen(s, NAME_MAX_BYTES) : 0;
+    p = lg_put_varint(p, n);
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
 static uint8_t *put_str(uint8_t *p, const char *s)
 {
     size_t n = s ? strnlen(s, LG_TRACE_MAX_NAME - 1) : 0;
@@ -243,43 +273,49 @@ static int defining(void)
 
 void lg_trace_thread(int tid, const char *name)
 {
-    uint8_t e[LG_TRACE_MAX_NAME + 16], *p = e;
     if (!defining() || enter() < 0)
         return;
     spin_lock(&g_meta_lock);
-    *p++ = LG_META_THREAD;
-    p = lg_put_varint(p, (uint32_t)tid);
-    p = put_str(p, name);
-    meta_add_locked(e, (size_t)(p - e));
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 16), *p = e;
+    if (e) {
+        *p++ = LG_META_THREAD;
+        p = lg_put_varint(p, (uint32_t)tid);
+        p = put_name(p, name);
+        meta_commit_locked(e, p);
+    }
     spin_unlock(&g_meta_lock);
     leave();
 }
 
 void lg_trace_lock(uint32_t id, uint64_t address, int type, const char *name)
 {
-    uint8_t e[LG_TRACE_MAX_NAME + 32], *p = e;
     if (!defining() || enter() < 0)
         return;
     spin_lock(&g_meta_lock);
-    *p++ = LG_META_LOCK;
-    p = lg_put_varint(p, id);
-    p = lg_put_varint(p, address);
-    *p++ = (uint8_t)type;
-    p = put_str(p, name);
-    meta_add_locked(e, (size_t)(p - e));
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 32), *p = e;
+    if (e) {
+        *p++ = LG_META_LOCK;
+        p = lg_put_varint(p, id);
+        p = lg_put_varint(p, address);
+        *p++ = (uint8_t)type;
+        p = put_name(p, name);
+        meta_commit_locked(e, p);
+    }
     spin_unlock(&g_meta_lock);
     leave();
 }
 
 void lg_trace_note(const char *text)
 {
-    uint8_t e[LG_TRACE_MAX_NAME + 16], *p = e;
     if (!defining() || enter() < 0)
         return;
     spin_lock(&g_meta_lock);
-    *p++ = LG_META_NOTE;
-    p = put_str(p, text);
-    meta_add_locked(e, (size_t)(p - e));
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 16), *p = e;
+    if (e) {
+        *p++ = LG_META_NOTE;
+        p = put_name(p, text);
+        meta_commit_locked(e, p);
+    }
     spin_unlock(&g_meta_lock);
     leave();
 }
@@ -369,16 +405,18 @@ uint32_t lg_trace_intern_stack(const uint64_t *pcs, size_t n)
     id = (uint32_t)++g_stk_count;
     g_stk[j] = (stack_slot){.hash = h, .pcs = copy, .id = id, .n = (uint32_t)n};
 
-    uint8_t e[16 + LG_TRACE_MAX_FRAMES * 10], *p = e;
-    *p++ = LG_META_STACK;
-    p = lg_put_varint(p, id);
-    p = lg_put_varint(p, n);
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        p = lg_put_varint(p, lg_zigzag((int64_t)(pcs[i] - prev)));
-        prev = pcs[i];
+    uint8_t *e = meta_reserve_locked(16 + n * 10), *p = e;
+    if (e) {
+        *p++ = LG_META_STACK;
+        p = lg_put_varint(p, id);
+        p = lg_put_varint(p, n);
+        uint64_t prev = 0;
+        for (size_t i = 0; i < n; i++) {
+            p = lg_put_varint(p, lg_zigzag((int64_t)(pcs[i] - prev)));
+            prev = pcs[i];
+        }
+        meta_commit_locked(e, p);
     }
-    meta_add_locked(e, (size_t)(p - e));
 out:
     spin_unlock(&g_meta_lock);
     leave();
@@ -440,7 +478,9 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
     }
     if (lo >= hi)
         return 0;
-    uint8_t e[LG_TRACE_MAX_NAME + 128], *p = e;
+    uint8_t *e = meta_reserve_locked(LG_TRACE_MAX_NAME + 128), *p = e;
+    if (!e)
+        return 0;
     *p++ = LG_META_MODULE;
     p = lg_put_varint(p, lo);
     p = lg_put_varint(p, hi);
@@ -449,7 +489,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
     p = lg_put_varint(p, bidlen);
     memcpy(p, bid, bidlen);
     p += bidlen;
-    meta_add_locked(e, (size_t)(p - e));
+    meta_commit_locked(e, p);
     return 0;
 }
 
