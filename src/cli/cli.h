@@ -67,5 +67,7 @@ extern const lg_cmd cmd_version;
 extern const lg_cmd cmd_attach;
 extern const lg_cmd cmd_core;
 extern const lg_cmd cmd_dump;
+extern const lg_cmd cmd_report;
+extern const lg_cmd cmd_record;   /* written, not yet in commands[]: needs src/runtime */
 
 #endif

@@ -12,6 +12,7 @@ static const lg_cmd *const commands[] = {
     &cmd_attach,
     &cmd_core,
     &cmd_dump,
+    &cmd_report,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -77,6 +77,74 @@ lg_symbolizer *lg_symbolizer_wrap(Dwfl *dwfl)
     return s;
 }
 
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+lg_symbolizer *lg_symbolizer_open_modules(const lg_sym_module *mods, size_t n, size_t *skipped,
+                                          char *err, size_t errlen)
+{
+    size_t bad = 0;
+    Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+    if (!dwfl) {
+        snprintf(err, errlen, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+        return NULL;
+    }
+    dwfl_report_begin(dwfl);
+    for (size_t i = 0; i < n; i++) {
+        /* the same module may be listed twice (snapshots after dlopen): report it once */
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = mods[j].bias == mods[i].bias && strcmp(mods[j].path, mods[i].path) == 0;
+        if (dup)
+            continue;
+        Dwfl_Module *m = dwfl_report_elf(dwfl, mods[i].path, mods[i].path, -1,
+                                         (GElf_Addr)mods[i].bias, false);
+        if (!m) {
+            bad++;
+            continue;
+        }
+        const unsigned char *bits = NULL;
+        GElf_Addr vaddr;
+        int len = dwfl_module_build_id(m, &bits, &vaddr);
+        if (mods[i].build_id_len && (len != (int)mods[i].build_id_len ||
+                                     memcmp(bits, mods[i].build_id, (size_t)len) != 0)) {
+            /* a different build of the file now: its symbols would be wrong */
+            bad++;
+            dwfl_report_end(dwfl, NULL, NULL);
+            dwfl_end(dwfl);
+            lg_sym_module *rest = malloc(n * sizeof *rest);
+            if (!rest) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+            }
+            size_t k = 0;
+            for (size_t j = 0; j < n; j++)
+                if (j != i)
+                    rest[k++] = mods[j];
+            size_t more = 0;
+            lg_symbolizer *s = lg_symbolizer_open_modules(rest, k, &more, err, errlen);
+            free(rest);
+            if (skipped)   /* the retry counts again the files that failed before this one */
+                *skipped = 1 + more;
+            return s;
+        }
+    }
+    dwfl_report_end(dwfl, NULL, NULL);
+    lg_symbolizer *s = lg_symbolizer_wrap(dwfl);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    s->owned = true;
+    if (skipped)
+        *skipped = bad;
+    return s;
+}
+
 void lg_symbolizer_close(lg_symbolizer *s)
 {
     if (!s)

@@ -21,6 +21,18 @@ lg_symbolizer *lg_symbolizer_open_pid(int pid, char *err, size_t errlen);
 /* Use a Dwfl session that already reports the target's modules (attach, core); the caller
  * keeps owning it and must close the symbolizer first. */
 lg_symbolizer *lg_symbolizer_wrap(Dwfl *dwfl);
+/* Modules recorded elsewhere (a trace's module map): each ELF file is reported at its load
+ * bias, as it was in the recorded process. Files that cannot be opened, or whose build-id
+ * differs from the recorded one, are skipped and counted in *skipped (may be NULL), so their
+ * PCs print as addresses. Never NULL except on allocation failure (message in err). */
+typedef struct lg_sym_module {
+    const char *path;
+    uint64_t bias;
+    const uint8_t *build_id;  /* may be NULL */
+    size_t build_id_len;
+} lg_sym_module;
+lg_symbolizer *lg_symbolizer_open_modules(const lg_sym_module *mods, size_t n, size_t *skipped,
+                                          char *err, size_t errlen);
 void lg_symbolizer_close(lg_symbolizer *s);
 
 /* Append the frames for pcs[0..n) to out, innermost first, inlined calls expanded.

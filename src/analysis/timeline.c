@@ -1,0 +1,570 @@
+/* timeline.c (analysis) - one pass over the time-sorted events computes totals, waits, holds
+ * and who readied whom (see timeline.h for the rules). Threads and locks are looked up by
+ * binary search in sorted id arrays built first; per-lock state keeps its open holds and its
+ * last release, which is what ends the next wait. Does not: read files, symbolize, print.
+ */
+#include "timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/xalloc.h"
+
+typedef struct held { size_t hold; int tid; unsigned depth; } held;
+
+typedef struct lock_state {
+    held *open;         size_t nopen;
+    lg_tl_holder *holders; size_t nholders;
+    int last_tid;       /* last release */
+    uint64_t last_ts, last_hold_begin;
+    uint32_t last_stack;
+    bool released;
+} lock_state;
+
+typedef struct thread_state {
+    size_t wait;        /* open lock wait, or LG_TL_NONE */
+    size_t cond;        /* open cond wait */
+    bool started, exited;
+    bool seen;
+} thread_state;
+
+typedef struct ctx {
+    const lg_timeline *t;
+    lg_tl_analysis *a;
+    lock_state *ls;
+    thread_state *ts;
+    bool oom;
+} ctx;
+
+static int cmp_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+static size_t find_thread(const lg_tl_analysis *a, int tid)
+{
+    size_t lo = 0, hi = a->nthreads;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a->threads[m].tid == tid)
+            return m;
+        if (a->threads[m].tid < tid)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return LG_TL_NONE;
+}
+
+static size_t find_lock(const lg_tl_analysis *a, uint32_t id)
+{
+    size_t lo = 0, hi = a->nlocks;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a->locks[m].lock == id)
+            return m;
+        if (a->locks[m].lock < id)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return LG_TL_NONE;
+}
+
+const lg_tl_thread_stats *lg_tl_thread_stats_of(const lg_tl_analysis *a, int tid)
+{
+    size_t i = find_thread(a, tid);
+    return i == LG_TL_NONE ? NULL : &a->threads[i];
+}
+
+const lg_tl_lock_stats *lg_tl_lock_stats_of(const lg_tl_analysis *a, uint32_t lock)
+{
+    size_t i = find_lock(a, lock);
+    return i == LG_TL_NONE ? NULL : &a->locks[i];
+}
+
+static bool is_lock_event(int type)
+{
+    return type != LG_EV_THREAD_START && type != LG_EV_THREAD_EXIT;
+}
+
+/* The sorted, distinct tids and lock ids of the timeline. */
+static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
+{
+    int *tids = malloc((t->nevents + t->nthreads + 1) * sizeof *tids);
+    uint32_t *locks = malloc((2 * t->nevents + t->nlocks + 1) * sizeof *locks);
+    if (!tids || !locks) {
+        free(tids);
+        free(locks);
+        return -1;
+    }
+    size_t nt = 0, nl = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const lg_tl_event *e = &t->events[i];
+        tids[nt++] = e->tid;
+        if (is_lock_event(e->type))
+            locks[nl++] = e->lock;
+        if (e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END)
+            locks[nl++] = e->arg;
+    }
+    for (size_t i = 0; i < t->nthreads; i++)
+        tids[nt++] = t->threads[i].tid;
+    for (size_t i = 0; i < t->nlocks; i++)
+        locks[nl++] = t->locks[i].id;
+    qsort(tids, nt, sizeof *tids, cmp_int);
+    qsort(locks, nl, sizeof *locks, cmp_u32);
+    a->threads = calloc(nt ? nt : 1, sizeof *a->threads);
+    a->locks = calloc(nl ? nl : 1, sizeof *a->locks);
+    if (!a->threads || !a->locks) {
+        free(tids);
+        free(locks);
+        return -1;
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (i == 0 || tids[i] != tids[i - 1])
+            a->threads[a->nthreads++].tid = tids[i];
+    for (size_t i = 0; i < nl; i++)
+        if (i == 0 || locks[i] != locks[i - 1])
+            a->locks[a->nlocks++].lock = locks[i];
+    free(tids);
+    free(locks);
+    return 0;
+}
+
+static void credit_holder(ctx *c, size_t li, int tid, uint64_t dur)
+{
+    lock_state *s = &c->ls[li];
+    for (size_t i = 0; i < s->nholders; i++) {
+        if (s->holders[i].tid == tid) {
+            s->holders[i].hold += dur;
+            s->holders[i].count++;
+            return;
+        }
+    }
+    lg_tl_holder h = {.tid = tid, .hold = dur, .count = 1};
+    if (LG_APPEND(s->holders, s->nholders, &h) < 0)
+        c->oom = true;
+}
+
+static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_t stack)
+{
+    lock_state *s = &c->ls[li];
+    for (size_t i = 0; i < s->nopen; i++) {
+        if (s->open[i].tid == tid) {   /* recursive: one hold, deeper */
+            s->open[i].depth++;
+            return;
+        }
+    }
+    lg_tl_hold h = {.tid = tid, .lock = c->a->locks[li].lock, .mode = (uint8_t)mode,
+                    .begin = ts, .stack = stack};
+    if (LG_APPEND(c->a->holds, c->a->nholds, &h) < 0) {
+        c->oom = true;
+        return;
+    }
+    held o = {.hold = c->a->nholds - 1, .tid = tid, .depth = 1};
+    if (LG_APPEND(s->open, s->nopen, &o) < 0)
+        c->oom = true;
+}
+
+/* A release (or a cond wait giving the mutex up) by tid at ts: close its hold, remember it as
+ * the release that will end the next wait on this lock. */
+static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
+{
+    lock_state *s = &c->ls[li];
+    uint64_t begin = ts;
+    size_t i = 0;
+    for (; i < s->nopen && s->open[i].tid != tid; i++)
+        ;
+    if (i == s->nopen) {
+        c->a->unmatched_releases++;
+    } else if (--s->open[i].depth > 0) {
+        return;   /* a recursive lock is still held */
+    } else {
+        lg_tl_hold *h = &c->a->holds[s->open[i].hold];
+        h->end = ts;
+        h->ended = true;
+        h->release_stack = stack;
+        begin = h->begin;
+        c->a->locks[li].total_hold += ts - h->begin;
+        credit_holder(c, li, tid, ts - h->begin);
+        s->open[i] = s->open[--s->nopen];
+    }
+    s->released = true;
+    s->last_tid = tid;
+    s->last_ts = ts;
+    s->last_stack = stack;
+    s->last_hold_begin = begin;
+}
+
+static size_t begin_wait(ctx *c, const lg_tl_event *e, int kind)
+{
+    lg_tl_wait w = {.tid = e->tid, .lock = e->lock, .kind = (uint8_t)kind,
+                    .mode = e->mode, .begin = e->ts, .stack = e->stack};
+    if (kind == LG_TL_WAIT_LOCK)
+        w.owner = (int)e->arg;
+    else
+        w.mutex = e->arg;
+    if (LG_APPEND(c->a->waits, c->a->nwaits, &w) < 0) {
+        c->oom = true;
+        return LG_TL_NONE;
+    }
+    return c->a->nwaits - 1;
+}
+
+static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bool acquired)
+{
+    thread_state *ts = &c->ts[ti];
+    size_t wi = ts->wait;
+    if (wi == LG_TL_NONE || c->a->waits[wi].lock != e->lock) {
+        /* an end without its begin (lost to a flush or a damaged chunk): a zero wait */
+        wi = begin_wait(c, e, LG_TL_WAIT_LOCK);
+        if (wi == LG_TL_NONE)
+            return;
+    }
+    ts->wait = LG_TL_NONE;
+    lg_tl_wait *w = &c->a->waits[wi];
+    lock_state *s = &c->ls[li];
+    w->end = e->ts;
+    w->ended = true;
+    w->acquired = acquired;
+    if (acquired && s->released && s->last_tid != e->tid) {
+        w->readier = s->last_tid;
+        w->release_ts = s->last_ts;
+        w->release_stack = s->last_stack;
+        w->readier_hold_begin = s->last_hold_begin;
+    }
+    uint64_t d = w->end - w->begin;
+    lg_tl_lock_stats *l = &c->a->locks[li];
+    l->total_wait += d;
+    if (d > l->longest_wait)
+        l->longest_wait = d;
+    c->a->threads[ti].lock_wait += d;
+    if (acquired) {
+        l->acquisitions++;
+        l->contended++;
+        c->a->threads[ti].acquisitions++;
+        c->a->threads[ti].contended++;
+        if (LG_APPEND(c->a->twaits[ti], c->a->ntwaits[ti], &wi) < 0)
+            c->oom = true;
+        open_hold(c, li, e->tid, e->ts, e->mode, w->stack);
+    } else {
+        l->wait_failed++;
+    }
+}
+
+static void event(ctx *c, const lg_tl_event *e)
+{
+    size_t ti = find_thread(c->a, e->tid);
+    lg_tl_thread_stats *th = &c->a->threads[ti];
+    thread_state *ts = &c->ts[ti];
+    if (!ts->seen) {
+        ts->seen = true;
+        th->begin = e->ts;
+    }
+    size_t li = is_lock_event(e->type) ? find_lock(c->a, e->lock) : LG_TL_NONE;
+    size_t mi = e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END
+        ? find_lock(c->a, e->arg) : LG_TL_NONE;
+    switch (e->type) {
+    case LG_EV_ACQUIRE:
+    case LG_EV_ACQUIRE_END:
+        c->a->locks[li].acquisitions++;
+        th->acquisitions++;
+        open_hold(c, li, e->tid, e->ts, e->mode, e->stack);
+        break;
+    case LG_EV_WAIT_BEGIN:
+        ts->wait = begin_wait(c, e, LG_TL_WAIT_LOCK);
+        break;
+    case LG_EV_WAIT_END:
+    case LG_EV_WAIT_FAIL:
+        end_lock_wait(c, ti, li, e, e->type == LG_EV_WAIT_END);
+        break;
+    case LG_EV_RELEASE:
+        release(c, li, e->tid, e->ts, e->stack);
+        break;
+    case LG_EV_TRYLOCK_FAIL:
+        c->a->locks[li].trylock_failed++;
+        break;
+    case LG_EV_COND_WAIT_BEGIN:
+        ts->cond = begin_wait(c, e, LG_TL_WAIT_COND);
+        release(c, mi, e->tid, e->ts, e->stack);
+        break;
+    case LG_EV_COND_WAIT_END: {
+        size_t wi = ts->cond;
+        ts->cond = LG_TL_NONE;
+        if (wi != LG_TL_NONE && c->a->waits[wi].lock == e->lock) {
+            lg_tl_wait *w = &c->a->waits[wi];
+            w->end = e->ts;
+            w->ended = true;
+            w->acquired = true;
+            th->cond_wait += w->end - w->begin;
+        }
+        open_hold(c, mi, e->tid, e->ts, LG_MODE_EXCLUSIVE, e->stack);
+        break;
+    }
+    case LG_EV_THREAD_START:
+        th->begin = e->ts;
+        break;
+    case LG_EV_THREAD_EXIT:
+        th->end = e->ts;
+        ts->exited = true;
+        break;
+    default:
+        break;   /* ACQUIRE_BEGIN: no count of its own */
+    }
+}
+
+/* Waits and holds still open when the trace ended last until its end. */
+static void close_open(ctx *c)
+{
+    lg_tl_analysis *a = c->a;
+    for (size_t i = 0; i < a->nwaits; i++) {
+        lg_tl_wait *w = &a->waits[i];
+        if (w->ended)
+            continue;
+        w->end = a->end_ns > w->begin ? a->end_ns : w->begin;
+        uint64_t d = w->end - w->begin;
+        size_t ti = find_thread(a, w->tid);
+        if (w->kind == LG_TL_WAIT_COND) {
+            a->threads[ti].cond_wait += d;
+            continue;
+        }
+        lg_tl_lock_stats *l = &a->locks[find_lock(a, w->lock)];
+        l->total_wait += d;
+        if (d > l->longest_wait)
+            l->longest_wait = d;
+        a->threads[ti].lock_wait += d;
+    }
+    for (size_t li = 0; li < a->nlocks; li++) {
+        lock_state *s = &c->ls[li];
+        for (size_t i = 0; i < s->nopen; i++) {
+            lg_tl_hold *h = &a->holds[s->open[i].hold];
+            h->end = a->end_ns > h->begin ? a->end_ns : h->begin;
+            a->locks[li].total_hold += h->end - h->begin;
+            credit_holder(c, li, h->tid, h->end - h->begin);
+        }
+    }
+    for (size_t ti = 0; ti < a->nthreads; ti++)
+        if (!c->ts[ti].exited)
+            a->threads[ti].end = a->end_ns > a->threads[ti].begin ? a->end_ns
+                                                                  : a->threads[ti].begin;
+}
+
+/* Holds of one lock by begin time, to find who held it during a wait. */
+static const lg_tl_analysis *hold_ctx;
+
+static int cmp_hold_idx(const void *x, const void *y)
+{
+    const lg_tl_hold *a = &hold_ctx->holds[*(const size_t *)x];
+    const lg_tl_hold *b = &hold_ctx->holds[*(const size_t *)y];
+    if (a->lock != b->lock)
+        return (a->lock > b->lock) - (a->lock < b->lock);
+    return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+/* For each lock wait, the thread whose holds covered most of it (per thread, summed): in a
+ * convoy that is the slow holder everyone queued behind, even when the lock changed hands
+ * (barging) before the waiter got it. Holds of an exclusive lock do not overlap, so the ones
+ * inside a wait are contiguous in begin order; shared holds may, hence the bounded look-back. */
+static int longest_holders(lg_tl_analysis *a)
+{
+    size_t n = a->nholds;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    hold_ctx = a;
+    if (n)
+        qsort(idx, n, sizeof *idx, cmp_hold_idx);
+    hold_ctx = NULL;
+    for (size_t wi = 0; wi < a->nwaits; wi++) {
+        lg_tl_wait *w = &a->waits[wi];
+        if (w->kind != LG_TL_WAIT_LOCK || w->end <= w->begin)
+            continue;
+        /* first hold of this lock with begin >= w->begin */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t m = lo + (hi - lo) / 2;
+            const lg_tl_hold *h = &a->holds[idx[m]];
+            if (h->lock < w->lock || (h->lock == w->lock && h->begin < w->begin))
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        size_t start = lo;
+        for (int back = 0; back < 64 && start > 0 && a->holds[idx[start - 1]].lock == w->lock;
+             back++)
+            start--;
+        int best = 0;
+        uint64_t best_ns = 0;
+        /* sum per thread over a small window of candidates */
+        enum { SLOTS = 8 };
+        int tids[SLOTS] = {0};
+        uint64_t sums[SLOTS] = {0};
+        for (size_t k = start; k < n; k++) {
+            const lg_tl_hold *h = &a->holds[idx[k]];
+            if (h->lock != w->lock || h->begin >= w->end)
+                break;
+            if (h->tid == w->tid)
+                continue;
+            uint64_t b = h->begin > w->begin ? h->begin : w->begin;
+            uint64_t e = h->end < w->end ? h->end : w->end;
+            if (e <= b)
+                continue;
+            int s = 0;
+            while (s < SLOTS && tids[s] && tids[s] != h->tid)
+                s++;
+            if (s == SLOTS)
+                s = SLOTS - 1;   /* many holders: the last slot is shared, a lower bound */
+            tids[s] = h->tid;
+            sums[s] += e - b;
+            if (sums[s] > best_ns) {
+                best_ns = sums[s];
+                best = h->tid;
+            }
+        }
+        w->longest_holder = best;
+        w->longest_hold = best_ns;
+    }
+    free(idx);
+    return 0;
+}
+
+static int cmp_holder(const void *x, const void *y)
+{
+    const lg_tl_holder *a = x, *b = y;
+    if (a->hold != b->hold)
+        return a->hold < b->hold ? 1 : -1;
+    return (a->tid > b->tid) - (a->tid < b->tid);
+}
+
+static const lg_tl_analysis *sort_ctx;
+
+static int cmp_longest(const void *x, const void *y)
+{
+    const lg_tl_wait *a = &sort_ctx->waits[*(const size_t *)x];
+    const lg_tl_wait *b = &sort_ctx->waits[*(const size_t *)y];
+    uint64_t da = a->end - a->begin, db = b->end - b->begin;
+    if (da != db)
+        return da < db ? 1 : -1;
+    return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
+{
+    memset(a, 0, sizeof *a);
+    a->nevents = t->nevents;
+    a->end_ns = t->end_ns;
+    for (size_t i = 0; i < t->nevents; i++)
+        if (t->events[i].ts > a->end_ns)
+            a->end_ns = t->events[i].ts;
+    ctx c = {.t = t, .a = a};
+    if (build_ids(t, a) < 0)
+        goto oom;
+    c.ls = calloc(a->nlocks ? a->nlocks : 1, sizeof *c.ls);
+    c.ts = calloc(a->nthreads ? a->nthreads : 1, sizeof *c.ts);
+    a->twaits = calloc(a->nthreads ? a->nthreads : 1, sizeof *a->twaits);
+    a->ntwaits = calloc(a->nthreads ? a->nthreads : 1, sizeof *a->ntwaits);
+    if (!c.ls || !c.ts || !a->twaits || !a->ntwaits)
+        goto oom;
+    for (size_t i = 0; i < a->nthreads; i++)
+        c.ts[i].wait = c.ts[i].cond = LG_TL_NONE;
+    for (size_t i = 0; i < t->nevents && !c.oom; i++)
+        event(&c, &t->events[i]);
+    close_open(&c);
+    if (c.oom || longest_holders(a) < 0)
+        goto oom;
+
+    for (size_t li = 0; li < a->nlocks; li++) {
+        lock_state *s = &c.ls[li];
+        if (s->nholders)
+            qsort(s->holders, s->nholders, sizeof *s->holders, cmp_holder);
+        lg_tl_lock_stats *l = &a->locks[li];
+        for (size_t i = 0; i < s->nholders && i < LG_TL_TOP_HOLDERS; i++)
+            l->top[l->ntop++] = s->holders[i];
+    }
+    for (size_t i = 0; i < a->nwaits; i++)
+        if (a->waits[i].kind == LG_TL_WAIT_LOCK && LG_APPEND(a->longest, a->nlongest, &i) < 0)
+            goto oom;
+    sort_ctx = a;
+    if (a->nlongest)
+        qsort(a->longest, a->nlongest, sizeof *a->longest, cmp_longest);
+    sort_ctx = NULL;
+
+    for (size_t li = 0; li < a->nlocks; li++) {
+        free(c.ls[li].open);
+        free(c.ls[li].holders);
+    }
+    free(c.ls);
+    free(c.ts);
+    return 0;
+oom:
+    if (c.ls) {
+        for (size_t li = 0; li < a->nlocks; li++) {
+            free(c.ls[li].open);
+            free(c.ls[li].holders);
+        }
+    }
+    free(c.ls);
+    free(c.ts);
+    lg_tl_analysis_free(a);
+    return -1;
+}
+
+void lg_tl_analysis_free(lg_tl_analysis *a)
+{
+    if (a->twaits)
+        for (size_t i = 0; i < a->nthreads; i++)
+            free(a->twaits[i]);
+    free(a->twaits);
+    free(a->ntwaits);
+    free(a->threads);
+    free(a->locks);
+    free(a->waits);
+    free(a->holds);
+    free(a->longest);
+    memset(a, 0, sizeof *a);
+}
+
+/* The readier's acquired wait that ended inside [hold_begin, release_ts]: how it came to hold
+ * what it released. The latest such wait wins (it was the last thing holding it up). */
+static size_t wait_behind(const lg_tl_analysis *a, int tid, uint64_t hold_begin,
+                          uint64_t release_ts)
+{
+    size_t ti = find_thread(a, tid);
+    if (ti == LG_TL_NONE)
+        return LG_TL_NONE;
+    for (size_t k = a->ntwaits[ti]; k-- > 0;) {
+        const lg_tl_wait *w = &a->waits[a->twaits[ti][k]];
+        if (w->end > release_ts)
+            continue;
+        return w->end >= hold_begin ? a->twaits[ti][k] : LG_TL_NONE;
+    }
+    return LG_TL_NONE;
+}
+
+size_t lg_tl_critical_path(const lg_tl_analysis *a, size_t w, lg_tl_step *out, size_t max)
+{
+    if (w >= a->nwaits || max == 0)
+        return 0;
+    size_t n = 0;
+    out[n++] = (lg_tl_step){.tid = a->waits[w].tid, .lock = a->waits[w].lock, .wait = w};
+    const lg_tl_wait *cur = &a->waits[w];
+    while (n < max && cur->readier) {
+        size_t next = wait_behind(a, cur->readier, cur->readier_hold_begin, cur->release_ts);
+        out[n++] = (lg_tl_step){.tid = cur->readier, .lock = cur->lock, .wait = next,
+                                .hold_begin = cur->readier_hold_begin,
+                                .release_ts = cur->release_ts};
+        if (next == LG_TL_NONE || next == w)
+            break;
+        cur = &a->waits[next];
+    }
+    return n;
+}

@@ -1,0 +1,110 @@
+/* timeline.h (analysis) - what a recorded timeline says: per-thread and per-lock totals, every
+ * wait with its holder and the release that ended it, hold intervals, and the critical path
+ * of a convoy. Input: an lg_timeline (model/timeline.h) with events sorted by time. Output:
+ * plain arrays the writers (report/timeline-report.h) render. Pure computation, no I/O.
+ *
+ * Counting rules (docs/trace-format.md, "Analysis"): an acquisition is an ACQUIRE, a
+ * WAIT_END or an ACQUIRE_END event; a contended acquisition is a WAIT_END. A wait still open
+ * when the trace ends (a deadlock, a killed program) lasts until the trace's end and is
+ * marked not ended. A condition wait releases its mutex at COND_WAIT_BEGIN and takes it back
+ * at COND_WAIT_END; that re-acquisition is a hold but not an acquisition.
+ */
+#ifndef LG_ANALYSIS_TIMELINE_H
+#define LG_ANALYSIS_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/timeline.h"
+
+#define LG_TL_NONE ((size_t)-1)
+#define LG_TL_TOP_HOLDERS 3
+
+typedef enum lg_tl_wait_kind { LG_TL_WAIT_LOCK, LG_TL_WAIT_COND } lg_tl_wait_kind;
+
+typedef struct lg_tl_wait {
+    int tid;
+    uint32_t lock;             /* the lock waited for; the condvar for a cond wait */
+    uint32_t mutex;            /* cond waits: the mutex released meanwhile */
+    uint8_t kind;              /* lg_tl_wait_kind */
+    uint8_t mode;              /* lg_mode */
+    bool ended;                /* false: still waiting when the trace ended */
+    bool acquired;             /* ended by getting the lock (WAIT_END) */
+    uint64_t begin, end;       /* ns; end = trace end when !ended */
+    int owner;                 /* holder when the wait began (from the runtime), 0 unknown */
+    uint32_t stack;            /* the waiter's stack */
+    int readier;               /* thread whose release ended the wait, 0 unknown */
+    uint64_t release_ts;       /* ...when it released */
+    uint32_t release_stack;    /* ...where it released: the readying thread's stack */
+    uint64_t readier_hold_begin; /* ...since when it had held the lock */
+    int longest_holder;        /* the thread that held the lock longest during the wait */
+    uint64_t longest_hold;     /* ...for how long (within the wait), ns */
+} lg_tl_wait;
+
+typedef struct lg_tl_hold {
+    int tid;
+    uint32_t lock;
+    uint8_t mode;
+    bool ended;                /* false: still held when the trace ended */
+    uint64_t begin, end;
+    uint32_t stack;            /* where it was acquired */
+    uint32_t release_stack;
+} lg_tl_hold;
+
+typedef struct lg_tl_thread_stats {
+    int tid;
+    uint64_t begin, end;       /* first event (or thread start) to exit (or trace end) */
+    uint64_t lock_wait, cond_wait;
+    size_t acquisitions, contended;
+} lg_tl_thread_stats;
+
+typedef struct lg_tl_holder {
+    int tid;
+    uint64_t hold;             /* total ns held */
+    size_t count;              /* holds */
+} lg_tl_holder;
+
+typedef struct lg_tl_lock_stats {
+    uint32_t lock;
+    size_t acquisitions, contended, trylock_failed, wait_failed;
+    uint64_t total_wait, longest_wait, total_hold;
+    lg_tl_holder top[LG_TL_TOP_HOLDERS];   /* longest total hold first */
+    size_t ntop;
+} lg_tl_lock_stats;
+
+/* One link of a critical path: `tid` held `lock` from hold_begin to release_ts and its
+ * release readied the previous link; wait is how it got the lock (LG_TL_NONE: it was not
+ * waiting, it is the root). The first link is the waiter itself (hold fields unused). */
+typedef struct lg_tl_step {
+    int tid;
+    uint32_t lock;
+    size_t wait;
+    uint64_t hold_begin, release_ts;
+} lg_tl_step;
+
+typedef struct lg_tl_analysis {
+    uint64_t end_ns;
+    size_t nevents;
+    lg_tl_thread_stats *threads; size_t nthreads;   /* by tid */
+    lg_tl_lock_stats *locks;     size_t nlocks;     /* by lock id */
+    lg_tl_wait *waits;           size_t nwaits;     /* by begin time */
+    lg_tl_hold *holds;           size_t nholds;     /* by begin time */
+    size_t *longest;             size_t nlongest;   /* lock waits, longest first */
+    size_t unmatched_releases;   /* releases of a lock the thread did not hold */
+    /* private: per thread (same index as threads), its acquired lock waits by end time */
+    size_t **twaits; size_t *ntwaits;
+} lg_tl_analysis;
+
+/* 0, or -1 on allocation failure (a is then empty). */
+int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a);
+void lg_tl_analysis_free(lg_tl_analysis *a);
+
+const lg_tl_thread_stats *lg_tl_thread_stats_of(const lg_tl_analysis *a, int tid);
+const lg_tl_lock_stats *lg_tl_lock_stats_of(const lg_tl_analysis *a, uint32_t lock);
+
+/* The chain of readying threads behind wait `w`, back to a thread that was not waiting;
+ * at most max steps. Returns the number of steps written (0 when w is out of range). */
+size_t lg_tl_critical_path(const lg_tl_analysis *a, size_t w, lg_tl_step *out, size_t max);
+
+#endif

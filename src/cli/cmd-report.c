@@ -1,0 +1,205 @@
+/* cmd-report.c - `lockgraph report FILE`: read a trace written by `lockgraph record`, analyse
+ * the timeline, and print it as tables (text, JSON) or as a Chrome trace for Perfetto UI.
+ *
+ * Exit status: 0 the whole trace was read; 1 it could not be read at all, or it is damaged
+ * or truncated (then the tables of what was readable are printed after a warning line);
+ * 2 usage. A timeline is not a defect finding, so never 66.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analysis/timeline.h"
+#include "../report/timeline-report.h"
+#include "../symbolize/symbolize.h"
+#include "../trace/reader.h"
+#include "cli.h"
+
+enum { OPT_FORMAT, OPT_OUTPUT, OPT_MAX_WAITS, OPT_MAX_FRAMES, OPT_NO_SYMBOLS };
+enum { FMT_TEXT, FMT_JSON, FMT_CHROME };
+
+static const lg_opt opts[] = {
+    {"format", 'f', "FORMAT", "text (default), json (the tables), or chrome (trace-event JSON "
+     "for Perfetto UI and chrome://tracing)", NULL, OPT_FORMAT},
+    {"output", 'o', "FILE", "write to FILE instead of standard output", NULL, OPT_OUTPUT},
+    {"max-waits", 0, "N", "longest waits listed (default 10; 0 = all)", NULL,
+     OPT_MAX_WAITS},
+    {"max-frames", 0, "N", "frames printed per stack (default: all)", NULL, OPT_MAX_FRAMES},
+    {"no-symbols", 0, NULL, "print stacks as addresses, without reading the program's ELF files",
+     NULL, OPT_NO_SYMBOLS},
+    {0},
+};
+
+typedef struct report_args {
+    int format;
+    const char *output;
+    unsigned long max_waits, max_frames;
+    int max_waits_set;
+    int no_symbols;
+} report_args;
+
+static int on_opt(void *ctx, const lg_opt *o, const char *v)
+{
+    report_args *r = ctx;
+    switch (o->id) {
+    case OPT_FORMAT:
+        if (strcmp(v, "text") == 0)
+            r->format = FMT_TEXT;
+        else if (strcmp(v, "json") == 0)
+            r->format = FMT_JSON;
+        else if (strcmp(v, "chrome") == 0)
+            r->format = FMT_CHROME;
+        else {
+            cli_usage_error(&cmd_report, "invalid value '%s' for --format: expected text, json "
+                            "or chrome", v);
+            return -1;
+        }
+        return 0;
+    case OPT_OUTPUT:
+        r->output = v;
+        return 0;
+    case OPT_MAX_WAITS:
+        r->max_waits_set = 1;
+        return cli_parse_uint(&cmd_report, o, v, 1000000, &r->max_waits);
+    case OPT_MAX_FRAMES:
+        return cli_parse_uint(&cmd_report, o, v, 1000, &r->max_frames);
+    case OPT_NO_SYMBOLS:
+        r->no_symbols = 1;
+        return 0;
+    }
+    return 0;
+}
+
+/* Symbolize the stacks the chosen waits print, from the trace's module map. */
+static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits)
+{
+    lg_sym_module *mods = calloc(t->nmodules ? t->nmodules : 1, sizeof *mods);
+    if (!mods)
+        return;
+    for (size_t i = 0; i < t->nmodules; i++)
+        mods[i] = (lg_sym_module){t->modules[i].path, t->modules[i].bias,
+                                  t->modules[i].build_id, t->modules[i].build_id_len};
+    char err[256];
+    size_t skipped = 0;
+    lg_symbolizer *s = lg_symbolizer_open_modules(mods, t->nmodules, &skipped, err, sizeof err);
+    free(mods);
+    if (!s)
+        return;
+    if (skipped)
+        lg_timeline_add_note(t, "%zu of the recorded program's modules could not be read or "
+                             "changed since: their frames show as addresses", skipped);
+    for (size_t i = 0; i < nwaits && i < a->nlongest; i++) {
+        const lg_tl_wait *w = &a->waits[a->longest[i]];
+        uint32_t ids[2] = {w->stack, w->readier ? w->release_stack : 0};
+        for (int k = 0; k < 2; k++) {
+            lg_tl_stack *st = (lg_tl_stack *)lg_timeline_stack(t, ids[k]);
+            if (st && st->n && !st->sym.n)
+                lg_symbolize(s, st->pcs, st->n, false, &st->sym);
+        }
+    }
+    lg_symbolizer_close(s);
+}
+
+/* Operands and options mix ("report FILE -f json"): split them before parsing. */
+static int report_main(int argc, char **argv)
+{
+    char **opts_argv = calloc((size_t)argc + 1, sizeof *opts_argv);
+    if (!opts_argv)
+        return cli_error(&cmd_report, "out of memory");
+    int n = 0;
+    const char *file = NULL;
+    int nfiles = 0;
+    opts_argv[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes_value = 0;
+        if (a[0] == '-' && a[1]) {
+            for (const lg_opt *o = opts; o->name; o++)
+                if (o->arg && ((a[1] == '-' && strcmp(a + 2, o->name) == 0) ||
+                               (a[1] == o->short_name && a[2] == '\0')))
+                    takes_value = 1;
+            opts_argv[n++] = argv[i];
+            if (takes_value && i + 1 < argc)
+                opts_argv[n++] = argv[++i];
+        } else {
+            file = a;
+            nfiles++;
+        }
+    }
+    report_args r = {.format = FMT_TEXT};
+    int status = 0;
+    int rc = cli_parse(&cmd_report, n, opts_argv, 0, on_opt, &r, &status);
+    free(opts_argv);
+    if (rc < 0)
+        return status;
+    if (nfiles == 0)
+        return cli_usage_error(&cmd_report, "expected a trace file (see 'lockgraph report --help')");
+    if (nfiles > 1)
+        return cli_usage_error(&cmd_report, "expected one trace file, got %d", nfiles);
+
+    lg_timeline t;
+    lg_timeline_init(&t);
+    lg_trace_status st;
+    int read = lg_trace_read_file(file, &t, &st);
+    if (read < 0) {
+        lg_timeline_free(&t);
+        if (strncmp(st.error, "cannot ", 7) == 0)
+            return cli_error(&cmd_report, "%s", st.error);
+        return cli_error(&cmd_report, "cannot read trace file '%s': %s", file, st.error);
+    }
+    if (read > 0)
+        fprintf(stderr, "lockgraph report: warning: trace file '%s' is damaged after %zu events "
+                "(at byte %llu of %llu): %s; reporting what was readable\n", file, st.events,
+                (unsigned long long)st.offset, (unsigned long long)st.size, st.error);
+
+    lg_tl_analysis a;
+    if (lg_tl_analyze(&t, &a) < 0) {
+        lg_timeline_free(&t);
+        return cli_error(&cmd_report, "out of memory while analysing '%s'", file);
+    }
+    size_t max_waits = r.max_waits_set ? r.max_waits : 10;
+    size_t shown = r.format == FMT_JSON && r.max_waits_set && r.max_waits == 0 ? a.nlongest
+                                                                               : max_waits;
+    if (!r.no_symbols && r.format != FMT_CHROME)
+        symbolize(&t, &a, shown);
+
+    FILE *out = stdout;
+    if (r.output && !(out = fopen(r.output, "w"))) {
+        int e = errno;
+        lg_tl_analysis_free(&a);
+        lg_timeline_free(&t);
+        return cli_error(&cmd_report, "cannot create '%s': %s", r.output, strerror(e));
+    }
+    int wrc;
+    if (r.format == FMT_JSON) {
+        wrc = lg_write_timeline_json(out, &t, &a, shown);
+    } else if (r.format == FMT_CHROME) {
+        wrc = lg_write_chrome(out, &t, &a);
+    } else {
+        lg_tl_text_options o = {.max_waits = max_waits ? max_waits : a.nlongest,
+                                .max_frames = (int)r.max_frames, .show_modules = 1};
+        wrc = lg_write_timeline_text(out, &t, &a, &o);
+    }
+    if (out != stdout && fclose(out) != 0)
+        wrc = -1;
+    lg_tl_analysis_free(&a);
+    lg_timeline_free(&t);
+    if (wrc < 0)
+        return cli_error(&cmd_report, "cannot write '%s': %s", r.output ? r.output : "stdout",
+                         strerror(errno));
+    return read > 0 ? LG_EXIT_ERROR : LG_EXIT_OK;
+}
+
+const lg_cmd cmd_report = {
+    .name = "report", .fn = report_main,
+    .summary = "show the wait timeline recorded by 'lockgraph record'",
+    .usage = "report [options] FILE",
+    .description =
+        "Tables per thread (time waiting for locks and condition variables), per lock\n"
+        "(acquisitions, contended acquisitions, waits, top holders) and the longest waits,\n"
+        "each with the holder, the thread whose release ended it and both stacks, and the\n"
+        "critical path of a convoy. --format chrome writes a timeline for Perfetto UI.\n"
+        "A damaged or truncated trace gives a warning, the tables of what was readable, and\n"
+        "exit status 1.",
+    .opts = opts,
+};

@@ -1,0 +1,168 @@
+/* text-timeline.c - `lockgraph report` for people: a fixed skeleton (summary line, threads
+ * table, locks table, longest waits with holder, readying thread, both stacks and the critical
+ * path), pinned by golden tests. Not here: JSON (json-timeline.c), Chrome (chrome.c).
+ */
+#include <inttypes.h>
+
+#include "text-internal.h"
+#include "timeline-report.h"
+
+#define TL_PATH_MAX 16
+
+static void thread_ref(FILE *out, const lg_timeline *t, int tid)
+{
+    const char *name = tl_thread_name(t, tid);
+    fprintf(out, "thread %d", tid);
+    if (name)
+        fprintf(out, " \"%s\"", name);
+}
+
+static void stack_of(FILE *out, const lg_timeline *t, uint32_t id, const lg_tl_text_options *o)
+{
+    const lg_tl_stack *s = id ? lg_timeline_stack(t, id) : NULL;
+    lg_text_options to = {.max_frames = o->max_frames, .show_modules = o->show_modules};
+    if (s && s->sym.n == 0 && s->n) {
+        for (size_t i = 0; i < s->n && (o->max_frames <= 0 || i < (size_t)o->max_frames); i++)
+            fprintf(out, "        #%-2zu 0x%" PRIx64 "\n", i, s->pcs[i]);
+        return;
+    }
+    lg_stack empty = {0};
+    text_stack(out, s ? &s->sym : &empty, "        ", &to);
+}
+
+static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
+{
+    fprintf(out, "threads\n  %-8s %-16s %12s %12s %12s %12s %9s %9s\n", "tid", "name",
+            "lifetime", "lock wait", "cond wait", "not waiting", "acquired", "contended");
+    for (size_t i = 0; i < a->nthreads; i++) {
+        const lg_tl_thread_stats *s = &a->threads[i];
+        char life[32], lw[32], cw[32], nw[32];
+        uint64_t span = s->end - s->begin, waited = s->lock_wait + s->cond_wait;
+        tl_duration(life, sizeof life, span);
+        tl_duration(lw, sizeof lw, s->lock_wait);
+        tl_duration(cw, sizeof cw, s->cond_wait);
+        tl_duration(nw, sizeof nw, span > waited ? span - waited : 0);
+        const char *name = tl_thread_name(t, s->tid);
+        fprintf(out, "  %-8d %-16.16s %12s %12s %12s %12s %9zu %9zu\n", s->tid,
+                name ? name : "-", life, lw, cw, nw, s->acquisitions, s->contended);
+    }
+    fputc('\n', out);
+}
+
+static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
+{
+    fprintf(out, "locks\n  %-28s %9s %9s %9s %12s %12s  %s\n", "lock", "acquired", "contended",
+            "try-fail", "total wait", "longest", "top holders (time held)");
+    for (size_t i = 0; i < a->nlocks; i++) {
+        const lg_tl_lock_stats *l = &a->locks[i];
+        char label[256], tw[32], lw[32];
+        tl_lock_label(label, sizeof label, t, l->lock);
+        tl_duration(tw, sizeof tw, l->total_wait);
+        tl_duration(lw, sizeof lw, l->longest_wait);
+        fprintf(out, "  %-28.28s %9zu %9zu %9zu %12s %12s ", label, l->acquisitions,
+                l->contended, l->trylock_failed, tw, lw);
+        for (size_t k = 0; k < l->ntop; k++) {
+            char h[32];
+            tl_duration(h, sizeof h, l->top[k].hold);
+            fprintf(out, "%s%d %s", k ? ", " : " ", l->top[k].tid, h);
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
+static void critical_path(FILE *out, const lg_tl_analysis *a, size_t w)
+{
+    lg_tl_step steps[TL_PATH_MAX];
+    size_t n = lg_tl_critical_path(a, w, steps, TL_PATH_MAX);
+    if (n < 2)
+        return;
+    fprintf(out, "     critical path: %d", steps[0].tid);
+    for (size_t i = 1; i < n; i++) {
+        char held[32];
+        tl_duration(held, sizeof held, steps[i].release_ts - steps[i].hold_begin);
+        fprintf(out, " <- %d (held L%" PRIu32 " %s", steps[i].tid, steps[i].lock, held);
+        if (steps[i].wait != LG_TL_NONE) {
+            const lg_tl_wait *bw = &a->waits[steps[i].wait];
+            char waited[32];
+            tl_duration(waited, sizeof waited, bw->end - bw->begin);
+            fprintf(out, " after waiting %s for L%" PRIu32 ")", waited, bw->lock);
+        } else {
+            fputs(", not waiting: the root)", out);
+        }
+    }
+    fputc('\n', out);
+}
+
+static void one_wait(FILE *out, const lg_timeline *t, const lg_tl_analysis *a, size_t rank,
+                     size_t wi, const lg_tl_text_options *o)
+{
+    const lg_tl_wait *w = &a->waits[wi];
+    char d[32], at[32], lock[256];
+    tl_duration(d, sizeof d, w->end - w->begin);
+    tl_duration(at, sizeof at, w->begin);
+    tl_lock_label(lock, sizeof lock, t, w->lock);
+    fprintf(out, "  %zu. ", rank);
+    thread_ref(out, t, w->tid);
+    fprintf(out, " waited %s for %s, from +%s%s\n", d, lock, at,
+            !w->ended ? " (still waiting when the trace ended)"
+                      : !w->acquired ? " (gave up)" : "");
+    if (w->owner) {
+        fputs("     holder when the wait began: ", out);
+        thread_ref(out, t, w->owner);
+        fputc('\n', out);
+    }
+    if (w->longest_holder && w->longest_holder != w->readier) {
+        char held[32];
+        tl_duration(held, sizeof held, w->longest_hold);
+        fputs("     held longest during the wait: ", out);
+        thread_ref(out, t, w->longest_holder);
+        fprintf(out, ", %s of it\n", held);
+    }
+    if (w->readier) {
+        char rel[32], held[32];
+        tl_duration(rel, sizeof rel, w->release_ts);
+        tl_duration(held, sizeof held, w->release_ts - w->readier_hold_begin);
+        fputs("     readied by ", out);
+        thread_ref(out, t, w->readier);
+        fprintf(out, ", which released it at +%s after holding it %s\n", rel, held);
+        critical_path(out, a, wi);
+    }
+    fputs("     waiter's stack:\n", out);
+    stack_of(out, t, w->stack, o);
+    if (w->readier) {
+        fputs("     readying thread's stack (where it released the lock):\n", out);
+        stack_of(out, t, w->release_stack, o);
+    }
+}
+
+int lg_write_timeline_text(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
+                           const lg_tl_text_options *o)
+{
+    lg_tl_text_options dflt = {0};
+    if (!o)
+        o = &dflt;
+    char span[32];
+    tl_duration(span, sizeof span, a->end_ns);
+    fprintf(out, "lockgraph report: pid %d, %zu threads, %zu locks, %zu events over %s\n",
+            t->pid, a->nthreads, a->nlocks, a->nevents, span);
+    if (!t->closed)
+        fputs("note: the trace has no end record: the program did not exit normally; each "
+              "thread's events after its last flush are missing\n", out);
+    if (t->dropped)
+        fprintf(out, "note: the recorder dropped %" PRIu64 " events\n", t->dropped);
+    for (size_t i = 0; i < t->nnotes; i++)
+        fprintf(out, "note: %s\n", t->notes[i]);
+    fputc('\n', out);
+    threads_table(out, t, a);
+    locks_table(out, t, a);
+    size_t max = o->max_waits ? o->max_waits : 10, n = a->nlongest < max ? a->nlongest : max;
+    if (n == 0) {
+        fputs("longest waits: none, no thread waited for a lock\n", out);
+    } else {
+        fprintf(out, "longest waits (%zu of %zu)\n", n, a->nlongest);
+        for (size_t i = 0; i < n; i++)
+            one_wait(out, t, a, i + 1, a->longest[i], o);
+    }
+    return ferror(out) ? -1 : 0;
+}

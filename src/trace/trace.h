@@ -1,0 +1,135 @@
+/* trace.h - the trace WRITER, for the preloaded runtime: record lock events into per-thread
+ * buffers and append them to a trace file (format: docs/trace-format.md, read by reader.h).
+ *
+ * How the runtime uses it (the full contract is in docs/trace-format.md, "Runtime contract"):
+ *
+ *   at init:           lg_trace_open_env(err, sizeof err)  (LOCKGRAPH_TRACE=FILE set by
+ *                      `lockgraph record`); nothing else happens when it is unset
+ *   new lock seen:     lg_trace_lock(id, address, type, name)          (cold, once per lock)
+ *   new thread/name:   lg_trace_thread(tid, name)                      (cold)
+ *   stack captured:    id = lg_trace_intern_stack(pcs, n)              (cold: cache the id)
+ *   every lock op:     if (lg_trace_on) lg_trace_emit(LG_EV_..., lock, mode, arg, stack)
+ *   after dlopen:      lg_trace_modules()
+ *   before execve, on a deadlock report, from a fatal-signal handler:  lg_trace_flush_all()
+ *   at exit:           lg_trace_close()  (also registered with atexit by lg_trace_open)
+ *
+ * Safety inside someone else's program: no malloc (buffers are mmap'd), no pthread locks
+ * (spin locks that yield, with a per-thread re-entry guard: a signal handler that locks
+ * while the writer is busy loses that event instead of deadlocking), write(2) of whole chunks
+ * to an O_APPEND descriptor, bounded memory (one buffer per live thread, recycled at thread
+ * exit), a byte budget that stops recording with one message, and a fork child that stops
+ * recording (it never writes into the parent's file). Errors never abort: recording stops.
+ *
+ * Not here: reading traces (reader.h), deciding what to record (the runtime).
+ */
+#ifndef LG_TRACE_H
+#define LG_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../model/timeline.h"
+
+/* One raw event as the hot path stores it; encoded compactly when its buffer is flushed. */
+typedef struct lg_trace_rec {
+    uint64_t tick;           /* lg_trace_tick() */
+    uint32_t lock, stack, arg;
+    uint8_t type, mode;
+    uint16_t pad;
+} lg_trace_rec;
+
+/* A thread's buffer. Only its owner writes records; `pos` is published with release order
+ * so lg_trace_flush_all() from another thread reads only complete records. */
+typedef struct lg_trace_buf {
+    lg_trace_rec *pos, *end;
+    /* the rest is the slow path's business (writer.c) */
+    lg_trace_rec *start, *flushed;
+    struct lg_trace_buf *next;
+    int tid;
+    int in_use;
+    int lock;
+    int pad;
+} lg_trace_buf;
+
+extern __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
+/* Non-zero while recording; the runtime tests it before doing any tracing work. */
+extern int lg_trace_on;
+
+/* The clock: TSC cycles on x86-64 (about 8 ns; calibrated against CLOCK_MONOTONIC at open and
+ * at every flush, converted by the reader), CLOCK_MONOTONIC ns elsewhere. */
+static inline uint64_t lg_trace_tick(void)
+{
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_t stack);
+
+/* The hot path: stamp and store one event. Budget: a TLS load, two compares, the clock read
+ * and five stores; anything else (first use in a thread, a full buffer, recording stopped)
+ * is one call into the slow path. `arg` is the owner tid for WAIT_BEGIN/TRYLOCK_FAIL, the
+ * mutex id for COND_WAIT_*, the creator tid for THREAD_START, else 0. */
+static inline void lg_trace_emit(int type, uint32_t lock, int mode, uint32_t arg,
+                                 uint32_t stack)
+{
+    lg_trace_buf *b = lg_trace_tl;
+    lg_trace_rec *r;
+    if (__builtin_expect(!b || (r = b->pos) == b->end, 0)) {
+        lg_trace_emit_slow(type, lock, mode, arg, stack);
+        return;
+    }
+    r->tick = lg_trace_tick();
+    r->lock = lock;
+    r->stack = stack;
+    r->arg = arg;
+    r->type = (uint8_t)type;
+    r->mode = (uint8_t)mode;
+    __atomic_store_n(&b->pos, r + 1, __ATOMIC_RELEASE);
+}
+
+typedef struct lg_trace_options {
+    uint64_t max_bytes;      /* stop recording past this file size; 0 = 1 GiB default */
+    int no_atexit;           /* the caller calls lg_trace_close() itself */
+} lg_trace_options;
+
+/* Start recording to `path` (created; truncated if it exists). 0, or -1 with a one-line
+ * message in err. Only one trace per process. */
+int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size_t errlen);
+/* Start recording when LOCKGRAPH_TRACE names a file: 1 recording, 0 not requested, -1 error
+ * (message in err). The first process to open the file owns it; any other process that
+ * inherits the variable (a child that execs, a re-exec) records to FILE.<pid> instead.
+ * LOCKGRAPH_TRACE_MAX=BYTES sets the budget. */
+int lg_trace_open_env(char *err, size_t errlen);
+
+/* Definitions (cold). Names may be NULL. Calling again for the same id redefines it. */
+void lg_trace_thread(int tid, const char *name);
+void lg_trace_lock(uint32_t id, uint64_t address, int type, const char *name);
+/* A stack id (>= 1) for pcs[0..n) (innermost first), the same id for the same PCs; 0 when
+ * not recording or out of room (then events carry no stack). */
+uint32_t lg_trace_intern_stack(const uint64_t *pcs, size_t n);
+/* Snapshot the loaded ELF modules (path, bias, build-id) for offline symbolization. */
+void lg_trace_modules(void);
+/* A free-form note shown by `lockgraph report`. */
+void lg_trace_note(const char *text);
+
+/* Flush the calling thread's buffer; called at thread exit automatically (a TLS key). */
+void lg_trace_flush_thread(void);
+/* Flush every thread's complete records and the definitions; safe from any thread, also
+ * while other threads keep running (their later events go to their own next flush). */
+void lg_trace_flush_all(void);
+/* Flush everything, write the end record, stop recording, close the file. Idempotent. */
+void lg_trace_close(void);
+
+/* Counters for tests and benchmarks. */
+typedef struct lg_trace_stats {
+    uint64_t events, dropped, bytes, chunks;
+} lg_trace_stats;
+void lg_trace_get_stats(lg_trace_stats *st);
+
+#endif

@@ -1,0 +1,843 @@
+/* writer.c - the trace writer's slow path: buffers, chunks, definitions, budget, fork, exit
+ * (API and safety rules in trace.h; the bytes in docs/trace-format.md).
+ *
+ * Does: hand each thread an mmap'd buffer (recycled when the thread exits), encode full
+ * buffers into compact EVENTS chunks and append them with one write(2) each, batch the
+ * definitions (threads, locks, interned stacks, modules) into META chunks written before any
+ * events that could refer to them, stop with one message when the byte budget is spent.
+ * Does not: allocate with malloc, take pthread locks, or ever abort the host program.
+ */
+#include "trace.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "format.h"
+
+#define BUF_RECORDS 1024              /* per thread: 24 KiB raw */
+#define REC_MAX_BYTES 26              /* head + 10 (tick) + 5 (lock) + 5 (stack) + 5 (arg) */
+#define EVENTS_PREFIX_MAX 40          /* four varints before the records */
+#define ENCODE_BYTES (LG_TRACE_CHUNK_HEADER + EVENTS_PREFIX_MAX + BUF_RECORDS * REC_MAX_BYTES)
+#define META_BYTES (64u << 10)
+#define STACK_POOL_BLOCK (1u << 20)
+#define MAX_STACKS (1u << 20)
+#define DEFAULT_MAX_BYTES (1ull << 30)
+
+enum { ST_OFF, ST_ON, ST_CLOSED, ST_FORKED };
+
+__thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
+/* Set while this thread holds a writer lock: a signal handler re-entering drops its event
+ * instead of spinning on a lock its own thread holds. */
+static __thread int tl_busy __attribute__((tls_model("initial-exec")));
+/* Set once this thread's buffer went back at thread exit: later events (other TLS destructors
+ * that lock) are dropped rather than taking a buffer nobody would ever give back. */
+static __thread int tl_exited __attribute__((tls_model("initial-exec")));
+int lg_trace_on;
+
+static int g_state;
+static int g_inflight;             /* write_chunk calls in progress: close waits for them */
+static __thread int tl_closing __attribute__((tls_model("initial-exec")));
+static int g_full;                 /* budget spent or write failed: only the end record now */
+static char g_full_why[160];
+static int g_fd = -1;
+static uint64_t g_max_bytes;
+static uint64_t g_bytes, g_events, g_dropped, g_chunks;
+static lg_trace_buf *g_bufs;       /* every buffer ever made; never unmapped */
+static pthread_key_t g_key;
+static int g_key_ok;
+
+static int g_meta_lock;            /* guards the META buffer and the stack table */
+static uint8_t *g_meta;
+static size_t g_meta_len;
+
+typedef struct stack_slot {
+    uint64_t hash;
+    uint64_t *pcs;
+    uint32_t id, n;
+} stack_slot;
+static stack_slot *g_stk;
+static size_t g_stk_cap, g_stk_count;
+static uint8_t *g_pool;
+static size_t g_pool_used = STACK_POOL_BLOCK;
+static int g_stk_full_noted;
+
+/* ---- small helpers ---- */
+
+static void *map(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static uint64_t mono_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Every public entry point runs between enter() and leave(); a re-entry from a signal handler
+ * on the same thread is refused, so the spin locks below are never taken twice by a thread. */
+static int enter(void)
+{
+    if (tl_busy)
+        return -1;
+    tl_busy = 1;
+    return 0;
+}
+
+static void leave(void)
+{
+    tl_busy = 0;
+}
+
+/* Lock order: a thread buffer's lock, then the meta lock. */
+static void spin_lock(int *l)
+{
+    for (unsigned n = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); n++)
+        if (n > 64)
+            sched_yield();
+}
+
+static void spin_unlock(int *l)
+{
+    __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void say(const char *msg)
+{
+    /* stderr may be anything; one write, errors ignored: this is a courtesy message */
+    ssize_t rc = write(2, msg, strlen(msg));
+    (void)rc;
+}
+
+static void update_on(void)
+{
+    __atomic_store_n(&lg_trace_on, g_state == ST_ON && !__atomic_load_n(&g_full, __ATOMIC_ACQUIRE),
+                     __ATOMIC_RELEASE);
+}
+
+/* ---- chunks ---- */
+
+static int write_all(const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(g_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void stop_full(const char *why)
+{
+    if (__atomic_exchange_n(&g_full, 1, __ATOMIC_ACQ_REL))
+        return;
+    update_on();
+    snprintf(g_full_why, sizeof g_full_why, "%s", why);
+    char msg[256];
+    snprintf(msg, sizeof msg, "lockgraph: %s; recording stopped, the trace keeps what came before\n",
+             why);
+    say(msg);
+}
+
+/* Writing is allowed while recording, and to the closing thread during close. */
+static int may_write(void)
+{
+    return tl_closing || __atomic_load_n(&g_state, __ATOMIC_SEQ_CST) == ST_ON;
+}
+
+static int write_chunk_inner(uint8_t *c, int type, int tid, size_t len, int force);
+
+static int write_chunk(uint8_t *c, int type, int tid, size_t len, int force)
+{
+    __atomic_add_fetch(&g_inflight, 1, __ATOMIC_SEQ_CST);
+    int rc = -1;
+    if (may_write() && g_fd >= 0)
+        rc = write_chunk_inner(c, type, tid, len, force);
+    __atomic_sub_fetch(&g_inflight, 1, __ATOMIC_SEQ_CST);
+    return rc;
+}
+
+/* Seal the chunk whose payload follows a reserved header at `c` and write it. `force` writes
+ * even when the budget is spent (the note and end records, a few bytes). */
+static int write_chunk_inner(uint8_t *c, int type, int tid, size_t len, int force)
+{
+    if (!force && __atomic_load_n(&g_full, __ATOMIC_ACQUIRE))
+        return -1;
+    size_t total = LG_TRACE_CHUNK_HEADER + len;
+    if (!force && __atomic_add_fetch(&g_bytes, total, __ATOMIC_RELAXED) > g_max_bytes) {
+        char why[128];
+        snprintf(why, sizeof why, "trace budget of %llu bytes exhausted",
+                 (unsigned long long)g_max_bytes);
+        __atomic_sub_fetch(&g_bytes, total, __ATOMIC_RELAXED);   /* not written */
+        stop_full(why);
+        return -1;
+    }
+    if (force)
+        __atomic_add_fetch(&g_bytes, total, __ATOMIC_RELAXED);
+    lg_put32(c, LG_TRACE_CHUNK_MAGIC);
+    c[4] = (uint8_t)type;
+    c[5] = 0;
+    c[6] = c[7] = 0;
+    lg_put32(c + 8, (uint32_t)len);
+    lg_put32(c + 12, (uint32_t)tid);
+    lg_put32(c + 16, lg_trace_sum(c + LG_TRACE_CHUNK_HEADER, len,
+                                  ((uint64_t)type << 32) | (uint32_t)tid));
+    if (write_all(c, total) < 0) {
+        char why[160];
+        snprintf(why, sizeof why, "cannot write the trace: %s", strerror(errno));
+        stop_full(why);
+        return -1;
+    }
+    __atomic_add_fetch(&g_chunks, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* ---- META ---- */
+
+static void meta_flush_locked(int force)
+{
+    if (g_meta && g_meta_len)
+        write_chunk(g_meta, LG_CHUNK_META, 0, g_meta_len, force);
+    g_meta_len = 0;
+}
+
+/* Append one entry (already encoded in `e`) under the meta lock. */
+static void meta_add_locked(const uint8_t *e, size_t n)
+{
+    if (!g_meta || n > META_BYTES - LG_TRACE_CHUNK_HEADER)
+        return;
+    if (LG_TRACE_CHUNK_HEADER + g_meta_len + n > META_BYTES)
+        meta_flush_locked(0);
+    memcpy(g_meta + LG_TRACE_CHUNK_HEADER + g_meta_len, e, n);
+    g_meta_len += n;
+}
+
+/* Encode an entry of at most `max` bytes in place (no copy on the caller's stack, which may be
+ * a small thread stack inside the host program): reserve, write, commit. NULL: no room. */
+static uint8_t *meta_reserve_locked(size_t max)
+{
+    if (!g_meta || max > META_BYTES - LG_TRACE_CHUNK_HEADER)
+        return NULL;
+    if (LG_TRACE_CHUNK_HEADER + g_meta_len + max > META_BYTES)
+        meta_flush_locked(0);
+    return g_meta + LG_TRACE_CHUNK_HEADER + g_meta_len;
+}
+
+static void meta_commit_locked(const uint8_t *start, const uint8_t *end)
+{
+    g_meta_len += (size_t)(end - start);
+}
+
+/* Names of threads and locks, and notes, are cut at 255 bytes by the writer (the format
+ * allows 4095: module paths use more). */
+#define NAME_MAX_BYTES 255
+
+static uint8_t *put_name(uint8_t *p, const char *s)
+{
+    size_t n = s ? strnlen(s, NAME_MAX_BYTES) : 0;
+    p = lg_put_varint(p, n);
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s)
+{
+    size_t n = s ? strnlen(s, LG_TRACE_MAX_NAME - 1) : 0;
+    p = lg_put_varint(p, n);
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+static int defining(void)
+{
+    return __atomic_load_n(&lg_trace_on, __ATOMIC_ACQUIRE);
+}
+
+void lg_trace_thread(int tid, const char *name)
+{
+    if (!defining() || enter() < 0)
+        return;
+    spin_lock(&g_meta_lock);
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 16), *p = e;
+    if (e) {
+        *p++ = LG_META_THREAD;
+        p = lg_put_varint(p, (uint32_t)tid);
+        p = put_name(p, name);
+        meta_commit_locked(e, p);
+    }
+    spin_unlock(&g_meta_lock);
+    leave();
+}
+
+void lg_trace_lock(uint32_t id, uint64_t address, int type, const char *name)
+{
+    if (!defining() || enter() < 0)
+        return;
+    spin_lock(&g_meta_lock);
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 32), *p = e;
+    if (e) {
+        *p++ = LG_META_LOCK;
+        p = lg_put_varint(p, id);
+        p = lg_put_varint(p, address);
+        *p++ = (uint8_t)type;
+        p = put_name(p, name);
+        meta_commit_locked(e, p);
+    }
+    spin_unlock(&g_meta_lock);
+    leave();
+}
+
+void lg_trace_note(const char *text)
+{
+    if (!defining() || enter() < 0)
+        return;
+    spin_lock(&g_meta_lock);
+    uint8_t *e = meta_reserve_locked(NAME_MAX_BYTES + 16), *p = e;
+    if (e) {
+        *p++ = LG_META_NOTE;
+        p = put_name(p, text);
+        meta_commit_locked(e, p);
+    }
+    spin_unlock(&g_meta_lock);
+    leave();
+}
+
+/* ---- stacks ---- */
+
+static uint64_t hash_pcs(const uint64_t *pcs, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ pcs[i]) * 0x100000001b3ull;
+        h ^= h >> 31;
+    }
+    return h | 1;   /* 0 marks an empty slot */
+}
+
+static int stk_grow_locked(void)
+{
+    size_t cap = g_stk_cap ? g_stk_cap * 2 : 1024;
+    stack_slot *t = map(cap * sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < g_stk_cap; i++) {
+        if (!g_stk[i].hash)
+            continue;
+        size_t j = g_stk[i].hash & (cap - 1);
+        while (t[j].hash)
+            j = (j + 1) & (cap - 1);
+        t[j] = g_stk[i];
+    }
+    if (g_stk)
+        munmap(g_stk, g_stk_cap * sizeof *g_stk);
+    g_stk = t;
+    g_stk_cap = cap;
+    return 0;
+}
+
+static uint64_t *pool_alloc_locked(size_t n)
+{
+    size_t bytes = n * sizeof(uint64_t);
+    if (g_pool_used + bytes > STACK_POOL_BLOCK) {
+        uint8_t *b = map(STACK_POOL_BLOCK);
+        if (!b)
+            return NULL;
+        g_pool = b;
+        g_pool_used = 0;
+    }
+    uint64_t *p = (uint64_t *)(g_pool + g_pool_used);
+    g_pool_used += bytes;
+    return p;
+}
+
+uint32_t lg_trace_intern_stack(const uint64_t *pcs, size_t n)
+{
+    if (!defining() || !pcs)
+        return 0;
+    if (n > LG_TRACE_MAX_FRAMES)
+        n = LG_TRACE_MAX_FRAMES;
+    uint64_t h = hash_pcs(pcs, n);
+    if (enter() < 0)
+        return 0;
+    spin_lock(&g_meta_lock);
+    uint32_t id = 0;
+    if ((g_stk_count + 1) * 2 > g_stk_cap && stk_grow_locked() < 0)
+        goto out;
+    size_t j = h & (g_stk_cap - 1);
+    for (; g_stk[j].hash; j = (j + 1) & (g_stk_cap - 1)) {
+        stack_slot *s = &g_stk[j];
+        if (s->hash == h && s->n == n && memcmp(s->pcs, pcs, n * sizeof *pcs) == 0) {
+            id = s->id;
+            goto out;
+        }
+    }
+    if (g_stk_count >= MAX_STACKS) {
+        if (!g_stk_full_noted++) {
+            uint8_t e[128], *p = e;
+            *p++ = LG_META_NOTE;
+            p = put_str(p, "more than 1048576 distinct stacks: later events carry no stack");
+            meta_add_locked(e, (size_t)(p - e));
+        }
+        goto out;
+    }
+    uint64_t *copy = pool_alloc_locked(n ? n : 1);
+    if (!copy)
+        goto out;
+    memcpy(copy, pcs, n * sizeof *pcs);
+    id = (uint32_t)++g_stk_count;
+    g_stk[j] = (stack_slot){.hash = h, .pcs = copy, .id = id, .n = (uint32_t)n};
+
+    uint8_t *e = meta_reserve_locked(16 + n * 10), *p = e;
+    if (e) {
+        *p++ = LG_META_STACK;
+        p = lg_put_varint(p, id);
+        p = lg_put_varint(p, n);
+        uint64_t prev = 0;
+        for (size_t i = 0; i < n; i++) {
+            p = lg_put_varint(p, lg_zigzag((int64_t)(pcs[i] - prev)));
+            prev = pcs[i];
+        }
+        meta_commit_locked(e, p);
+    }
+out:
+    spin_unlock(&g_meta_lock);
+    leave();
+    return id;
+}
+
+/* ---- modules ---- */
+
+static size_t note_build_id(const struct dl_phdr_info *info, const ElfW(Phdr) *ph,
+                            uint8_t *out, size_t cap)
+{
+    const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+    size_t left = ph->p_memsz;
+    while (left >= sizeof(ElfW(Nhdr))) {
+        const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+        size_t nsz = (nh->n_namesz + 3) & ~3u, dsz = (nh->n_descsz + 3) & ~3u;
+        size_t total = sizeof *nh + nsz + dsz;
+        if (total > left)
+            break;
+        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+            memcmp(p + sizeof *nh, "GNU", 4) == 0) {
+            size_t n = nh->n_descsz < cap ? nh->n_descsz : cap;
+            memcpy(out, p + sizeof *nh + nsz, n);
+            return n;
+        }
+        p += total;
+        left -= total;
+    }
+    return 0;
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    (void)ctx;
+    char exe[1024];
+    const char *path = info->dlpi_name;
+    if (!path || !*path) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+            return 0;
+        exe[n] = '\0';
+        path = exe;
+    }
+    if (path[0] != '/')
+        return 0;   /* the vDSO and other objects without a file */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    uint8_t bid[64];
+    size_t bidlen = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            uint64_t s = info->dlpi_addr + ph->p_vaddr;
+            lo = s < lo ? s : lo;
+            hi = s + ph->p_memsz > hi ? s + ph->p_memsz : hi;
+        } else if (ph->p_type == PT_NOTE && !bidlen) {
+            bidlen = note_build_id(info, ph, bid, sizeof bid);
+        }
+    }
+    if (lo >= hi)
+        return 0;
+    uint8_t *e = meta_reserve_locked(LG_TRACE_MAX_NAME + 128), *p = e;
+    if (!e)
+        return 0;
+    *p++ = LG_META_MODULE;
+    p = lg_put_varint(p, lo);
+    p = lg_put_varint(p, hi);
+    p = lg_put_varint(p, info->dlpi_addr);
+    p = put_str(p, path);
+    p = lg_put_varint(p, bidlen);
+    memcpy(p, bid, bidlen);
+    p += bidlen;
+    meta_commit_locked(e, p);
+    return 0;
+}
+
+void lg_trace_modules(void)
+{
+    if (!defining() || enter() < 0)
+        return;
+    spin_lock(&g_meta_lock);
+    dl_iterate_phdr(module_cb, NULL);
+    spin_unlock(&g_meta_lock);
+    leave();
+}
+
+/* ---- thread buffers ---- */
+
+static size_t buf_bytes(void)
+{
+    return sizeof(lg_trace_buf) + BUF_RECORDS * sizeof(lg_trace_rec) + ENCODE_BYTES;
+}
+
+static uint8_t *buf_encode_area(lg_trace_buf *b)
+{
+    return (uint8_t *)(b->start + BUF_RECORDS);
+}
+
+static lg_trace_buf *buf_acquire(void)
+{
+    int tid = (int)syscall(SYS_gettid);
+    lg_trace_buf *b = __atomic_load_n(&g_bufs, __ATOMIC_ACQUIRE);
+    for (; b; b = b->next) {
+        int zero = 0;
+        if (__atomic_compare_exchange_n(&b->in_use, &zero, 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    if (!b) {
+        b = map(buf_bytes());
+        if (!b)
+            return NULL;
+        b->start = (lg_trace_rec *)(b + 1);
+        b->in_use = 1;
+        b->next = __atomic_load_n(&g_bufs, __ATOMIC_RELAXED);
+        while (!__atomic_compare_exchange_n(&g_bufs, &b->next, b, 1, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED))
+            ;
+    }
+    spin_lock(&b->lock);
+    b->tid = tid;
+    b->flushed = b->start;
+    b->end = b->start + BUF_RECORDS;
+    __atomic_store_n(&b->pos, b->start, __ATOMIC_RELEASE);
+    spin_unlock(&b->lock);
+    return b;
+}
+
+/* Encode records [b->flushed, upto) as one EVENTS chunk. Called with b->lock held. */
+static void buf_write_locked(lg_trace_buf *b, lg_trace_rec *upto)
+{
+    size_t n = (size_t)(upto - b->flushed);
+    if (!n)
+        return;
+    if (!may_write()) {
+        __atomic_add_fetch(&g_dropped, n, __ATOMIC_RELAXED);
+        b->flushed = upto;
+        return;
+    }
+    /* Definitions first, so every event on disk comes after the stacks and locks it names. */
+    spin_lock(&g_meta_lock);
+    meta_flush_locked(0);
+    spin_unlock(&g_meta_lock);
+    uint8_t *c = buf_encode_area(b), *p = c + LG_TRACE_CHUNK_HEADER;
+    p = lg_put_varint(p, lg_trace_tick());
+    p = lg_put_varint(p, mono_ns(CLOCK_MONOTONIC));
+    uint64_t prev = b->flushed->tick;
+    p = lg_put_varint(p, prev);
+    p = lg_put_varint(p, n);
+    for (lg_trace_rec *r = b->flushed; r < upto; r++) {
+        uint8_t head = (uint8_t)(r->type & LG_REC_TYPE_MASK);
+        if (r->mode == LG_MODE_SHARED)
+            head |= LG_REC_SHARED;
+        if (r->stack)
+            head |= LG_REC_HAS_STACK;
+        if (r->arg)
+            head |= LG_REC_HAS_ARG;
+        *p++ = head;
+        p = lg_put_varint(p, lg_zigzag((int64_t)(r->tick - prev)));
+        prev = r->tick;
+        p = lg_put_varint(p, r->lock);
+        if (r->stack)
+            p = lg_put_varint(p, r->stack);
+        if (r->arg)
+            p = lg_put_varint(p, r->arg);
+    }
+    size_t len = (size_t)(p - c) - LG_TRACE_CHUNK_HEADER;
+    if (write_chunk(c, LG_CHUNK_EVENTS, b->tid, len, 0) == 0)
+        __atomic_add_fetch(&g_events, n, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&g_dropped, n, __ATOMIC_RELAXED);
+    b->flushed = upto;
+}
+
+static void buf_flush(lg_trace_buf *b, int owner)
+{
+    spin_lock(&b->lock);
+    buf_write_locked(b, __atomic_load_n(&b->pos, __ATOMIC_ACQUIRE));
+    if (owner) {
+        /* only the owner moves pos back: others may be reading up to it */
+        b->flushed = b->start;
+        __atomic_store_n(&b->pos, b->start, __ATOMIC_RELEASE);
+    }
+    spin_unlock(&b->lock);
+}
+
+void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_t stack)
+{
+    if (!__atomic_load_n(&lg_trace_on, __ATOMIC_ACQUIRE) || enter() < 0) {
+        __atomic_add_fetch(&g_dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    lg_trace_buf *b = lg_trace_tl;
+    if (!b && tl_exited) {
+        __atomic_add_fetch(&g_dropped, 1, __ATOMIC_RELAXED);
+        leave();
+        return;
+    }
+    if (!b) {
+        b = buf_acquire();
+        if (!b) {
+            __atomic_add_fetch(&g_dropped, 1, __ATOMIC_RELAXED);
+            leave();
+            return;
+        }
+        lg_trace_tl = b;
+        if (g_key_ok)
+            pthread_setspecific(g_key, b);   /* flush at thread exit */
+    } else {
+        buf_flush(b, 1);
+    }
+    leave();
+    if (b->pos != b->end)
+        lg_trace_emit(type, lock, mode, arg, stack);
+}
+
+void lg_trace_flush_thread(void)
+{
+    lg_trace_buf *b = lg_trace_tl;
+    if (!b || enter() < 0)
+        return;
+    buf_flush(b, 1);
+    leave();
+}
+
+/* TLS key destructor: the thread is exiting; flush and give the buffer back. */
+static void thread_exit(void *p)
+{
+    lg_trace_buf *b = p;
+    if (!b || enter() < 0)
+        return;
+    buf_flush(b, 1);
+    lg_trace_tl = NULL;
+    tl_exited = 1;
+    spin_lock(&b->lock);
+    b->tid = 0;
+    spin_unlock(&b->lock);
+    __atomic_store_n(&b->in_use, 0, __ATOMIC_RELEASE);
+    leave();
+}
+
+static void flush_all_entered(void)
+{
+    for (lg_trace_buf *b = __atomic_load_n(&g_bufs, __ATOMIC_ACQUIRE); b; b = b->next)
+        if (__atomic_load_n(&b->in_use, __ATOMIC_ACQUIRE))
+            buf_flush(b, b == lg_trace_tl);
+    spin_lock(&g_meta_lock);
+    meta_flush_locked(0);
+    spin_unlock(&g_meta_lock);
+}
+
+void lg_trace_flush_all(void)
+{
+    if (g_state != ST_ON || enter() < 0)
+        return;
+    flush_all_entered();
+    leave();
+}
+
+void lg_trace_close(void)
+{
+    if (tl_busy)
+        return;   /* from a signal handler that interrupted the writer: nothing is safe */
+    int on = ST_ON;
+    if (!__atomic_compare_exchange_n(&g_state, &on, ST_CLOSED, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_RELAXED))
+        return;
+    enter();
+    /* From here only this thread writes (tl_closing); others drop their late events. */
+    tl_closing = 1;
+    __atomic_store_n(&lg_trace_on, 0, __ATOMIC_SEQ_CST);
+    flush_all_entered();
+    while (__atomic_load_n(&g_inflight, __ATOMIC_SEQ_CST))
+        sched_yield();   /* a chunk another thread started before the state changed */
+    spin_lock(&g_meta_lock);
+    uint8_t e[64], *p = e;
+    *p++ = LG_META_END;
+    p = lg_put_varint(p, __atomic_load_n(&g_events, __ATOMIC_RELAXED));
+    p = lg_put_varint(p, __atomic_load_n(&g_dropped, __ATOMIC_RELAXED));
+    p = lg_put_varint(p, lg_trace_tick());
+    p = lg_put_varint(p, mono_ns(CLOCK_MONOTONIC));
+    int full = __atomic_load_n(&g_full, __ATOMIC_ACQUIRE);
+    if (full) {
+        /* what is still buffered, then why the trace stops early */
+        meta_flush_locked(1);
+        uint8_t n[256], *q = n;
+        *q++ = LG_META_NOTE;
+        q = put_str(q, g_full_why);
+        meta_add_locked(n, (size_t)(q - n));
+    }
+    meta_add_locked(e, (size_t)(p - e));
+    meta_flush_locked(1);
+    spin_unlock(&g_meta_lock);
+    int fd = g_fd;
+    g_fd = -1;
+    close(fd);
+    tl_closing = 0;
+    leave();
+}
+
+/* The child of fork() must not write into the parent's file: it stops recording. The
+ * buffers it inherited are the parent's to write; the child drops them. */
+static void at_fork_child(void)
+{
+    if (g_state != ST_ON)
+        return;
+    g_state = ST_FORKED;
+    lg_trace_on = 0;
+    lg_trace_tl = NULL;
+    tl_busy = 0;
+    if (g_fd >= 0)
+        close(g_fd);
+    g_fd = -1;
+}
+
+static uint64_t calibrate_q32(uint64_t *tick0, uint64_t *ns0)
+{
+#if defined(__x86_64__)
+    uint64_t t0 = lg_trace_tick(), n0 = mono_ns(CLOCK_MONOTONIC), t1, n1;
+    do {   /* 200 us: enough for 0.1%; the reader refines it from later calibration pairs */
+        t1 = lg_trace_tick();
+        n1 = mono_ns(CLOCK_MONOTONIC);
+    } while (n1 - n0 < 200000);
+    *tick0 = t0;
+    *ns0 = n0;
+    return t1 > t0 ? (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0)) : 1ull << 32;
+#else
+    *ns0 = mono_ns(CLOCK_MONOTONIC);
+    *tick0 = *ns0;
+    return 1ull << 32;
+#endif
+}
+
+int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size_t errlen)
+{
+    if (g_state != ST_OFF) {
+        snprintf(err, errlen, "a trace is already being recorded");
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create trace file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    g_meta = map(META_BYTES);
+    if (!g_meta) {
+        snprintf(err, errlen, "cannot allocate trace buffers: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    uint8_t h[LG_TRACE_HEADER_SIZE] = {0};
+    uint64_t tick0, ns0;
+    uint64_t q32 = calibrate_q32(&tick0, &ns0);
+    memcpy(h + LG_HDR_MAGIC, LG_TRACE_MAGIC, 8);
+    h[LG_HDR_VERSION] = LG_TRACE_VERSION;
+    h[LG_HDR_SIZE] = LG_TRACE_HEADER_SIZE;
+#if defined(__x86_64__)
+    lg_put32(h + LG_HDR_FLAGS, LG_TRACE_FLAG_TSC);
+#endif
+    lg_put32(h + LG_HDR_PID, (uint32_t)getpid());
+    lg_put32(h + LG_HDR_CLOCK, CLOCK_MONOTONIC);
+    lg_put64(h + LG_HDR_START_NS, ns0);
+    lg_put64(h + LG_HDR_START_REAL, mono_ns(CLOCK_REALTIME));
+    lg_put64(h + LG_HDR_START_TICK, tick0);
+    lg_put64(h + LG_HDR_NS_PER_TICK_Q32, q32);
+    lg_put32(h + LG_HDR_CHECKSUM, lg_trace_sum(h, LG_HDR_CHECKSUM, 0));
+    g_fd = fd;
+    if (write_all(h, sizeof h) < 0) {
+        snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
+        close(fd);
+        g_fd = -1;
+        return -1;
+    }
+    g_bytes = sizeof h;
+    g_max_bytes = opt && opt->max_bytes ? opt->max_bytes : DEFAULT_MAX_BYTES;
+    if (!g_key_ok && pthread_key_create(&g_key, thread_exit) == 0)
+        g_key_ok = 1;
+    static int atfork_done;
+    if (!atfork_done++)
+        pthread_atfork(NULL, NULL, at_fork_child);
+    g_state = ST_ON;
+    update_on();
+    lg_trace_modules();
+    if (!(opt && opt->no_atexit))
+        atexit(lg_trace_close);
+    return 0;
+}
+
+int lg_trace_open_env(char *err, size_t errlen)
+{
+    const char *path = getenv("LOCKGRAPH_TRACE");
+    if (!path || !*path)
+        return 0;
+    lg_trace_options opt = {0};
+    const char *max = getenv("LOCKGRAPH_TRACE_MAX");
+    if (max && *max) {
+        char *end;
+        unsigned long long v = strtoull(max, &end, 10);
+        if (*end || !v) {
+            snprintf(err, errlen, "invalid LOCKGRAPH_TRACE_MAX '%s': expected a byte count", max);
+            return -1;
+        }
+        opt.max_bytes = v;
+    }
+    /* The first process claims FILE (O_EXCL); any other that inherited the variable writes
+     * FILE.<pid>, so a child that execs never truncates its parent's trace. */
+    char own[4096];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        close(fd);
+        snprintf(own, sizeof own, "%s", path);
+    } else {
+        snprintf(own, sizeof own, "%s.%d", path, (int)getpid());
+    }
+    return lg_trace_open(own, &opt, err, errlen) == 0 ? 1 : -1;
+}
+
+void lg_trace_get_stats(lg_trace_stats *st)
+{
+    st->events = __atomic_load_n(&g_events, __ATOMIC_RELAXED);
+    st->dropped = __atomic_load_n(&g_dropped, __ATOMIC_RELAXED);
+    st->bytes = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
+    st->chunks = __atomic_load_n(&g_chunks, __ATOMIC_RELAXED);
+}
