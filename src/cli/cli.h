@@ -64,5 +64,6 @@ char *cli_self_dir(void);                /* malloc'd directory of this executabl
 /* The commands. */
 extern const lg_cmd cmd_help;
 extern const lg_cmd cmd_version;
+extern const lg_cmd cmd_run;
 
 #endif

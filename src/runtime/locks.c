@@ -178,17 +178,17 @@ void rt_locks_after_fork(void)
 
 /* free() is interposed only to notice lock memory going away without destroy. */
 extern void __libc_free(void *);
+static __thread int in_free __attribute__((tls_model("initial-exec")));
 
 RT_EXPORT void free(void *p)
 {
     if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && rt_self->guard == 0
         && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
         size_t n = malloc_usable_size(p);
-        rt_thread *t = rt_thread_setup();
-        if (t->cap && rt_locks_maybe_in((uintptr_t)p, n)) {
-            t->guard++;
+        if (!in_free && rt_locks_maybe_in((uintptr_t)p, n)) {
+            in_free++;   /* a thread-local guard: this may run before or after its record */
             rt_locks_forget_range((uintptr_t)p, n);
-            t->guard--;
+            in_free--;
         }
     }
     __libc_free(p);

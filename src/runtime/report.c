@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gelf.h>
+#include <libelf.h>
+
 #include "../report/report.h"
 #include "../symbolize/symbolize.h"
 #include "rt.h"
@@ -199,21 +202,52 @@ void rt_report_stack(uint32_t id, lg_stack *out)
         rt_report_pcs(pcs, n, false, out);
 }
 
-/* A data symbol from the ELF symbol tables (dladdr sees only dynamic symbols). */
+/* A data symbol from the ELF symbol table (.symtab: dladdr sees only dynamic symbols, and
+ * the symbolizer's module map misses .bss pages beyond the file mapping). */
 static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
 {
-    lg_stack st = {0};
-    uint64_t pc = addr;
-    rt_report_pcs(&pc, 1, true, &st);
-    bool ok = st.n && st.frames[0].function;
-    if (ok) {
-        if (st.frames[0].function_offset)
-            snprintf(name, namelen, "%s+%llu", st.frames[0].function,
-                     (unsigned long long)st.frames[0].function_offset);
-        else
-            snprintf(name, namelen, "%s", st.frames[0].function);
+    Dl_info info;
+    if (!dladdr((void *)addr, &info) || !info.dli_fname)
+        return false;
+    const char *path = info.dli_fname[0] ? info.dli_fname : "/proc/self/exe";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = false;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    GElf_Ehdr eh;
+    if (e && gelf_getehdr(e, &eh)) {
+        uintptr_t bias = eh.e_type == ET_DYN ? (uintptr_t)info.dli_fbase : 0;
+        uint64_t want = addr - bias;
+        Elf_Scn *scn = NULL;
+        while (!ok && (scn = elf_nextscn(e, scn))) {
+            GElf_Shdr sh;
+            if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+                continue;
+            Elf_Data *d = elf_getdata(scn, NULL);
+            size_t n = sh.sh_size / sh.sh_entsize;
+            for (size_t i = 0; d && i < n; i++) {
+                GElf_Sym sym;
+                if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+                    continue;
+                if (want < sym.st_value || want >= sym.st_value + (sym.st_size ? sym.st_size : 1))
+                    continue;
+                const char *sn = elf_strptr(e, sh.sh_link, sym.st_name);
+                if (!sn)
+                    continue;
+                if (want - sym.st_value)
+                    snprintf(name, namelen, "%s+%llu", sn, (unsigned long long)(want - sym.st_value));
+                else
+                    snprintf(name, namelen, "%s", sn);
+                ok = true;
+                break;
+            }
+        }
     }
-    lg_stack_free(&st);
+    if (e)
+        elf_end(e);
+    close(fd);
     return ok;
 }
 

@@ -109,20 +109,18 @@ size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max)
     return n;
 }
 
-/* The frame owning stack address `target`: the innermost frame whose CFA is above it. Its
- * identity is (CFA, the return address into its caller): a later call of the same function
- * from another place, or a different function at the same depth, is a different frame. */
+/* The frame owning stack address `target`. In a backtrace callback, the CFA reported with a
+ * frame's IP is the bottom of the caller's frame... that is, the first entry whose CFA lies
+ * above `target` carries the return address into the function that owns `target`'s frame.
+ * The identity is (that CFA, that return address): the same function called again from
+ * another place, or another function at the same depth, is a different frame. */
 static _Unwind_Reason_Code find_owner(struct _Unwind_Context *ctx, void *arg)
 {
     walk *w = arg;
     uintptr_t cfa = _Unwind_GetCFA(ctx);
-    if (w->n == 1) {   /* the frame after the owner: its IP is the owner's return address */
-        w->sig = lg_mix64(w->sig ^ _Unwind_GetIP(ctx));
-        return _URC_END_OF_STACK;
-    }
     if (cfa > w->target) {
-        w->sig = lg_mix64((uint64_t)cfa) ^ 0x5a5a;
-        w->n = 1;
+        w->sig = lg_mix64((uint64_t)cfa ^ lg_mix64(_Unwind_GetIP(ctx))) | 1;
+        return _URC_END_OF_STACK;
     }
     if (++w->skip > 200)
         return _URC_END_OF_STACK;

@@ -58,13 +58,18 @@ void rt_thread_refresh_name(rt_thread *t)
     t->name[sizeof t->name - 1] = '\0';
 }
 
+static __thread int setting_up __attribute__((tls_model("initial-exec")));
+
 rt_thread *rt_thread_setup(void)
 {
-    if (rt_self != &sentinel)
+    if (rt_self != &sentinel || setting_up)
         return rt_self;
+    setting_up = 1;   /* calloc, pthread_getattr_np may come back here (free, locks) */
     rt_thread *t = calloc(1, sizeof *t);
-    if (!t)
+    if (!t) {
+        setting_up = 0;
         return &sentinel;
+    }
     t->held = t->inline_held;
     t->cap = sizeof t->inline_held / sizeof *t->inline_held;
     t->tid = (int)syscall(SYS_gettid);
@@ -87,6 +92,7 @@ rt_thread *rt_thread_setup(void)
     rt_self = t;
     if (key_ok)
         pthread_setspecific(exit_key, t);
+    setting_up = 0;
     return t;
 }
 
