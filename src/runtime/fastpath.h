@@ -19,17 +19,21 @@ typedef struct rt_lock_table {
 } rt_lock_table;
 extern _Atomic(rt_lock_table *) rt_lock_tab;
 
-static inline uint64_t rt_hash_addr(uintptr_t a)
+/* Slot of an address: pages are scattered (hashed), but addresses within one page keep their
+ * order in a run of 512 slots, so a program walking an array of locks walks the table in
+ * order too (no cache or TLB miss per lock). */
+static inline size_t rt_slot_of(uintptr_t a, size_t mask)
 {
-    return (uint64_t)(a >> 3) * 0x9e3779b97f4a7c15ull;
+    uint64_t page = (uint64_t)(a >> 12) * 0x9e3779b97f4a7c15ull;
+    return (size_t)((page >> 23) << 9 | ((a >> 3) & 511)) & mask;
 }
 
-static inline rt_lock *rt_lock_find(uintptr_t addr)
+static inline __attribute__((always_inline)) rt_lock *rt_lock_find(uintptr_t addr)
 {
     rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
     if (unlikely(!t))
         return NULL;
-    size_t i = (size_t)(rt_hash_addr(addr) >> 20) & t->mask;
+    size_t i = rt_slot_of(addr, t->mask);
     for (;;) {
         rt_lock *l = atomic_load_explicit(&t->slots[i], memory_order_acquire);
         if (!l || atomic_load_explicit(&l->addr, memory_order_relaxed) == addr)
@@ -61,7 +65,7 @@ typedef struct rt_chain_table {
 } rt_chain_table;
 extern _Atomic(rt_chain_table *) rt_chain_tab;
 
-static inline bool rt_chain_find(uint64_t key, uint32_t *stack)
+static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, uint32_t *stack)
 {
     rt_chain_table *t = atomic_load_explicit(&rt_chain_tab, memory_order_acquire);
     if (unlikely(!t))
@@ -80,7 +84,7 @@ static inline bool rt_chain_find(uint64_t key, uint32_t *stack)
 }
 
 /* A lock was acquired (the real call succeeded). */
-static inline void rt_acquired(void *addr, lg_lock_type type, unsigned mode, unsigned flags,
+static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type, unsigned mode, unsigned flags,
                                uintptr_t pc)
 {
     rt_thread *t = rt_self;
@@ -94,8 +98,16 @@ static inline void rt_acquired(void *addr, lg_lock_type type, unsigned mode, uns
     uint64_t key = rt_chain_hash(d ? t->held[d - 1].key : RT_KEY_SEED, l->idx, gen,
                                  mode << 8 | flags, pc);
     uint32_t stack;
-    if (unlikely(!rt_chain_find(key, &stack)))
+    if (d == 0) {
+        /* Nothing held: no edge to add, only the acquisition stack to know. The lock record
+         * remembers it for its last outermost call site (no chain-set probe). */
+        if (likely(l->first_key == key))
+            stack = l->first_stack;
+        else if (!rt_chain_find(key, &stack))
+            goto slow;
+    } else if (unlikely(!rt_chain_find(key, &stack))) {
         goto slow;
+    }
     rt_held *h = &t->held[d];
     h->addr = (uintptr_t)addr;
     h->lock = l;
@@ -114,7 +126,7 @@ slow:
 
 /* A lock is about to be released (before the real call, so no other thread can take it and
  * see us still listed as its holder). */
-static inline void rt_released(void *addr)
+static inline __attribute__((always_inline)) void rt_released(void *addr)
 {
     rt_thread *t = rt_self;
     uint32_t d = t->depth;

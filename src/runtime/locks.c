@@ -71,7 +71,7 @@ static rt_lock_table *table_new(size_t cap)
 
 static void table_put(rt_lock_table *t, rt_lock *l)
 {
-    size_t i = (size_t)(rt_hash_addr(atomic_load(&l->addr)) >> 20) & t->mask;
+    size_t i = rt_slot_of(atomic_load(&l->addr), t->mask);
     while (atomic_load_explicit(&t->slots[i], memory_order_relaxed))
         i = (i + 1) & t->mask;
     atomic_store_explicit(&t->slots[i], l, memory_order_release);
@@ -139,6 +139,7 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
     atomic_store_explicit(&l->addr, addr, memory_order_relaxed);
     atomic_store_explicit(&l->gen, 1, memory_order_relaxed);
     l->idx = n;
+    l->first_key = 0;
     l->type = (uint8_t)type;
     atomic_store_explicit(&l->flags, 0, memory_order_relaxed);
     atomic_store_explicit(&nlocks, n + 1, memory_order_release);

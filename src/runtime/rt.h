@@ -68,6 +68,8 @@ typedef struct rt_lock {
     _Atomic uint8_t flags;         /* RT_LOCK_* */
     uint8_t type;                  /* lg_lock_type */
     uint64_t frame_sig;            /* stack locks: the frame that owns it */
+    uint64_t first_key;            /* chain key of its last acquisition with nothing held */
+    uint32_t first_stack;          /* and that acquisition's stack id (a hint: racy is fine) */
 } rt_lock;
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);

@@ -217,6 +217,10 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
         rt_chain_insert(key, stack);
         rt_flock_unlock(&rt.graph_lock);
     }
+    if (t->depth == 0) {
+        l->first_stack = stack;
+        l->first_key = key;
+    }
     rt_held *h = &t->held[t->depth];
     *h = (rt_held){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .mode = (uint8_t)mode,
                    .flags = (uint8_t)flags, .count = 1, .stack = stack, .pc = pc, .key = key};
