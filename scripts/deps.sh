@@ -5,9 +5,10 @@ set -euo pipefail
 
 # Build: compiler, cmake, elfutils (libdw/libelf) for unwinding and symbolization.
 # Tests: gdb (gcore writes cores of live processes), procps (ps), libc6-dbg (glibc symbols),
-# g++ (C++ std::mutex tests), clang (TSan comparison in bench), valgrind (Helgrind in bench).
+# g++ (C++ std::mutex tests), clang (TSan comparison in bench), valgrind (Helgrind in bench),
+# pigz, memcached + libmemcached-tools (real programs under the runtime in bench).
 pkgs=(gcc g++ make cmake pkg-config libdw-dev libelf-dev elfutils gdb procps libc6-dbg python3)
-[ "${LG_DEPS_BENCH:-0}" = 1 ] && pkgs+=(clang valgrind)
+[ "${LG_DEPS_BENCH:-0}" = 1 ] && pkgs+=(clang valgrind pigz memcached libmemcached-tools)
 
 missing=()
 for p in "${pkgs[@]}"; do

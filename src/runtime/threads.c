@@ -37,6 +37,15 @@ static void thread_exit(void *arg)
             }
     }
     rt_flock_unlock(&rt.threads_lock);
+    if (keep) {
+        /* Noted now; a thread that later waits for one of these gets `orphaned-lock`. */
+        char name[160], attrs[64];
+        rt_held *h = &t->held[t->depth - 1];
+        rt_report_lock_describe(atomic_load(&h->lock->addr), (lg_lock_type)h->lock->type, 0,
+                                name, sizeof name, attrs, sizeof attrs, false);
+        rt_report_note("thread %d \"%s\" exited holding %u lock%s (%s%s)", t->tid, t->name,
+                       t->depth, t->depth > 1 ? "s" : "", name, t->depth > 1 ? ", ..." : "");
+    }
     rt_self = &sentinel;
     if (!keep) {
         if (t->held != t->inline_held)

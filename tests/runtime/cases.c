@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,6 +544,10 @@ int main(int argc, char **argv)
         fork_child_cycle();
     } else if (!strcmp(m, "dlopen") && argc == 3) {
         dlopen_lib(argv[2]);
+    } else if (!strcmp(m, "term")) {     /* findings, then death by a signal */
+        in_thread("ab", path_ab);
+        in_thread("ba", path_ba);
+        raise(SIGTERM);
     } else if (!strcmp(m, "output")) {
         lots_of_output();
     } else {

@@ -43,6 +43,7 @@ dl_case pi deadlock 2
 dl_case spin deadlock 2
 dl_case c11 deadlock 2
 dl_case orphan orphaned-lock 1
+check_grep "orphan: exit noted" 'thread [0-9]+ "quitter" exited holding 1 lock \(mutex_a\)' "$T_TMP/orphan.err"
 expect orphan "exited holder" "[t['state'] for t in f[0]['threads'] if t['name'] == 'quitter']" "['exited']"
 
 # A timed wait in a cycle is a stall: reported as such (timed), the program is left to its

@@ -45,6 +45,18 @@ lg_run output -- "$CASES" output
 expect_rc output 66
 check_grep "program output kept" "line 999" "$T_TMP/output.out"
 
+lg_run term -- "$CASES" term
+expect_rc term 143
+expect term "JSON written when the program dies of a signal" "kinds()" "['lock-order-inversion']"
+
+# A budget exhausted: one message, the program goes on.
+T_CHECKS=$((T_CHECKS + 1))
+LOCKGRAPH_MAX_LOCKS=16 timeout 60 "$LG" run -- "$CASES" many-held >/dev/null 2>"$T_TMP/budget.err"
+rc=$?
+[ $rc -eq 0 ] || fail "budget: exit $rc"
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(grep -c 'lock budget exhausted' "$T_TMP/budget.err")" -eq 1 ] || fail "budget: want one message: $(head -c 500 "$T_TMP/budget.err")"
+
 # Plain LD_PRELOAD works too and reports on stderr.
 T_CHECKS=$((T_CHECKS + 1))
 timeout 60 env LD_PRELOAD="$LG_BUILD/lib/liblockgraph.so" "$CASES" abba >/dev/null 2>"$T_TMP/pre.err"
