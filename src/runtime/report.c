@@ -362,7 +362,7 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
     if (n == 2)
         lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
                            "holding %s (taken at %s); take %s first there",
-                           lock_label(f, li[n - 1]), lock_label(f, li[0]), last->thread,
+                           lock_label(f, li[0]), lock_label(f, li[n - 1]), last->thread,
                            lock_label(f, li[0]), where, lock_label(f, li[n - 1]), wherehold,
                            lock_label(f, li[0]));
     else

@@ -221,22 +221,30 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
             lg_thread_set(ft, "exited", NULL);
         add_held_stack(f, dead, atomic_load(&ths[0]->wait.lock), li[0], -1);
     }
-    /* Every other thread, with its state. */
+    /* Every other thread, with its state: in the report (JSON) and as one note line. */
+    char others[1024];
+    size_t no = 0, nother = 0;
+    others[0] = '\0';
     for (rt_thread *t = rt_threads_first(); t; t = t->next) {
         bool in = t == dead;
         for (size_t i = 0; i < n; i++)
             in |= ths[i] == t;
         if (in)
             continue;
-        lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
-        if (!rt_)
-            continue;
         rt_lock *w = atomic_load(&t->wait.lock);
-        char buf[64];
+        const char *state = t->exited ? "exited" : w ? "blocked" : "running";
+        char buf[64] = "";
         if (w)
             snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
-        lg_thread_set(rt_, t->exited ? "exited" : w ? "blocked" : "running", w ? buf : NULL);
+        lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
+        if (rt_)
+            lg_thread_set(rt_, state, w ? buf : NULL);
+        if (nother++ < 16 && no < sizeof others)
+            no += (size_t)snprintf(others + no, sizeof others - no, "%s%d \"%s\" %s%s%s",
+                                   no ? ", " : "", t->tid, t->name, state, w ? ": " : "", buf);
     }
+    if (nother)
+        lg_finding_add_note(f, "other threads: %s%s", others, nother > 16 ? ", ..." : "");
     rt_lock *l0 = atomic_load(&ths[0]->wait.lock);
     if (orphan) {
         lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, held by thread %d \"%s\", "
@@ -254,14 +262,38 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
                            ? "release the read lock before write-locking (rwlocks cannot be upgraded)"
                            : "do not re-lock a mutex you hold (or make it recursive)");
     } else {
-        lg_finding_set_summary(f, "%zu threads wait for each other in a cycle%s", n,
+        char chain[1024];
+        size_t o = 0;
+        for (size_t i = 0; i < n && o < sizeof chain; i++)
+            o += (size_t)snprintf(chain + o, sizeof chain - o, "thread %d \"%s\" -> %s -> ",
+                                  ths[i]->tid, ths[i]->name,
+                                  f->locks[li[i]].name ? f->locks[li[i]].name : f->locks[li[i]].id);
+        lg_finding_set_summary(f, "%sthread %d: %zu threads wait for each other%s", chain,
+                               ths[0]->tid, n,
                                timed ? " (one wait is timed: a stall until it gives up)" : "");
         /* One global order: every thread takes the locks in the order the first waiter
          * already holds them. */
-        const char *a = f->locks[li[n - 1]].name ? f->locks[li[n - 1]].name : f->locks[li[n - 1]].id;
-        const char *b = f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id;
-        lg_finding_set_fix(f, "acquire %s before %s in every thread (thread %d \"%s\" takes "
-                           "them in the opposite order)", a, b, ths[0]->tid, ths[0]->name);
+        /* Thread 0 holds what the last thread waits for and waits for li[0]: it takes
+         * li[n-1] first. Proposing li[0] first breaks this cycle at that thread. */
+        const char *a = f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id;
+        const char *b = f->locks[li[n - 1]].name ? f->locks[li[n - 1]].name : f->locks[li[n - 1]].id;
+        char where[256] = "an unknown place";
+        for (size_t k = 0; k < f->nedges; k++) {
+            const lg_edge *e = &f->edges[k];
+            if (e->thread != ths[0]->tid || e->holds != li[n - 1])
+                continue;
+            for (size_t j = 0; j < e->holds_stack.n; j++)
+                if (e->holds_stack.frames[j].file && e->holds_stack.frames[j].line) {
+                    const char *base = strrchr(e->holds_stack.frames[j].file, '/');
+                    snprintf(where, sizeof where, "%s:%d",
+                             base ? base + 1 : e->holds_stack.frames[j].file,
+                             e->holds_stack.frames[j].line);
+                    break;
+                }
+        }
+        lg_finding_set_fix(f, "acquire %s before %s in every thread: thread %d \"%s\" takes %s "
+                           "first (at %s), then waits for %s", a, b, ths[0]->tid, ths[0]->name,
+                           b, where, a);
     }
     rt_report_end(f);
 }
