@@ -310,6 +310,16 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     return r;
 }
 
+/* ---- joins: a thread joining another waits for it (a wait-for edge to a thread) ---- */
+
+RT_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    int r = pthread_tryjoin_np(th, ret);
+    if (r != EBUSY)
+        return r;
+    return rt_wait_join(th, ret, PC);
+}
+
 /* ---- public API (include/lockgraph/lockgraph.h) ---- */
 
 RT_EXPORT const char *lg_version(void)

@@ -111,8 +111,10 @@ typedef struct rt_held {
     uint64_t key;              /* chain key of the sequence up to and including this */
 } rt_held;
 
+typedef struct rt_thread rt_thread;
 typedef struct rt_wait {
     _Atomic(rt_lock *) lock;   /* what the thread waits for, or NULL */
+    _Atomic(rt_thread *) join; /* or the thread it joins, or NULL */
     uint8_t mode, flags;
     uint32_t stack;
     _Atomic uint64_t seq;      /* bumped at every wait start and end */
@@ -129,6 +131,7 @@ typedef struct rt_thread {
     bool registered;
     rt_wait wait;
     uintptr_t stack_lo, stack_hi;
+    pthread_t self;
     struct rt_thread *next;
     rt_held inline_held[16];
 } rt_thread;
@@ -145,7 +148,7 @@ void rt_threads_after_fork(rt_thread *self);
 void rt_threads_init(void);
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
-uint32_t rt_stack_capture(int skip);       /* 0 when none */
+uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
 
@@ -194,6 +197,8 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
 int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
                    const struct timespec *abstime, uintptr_t pc);
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc);
+/* pthread_join whose target is still running: a join is a wait for the target thread. */
+int rt_wait_join(pthread_t th, void **ret, uintptr_t pc);
 
 /* ---- init.c ---- */
 typedef struct rt_state {

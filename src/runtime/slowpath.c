@@ -209,7 +209,7 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     size_t npend = 0;
     memset(pend, 0, sizeof pend);
     if (!rt_chain_lookup(key, &stack)) {
-        stack = rt_stack_capture(2);
+        stack = rt_stack_capture(2, pc);
         rt_thread_refresh_name(t);
         rt_flock_lock(&rt.graph_lock);
         if (!(flags & RT_ACQ_TRY))

@@ -44,12 +44,27 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
-uint32_t rt_stack_capture(int skip)
+uint32_t rt_stack_capture(int skip, uintptr_t pc)
 {
-    walk w = {.skip = skip + 1, .max = rt.cfg.frames > RT_MAX_FRAMES ? RT_MAX_FRAMES : rt.cfg.frames};
-    if (w.max <= 0)
-        w.max = 1;
+    /* With the interposed call's return address known, the stack starts exactly there
+     * (inlining and tail calls inside the runtime make a fixed skip count fragile). */
+    int want = rt.cfg.frames > RT_MAX_FRAMES ? RT_MAX_FRAMES : rt.cfg.frames;
+    if (want <= 0)
+        want = 1;
+    walk w = {.skip = pc ? 1 : skip + 1, .max = pc ? RT_MAX_FRAMES : want};
     _Unwind_Backtrace(collect, &w);
+    if (pc) {
+        int at = -1;
+        for (int i = 0; i < w.n && i < 12 && at < 0; i++)
+            if (w.pcs[i] == pc)
+                at = i;
+        if (at < 0)
+            at = skip < w.n ? skip : 0;
+        memmove(w.pcs, w.pcs + at, (size_t)(w.n - at) * sizeof *w.pcs);
+        w.n -= at;
+        if (w.n > want)
+            w.n = want;
+    }
     if (!w.n)
         return 0;
     uint64_t h = 0x12345;

@@ -82,6 +82,7 @@ rt_thread *rt_thread_setup(void)
     t->held = t->inline_held;
     t->cap = sizeof t->inline_held / sizeof *t->inline_held;
     t->tid = (int)syscall(SYS_gettid);
+    t->self = pthread_self();
     rt_thread_refresh_name(t);
     pthread_attr_t a;
     if (pthread_getattr_np(pthread_self(), &a) == 0) {

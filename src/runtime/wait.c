@@ -87,7 +87,7 @@ static uint64_t wf_waits_for(void *ctx, uint64_t th)
     (void)ctx;
     rt_thread *t = (rt_thread *)(uintptr_t)th;
     /* The "lock" handle is the waiting thread itself: holders depend on its wait mode. */
-    return atomic_load(&t->wait.lock) ? th : 0;
+    return atomic_load(&t->wait.lock) || atomic_load(&t->wait.join) ? th : 0;
 }
 
 static bool holds(rt_thread *h, rt_lock *l, uint32_t gen, bool shared_only_blocks_writer,
@@ -113,6 +113,13 @@ static size_t wf_holders(void *ctx, uint64_t handle, uint64_t *out, size_t max)
 {
     (void)ctx;
     rt_thread *w = (rt_thread *)(uintptr_t)handle;
+    rt_thread *j = atomic_load(&w->wait.join);
+    if (j) {   /* a join waits for the target thread itself, while it lives */
+        if (j->exited || !max)
+            return 0;
+        out[0] = (uint64_t)(uintptr_t)j;
+        return 1;
+    }
     rt_lock *l = atomic_load(&w->wait.lock);
     if (!l)
         return 0;
@@ -174,6 +181,8 @@ static int lock_index(lg_finding *f, rt_lock *l)
 
 static const char *verb(rt_lock *l, unsigned mode)
 {
+    if (!l)
+        return "join";
     if (l->type == LG_LOCK_RWLOCK)
         return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
     return "lock";
@@ -200,7 +209,14 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     for (size_t i = 0; i < n; i++) {
         rt_thread *t = ths[i];
         rt_lock *l = atomic_load(&t->wait.lock);
-        li[i] = lock_index(f, l);
+        rt_thread *j = atomic_load(&t->wait.join);
+        if (l) {
+            li[i] = lock_index(f, l);
+        } else {
+            char name[64];
+            snprintf(name, sizeof name, "%d \"%s\"", j ? j->tid : 0, j ? j->name : "?");
+            li[i] = lg_finding_add_lock(f, j ? (uint64_t)j->self : 0, LG_LOCK_THREAD, name, NULL);
+        }
         lg_thread *ft = lg_finding_add_thread(f, t->tid, t->name);
         if (ft)
             lg_thread_set(ft, "blocked", NULL);
@@ -213,7 +229,17 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     /* Who holds what: thread i+1 holds the lock thread i waits for. */
     for (size_t i = 0; i < n && !orphan; i++) {
         rt_thread *holder = ths[(i + 1) % n];
-        add_held_stack(f, holder, atomic_load(&ths[i]->wait.lock), li[i], -1);
+        rt_lock *l = atomic_load(&ths[i]->wait.lock);
+        if (l) {
+            add_held_stack(f, holder, l, li[i], -1);
+            continue;
+        }
+        /* Joined: the target "holds" itself until it returns. */
+        for (size_t k = 0; k < f->nedges; k++)
+            if (f->edges[k].thread == holder->tid && f->edges[k].holds == -1) {
+                f->edges[k].holds = li[i];
+                break;
+            }
     }
     if (orphan && dead) {
         lg_thread *ft = lg_finding_add_thread(f, dead->tid, dead->name);
@@ -232,16 +258,19 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         if (in)
             continue;
         rt_lock *w = atomic_load(&t->wait.lock);
-        const char *state = t->exited ? "exited" : w ? "blocked" : "running";
+        rt_thread *j = atomic_load(&t->wait.join);
+        const char *state = t->exited ? "exited" : w || j ? "blocked" : "running";
         char buf[64] = "";
         if (w)
             snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
+        else if (j)
+            snprintf(buf, sizeof buf, "joins thread %d", j->tid);
         lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
         if (rt_)
-            lg_thread_set(rt_, state, w ? buf : NULL);
+            lg_thread_set(rt_, state, buf[0] ? buf : NULL);
         if (nother++ < 16 && no < sizeof others)
             no += (size_t)snprintf(others + no, sizeof others - no, "%s%d \"%s\" %s%s%s",
-                                   no ? ", " : "", t->tid, t->name, state, w ? ": " : "", buf);
+                                   no ? ", " : "", t->tid, t->name, state, buf[0] ? ": " : "", buf);
     }
     if (nother)
         lg_finding_add_note(f, "other threads: %s%s", others, nother > 16 ? ", ..." : "");
@@ -267,7 +296,8 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         for (size_t i = 0; i < n && o < sizeof chain; i++)
             o += (size_t)snprintf(chain + o, sizeof chain - o, "thread %d \"%s\" -> %s -> ",
                                   ths[i]->tid, ths[i]->name,
-                                  f->locks[li[i]].name ? f->locks[li[i]].name : f->locks[li[i]].id);
+                                  f->locks[li[i]].type == LG_LOCK_THREAD ? "(joins)"
+                                  : f->locks[li[i]].name ? f->locks[li[i]].name : f->locks[li[i]].id);
         lg_finding_set_summary(f, "%sthread %d: %zu threads wait for each other%s", chain,
                                ths[0]->tid, n,
                                timed ? " (one wait is timed: a stall until it gives up)" : "");
@@ -477,8 +507,7 @@ static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflag
             }
             t->wait.mode = (uint8_t)mode;
             t->wait.flags = (uint8_t)(wflags | (how == RT_WAIT_TIMED ? RT_ACQ_TIMED : 0));
-            t->wait.stack = rt_stack_capture(3);
-            (void)pc;
+            t->wait.stack = rt_stack_capture(3, pc);
             rt_thread_refresh_name(t);
             rt_flock_lock(&rt.threads_lock);
             atomic_fetch_add(&t->wait.seq, 1);
@@ -531,4 +560,63 @@ int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc)
 {
     return wait_loop((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL,
                      attempt_spin, pc);
+}
+
+int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    if (!rt.cfg.deadlocks || t->guard)
+        return real_pthread_join(th, ret);
+    int64_t slice = RT_GRACE_NS;
+    bool registered = false, stop = false;
+    uint64_t candidate = 0;
+    int r;
+    for (;;) {
+        if (stop) {
+            r = real_pthread_join(th, ret);
+            break;
+        }
+        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + slice);
+        r = pthread_timedjoin_np(th, ret, &dl);
+        if (r != ETIMEDOUT)
+            break;
+        t = rt_thread_setup();
+        if (t->cap == 0) {
+            stop = true;
+            continue;
+        }
+        t->guard++;
+        if (!registered) {
+            rt_flock_lock(&rt.threads_lock);
+            rt_thread *target = NULL;
+            for (rt_thread *x = rt_threads_first(); x; x = x->next)
+                if (!x->exited && pthread_equal(x->self, th))
+                    target = x;
+            if (target) {
+                t->wait.mode = LG_MODE_EXCLUSIVE;
+                t->wait.flags = 0;
+                atomic_fetch_add(&t->wait.seq, 1);
+                atomic_store(&t->wait.join, target);
+                registered = true;
+            }
+            rt_flock_unlock(&rt.threads_lock);
+            if (!registered) {   /* a thread we never saw lock anything: cannot be in a cycle */
+                t->guard--;
+                stop = true;
+                continue;
+            }
+            t->wait.stack = rt_stack_capture(1, pc);
+            rt_thread_refresh_name(t);
+        }
+        stop = check(t, &candidate) != 0;
+        t->guard--;
+        slice = candidate ? RT_CONFIRM_NS : RT_SLICE_NS;
+    }
+    if (registered) {
+        rt_flock_lock(&rt.threads_lock);
+        atomic_store(&t->wait.join, NULL);
+        atomic_fetch_add(&t->wait.seq, 1);
+        rt_flock_unlock(&rt.threads_lock);
+    }
+    return r;
 }
