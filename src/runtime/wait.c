@@ -600,9 +600,9 @@ int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
                 registered = true;
             }
             rt_flock_unlock(&rt.threads_lock);
-            if (!registered) {   /* a thread we never saw lock anything: cannot be in a cycle */
+            if (!registered) {   /* not seen yet (its record is made at its first event) */
                 t->guard--;
-                stop = true;
+                slice = RT_SLICE_NS;
                 continue;
             }
             t->wait.stack = rt_stack_capture(1, pc);

@@ -106,6 +106,17 @@ static void *hold_b_a_while(void *arg)
     return NULL;
 }
 
+static void *hold_a_sleeping(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "sleeper");
+    pthread_mutex_lock(&mutex_a);
+    pthread_barrier_wait(&bar);
+    sleep(2);
+    pthread_mutex_unlock(&mutex_a);
+    return NULL;
+}
+
 /* lock A, trylock B fails (B held elsewhere): leaves no trace. */
 static void failed_trylock(void)
 {
@@ -544,6 +555,14 @@ int main(int argc, char **argv)
         fork_child_cycle();
     } else if (!strcmp(m, "dlopen") && argc == 3) {
         dlopen_lib(argv[2]);
+    } else if (!strcmp(m, "slow-owner")) {   /* a long wait with no cycle */
+        pthread_t t;
+        pthread_barrier_init(&bar, NULL, 2);
+        pthread_create(&t, NULL, hold_a_sleeping, NULL);
+        pthread_barrier_wait(&bar);
+        pthread_mutex_lock(&mutex_a);
+        pthread_mutex_unlock(&mutex_a);
+        pthread_join(t, NULL);
     } else if (!strcmp(m, "term")) {     /* findings, then death by a signal */
         in_thread("ab", path_ab);
         in_thread("ba", path_ba);
