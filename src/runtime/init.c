@@ -52,15 +52,23 @@ void rt_resolve_real(void)
     atomic_store(&done, 1);
 }
 
+/* The runtime's lock order, which fork_prepare follows: report -> graph -> threads ->
+ * the leaves (lock table, stack store, names). */
 static void fork_prepare(void)
 {
     rt_flock_lock(&rt.report_lock);
     rt_flock_lock(&rt.graph_lock);
     rt_flock_lock(&rt.threads_lock);
+    rt_locks_fork(RT_FORK_PREPARE);
+    rt_stacks_fork(RT_FORK_PREPARE);
+    rt_report_names_fork(RT_FORK_PREPARE);
 }
 
 static void fork_parent(void)
 {
+    rt_report_names_fork(RT_FORK_PARENT);
+    rt_stacks_fork(RT_FORK_PARENT);
+    rt_locks_fork(RT_FORK_PARENT);
     rt_flock_unlock(&rt.threads_lock);
     rt_flock_unlock(&rt.graph_lock);
     rt_flock_unlock(&rt.report_lock);
@@ -68,10 +76,12 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    rt_report_names_fork(RT_FORK_CHILD);
+    rt_stacks_fork(RT_FORK_CHILD);
+    rt_locks_fork(RT_FORK_CHILD);
     rt_flock_reset(&rt.threads_lock);
     rt_flock_reset(&rt.graph_lock);
     rt_flock_reset(&rt.report_lock);
-    rt_locks_after_fork();
     rt_threads_after_fork(rt_self);
 }
 

@@ -326,3 +326,12 @@ RT_EXPORT const char *lg_version(void)
 {
     return LG_VERSION;
 }
+
+RT_EXPORT void lg_lock_name(const void *lock, const char *name)
+{
+    if (lock && rt_self->guard == 0) {
+        rt_self->guard++;
+        rt_report_set_name((uintptr_t)lock, name);
+        rt_self->guard--;
+    }
+}

@@ -152,6 +152,7 @@ out:
 
 void rt_lock_kill(rt_lock *l)
 {
+    rt_report_forget_name(atomic_load(&l->addr));
     atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
     atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
     l->frame_sig = 0;
@@ -172,9 +173,14 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
     rt_flock_unlock(&rt.graph_lock);
 }
 
-void rt_locks_after_fork(void)
+void rt_locks_fork(int phase)
 {
-    rt_flock_reset(&table_lock);
+    if (phase == RT_FORK_PREPARE)
+        rt_flock_lock(&table_lock);
+    else if (phase == RT_FORK_PARENT)
+        rt_flock_unlock(&table_lock);
+    else
+        rt_flock_reset(&table_lock);
 }
 
 /* free() is interposed only to notice lock memory going away without destroy. */

@@ -18,11 +18,14 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include "../analysis/u64map.h"
 #include "../report/report.h"
 #include "../symbolize/symbolize.h"
 #include "rt.h"
 
 static lg_report report;
+static lg_u64map names;   /* lock address -> char * (lg_lock_name), under names_lock */
+static rt_flock names_lock = RT_FLOCK_INIT;   /* a leaf: taken under any other lock */
 static bool report_ready;
 static lg_symbolizer *symbolizer;
 static bool symbolizer_failed;
@@ -50,6 +53,11 @@ void rt_write_all(int fd, const char *s, size_t n)
 lg_report *rt_report_begin(void)
 {
     rt_flock_lock(&rt.report_lock);
+    return rt_report_locked();
+}
+
+lg_report *rt_report_locked(void)
+{
     if (!report_ready) {
         lg_report_init(&report);
         report.pid = getpid();
@@ -132,6 +140,12 @@ static void emit(const char *s, size_t n)
 
 void rt_report_end(lg_finding *f)
 {
+    rt_report_emit(f);
+    rt_flock_unlock(&rt.report_lock);
+}
+
+void rt_report_emit(lg_finding *f)
+{
     if (f && rt_report_suppressed(f)) {
         /* Drop it: it is the last finding added. */
         lg_report tmp;
@@ -160,7 +174,6 @@ void rt_report_end(lg_finding *f)
             free(buf);
         }
     }
-    rt_flock_unlock(&rt.report_lock);
 }
 
 void rt_report_note(const char *fmt, ...)
@@ -258,7 +271,14 @@ void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
     name[0] = attrs[0] = '\0';
     Dl_info info;
     int tid;
-    if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
+    uint64_t given;
+    rt_flock_lock(&names_lock);
+    bool named = lg_u64map_get(&names, addr, &given);
+    if (named)
+        snprintf(name, namelen, "%s", (const char *)(uintptr_t)given);
+    rt_flock_unlock(&names_lock);
+    if (named) {
+    } else if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
         uintptr_t off = addr - (uintptr_t)info.dli_saddr;
         if (off)
             snprintf(name, namelen, "%s+%lu", info.dli_sname, (unsigned long)off);
@@ -416,4 +436,36 @@ void rt_report_write_json(void)
         fclose(f);
     }
     rt_flock_unlock(&rt.report_lock);
+}
+
+/* lg_lock_name (public API): names are looked up when a report names its locks. */
+void rt_report_set_name(uintptr_t addr, const char *name)
+{
+    char *copy = name ? strdup(name) : NULL;
+    rt_flock_lock(&names_lock);
+    uint64_t old;
+    if (lg_u64map_get(&names, addr, &old)) {
+        free((char *)(uintptr_t)old);
+        lg_u64map_del(&names, addr);
+    }
+    if (copy && lg_u64map_put(&names, addr, (uint64_t)(uintptr_t)copy) < 0)
+        free(copy);
+    rt_flock_unlock(&names_lock);
+}
+
+void rt_report_names_fork(int phase)
+{
+    if (phase == RT_FORK_PREPARE)
+        rt_flock_lock(&names_lock);
+    else if (phase == RT_FORK_PARENT)
+        rt_flock_unlock(&names_lock);
+    else
+        rt_flock_reset(&names_lock);
+}
+
+void rt_report_forget_name(uintptr_t addr)
+{
+    if (!__atomic_load_n(&names.used, __ATOMIC_RELAXED))
+        return;
+    rt_report_set_name(addr, NULL);
 }

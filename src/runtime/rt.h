@@ -83,7 +83,8 @@ void rt_lock_kill(rt_lock *l);
 void rt_locks_forget_range(uintptr_t p, size_t n);
 /* Cheap filter: could [p, p+n) contain a known lock? */
 bool rt_locks_maybe_in(uintptr_t p, size_t n);
-void rt_locks_after_fork(void);
+/* Fork: take the table lock before fork, release (parent) or reset (child) after. */
+void rt_locks_fork(int phase);
 
 /* ---- chains.c: the lock-free set of held-lock sequences already checked ---- */
 bool rt_chain_lookup(uint64_t key, uint32_t *stack);
@@ -150,6 +151,7 @@ void rt_threads_init(void);
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
+void rt_stacks_fork(int phase);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
 
 /* ---- slowpath.c ---- */
@@ -187,6 +189,14 @@ void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
 void rt_report_stack(uint32_t id, lg_stack *out);
 void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *out);
 bool rt_report_suppressed(const lg_finding *f);
+void rt_report_set_name(uintptr_t addr, const char *name);
+void rt_report_forget_name(uintptr_t addr);   /* the lock died */
+void rt_report_names_fork(int phase);
+/* The global report with report_lock already held by the caller (lock order: report_lock
+ * before threads_lock before graph-independent leaves). rt_report_emit prints, no unlock. */
+lg_report *rt_report_locked(void);
+void rt_report_emit(lg_finding *f);
+enum { RT_FORK_PREPARE, RT_FORK_PARENT, RT_FORK_CHILD };
 
 /* ---- wait.c: a blocking acquisition whose first try failed ---- */
 enum { RT_WAIT_PLAIN, RT_WAIT_TIMED };

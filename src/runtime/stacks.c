@@ -148,3 +148,13 @@ uint64_t rt_stack_frame_sig(uintptr_t addr)
     _Unwind_Backtrace(find_owner, &w);
     return w.sig;
 }
+
+void rt_stacks_fork(int phase)
+{
+    if (phase == RT_FORK_PREPARE)
+        rt_flock_lock(&stack_lock);
+    else if (phase == RT_FORK_PARENT)
+        rt_flock_unlock(&stack_lock);
+    else
+        rt_flock_reset(&stack_lock);
+}

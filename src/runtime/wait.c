@@ -15,6 +15,7 @@
  * joins (no owner).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,19 +189,17 @@ static const char *verb(rt_lock *l, unsigned mode)
     return "lock";
 }
 
-/* Report a cycle of n waiting threads (threads_lock held by the caller, who releases it
- * first: we copy what we need while it is held). */
+/* Report a cycle of n waiting threads. The caller holds report_lock, then threads_lock (the
+ * runtime's lock order), and releases both before acting on it. */
 static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead)
 {
-    lg_report *r = rt_report_begin();
+    lg_report *r = rt_report_locked();
     bool timed = false;
     for (size_t i = 0; i < n; i++)
         timed |= ths[i]->wait.flags & RT_ACQ_TIMED;
     lg_finding *f = lg_report_add_finding(r, orphan ? LG_KIND_ORPHANED : LG_KIND_DEADLOCK);
-    if (!f) {
-        rt_report_end(NULL);
+    if (!f)
         return;
-    }
     if (timed)
         f->flags |= LG_FINDING_TIMED;
     if (n == 1 && !orphan)
@@ -325,7 +324,7 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
                            "first (at %s), then waits for %s", a, b, ths[0]->tid, ths[0]->name,
                            b, where, a);
     }
-    rt_report_end(f);
+    rt_report_emit(f);
 }
 
 static uint64_t cycle_sig(rt_thread **ths, size_t n)
@@ -368,6 +367,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     rt_thread *ths[RT_MAX_WF];
     uint64_t tv[RT_MAX_WF], lv[RT_MAX_WF];
     lg_wf_ops ops = {wf_waits_for, wf_holders, NULL};
+    rt_flock_lock(&rt.report_lock);
     rt_flock_lock(&rt.threads_lock);
     size_t n = lg_wf_find_cycle(&ops, (uint64_t)(uintptr_t)t, tv, lv, RT_MAX_WF);
     /* Orphaned: a holder of our lock has exited. */
@@ -382,10 +382,12 @@ static int check(rt_thread *t, uint64_t *candidate)
             ths[0] = t;
             report_cycle(ths, 1, true, dead);
             rt_flock_unlock(&rt.threads_lock);
+            rt_flock_unlock(&rt.report_lock);
             act(false);
             return 1;
         }
         rt_flock_unlock(&rt.threads_lock);
+        rt_flock_unlock(&rt.report_lock);
         *candidate = 0;
         return 0;
     }
@@ -395,6 +397,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     if (sig != *candidate) {
         *candidate = sig;   /* seen once: confirm on the next, short, slice */
         rt_flock_unlock(&rt.threads_lock);
+        rt_flock_unlock(&rt.report_lock);
         return 0;
     }
     bool timed = false;
@@ -415,17 +418,47 @@ static int check(rt_thread *t, uint64_t *candidate)
     if (first)
         report_cycle(ths, n, false, NULL);
     rt_flock_unlock(&rt.threads_lock);
+    rt_flock_unlock(&rt.report_lock);
     if (first)
         act(timed);
     return 1;
 }
 
+/* What a thread is doing now, as the kernel sees it (no signal, no ptrace: a signal would
+ * interrupt the owner's sleeps and change the program): "sleeping in hrtimer_nanosleep". */
+static void kernel_state(int tid, char *buf, size_t n)
+{
+    char path[64], st[512] = "", wchan[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, st, sizeof st - 1);
+        close(fd);
+        st[k > 0 ? k : 0] = '\0';
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, wchan, sizeof wchan - 1);
+        close(fd);
+        wchan[k > 0 ? k : 0] = '\0';
+    }
+    const char *paren = strrchr(st, ')');
+    char state = paren && paren[1] && paren[2] ? paren[2] : '?';
+    const char *what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D'
+                       ? "in uninterruptible wait" : state == 'T' || state == 't' ? "stopped" : "?";
+    if (wchan[0] && strcmp(wchan, "0"))
+        snprintf(buf, n, "%s in %s", what, wchan);
+    else
+        snprintf(buf, n, "%s", what);
+}
+
 static void long_wait(rt_thread *t)
 {
+    lg_report *r = rt_report_begin();
     rt_flock_lock(&rt.threads_lock);
     uint64_t hs[16];
     size_t nh = wf_holders(NULL, (uint64_t)(uintptr_t)t, hs, 16);
-    lg_report *r = rt_report_begin();
     lg_finding *f = lg_report_add_finding(r, LG_KIND_LONG_WAIT);
     if (f) {
         rt_lock *l = atomic_load(&t->wait.lock);
@@ -438,16 +471,20 @@ static void long_wait(rt_thread *t)
         for (size_t i = 0; i < nh && i < 16; i++) {
             rt_thread *h = (rt_thread *)(uintptr_t)hs[i];
             lg_thread *ft = lg_finding_add_thread(f, h->tid, h->name);
+            char now[128];
+            kernel_state(h->tid, now, sizeof now);
             if (ft)
-                lg_thread_set(ft, atomic_load(&h->wait.lock) ? "blocked" : "running", NULL);
+                lg_thread_set(ft, atomic_load(&h->wait.lock) ? "blocked" : now, NULL);
+            lg_finding_add_note(f, "holder thread %d \"%s\" is %s now", h->tid, h->name, now);
             add_held_stack(f, h, l, li, -1);
         }
         lg_finding_set_summary(f, "thread %d \"%s\" has waited more than %g s to %s %s, with no "
                                "deadlock cycle", t->tid, t->name, rt.cfg.wait_timeout,
                                verb(l, t->wait.mode), f->locks[li].name ? f->locks[li].name : f->locks[li].id);
     }
-    rt_report_end(f);
+    rt_report_emit(f);
     rt_flock_unlock(&rt.threads_lock);
+    rt_flock_unlock(&rt.report_lock);
 }
 
 static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflags, int how,

@@ -563,6 +563,15 @@ int main(int argc, char **argv)
         pthread_mutex_lock(&mutex_a);
         pthread_mutex_unlock(&mutex_a);
         pthread_join(t, NULL);
+    } else if (!strcmp(m, "named")) {   /* the public API names locks for reports */
+        void (*name)(const void *, const char *) =
+            (void (*)(const void *, const char *))dlsym(RTLD_DEFAULT, "lg_lock_name");
+        if (name) {
+            name(&mutex_a, "queue lock");
+            name(&mutex_b, "stats lock");
+        }
+        in_thread("ab", path_ab);
+        in_thread("ba", path_ba);
     } else if (!strcmp(m, "term")) {     /* findings, then death by a signal */
         in_thread("ab", path_ab);
         in_thread("ba", path_ba);

@@ -73,6 +73,7 @@ expect_rc long 0
 expect long "long-wait finding" "kinds()" "['long-wait']"
 expect long "holder named" "[t['name'] for t in f[0]['threads'] if t['name'] == 'sleeper']" "['sleeper']"
 check_grep "long-wait text" "has waited more than 0.5 s to lock mutex_a" "$T_TMP/long.err"
+check_grep "long-wait: what the holder does now" 'holder thread [0-9]+ "sleeper" is sleeping' "$T_TMP/long.err"
 
 # No false deadlock under heavy contention with one global order.
 lg_run stress -- "$LG_BIN/rt-stress" 12 4000

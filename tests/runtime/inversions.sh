@@ -17,6 +17,9 @@ expect abba "fix" "'mutex_' in (f[0]['fix'] or '') and 'cases.c:' in f[0]['fix']
 check_grep "abba text banner" "lock-order inversion \(potential deadlock\)" "$T_TMP/abba.err"
 check_grep "abba scenario" "\*\*\* DEADLOCK \*\*\*" "$T_TMP/abba.err"
 
+lg_run named -- "$CASES" named
+expect named "lg_lock_name" "sorted(l['name'] for l in f[0]['locks'])" "['queue lock', 'stats lock']"
+
 lg_run one -- "$CASES" abba-one
 expect_rc one 66
 expect one "same thread" "[x['same_thread'] for x in f]" "[True]"
