@@ -505,8 +505,15 @@ static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflag
         struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + (user_end - now_ns(CLOCK_MONOTONIC)));
         return attempt(obj, mode, &dl);
     }
+    if (how != RT_WAIT_TIMED) {
+        /* The common contended case: one clock read, one bounded wait like the real call. */
+        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + RT_GRACE_NS);
+        int r = attempt(obj, mode, &dl);
+        if (r != ETIMEDOUT)
+            return r;
+    }
     int64_t start = now_ns(CLOCK_MONOTONIC);
-    int64_t slice = RT_GRACE_NS;
+    int64_t slice = how == RT_WAIT_TIMED ? RT_GRACE_NS : 0;
     bool registered = false, stop = false, long_reported = false;
     uint64_t candidate = 0;
     int r;
@@ -525,10 +532,12 @@ static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflag
             slice = user_end - now;
         }
         int64_t len = slice < user_end - now ? slice : user_end - now;
-        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + len);
-        r = attempt(obj, mode, &dl);
-        if (r != ETIMEDOUT)
-            break;
+        if (len > 0) {   /* (0: the grace period was already spent above) */
+            struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + len);
+            r = attempt(obj, mode, &dl);
+            if (r != ETIMEDOUT)
+                break;
+        }
         if (stop)
             continue;
         t = rt_thread_setup();
