@@ -212,12 +212,32 @@ RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 }
 
 /* ---- condition variables: the mutex is released while waiting and re-acquired on wake-up
- * while the thread still holds everything else; the re-acquisition is an edge. ---- */
+ * while the thread still holds everything else; the re-acquisition is an edge. The thread
+ * also notes the mutex, so the wait-for view can tell (wait.c) when it is blocked inside
+ * glibc re-acquiring it. ---- */
+
+static inline void cond_enter(void *m, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    if (t->cap) {   /* not the shared sentinel */
+        t->wait.cond_pc = pc;
+        atomic_store_explicit(&t->wait.cond, rt_lock_find((uintptr_t)m), memory_order_release);
+    }
+}
+
+static inline void cond_leave(void)
+{
+    rt_thread *t = rt_self;
+    if (t->cap)
+        atomic_store_explicit(&t->wait.cond, NULL, memory_order_relaxed);
+}
 
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     rt_released(m);
+    cond_enter(m, PC);
     int r = real_pthread_cond_wait(c, m);
+    cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -225,7 +245,9 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
     rt_released(m);
+    cond_enter(m, PC);
     int r = real_pthread_cond_timedwait(c, m, t);
+    cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -234,7 +256,9 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
                                      const struct timespec *t)
 {
     rt_released(m);
+    cond_enter(m, PC);
     int r = real_pthread_cond_clockwait(c, m, k, t);
+    cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -297,7 +321,9 @@ RT_EXPORT int mtx_unlock(mtx_t *m)
 RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
     rt_released(m);
+    cond_enter(m, PC);
     int r = real_cnd_wait(c, m);
+    cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }
@@ -305,7 +331,9 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict t)
 {
     rt_released(m);
+    cond_enter(m, PC);
     int r = real_cnd_timedwait(c, m, t);
+    cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }

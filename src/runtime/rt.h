@@ -116,6 +116,8 @@ typedef struct rt_thread rt_thread;
 typedef struct rt_wait {
     _Atomic(rt_lock *) lock;   /* what the thread waits for, or NULL */
     _Atomic(rt_thread *) join; /* or the thread it joins, or NULL */
+    _Atomic(rt_lock *) cond;   /* in a condition wait on this mutex: re-acquires it on wake-up */
+    uintptr_t cond_pc;         /* where that condition wait was called */
     uint8_t mode, flags;
     uint32_t stack;
     _Atomic uint64_t seq;      /* bumped at every wait start and end */

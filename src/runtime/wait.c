@@ -10,9 +10,10 @@
  * exited are `orphaned-lock`; a timed wait in a cycle is a stall; --wait-timeout reports long
  * waits with no cycle.
  *
- * Not covered: the re-acquisition inside pthread_cond_wait (glibc does it internally; a
- * deadlock there is found by the lock-order graph as an inversion, not live), semaphores and
- * joins (no owner).
+ * Joins are waits for the joined thread. A thread in a condition wait records its mutex;
+ * glibc re-acquires it internally, so the view asks the kernel (/proc/self/task/TID/syscall:
+ * futex on the mutex word) whether it is blocked re-acquiring it rather than waiting for a
+ * signal. Not covered: semaphores and barriers (no owner).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../analysis/waitfor.h"
@@ -83,12 +85,46 @@ static struct timespec ts_of(int64_t ns)
 
 /* ---- the wait-for graph over the thread registry (threads_lock held) ---- */
 
+/* A thread in a condition wait is blocked re-acquiring its mutex (not waiting for a signal)
+ * when the kernel shows it in futex(2) on the mutex word (glibc-locks.md). */
+static rt_lock *reacquiring(rt_thread *t)
+{
+    rt_lock *l = atomic_load(&t->wait.cond);
+    if (!l || t->exited)
+        return NULL;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    unsigned long nr = 0, uaddr = 0;
+    if (sscanf(buf, "%lu %lx", &nr, &uaddr) != 2 || nr != SYS_futex)
+        return NULL;
+    return uaddr == atomic_load(&l->addr) ? l : NULL;   /* __lock is the mutex's first word */
+}
+
+/* What a thread waits for: a lock, or its condition mutex being re-acquired. */
+static rt_lock *wait_lock(rt_thread *t, bool *cond)
+{
+    rt_lock *l = atomic_load(&t->wait.lock);
+    *cond = false;
+    if (!l && !atomic_load(&t->wait.join) && (l = reacquiring(t)))
+        *cond = true;
+    return l;
+}
+
 static uint64_t wf_waits_for(void *ctx, uint64_t th)
 {
     (void)ctx;
     rt_thread *t = (rt_thread *)(uintptr_t)th;
     /* The "lock" handle is the waiting thread itself: holders depend on its wait mode. */
-    return atomic_load(&t->wait.lock) || atomic_load(&t->wait.join) ? th : 0;
+    bool cond;
+    return wait_lock(t, &cond) || atomic_load(&t->wait.join) ? th : 0;
 }
 
 static bool holds(rt_thread *h, rt_lock *l, uint32_t gen, bool shared_only_blocks_writer,
@@ -121,13 +157,14 @@ static size_t wf_holders(void *ctx, uint64_t handle, uint64_t *out, size_t max)
         out[0] = (uint64_t)(uintptr_t)j;
         return 1;
     }
-    rt_lock *l = atomic_load(&w->wait.lock);
+    bool cond;
+    rt_lock *l = wait_lock(w, &cond);
     if (!l)
         return 0;
     uint32_t gen = atomic_load(&l->gen);
     /* A recursive reader is blocked only by a writer that holds the lock; a writer or a
      * non-recursive reader by any holder. */
-    bool reader = w->wait.mode == LG_MODE_SHARED;
+    bool reader = !cond && w->wait.mode == LG_MODE_SHARED;
     size_t n = 0;
     for (rt_thread *h = rt_threads_first(); h; h = h->next) {
         lg_mode m;
@@ -196,7 +233,7 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     lg_report *r = rt_report_locked();
     bool timed = false;
     for (size_t i = 0; i < n; i++)
-        timed |= ths[i]->wait.flags & RT_ACQ_TIMED;
+        timed |= atomic_load(&ths[i]->wait.lock) && (ths[i]->wait.flags & RT_ACQ_TIMED);
     lg_finding *f = lg_report_add_finding(r, orphan ? LG_KIND_ORPHANED : LG_KIND_DEADLOCK);
     if (!f)
         return;
@@ -207,7 +244,8 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     int li[RT_MAX_WF];
     for (size_t i = 0; i < n; i++) {
         rt_thread *t = ths[i];
-        rt_lock *l = atomic_load(&t->wait.lock);
+        bool cond;
+        rt_lock *l = wait_lock(t, &cond);
         rt_thread *j = atomic_load(&t->wait.join);
         if (l) {
             li[i] = lock_index(f, l);
@@ -220,15 +258,21 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         if (ft)
             lg_thread_set(ft, "blocked", NULL);
         lg_edge *e = lg_finding_add_edge(f, t->tid, -1, LG_MODE_EXCLUSIVE, li[i],
-                                         (lg_mode)t->wait.mode,
-                                         LG_EDGE_WAITING | (t->wait.flags & RT_ACQ_TIMED ? LG_EDGE_TIMED : 0));
-        if (e)
+                                         cond ? LG_MODE_EXCLUSIVE : (lg_mode)t->wait.mode,
+                                         LG_EDGE_WAITING | (cond ? LG_EDGE_COND : 0)
+                                         | (!cond && t->wait.flags & RT_ACQ_TIMED ? LG_EDGE_TIMED : 0));
+        if (e && cond) {   /* blocked inside glibc: where its condition wait was called */
+            uint64_t pc = t->wait.cond_pc;
+            rt_report_pcs(&pc, 1, false, &e->stack);
+        } else if (e) {
             rt_report_stack(t->wait.stack, &e->stack);
+        }
     }
     /* Who holds what: thread i+1 holds the lock thread i waits for. */
     for (size_t i = 0; i < n && !orphan; i++) {
         rt_thread *holder = ths[(i + 1) % n];
-        rt_lock *l = atomic_load(&ths[i]->wait.lock);
+        bool cond;
+        rt_lock *l = wait_lock(ths[i], &cond);
         if (l) {
             add_held_stack(f, holder, l, li[i], -1);
             continue;
@@ -402,7 +446,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     }
     bool timed = false;
     for (size_t i = 0; i < n; i++)
-        timed |= ths[i]->wait.flags & RT_ACQ_TIMED;
+        timed |= atomic_load(&ths[i]->wait.lock) && (ths[i]->wait.flags & RT_ACQ_TIMED);
     /* One report per cycle (by its set of threads), whichever member sees it first. */
     uint64_t set = 0;
     for (size_t i = 0; i < n; i++)

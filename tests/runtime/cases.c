@@ -117,6 +117,44 @@ static void *hold_a_sleeping(void *arg)
     return NULL;
 }
 
+/* A real deadlock through a condition variable's re-acquisition: the waiter holds B and
+ * waits on cond_c with A; the signaller takes A, signals, then wants B. The waiter wakes and
+ * must re-acquire A (inside glibc) while holding B. */
+static int cond_ready, cond_go;
+
+static void *cond_waiter_holding_b(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "cond-waiter");
+    pthread_mutex_lock(&mutex_b);
+    pthread_mutex_lock(&mutex_a);
+    cond_ready = 1;
+    while (!cond_go)
+        pthread_cond_wait(&cond_c, &mutex_a);
+    pthread_mutex_unlock(&mutex_a);
+    pthread_mutex_unlock(&mutex_b);
+    return NULL;
+}
+
+static void cond_deadlock(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, cond_waiter_holding_b, NULL);
+    for (;;) {   /* until the waiter is in its condition wait (it released A) */
+        pthread_mutex_lock(&mutex_a);
+        if (cond_ready)
+            break;
+        pthread_mutex_unlock(&mutex_a);
+        usleep(1000);
+    }
+    cond_go = 1;
+    pthread_cond_signal(&cond_c);
+    pthread_mutex_lock(&mutex_b);   /* held by the waiter, which now waits for A: we hold it */
+    pthread_mutex_unlock(&mutex_b);
+    pthread_mutex_unlock(&mutex_a);
+    pthread_join(t, NULL);
+}
+
 /* lock A, trylock B fails (B held elsewhere): leaves no trace. */
 static void failed_trylock(void)
 {
@@ -572,6 +610,8 @@ int main(int argc, char **argv)
         }
         in_thread("ab", path_ab);
         in_thread("ba", path_ba);
+    } else if (!strcmp(m, "cond-deadlock")) {
+        cond_deadlock();
     } else if (!strcmp(m, "term")) {     /* findings, then death by a signal */
         in_thread("ab", path_ab);
         in_thread("ba", path_ba);

@@ -42,6 +42,13 @@ dl_case robust deadlock 2
 dl_case pi deadlock 2
 dl_case spin deadlock 2
 dl_case c11 deadlock 2
+# A deadlock closed by a condition variable's re-acquisition of its mutex (inside glibc).
+lg_run conddl -- "$CASES" cond-deadlock
+expect_rc conddl 66
+expect conddl "kind" "kinds()" "['deadlock']"
+expect conddl "re-acquisition edge" "[e['flags'] for e in f[0]['edges'] if 'cond-reacquire' in e['flags']]" "[['cond-reacquire', 'waiting']]"
+expect conddl "where the condition wait was called" "'cond_waiter_holding_b' in str(f[0]['edges'])" "True"
+
 # main holds mutex_a and joins a thread that waits for it: a cycle through a join.
 dl_case join deadlock 2
 expect join "join edge" "[l['type'] for l in f[0]['locks']]" "['thread', 'mutex']"
