@@ -52,6 +52,10 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
         text_lock(out, a);
         fputs(" at ", out);
         text_where(out, &e->stack);
+        if (e->flags & LG_EDGE_COND)
+            fputs(" (re-acquiring it on wake-up from a condition wait)", out);
+        if (e->flags & LG_EDGE_TIMED)
+            fputs(" (timed: until its timeout)", out);
         fputs(",\n    held by ", out);
         holders(out, r, f, e->acquires);
         fputs("\n", out);
