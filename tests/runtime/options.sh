@@ -44,4 +44,10 @@ LOCKGRAPH_EXITCODE=9 timeout 60 "$LG" run -- "$CASES" abba >/dev/null 2>&1
 rc=$?
 [ $rc -eq 9 ] || fail "LOCKGRAPH_EXITCODE: exit $rc"
 
+# The runtime exports only the interposed functions and the public API.
+T_CHECKS=$((T_CHECKS + 1))
+extra=$(nm -D --defined-only "$LG_BUILD/lib/liblockgraph.so" | awk '{print $3}' \
+  | grep -Ev '^(pthread_(mutex|rwlock|spin|cond)_[a-z]+|pthread_join|mtx_[a-z]+|cnd_[a-z]+|free|lg_version|lg_lock_name)$')
+[ -z "$extra" ] || fail "unexpected exported symbols: $extra"
+
 done_tests
