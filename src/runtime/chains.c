@@ -14,6 +14,7 @@
 
 _Atomic(rt_chain_table *) rt_chain_tab;
 static size_t count;
+static _Atomic unsigned long flushes;
 
 static rt_chain_table *table_new(size_t cap)
 {
@@ -46,19 +47,41 @@ bool rt_chain_lookup(uint64_t key, uint32_t *stack)
     return rt_chain_find(key, stack);
 }
 
+/* Bounded memory: past RT_CHAIN_MAX slots the set is not grown but flushed (chains of dead
+ * lock generations would otherwise pile up forever in a program that keeps creating locks).
+ * A flush swaps to a spare table retired one flush earlier and clears it first: a reader
+ * still probing a retired table can only miss, or see a stack id of 0 ("none"), and a miss
+ * costs one slow path that finds its edges already there. */
+#define RT_CHAIN_MAX (1u << 21)
+static rt_chain_table *spare;
+
 void rt_chain_insert(uint64_t key, uint32_t stack)
 {
     rt_chain_table *t = atomic_load(&rt_chain_tab);
     if (!t || (count + 1) * 2 > t->mask + 1) {
-        rt_chain_table *nt = table_new(t ? (t->mask + 1) * 2 : 1u << 16);
-        if (!nt)
-            return;   /* not cached: the next acquisition takes the slow path again */
-        if (t)
-            for (size_t i = 0; i <= t->mask; i++) {
-                uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
-                if (k)
-                    put(nt, k, t->slots[i].stack);
+        rt_chain_table *nt;
+        if (t && t->mask + 1 >= RT_CHAIN_MAX) {
+            nt = spare ? spare : table_new(RT_CHAIN_MAX);
+            if (!nt)
+                return;
+            for (size_t i = 0; i <= nt->mask; i++) {
+                nt->slots[i].stack = 0;
+                atomic_store_explicit(&nt->slots[i].key, 0, memory_order_relaxed);
             }
+            spare = t;
+            count = 0;
+            atomic_fetch_add(&flushes, 1);
+        } else {
+            nt = table_new(t ? (t->mask + 1) * 2 : 1u << 16);
+            if (!nt)
+                return;   /* not cached: the next acquisition takes the slow path again */
+            if (t)
+                for (size_t i = 0; i <= t->mask; i++) {
+                    uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+                    if (k)
+                        put(nt, k, t->slots[i].stack);
+                }
+        }
         atomic_store_explicit(&rt_chain_tab, nt, memory_order_release);
         t = nt;
     }
@@ -72,4 +95,9 @@ void rt_chain_insert(uint64_t key, uint32_t stack)
 size_t rt_chain_count(void)
 {
     return count;
+}
+
+unsigned long rt_chain_flushes(void)
+{
+    return atomic_load(&flushes);
 }

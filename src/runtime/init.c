@@ -92,9 +92,9 @@ static void at_exit(void)
     if (rt.cfg.verbose) {
         char buf[512];
         int n = snprintf(buf, sizeof buf,
-                         "lockgraph: %u locks, %zu chains, %zu edges, %lu slow paths, %lu "
+                         "lockgraph: %u locks, %zu chains (%lu flushes), %zu edges, %lu slow paths, %lu "
                          "searches, %lu contended waits, %lu freed locks, %lu findings\n",
-                         rt_lock_count(), rt_chain_count(), rt.graph.live_edges,
+                         rt_lock_count(), rt_chain_count(), rt_chain_flushes(), rt.graph.live_edges,
                          atomic_load(&rt.counters[RT_C_SLOW]), atomic_load(&rt.counters[RT_C_SEARCHES]),
                          atomic_load(&rt.counters[RT_C_WAITS]), atomic_load(&rt.counters[RT_C_FREED]),
                          atomic_load(&rt.counters[RT_C_FINDINGS]));

@@ -90,6 +90,7 @@ void rt_locks_fork(int phase);
 bool rt_chain_lookup(uint64_t key, uint32_t *stack);
 void rt_chain_insert(uint64_t key, uint32_t stack);   /* graph lock held */
 size_t rt_chain_count(void);
+unsigned long rt_chain_flushes(void);
 
 /* ---- threads.c: per-thread state ---- */
 enum {
