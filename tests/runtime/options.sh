@@ -44,6 +44,18 @@ LOCKGRAPH_EXITCODE=9 timeout 60 "$LG" run -- "$CASES" abba >/dev/null 2>&1
 rc=$?
 [ $rc -eq 9 ] || fail "LOCKGRAPH_EXITCODE: exit $rc"
 
+# SIGTERM to `lockgraph run` is forwarded to the program, whose death by it is the status.
+T_CHECKS=$((T_CHECKS + 1))
+"$LG" run -- sleep 31.7 &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 143 ] || fail "forwarded SIGTERM: exit $rc, want 143"
+T_CHECKS=$((T_CHECKS + 1))
+pgrep -f "^sleep 31.7$" >/dev/null && fail "forwarded SIGTERM: the program still runs"
+
 # The runtime exports only the interposed functions and the public API.
 T_CHECKS=$((T_CHECKS + 1))
 extra=$(nm -D --defined-only "$LG_BUILD/lib/liblockgraph.so" | awk '{print $3}' \
