@@ -210,7 +210,8 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     memset(pend, 0, sizeof pend);
     if (!rt_chain_lookup(key, &stack)) {
         stack = rt_stack_capture(2, pc);
-        rt_thread_refresh_name(t);
+        if (t->depth && !(flags & RT_ACQ_TRY))
+            rt_thread_refresh_name(t);   /* edges carry the name it has now */
         rt_flock_lock(&rt.graph_lock);
         if (!(flags & RT_ACQ_TRY))
             add_edges(t, l, gen, mode, flags, stack, pend, &npend);
