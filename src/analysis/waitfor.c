@@ -1,8 +1,8 @@
-/* waitfor.c - cycles and chains of the wait-for graph (see waitfor.h). Out-degree <= 1 makes
- * this the classic functional-graph walk: colour nodes by the walk that reached them; a walk
- * that meets its own colour closed a new cycle. Linear time, no recursion (1,000s of threads).
- * Not here: multiple owners per lock (read holders); when the runtime supplies them, the
- * graph needs a general cycle enumeration. */
+/* waitfor.c - wait-for graph analysis (see waitfor.h for the two questions it answers).
+ * One successor per thread: the classic functional-graph walk: colour nodes by the walk that
+ * reached them; a walk that meets its own colour closed a new cycle. Linear time, no
+ * recursion (1,000s of threads). Several holders per lock: a bounded depth-first search
+ * (at the end of this file). */
 #include "waitfor.h"
 
 #include <stdlib.h>
@@ -87,4 +87,78 @@ int lg_waitfor_chain_end(const int *next, size_t n, int start, int *entry, size_
         *len = (size_t)step;
     free(pos);
     return rc;
+}
+
+/* ---- several holders per lock: depth-first search through `start` ----
+ * Each thread waits for at most one lock, but a read-held lock has several holders, so the
+ * graph branches at locks; the search backtracks over holders, visiting each thread once. */
+
+#define MAX_HOLDERS 64
+
+typedef struct frame {
+    uint64_t thread, lock;
+    uint64_t holders[MAX_HOLDERS];
+    size_t nholders, next;
+} frame;
+
+static int seen(const uint64_t *v, size_t n, uint64_t x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+size_t lg_wf_find_cycle(const lg_wf_ops *ops, uint64_t start, uint64_t *threads,
+                        uint64_t *locks, size_t max)
+{
+    if (!max)
+        return 0;
+    frame *st = calloc(max, sizeof *st);
+    uint64_t *visited = calloc(max * 4 + 16, sizeof *visited);
+    size_t nvisited = 0, depth = 0, result = 0;
+    if (!st || !visited)
+        goto out;
+    st[0].thread = start;
+    st[0].lock = ops->waits_for(ops->ctx, start);
+    if (!st[0].lock)
+        goto out;
+    st[0].nholders = ops->holders(ops->ctx, st[0].lock, st[0].holders, MAX_HOLDERS);
+    if (st[0].nholders > MAX_HOLDERS)
+        st[0].nholders = MAX_HOLDERS;
+    visited[nvisited++] = start;
+    depth = 1;
+    while (depth) {
+        frame *f = &st[depth - 1];
+        if (f->next >= f->nholders) {
+            depth--;
+            continue;
+        }
+        uint64_t h = f->holders[f->next++];
+        if (h == start) {
+            for (size_t i = 0; i < depth; i++) {
+                threads[i] = st[i].thread;
+                locks[i] = st[i].lock;
+            }
+            result = depth;
+            break;
+        }
+        if (seen(visited, nvisited, h) || depth >= max || nvisited >= max * 4 + 16)
+            continue;
+        visited[nvisited++] = h;
+        uint64_t l = ops->waits_for(ops->ctx, h);
+        if (!l)
+            continue;
+        frame *n = &st[depth++];
+        n->thread = h;
+        n->lock = l;
+        n->next = 0;
+        n->nholders = ops->holders(ops->ctx, l, n->holders, MAX_HOLDERS);
+        if (n->nholders > MAX_HOLDERS)
+            n->nholders = MAX_HOLDERS;
+    }
+out:
+    free(st);
+    free(visited);
+    return result;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 static const lg_cmd *const commands[] = {
+    &cmd_run,
     &cmd_help,
     &cmd_version,
     &cmd_attach,

@@ -1,5 +1,6 @@
 /* text-deadlock.c - printer for live deadlocks and orphaned locks, jstack-style.
  *
+ * Also long waits (--wait-timeout): the same stanzas, with the holders' acquisitions.
  * Skeleton: banner; one stanza per waiting thread ("waits to write-lock L2 ... at x.c:88,
  * held by thread T"); each thread's stack at the wait and where it acquired what it holds;
  * other threads with their state; the fix. Both the runtime and attach/core produce these
@@ -30,6 +31,8 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
 {
     if (f->kind == LG_KIND_ORPHANED)
         text_banner(out, "orphaned lock (its owner exited holding it)");
+    else if (f->kind == LG_KIND_LONG_WAIT)
+        text_banner(out, "long wait (no deadlock cycle)");
     else if (f->flags & LG_FINDING_TIMED)
         text_banner(out, "stall (a wait cycle that ends at a timeout)");
     else
@@ -49,6 +52,10 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
         text_lock(out, a);
         fputs(" at ", out);
         text_where(out, &e->stack);
+        if (e->flags & LG_EDGE_COND)
+            fputs(" (re-acquiring it on wake-up from a condition wait)", out);
+        if (e->flags & LG_EDGE_TIMED)
+            fputs(" (timed: until its timeout)", out);
         fputs(",\n    held by ", out);
         holders(out, r, f, e->acquires);
         fputs("\n", out);

@@ -180,6 +180,7 @@ int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
         break;
     case LG_KIND_DEADLOCK:
     case LG_KIND_ORPHANED:
+    case LG_KIND_LONG_WAIT:
         text_deadlock(out, r, f, opt);
         break;
     default:

@@ -1,0 +1,103 @@
+/* chains.c - the set of held-lock sequences ("chains", lockdep's idea) already checked.
+ *
+ * A chain key hashes the held locks (identity + generation), their modes and call sites, and
+ * the lock being acquired. If the key is present, every edge this acquisition would add is
+ * already in the graph: the fast path is done. The value is the id of the stack captured when
+ * the chain was first seen, so a held lock's acquisition stack is known without unwinding.
+ *
+ * Readers probe without locks; inserts and growth happen under the graph lock. A full table
+ * is replaced by one twice as large; old tables stay mapped for readers still probing them.
+ */
+#include <sys/mman.h>
+
+#include "fastpath.h"
+
+_Atomic(rt_chain_table *) rt_chain_tab;
+static size_t count;
+static _Atomic unsigned long flushes;
+
+static rt_chain_table *table_new(size_t cap)
+{
+    size_t bytes = sizeof(rt_chain_table) + cap * sizeof(struct rt_chain_slot);
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    rt_chain_table *t = m;
+    t->mask = cap - 1;
+    return t;
+}
+
+static void put(rt_chain_table *t, uint64_t key, uint32_t stack)
+{
+    size_t i = (size_t)(key >> 7) & t->mask;
+    for (;;) {
+        uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+        if (k == key)
+            return;
+        if (!k)
+            break;
+        i = (i + 1) & t->mask;
+    }
+    t->slots[i].stack = stack;
+    atomic_store_explicit(&t->slots[i].key, key, memory_order_release);
+}
+
+bool rt_chain_lookup(uint64_t key, uint32_t *stack)
+{
+    return rt_chain_find(key, stack);
+}
+
+/* Bounded memory: past RT_CHAIN_MAX slots the set is not grown but flushed (chains of dead
+ * lock generations would otherwise pile up forever in a program that keeps creating locks).
+ * A flush swaps to a spare table retired one flush earlier and clears it first: a reader
+ * still probing a retired table can only miss, or see a stack id of 0 ("none"), and a miss
+ * costs one slow path that finds its edges already there. */
+#define RT_CHAIN_MAX (1u << 21)
+static rt_chain_table *spare;
+
+void rt_chain_insert(uint64_t key, uint32_t stack)
+{
+    rt_chain_table *t = atomic_load(&rt_chain_tab);
+    if (!t || (count + 1) * 2 > t->mask + 1) {
+        rt_chain_table *nt;
+        if (t && t->mask + 1 >= RT_CHAIN_MAX) {
+            nt = spare ? spare : table_new(RT_CHAIN_MAX);
+            if (!nt)
+                return;
+            for (size_t i = 0; i <= nt->mask; i++) {
+                nt->slots[i].stack = 0;
+                atomic_store_explicit(&nt->slots[i].key, 0, memory_order_relaxed);
+            }
+            spare = t;
+            count = 0;
+            atomic_fetch_add(&flushes, 1);
+        } else {
+            nt = table_new(t ? (t->mask + 1) * 2 : 1u << 16);
+            if (!nt)
+                return;   /* not cached: the next acquisition takes the slow path again */
+            if (t)
+                for (size_t i = 0; i <= t->mask; i++) {
+                    uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+                    if (k)
+                        put(nt, k, t->slots[i].stack);
+                }
+        }
+        atomic_store_explicit(&rt_chain_tab, nt, memory_order_release);
+        t = nt;
+    }
+    uint32_t old;
+    if (rt_chain_find(key, &old))
+        return;
+    put(t, key, stack);
+    count++;
+}
+
+size_t rt_chain_count(void)
+{
+    return count;
+}
+
+unsigned long rt_chain_flushes(void)
+{
+    return atomic_load(&flushes);
+}

@@ -1,0 +1,140 @@
+/* fastpath.h - what an interposed acquisition or release costs when nothing is new.
+ *
+ * Budget: acquisition = one TLS load, one lock-free probe of the lock table (address ->
+ * identity), one hash of (previous chain key, lock, generation, mode, call site), one
+ * lock-free probe of the chain set, one push. Release = one compare against the top of the
+ * held stack and a pop. No global lock, no atomic read-modify-write. Anything else (a new
+ * thread, a new lock, a new held-lock sequence, a release out of order, recursion) is one
+ * out-of-line call into slowpath.c.
+ */
+#ifndef LG_RT_FASTPATH_H
+#define LG_RT_FASTPATH_H
+
+#include "rt.h"
+
+/* locks.c exports its table so the probe can be inlined here. */
+typedef struct rt_lock_table {
+    size_t mask;
+    _Atomic(rt_lock *) slots[];
+} rt_lock_table;
+extern _Atomic(rt_lock_table *) rt_lock_tab;
+
+/* Slot of an address: pages are scattered (hashed), but addresses within one page keep their
+ * order in a run of 512 slots, so a program walking an array of locks walks the table in
+ * order too (no cache or TLB miss per lock). */
+static inline size_t rt_slot_of(uintptr_t a, size_t mask)
+{
+    uint64_t page = (uint64_t)(a >> 12) * 0x9e3779b97f4a7c15ull;
+    return (size_t)((page >> 23) << 9 | ((a >> 3) & 511)) & mask;
+}
+
+static inline __attribute__((always_inline)) rt_lock *rt_lock_find(uintptr_t addr)
+{
+    rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
+    if (unlikely(!t))
+        return NULL;
+    size_t i = rt_slot_of(addr, t->mask);
+    for (;;) {
+        rt_lock *l = atomic_load_explicit(&t->slots[i], memory_order_acquire);
+        if (!l || atomic_load_explicit(&l->addr, memory_order_relaxed) == addr)
+            return l;
+        i = (i + 1) & t->mask;
+    }
+}
+
+static inline uint64_t rt_chain_hash(uint64_t prev, uint32_t idx, uint32_t gen,
+                                     unsigned modeflags, uintptr_t pc)
+{
+    uint64_t x = prev ^ ((uint64_t)idx << 32 | gen);
+    x *= 0x9e3779b97f4a7c15ull;
+    x ^= (x >> 29) ^ ((uint64_t)pc * 0xc2b2ae3d27d4eb4full) ^ modeflags;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 32;
+    return x | 1;   /* never 0: 0 marks an empty slot */
+}
+
+#define RT_KEY_SEED 0x6c6f636b67726170ull
+
+/* The lock-free chain set (chains.c). */
+typedef struct rt_chain_table {
+    size_t mask;
+    struct rt_chain_slot {
+        _Atomic uint64_t key;
+        uint32_t stack;
+    } slots[];
+} rt_chain_table;
+extern _Atomic(rt_chain_table *) rt_chain_tab;
+
+static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, uint32_t *stack)
+{
+    rt_chain_table *t = atomic_load_explicit(&rt_chain_tab, memory_order_acquire);
+    if (unlikely(!t))
+        return false;
+    size_t i = (size_t)(key >> 7) & t->mask;
+    for (;;) {
+        uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+        if (k == key) {
+            *stack = t->slots[i].stack;
+            return true;
+        }
+        if (!k)
+            return false;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* A lock was acquired (the real call succeeded). */
+static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type, unsigned mode, unsigned flags,
+                               uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    uint32_t d = t->depth;
+    if (unlikely(d >= t->cap || (flags & RT_ACQ_REENTRY)))
+        goto slow;
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (unlikely(!l || (atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH)))
+        goto slow;
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+    uint64_t key = rt_chain_hash(d ? t->held[d - 1].key : RT_KEY_SEED, l->idx, gen,
+                                 mode << 8 | flags, pc);
+    uint32_t stack;
+    if (d == 0) {
+        /* Nothing held: no edge to add, only the acquisition stack to know. The lock record
+         * remembers it for its last outermost call site (no chain-set probe). */
+        if (likely(l->first_key == key))
+            stack = l->first_stack;
+        else if (!rt_chain_find(key, &stack))
+            goto slow;
+    } else if (unlikely(!rt_chain_find(key, &stack))) {
+        goto slow;
+    }
+    rt_held *h = &t->held[d];
+    h->addr = (uintptr_t)addr;
+    h->lock = l;
+    h->gen = gen;
+    h->mode = (uint8_t)mode;
+    h->flags = (uint8_t)flags;
+    h->count = 1;
+    h->stack = stack;
+    h->pc = pc;
+    h->key = key;
+    t->depth = d + 1;
+    return;
+slow:
+    rt_acquired_slow(t, addr, type, mode, flags, pc);
+}
+
+/* A lock is about to be released (before the real call, so no other thread can take it and
+ * see us still listed as its holder). */
+static inline __attribute__((always_inline)) void rt_released(void *addr)
+{
+    rt_thread *t = rt_self;
+    uint32_t d = t->depth;
+    if (likely(d && t->held[d - 1].addr == (uintptr_t)addr && t->held[d - 1].count == 1)) {
+        t->depth = d - 1;
+        return;
+    }
+    rt_released_slow(t, addr);
+}
+
+#endif

@@ -1,0 +1,168 @@
+/* init.c - process life: resolving glibc's functions, the constructor, fork, exit.
+ *
+ * Exit: an atexit handler registered from our constructor runs after every handler and
+ * destructor registered later (all of the program's). If a defect was found it flushes the
+ * program's stdio, writes the JSON report and ends with --exitcode; otherwise it only writes
+ * the JSON and lets the program's own status stand. Fatal signals with the default action get
+ * a handler that writes the JSON, then re-raises with the default action.
+ *
+ * Fork: the prepare handler takes the runtime's locks so the child never inherits one held by
+ * a thread that does not exist there; the child resets them and keeps only its own thread.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "rt.h"
+
+rt_state rt = {.log_fd = -1};
+
+/* Resolver stubs: every real_* pointer starts at a stub that resolves all, then forwards. */
+#define REAL(ret, name, params, args, ver)                                                 \
+    static ret stub_##name params;                                                         \
+    ret (*real_##name) params = stub_##name;                                               \
+    static ret stub_##name params                                                          \
+    {                                                                                      \
+        rt_resolve_real();                                                                 \
+        return real_##name args;                                                           \
+    }
+#include "real.def"
+#undef REAL
+
+void rt_resolve_real(void)
+{
+    static _Atomic int done;
+    if (atomic_load(&done))
+        return;
+#define REAL(ret, name, params, args, ver)                                                 \
+    {                                                                                      \
+        void *p = ver ? dlvsym(RTLD_NEXT, #name, ver ? ver : "") : NULL;                  \
+        if (!p)                                                                            \
+            p = dlsym(RTLD_NEXT, #name);                                                   \
+        if (p)                                                                             \
+            real_##name = (ret(*) params)p;                                                \
+    }
+#include "real.def"
+#undef REAL
+    atomic_store(&done, 1);
+}
+
+/* The runtime's lock order, which fork_prepare follows: report -> graph -> threads ->
+ * the leaves (lock table, stack store, names). */
+static void fork_prepare(void)
+{
+    rt_flock_lock(&rt.report_lock);
+    rt_flock_lock(&rt.graph_lock);
+    rt_flock_lock(&rt.threads_lock);
+    rt_locks_fork(RT_FORK_PREPARE);
+    rt_stacks_fork(RT_FORK_PREPARE);
+    rt_report_names_fork(RT_FORK_PREPARE);
+}
+
+static void fork_parent(void)
+{
+    rt_report_names_fork(RT_FORK_PARENT);
+    rt_stacks_fork(RT_FORK_PARENT);
+    rt_locks_fork(RT_FORK_PARENT);
+    rt_flock_unlock(&rt.threads_lock);
+    rt_flock_unlock(&rt.graph_lock);
+    rt_flock_unlock(&rt.report_lock);
+}
+
+static void fork_child(void)
+{
+    rt_report_names_fork(RT_FORK_CHILD);
+    rt_stacks_fork(RT_FORK_CHILD);
+    rt_locks_fork(RT_FORK_CHILD);
+    rt_flock_reset(&rt.threads_lock);
+    rt_flock_reset(&rt.graph_lock);
+    rt_flock_reset(&rt.report_lock);
+    rt_threads_after_fork(rt_self);
+}
+
+static void at_exit(void)
+{
+    rt_thread *t = rt_self;
+    t->guard++;
+    if (rt.cfg.verbose) {
+        char buf[512];
+        int n = snprintf(buf, sizeof buf,
+                         "lockgraph: %u locks, %zu chains (%lu flushes), %zu edges, %lu slow paths, %lu "
+                         "searches, %lu contended waits, %lu freed locks, %lu findings\n",
+                         rt_lock_count(), rt_chain_count(), rt_chain_flushes(), rt.graph.live_edges,
+                         atomic_load(&rt.counters[RT_C_SLOW]), atomic_load(&rt.counters[RT_C_SEARCHES]),
+                         atomic_load(&rt.counters[RT_C_WAITS]), atomic_load(&rt.counters[RT_C_FREED]),
+                         atomic_load(&rt.counters[RT_C_FINDINGS]));
+        if (n > 0)
+            rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, buf, (size_t)n);
+    }
+    rt_report_write_json();
+    if (rt_report_defects() > 0) {
+        fflush(NULL);
+        _exit(rt.cfg.exitcode);
+    }
+    t->guard--;
+}
+
+static const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS,
+                            SIGFPE, SIGILL};
+
+static void on_fatal(int sig)
+{
+    rt_self->guard++;
+    rt_report_write_json();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    if (!rt.cfg.json || !*rt.cfg.json)
+        return;
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
+        struct sigaction old;
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_fatal;
+            sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+            sigaction(fatal[i], &sa, NULL);
+        }
+    }
+}
+
+void rt_init(void)
+{
+    static _Atomic int once;
+    if (atomic_exchange(&once, 1))
+        return;
+    rt_resolve_real();
+    rt_options_load(&rt.cfg);
+    rt_threads_init();
+    if (rt.cfg.log && *rt.cfg.log) {
+        rt.log_fd = open(rt.cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (rt.log_fd < 0) {
+            char m[512];
+            int n = snprintf(m, sizeof m, "lockgraph: cannot open log file '%s'\n", rt.cfg.log);
+            rt_write_all(2, m, (size_t)n);
+        }
+    }
+    lg_lo_init(&rt.graph);
+    rt.graph.max_visits = 0;
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    atexit(at_exit);
+    install_signals();
+    if (rt.cfg.verbose)
+        rt_options_print(rt.log_fd >= 0 ? rt.log_fd : 2, &rt.cfg);
+    atomic_store_explicit(&rt.ready, true, memory_order_release);
+}
+
+__attribute__((constructor(101))) static void rt_constructor(void)
+{
+    rt_init();
+}

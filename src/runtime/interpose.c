@@ -1,0 +1,365 @@
+/* interpose.c - the exported wrappers: one tiny function per interposed call. Each calls the
+ * real function and tells the fast path what happened. A blocking acquisition first tries
+ * without blocking (that is the uncontended cost: the same one atomic as the real lock);
+ * only when that fails does the wait go through wait.c, which watches for deadlocks.
+ *
+ * Not here: any logic beyond "which mode, which flags". C11 mtx_* and cnd_* are wrapped
+ * separately because glibc implements them without going through the pthread symbols.
+ */
+#include <errno.h>
+#include <threads.h>
+
+#include "fastpath.h"
+#include "real.h"
+
+#define PC ((uintptr_t)__builtin_return_address(0))
+
+/* glibc's mutex kind (__kind & 3): 1 recursive, 2 error-checking. */
+#define RT_MUTEX_KIND_MASK 3
+#define RT_MUTEX_RECURSIVE 1
+#define RT_MUTEX_ERRORCHECK 2
+/* glibc's rwlock __flags: 2 = prefer writers, non-recursive readers. */
+#define RT_RWLOCK_PREFER_WRITER_NONREC 2
+
+static inline unsigned mutex_flags(const pthread_mutex_t *m)
+{
+    return (m->__data.__kind & RT_MUTEX_KIND_MASK) == RT_MUTEX_RECURSIVE ? RT_ACQ_REENTRY : 0;
+}
+
+static inline unsigned read_flags(const pthread_rwlock_t *l)
+{
+    return RT_ACQ_REENTRY
+           | (l->__data.__flags == RT_RWLOCK_PREFER_WRITER_NONREC ? 0 : RT_ACQ_READ_R);
+}
+
+/* ---- mutexes ---- */
+
+RT_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    int r = real_pthread_mutex_init(m, a);
+    if (r == 0)
+        rt_lock_created(m, LG_LOCK_MUTEX, 0);
+    return r;
+}
+
+RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    rt_lock_destroyed(m);
+    return real_pthread_mutex_destroy(m);
+}
+
+RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    int r = real_pthread_mutex_trylock(m);
+    if (unlikely(r == EBUSY))
+        r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
+    if (likely(r == 0 || r == EOWNERDEAD))
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
+    return r;
+}
+
+RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    int r = real_pthread_mutex_trylock(m);
+    if (r == 0 || r == EOWNERDEAD)
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
+{
+    int r = real_pthread_mutex_trylock(m);
+    if (r == EBUSY)
+        r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
+    if (r == 0 || r == EOWNERDEAD)
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *t)
+{
+    int r = real_pthread_mutex_trylock(m);
+    if (r == EBUSY)
+        r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
+    if (r == 0 || r == EOWNERDEAD)
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    rt_released(m);
+    return real_pthread_mutex_unlock(m);
+}
+
+/* ---- reader/writer locks ---- */
+
+RT_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
+{
+    int r = real_pthread_rwlock_init(l, a);
+    if (r == 0)
+        rt_lock_created(l, LG_LOCK_RWLOCK, 0);
+    return r;
+}
+
+RT_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+    rt_lock_destroyed(l);
+    return real_pthread_rwlock_destroy(l);
+}
+
+#define RW_ACQUIRE(fn, tryfn, mode, flags, how, clk, t)                                 \
+    int r = real_##tryfn(l);                                                            \
+    if (unlikely(r == EBUSY))                                                           \
+        r = rt_wait_rwlock(l, mode, how, clk, t, PC);                                   \
+    if (likely(r == 0))                                                                 \
+        rt_acquired(l, LG_LOCK_RWLOCK, mode, flags, PC);                                \
+    return r;
+
+RT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l), RT_WAIT_PLAIN, 0, NULL)
+}
+
+RT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL)
+}
+
+RT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *t)
+{
+    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
+               RT_WAIT_TIMED, CLOCK_REALTIME, t)
+}
+
+RT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *t)
+{
+    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED,
+               CLOCK_REALTIME, t)
+}
+
+RT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *t)
+{
+    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
+               RT_WAIT_TIMED, c, t)
+}
+
+RT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *t)
+{
+    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED, c, t)
+}
+
+RT_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+    int r = real_pthread_rwlock_tryrdlock(l);
+    if (r == 0)
+        rt_acquired(l, LG_LOCK_RWLOCK, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TRY, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+    int r = real_pthread_rwlock_trywrlock(l);
+    if (r == 0)
+        rt_acquired(l, LG_LOCK_RWLOCK, LG_MODE_EXCLUSIVE, RT_ACQ_TRY, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    rt_released(l);
+    return real_pthread_rwlock_unlock(l);
+}
+
+/* ---- spinlocks ---- */
+
+RT_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
+{
+    int r = real_pthread_spin_init(l, pshared);
+    if (r == 0)
+        rt_lock_created((void *)l, LG_LOCK_SPINLOCK, 0);
+    return r;
+}
+
+RT_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
+{
+    rt_lock_destroyed((void *)l);
+    return real_pthread_spin_destroy(l);
+}
+
+RT_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+{
+    int r = real_pthread_spin_trylock(l);
+    if (unlikely(r == EBUSY))
+        r = rt_wait_spin(l, PC);
+    if (likely(r == 0))
+        rt_acquired((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+    int r = real_pthread_spin_trylock(l);
+    if (r == 0)
+        rt_acquired((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, RT_ACQ_TRY, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+    rt_released((void *)l);
+    return real_pthread_spin_unlock(l);
+}
+
+/* ---- condition variables: the mutex is released while waiting and re-acquired on wake-up
+ * while the thread still holds everything else; the re-acquisition is an edge. The thread
+ * also notes the mutex, so the wait-for view can tell (wait.c) when it is blocked inside
+ * glibc re-acquiring it. ---- */
+
+static inline void cond_enter(void *m, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    if (t->cap) {   /* not the shared sentinel */
+        t->wait.cond_pc = pc;
+        atomic_store_explicit(&t->wait.cond, rt_lock_find((uintptr_t)m), memory_order_release);
+    }
+}
+
+static inline void cond_leave(void)
+{
+    rt_thread *t = rt_self;
+    if (t->cap)
+        atomic_store_explicit(&t->wait.cond, NULL, memory_order_relaxed);
+}
+
+RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    rt_released(m);
+    cond_enter(m, PC);
+    int r = real_pthread_cond_wait(c, m);
+    cond_leave();
+    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+    rt_released(m);
+    cond_enter(m, PC);
+    int r = real_pthread_cond_timedwait(c, m, t);
+    cond_leave();
+    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    return r;
+}
+
+RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k,
+                                     const struct timespec *t)
+{
+    rt_released(m);
+    cond_enter(m, PC);
+    int r = real_pthread_cond_clockwait(c, m, k, t);
+    cond_leave();
+    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    return r;
+}
+
+/* ---- C11 threads: mtx_t is a pthread mutex underneath, but glibc calls its internal
+ * functions, so the pthread wrappers above never see these. ---- */
+
+#define MTX(m) ((pthread_mutex_t *)(void *)(m))
+
+RT_EXPORT int mtx_init(mtx_t *m, int type)
+{
+    int r = real_mtx_init(m, type);
+    if (r == thrd_success)
+        rt_lock_created(m, LG_LOCK_MUTEX, RT_LOCK_C11);
+    return r;
+}
+
+RT_EXPORT void mtx_destroy(mtx_t *m)
+{
+    rt_lock_destroyed(m);
+    real_mtx_destroy(m);
+}
+
+RT_EXPORT int mtx_lock(mtx_t *m)
+{
+    int r = real_mtx_trylock(m);
+    if (unlikely(r == thrd_busy))
+        r = rt_wait_mutex(MTX(m), RT_WAIT_PLAIN, 0, NULL, PC) == 0 ? thrd_success : thrd_error;
+    if (likely(r == thrd_success))
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)), PC);
+    return r;
+}
+
+RT_EXPORT int mtx_trylock(mtx_t *m)
+{
+    int r = real_mtx_trylock(m);
+    if (r == thrd_success)
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TRY, PC);
+    return r;
+}
+
+RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t)
+{
+    int r = real_mtx_trylock(m);
+    if (r == thrd_busy) {
+        int e = rt_wait_mutex(MTX(m), RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
+        r = e == 0 ? thrd_success : e == ETIMEDOUT ? thrd_timedout : thrd_error;
+    }
+    if (r == thrd_success)
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TIMED, PC);
+    return r;
+}
+
+RT_EXPORT int mtx_unlock(mtx_t *m)
+{
+    rt_released(m);
+    return real_mtx_unlock(m);
+}
+
+RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+    rt_released(m);
+    cond_enter(m, PC);
+    int r = real_cnd_wait(c, m);
+    cond_leave();
+    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
+    return r;
+}
+
+RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict t)
+{
+    rt_released(m);
+    cond_enter(m, PC);
+    int r = real_cnd_timedwait(c, m, t);
+    cond_leave();
+    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
+    return r;
+}
+
+/* ---- joins: a thread joining another waits for it (a wait-for edge to a thread) ---- */
+
+RT_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    int r = pthread_tryjoin_np(th, ret);
+    if (r != EBUSY)
+        return r;
+    return rt_wait_join(th, ret, PC);
+}
+
+/* ---- public API (include/lockgraph/lockgraph.h) ---- */
+
+RT_EXPORT const char *lg_version(void)
+{
+    return LG_VERSION;
+}
+
+RT_EXPORT void lg_lock_name(const void *lock, const char *name)
+{
+    if (lock && rt_self->guard == 0) {
+        rt_self->guard++;
+        rt_report_set_name((uintptr_t)lock, name);
+        rt_self->guard--;
+    }
+}

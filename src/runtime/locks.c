@@ -1,0 +1,202 @@
+/* locks.c - lock identity: address -> rt_lock, with a generation that is bumped whenever the
+ * lock at that address dies (destroy, re-init, free() of its memory, its stack frame
+ * returned), so a new lock at a reused address starts with no edges (Abseil's versioned ids).
+ *
+ * The table is open addressing over rt_lock pointers, read without any lock by the fast path
+ * (fastpath.h). Inserts and growth happen under `table_lock`; growth publishes a new table
+ * and keeps the old ones (readers may still be probing them; they only miss and fall into
+ * the slow path). Records are never freed: their number is bounded by the distinct lock
+ * addresses ever used, and --max-locks caps it with one message.
+ *
+ * free() filter: a bitmap over hashed page numbers of pages holding a known lock. free() of a
+ * block on no such page costs one bit test.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fastpath.h"
+
+_Atomic(rt_lock_table *) rt_lock_tab;
+static rt_flock table_lock = RT_FLOCK_INIT;
+
+/* Records: chunks of RT_CHUNK, indexed by idx. */
+#define RT_CHUNK_BITS 12
+#define RT_CHUNK (1u << RT_CHUNK_BITS)
+#define RT_MAX_CHUNKS (1u << 16)
+static rt_lock *chunks[RT_MAX_CHUNKS];
+static _Atomic uint32_t nlocks;
+
+/* The page filter: 2^20 bits. */
+#define RT_PAGE_BITS 20
+static _Atomic uint64_t page_filter[(1u << RT_PAGE_BITS) / 64];
+
+static inline size_t page_bit(uintptr_t addr)
+{
+    return (size_t)(((addr >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - RT_PAGE_BITS));
+}
+
+static void page_mark(uintptr_t addr, size_t size)
+{
+    for (uintptr_t p = addr >> 12; p <= (addr + size - 1) >> 12; p++) {
+        size_t b = page_bit(p << 12);
+        atomic_fetch_or_explicit(&page_filter[b / 64], 1ull << (b % 64), memory_order_relaxed);
+    }
+}
+
+bool rt_locks_maybe_in(uintptr_t p, size_t n)
+{
+    if (!n)
+        n = 1;
+    for (uintptr_t pg = p >> 12; pg <= (p + n - 1) >> 12; pg++) {
+        size_t b = page_bit(pg << 12);
+        if (atomic_load_explicit(&page_filter[b / 64], memory_order_relaxed) & (1ull << (b % 64)))
+            return true;
+    }
+    return false;
+}
+
+static rt_lock_table *table_new(size_t cap)
+{
+    size_t bytes = sizeof(rt_lock_table) + cap * sizeof(_Atomic(rt_lock *));
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    rt_lock_table *t = m;
+    t->mask = cap - 1;
+    return t;
+}
+
+static void table_put(rt_lock_table *t, rt_lock *l)
+{
+    size_t i = rt_slot_of(atomic_load(&l->addr), t->mask);
+    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed))
+        i = (i + 1) & t->mask;
+    atomic_store_explicit(&t->slots[i], l, memory_order_release);
+}
+
+rt_lock *rt_lock_by_idx(uint32_t idx)
+{
+    if (idx >= atomic_load_explicit(&nlocks, memory_order_acquire))
+        return NULL;
+    return &chunks[idx >> RT_CHUNK_BITS][idx & (RT_CHUNK - 1)];
+}
+
+uint32_t rt_lock_count(void)
+{
+    return atomic_load(&nlocks);
+}
+
+rt_lock *rt_lock_find_slow(uintptr_t addr)
+{
+    return rt_lock_find(addr);
+}
+
+static void budget_exhausted(void)
+{
+    if (!atomic_exchange(&rt.budget_warned, true))
+        rt_report_note("lock budget exhausted (%lu lock instances, --max-locks): locks created "
+                       "from now on are not checked; the program goes on",
+                       rt.cfg.max_locks);
+}
+
+rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
+{
+    rt_lock *l = rt_lock_find(addr);
+    if (l)
+        return l;
+    rt_flock_lock(&table_lock);
+    l = rt_lock_find(addr);
+    if (l)
+        goto out;
+    uint32_t n = atomic_load_explicit(&nlocks, memory_order_relaxed);
+    if (n >= rt.cfg.max_locks || n >= RT_MAX_CHUNKS * RT_CHUNK) {
+        rt_flock_unlock(&table_lock);
+        budget_exhausted();
+        return NULL;
+    }
+    if (!chunks[n >> RT_CHUNK_BITS]) {
+        void *m = mmap(NULL, RT_CHUNK * sizeof(rt_lock), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            goto out;
+        chunks[n >> RT_CHUNK_BITS] = m;
+    }
+    rt_lock_table *t = atomic_load(&rt_lock_tab);
+    if (!t || (size_t)(n + 1) * 2 > t->mask + 1) {
+        size_t cap = t ? (t->mask + 1) * 2 : 1u << 16;
+        rt_lock_table *nt = table_new(cap);
+        if (!nt)
+            goto out;
+        for (uint32_t i = 0; i < n; i++)
+            table_put(nt, &chunks[i >> RT_CHUNK_BITS][i & (RT_CHUNK - 1)]);
+        atomic_store_explicit(&rt_lock_tab, nt, memory_order_release);
+        t = nt;   /* the old table stays mapped: a reader may be probing it */
+    }
+    l = &chunks[n >> RT_CHUNK_BITS][n & (RT_CHUNK - 1)];
+    atomic_store_explicit(&l->addr, addr, memory_order_relaxed);
+    atomic_store_explicit(&l->gen, 1, memory_order_relaxed);
+    l->idx = n;
+    l->first_key = 0;
+    l->type = (uint8_t)type;
+    atomic_store_explicit(&l->flags, 0, memory_order_relaxed);
+    atomic_store_explicit(&nlocks, n + 1, memory_order_release);
+    page_mark(addr, 8);
+    table_put(t, l);
+out:
+    rt_flock_unlock(&table_lock);
+    return l;
+}
+
+void rt_lock_kill(rt_lock *l)
+{
+    rt_report_forget_name(atomic_load(&l->addr));
+    atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
+    atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
+    l->frame_sig = 0;
+    lg_lo_clear_node(&rt.graph, l->idx);
+}
+
+void rt_locks_forget_range(uintptr_t p, size_t n)
+{
+    /* Locks are at least 4-byte aligned (pthread types are 8-aligned; C11 the same). */
+    rt_flock_lock(&rt.graph_lock);
+    for (uintptr_t a = p & ~(uintptr_t)7; a < p + n; a += 8) {
+        rt_lock *l = rt_lock_find(a);
+        if (l) {
+            rt_lock_kill(l);
+            atomic_fetch_add(&rt.counters[RT_C_FREED], 1);
+        }
+    }
+    rt_flock_unlock(&rt.graph_lock);
+}
+
+void rt_locks_fork(int phase)
+{
+    if (phase == RT_FORK_PREPARE)
+        rt_flock_lock(&table_lock);
+    else if (phase == RT_FORK_PARENT)
+        rt_flock_unlock(&table_lock);
+    else
+        rt_flock_reset(&table_lock);
+}
+
+/* free() is interposed only to notice lock memory going away without destroy. */
+extern void __libc_free(void *);
+static __thread int in_free __attribute__((tls_model("initial-exec")));
+
+RT_EXPORT void free(void *p)
+{
+    if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && rt_self->guard == 0
+        && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
+        size_t n = malloc_usable_size(p);
+        if (!in_free && rt_locks_maybe_in((uintptr_t)p, n)) {
+            in_free++;   /* a thread-local guard: this may run before or after its record */
+            rt_locks_forget_range((uintptr_t)p, n);
+            in_free--;
+        }
+    }
+    __libc_free(p);
+}

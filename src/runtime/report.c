@@ -1,0 +1,471 @@
+/* report.c - findings of the runtime: built into the one model (src/model), rendered by the
+ * shared writers (src/report), written with write(2) so the program's stdio locks are never
+ * taken. One global lg_report accumulates every finding for the JSON file written at exit.
+ *
+ * Stacks are symbolized only here, when a finding is reported, with one in-process
+ * symbolizer opened lazily. Lock names: a global symbol (dladdr), else "on the stack of
+ * thread N", else heap/anonymous memory.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gelf.h>
+#include <libelf.h>
+
+#include "../analysis/u64map.h"
+#include "../report/report.h"
+#include "../symbolize/symbolize.h"
+#include "rt.h"
+
+static lg_report report;
+static lg_u64map names;   /* lock address -> char * (lg_lock_name), under names_lock */
+static rt_flock names_lock = RT_FLOCK_INIT;   /* a leaf: taken under any other lock */
+static bool report_ready;
+static lg_symbolizer *symbolizer;
+static bool symbolizer_failed;
+
+/* Suppressions: "function:GLOB", "file:GLOB", "module:GLOB", one per line, # comments. */
+typedef struct supp {
+    int what;   /* 0 function, 1 file, 2 module */
+    char *glob;
+} supp;
+static supp *supps;
+static size_t nsupps;
+static bool supps_loaded;
+
+void rt_write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+lg_report *rt_report_begin(void)
+{
+    rt_flock_lock(&rt.report_lock);
+    return rt_report_locked();
+}
+
+lg_report *rt_report_locked(void)
+{
+    if (!report_ready) {
+        lg_report_init(&report);
+        report.pid = getpid();
+        report_ready = true;
+    }
+    return &report;
+}
+
+static void load_suppressions(void)
+{
+    supps_loaded = true;
+    if (!rt.cfg.suppressions || !*rt.cfg.suppressions)
+        return;
+    FILE *f = fopen(rt.cfg.suppressions, "r");
+    if (!f) {
+        rt_report_note("cannot open suppressions file '%s'", rt.cfg.suppressions);
+        return;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#')
+            continue;
+        static const char *const kinds[] = {"function:", "file:", "module:"};
+        for (int k = 0; k < 3; k++) {
+            size_t n = strlen(kinds[k]);
+            if (strncmp(p, kinds[k], n) == 0) {
+                supp *ns = realloc(supps, (nsupps + 1) * sizeof *ns);
+                if (!ns)
+                    break;
+                supps = ns;
+                supps[nsupps].what = k;
+                supps[nsupps].glob = strdup(p + n);
+                if (supps[nsupps].glob)
+                    nsupps++;
+            }
+        }
+    }
+    fclose(f);
+}
+
+static bool frame_matches(const lg_frame *fr)
+{
+    for (size_t i = 0; i < nsupps; i++) {
+        const char *s = supps[i].what == 0 ? fr->function : supps[i].what == 1 ? fr->file : fr->module;
+        if (!s)
+            continue;
+        const char *base = strrchr(s, '/');
+        if (fnmatch(supps[i].glob, s, 0) == 0 || (base && fnmatch(supps[i].glob, base + 1, 0) == 0))
+            return true;
+    }
+    return false;
+}
+
+bool rt_report_suppressed(const lg_finding *f)
+{
+    if (!supps_loaded)
+        load_suppressions();
+    if (!nsupps)
+        return false;
+    for (size_t i = 0; i < f->nedges; i++) {
+        const lg_edge *e = &f->edges[i];
+        for (size_t j = 0; j < e->stack.n; j++)
+            if (frame_matches(&e->stack.frames[j]))
+                return true;
+        for (size_t j = 0; j < e->holds_stack.n; j++)
+            if (frame_matches(&e->holds_stack.frames[j]))
+                return true;
+    }
+    return false;
+}
+
+static void emit(const char *s, size_t n)
+{
+    rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, s, n);
+}
+
+void rt_report_end(lg_finding *f)
+{
+    rt_report_emit(f);
+    rt_flock_unlock(&rt.report_lock);
+}
+
+void rt_report_emit(lg_finding *f)
+{
+    if (f && rt_report_suppressed(f)) {
+        /* Drop it: it is the last finding added. */
+        lg_report tmp;
+        lg_report_init(&tmp);
+        report.nfindings--;
+        /* Free its contents through a temporary report that owns only it. */
+        lg_finding copy = *f;
+        tmp.findings = malloc(sizeof copy);
+        if (tmp.findings) {
+            *tmp.findings = copy;
+            tmp.nfindings = 1;
+            lg_report_free(&tmp);
+        }
+        f = NULL;
+    }
+    if (f) {
+        atomic_fetch_add(&rt.counters[RT_C_FINDINGS], 1);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (m) {
+            lg_text_options o = LG_TEXT_DEFAULTS;
+            lg_write_finding_text(m, &report, f, &o);
+            fclose(m);
+            emit(buf, len);
+            free(buf);
+        }
+    }
+}
+
+void rt_report_note(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    lg_report *r = rt_report_begin();
+    lg_report_add_note(r, "%s", line);
+    rt_flock_unlock(&rt.report_lock);
+    char out[600];
+    int n = snprintf(out, sizeof out, "lockgraph: %s\n", line);
+    emit(out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
+}
+
+void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *out)
+{
+    if (!symbolizer && !symbolizer_failed) {
+        char err[256];
+        symbolizer = lg_symbolizer_open_pid(getpid(), err, sizeof err);
+        symbolizer_failed = !symbolizer;
+    }
+    if (symbolizer && lg_symbolize(symbolizer, pcs, n, first_exact, out) == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        lg_frame *f = lg_stack_push(out);
+        if (f)
+            f->address = pcs[i];
+    }
+}
+
+void rt_report_stack(uint32_t id, lg_stack *out)
+{
+    uint64_t pcs[64];
+    size_t n = rt_stack_get(id, pcs, 64);
+    if (n)
+        rt_report_pcs(pcs, n, false, out);
+}
+
+/* A data symbol from the ELF symbol table (.symtab: dladdr sees only dynamic symbols, and
+ * the symbolizer's module map misses .bss pages beyond the file mapping). */
+static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
+{
+    Dl_info info;
+    if (!dladdr((void *)addr, &info) || !info.dli_fname)
+        return false;
+    const char *path = info.dli_fname[0] ? info.dli_fname : "/proc/self/exe";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = false;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    GElf_Ehdr eh;
+    if (e && gelf_getehdr(e, &eh)) {
+        uintptr_t bias = eh.e_type == ET_DYN ? (uintptr_t)info.dli_fbase : 0;
+        uint64_t want = addr - bias;
+        Elf_Scn *scn = NULL;
+        while (!ok && (scn = elf_nextscn(e, scn))) {
+            GElf_Shdr sh;
+            if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+                continue;
+            Elf_Data *d = elf_getdata(scn, NULL);
+            size_t n = sh.sh_size / sh.sh_entsize;
+            for (size_t i = 0; d && i < n; i++) {
+                GElf_Sym sym;
+                if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+                    continue;
+                if (want < sym.st_value || want >= sym.st_value + (sym.st_size ? sym.st_size : 1))
+                    continue;
+                const char *sn = elf_strptr(e, sh.sh_link, sym.st_name);
+                if (!sn)
+                    continue;
+                if (want - sym.st_value)
+                    snprintf(name, namelen, "%s+%llu", sn, (unsigned long long)(want - sym.st_value));
+                else
+                    snprintf(name, namelen, "%s", sn);
+                ok = true;
+                break;
+            }
+        }
+    }
+    if (e)
+        elf_end(e);
+    close(fd);
+    return ok;
+}
+
+void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *name,
+                             size_t namelen, char *attrs, size_t attrslen, bool threads_locked)
+{
+    (void)type;
+    name[0] = attrs[0] = '\0';
+    Dl_info info;
+    int tid;
+    uint64_t given;
+    rt_flock_lock(&names_lock);
+    bool named = lg_u64map_get(&names, addr, &given);
+    if (named)
+        snprintf(name, namelen, "%s", (const char *)(uintptr_t)given);
+    rt_flock_unlock(&names_lock);
+    if (named) {
+    } else if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
+        uintptr_t off = addr - (uintptr_t)info.dli_saddr;
+        if (off)
+            snprintf(name, namelen, "%s+%lu", info.dli_sname, (unsigned long)off);
+        else
+            snprintf(name, namelen, "%s", info.dli_sname);
+    } else if (symbol_of(addr, name, namelen)) {
+    } else if (rt_addr_on_stack(addr, &tid, threads_locked)) {
+        snprintf(name, namelen, "on the stack of thread %d", tid);
+    } else {
+        snprintf(name, namelen, "heap 0x%lx", (unsigned long)addr);
+    }
+    snprintf(attrs, attrslen, "%s%s%s",
+             lflags & RT_LOCK_C11 ? "c11" : "",
+             (lflags & RT_LOCK_C11) && (lflags & RT_LOCK_STACK) ? ", " : "",
+             lflags & RT_LOCK_STACK ? "stack" : "");
+}
+
+static const char *lock_label(const lg_finding *f, int i)
+{
+    return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
+}
+
+static void text_where_of(const lg_stack *s, char *buf, size_t n)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->frames[i].file && s->frames[i].line) {
+            const char *b = strrchr(s->frames[i].file, '/');
+            snprintf(buf, n, "%s:%d", b ? b + 1 : s->frames[i].file, s->frames[i].line);
+            return;
+        }
+    for (size_t i = 0; i < s->n; i++)
+        if (s->frames[i].function) {
+            snprintf(buf, n, "%s()", s->frames[i].function);
+            return;
+        }
+    snprintf(buf, n, "an unknown place");
+}
+
+void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
+                     const char *gate_name)
+{
+    (void)gate_name;
+    lg_report *r = rt_report_begin();
+    lg_finding *f = lg_report_add_finding(r, cls->gated ? LG_KIND_GATED_CYCLE : LG_KIND_INVERSION);
+    if (!f) {
+        rt_report_end(NULL);
+        return;
+    }
+    if (cls->same_thread)
+        f->flags |= LG_FINDING_SAME_THREAD;
+    if (cls->timed)
+        f->flags |= LG_FINDING_TIMED;
+    int *li = calloc(n, sizeof *li);
+    if (!li) {
+        rt_report_end(f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rt_lock *l = rt_lock_by_idx(edges[i].from);
+        char name[160], attrs[64];
+        uintptr_t addr = l ? atomic_load(&l->addr) : 0;
+        rt_report_lock_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
+                                l ? atomic_load(&l->flags) : 0, name, sizeof name, attrs,
+                                sizeof attrs, false);
+        li[i] = lg_finding_add_lock(f, addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
+                                    name[0] ? name : NULL, attrs[0] ? attrs : NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rt_cycle_edge *c = &edges[i];
+        unsigned fl = 0;
+        if (c->flags & LG_LO_TIMED)
+            fl |= LG_EDGE_TIMED;
+        if (c->flags & LG_LO_COND)
+            fl |= LG_EDGE_COND;
+        lg_mode hm = (c->bits & LG_DEP_FROM_E) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
+        lg_mode am = (c->bits & LG_DEP_TO_N) && !(c->bits & LG_DEP_TO_R) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
+        rt_lock *to = rt_lock_by_idx(c->to);
+        if (to && to->type != LG_LOCK_RWLOCK)
+            am = LG_MODE_EXCLUSIVE;
+        lg_thread *t = lg_finding_add_thread(f, c->tid, c->tname[0] ? c->tname : NULL);
+        (void)t;
+        lg_edge *e = lg_finding_add_edge(f, c->tid, li[i], hm, li[(i + 1) % n], am, fl);
+        if (e) {
+            rt_report_stack(c->to_stack, &e->stack);
+            rt_report_stack(c->from_stack, &e->holds_stack);
+        }
+    }
+    /* The chain in first-seen order; the last edge closed it: that is the one to change. */
+    const lg_edge *last = &f->edges[f->nedges - 1];
+    char where[256] = "", wherehold[256] = "";
+    text_where_of(&last->stack, where, sizeof where);
+    text_where_of(&last->holds_stack, wherehold, sizeof wherehold);
+    char order[1024];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < sizeof order - 8; i++)
+        o += (size_t)snprintf(order + o, sizeof order - o, "%s%s", i ? " => " : "", lock_label(f, li[i]));
+    if (o < sizeof order)
+        snprintf(order + o, sizeof order - o, " => %s", lock_label(f, li[0]));
+    lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, order,
+                           cls->same_thread ? " (one thread's code paths)" : "");
+    if (n == 2)
+        lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
+                           "holding %s (taken at %s); take %s first there",
+                           lock_label(f, li[0]), lock_label(f, li[n - 1]), last->thread,
+                           lock_label(f, li[0]), where, lock_label(f, li[n - 1]), wherehold,
+                           lock_label(f, li[0]));
+    else
+        lg_finding_set_fix(f, "keep the order %s: the acquisition of %s at %s while holding %s "
+                           "(taken at %s) inverts it", order, lock_label(f, li[0]), where,
+                           lock_label(f, li[n - 1]), wherehold);
+    if (cls->gated) {
+        rt_lock *g = rt_lock_by_idx((uint32_t)((cls->gate - 1) & 0xffffffffu));
+        char name[160], attrs[64];
+        rt_report_lock_describe(g ? atomic_load(&g->addr) : 0, LG_LOCK_MUTEX, 0, name,
+                                sizeof name, attrs, sizeof attrs, false);
+        lg_finding_add_note(f, "every edge was made while holding %s (0x%lx): the cycle "
+                            "cannot deadlock", name, g ? (unsigned long)atomic_load(&g->addr) : 0UL);
+    }
+    free(li);
+    rt_report_end(f);
+}
+
+int rt_report_defects(void)
+{
+    lg_report *r = rt_report_begin();
+    int n = (int)lg_report_defects(r);
+    rt_flock_unlock(&rt.report_lock);
+    return n;
+}
+
+void rt_report_write_json(void)
+{
+    if (!rt.cfg.json || !*rt.cfg.json)
+        return;
+    lg_report *r = rt_report_begin();
+    if (!r->ncommand) {
+        char buf[4096];
+        int fd = open("/proc/self/cmdline", 0);
+        if (fd >= 0) {
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            if (n > 0) {
+                buf[n] = '\0';
+                char *argv[64];
+                int argc = 0;
+                for (char *p = buf; p < buf + n && argc < 64; p += strlen(p) + 1)
+                    argv[argc++] = p;
+                lg_report_set_command(r, argc, argv);
+            }
+        }
+    }
+    FILE *f = fopen(rt.cfg.json, "w");
+    if (f) {
+        lg_write_json(f, r, LG_VERSION);
+        fclose(f);
+    }
+    rt_flock_unlock(&rt.report_lock);
+}
+
+/* lg_lock_name (public API): names are looked up when a report names its locks. */
+void rt_report_set_name(uintptr_t addr, const char *name)
+{
+    char *copy = name ? strdup(name) : NULL;
+    rt_flock_lock(&names_lock);
+    uint64_t old;
+    if (lg_u64map_get(&names, addr, &old)) {
+        free((char *)(uintptr_t)old);
+        lg_u64map_del(&names, addr);
+    }
+    if (copy && lg_u64map_put(&names, addr, (uint64_t)(uintptr_t)copy) < 0)
+        free(copy);
+    rt_flock_unlock(&names_lock);
+}
+
+void rt_report_names_fork(int phase)
+{
+    if (phase == RT_FORK_PREPARE)
+        rt_flock_lock(&names_lock);
+    else if (phase == RT_FORK_PARENT)
+        rt_flock_unlock(&names_lock);
+    else
+        rt_flock_reset(&names_lock);
+}
+
+void rt_report_forget_name(uintptr_t addr)
+{
+    if (!__atomic_load_n(&names.used, __ATOMIC_RELAXED))
+        return;
+    rt_report_set_name(addr, NULL);
+}

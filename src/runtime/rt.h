@@ -1,0 +1,233 @@
+/* rt.h - the runtime's internal types and cross-file prototypes, grouped by defining file.
+ *
+ * The runtime (liblockgraph.so) lives inside someone else's program: nothing here may abort,
+ * deadlock or lose the program's output. The fast path (fastpath.h) touches only the
+ * calling thread's state and two lock-free tables (locks.c, chains.c); everything else runs
+ * in the slow path under `rt.graph_lock` (a futex lock, never a pthread mutex) with the
+ * thread's re-entry guard set, so pthread calls made by our own code (libdw, stdio) pass
+ * straight through to glibc.
+ */
+#ifndef LG_RT_H
+#define LG_RT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../analysis/lockorder.h"
+#include "../model/model.h"
+#include "futex-lock.h"
+
+#define RT_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- options.c ---- */
+typedef struct rt_options {
+#define LG_OPTION(field, flag, env, arg, def, help) const char *field;
+#include "options.def"
+#undef LG_OPTION
+} rt_options;
+
+typedef enum { RT_ON_DEADLOCK_EXIT, RT_ON_DEADLOCK_ABORT, RT_ON_DEADLOCK_WAIT } rt_on_deadlock;
+
+typedef struct rt_config {
+    int exitcode;
+    int frames;
+    unsigned long max_locks;
+    double wait_timeout;
+    bool deadlocks;
+    bool verbose;
+    rt_on_deadlock on_deadlock;
+    const char *log, *json, *suppressions;
+} rt_config;
+
+void rt_options_load(rt_config *c);
+void rt_options_print(int fd, const rt_config *c);
+
+/* ---- locks.c: lock identity ---- */
+enum {
+    RT_LOCK_RECURSIVE = 1u << 0,   /* re-entry by the holder is allowed */
+    RT_LOCK_NONREC_READ = 1u << 1, /* rwlock preferring writers: readers are lockdep's r */
+    RT_LOCK_C11 = 1u << 2,
+    RT_LOCK_STACK = 1u << 3,       /* lives on a thread stack: identity checked per frame */
+    RT_LOCK_UNTRACKED = 1u << 4,   /* over the budget: never checked */
+    RT_LOCK_ERRORCHECK = 1u << 5,  /* relock returns EDEADLK instead of hanging */
+    RT_LOCK_ROBUST = 1u << 6,
+    RT_LOCK_NOTSTACK = 1u << 7,    /* checked: not on any thread stack */
+};
+/* Flags that force the slow path on every acquisition. */
+#define RT_LOCK_SLOWPATH (RT_LOCK_STACK | RT_LOCK_UNTRACKED)
+
+typedef struct rt_lock {
+    _Atomic uintptr_t addr;
+    _Atomic uint32_t gen;          /* bumped when the lock dies: a new identity */
+    uint32_t idx;                  /* node id in the lock-order graph */
+    _Atomic uint8_t flags;         /* RT_LOCK_* */
+    uint8_t type;                  /* lg_lock_type */
+    uint64_t frame_sig;            /* stack locks: the frame that owns it */
+    uint64_t first_key;            /* chain key of its last acquisition with nothing held */
+    uint32_t first_stack;          /* and that acquisition's stack id (a hint: racy is fine) */
+} rt_lock;
+
+rt_lock *rt_lock_find_slow(uintptr_t addr);
+/* Find or create (slow path). NULL when over the budget or out of memory. */
+rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type);
+rt_lock *rt_lock_by_idx(uint32_t idx);
+uint32_t rt_lock_count(void);
+/* The lock at addr (if any) is dead: new identity, edges dropped. Caller holds graph lock. */
+void rt_lock_kill(rt_lock *l);
+/* Every lock inside [p, p+n) dies (free(), munmap of a stack). */
+void rt_locks_forget_range(uintptr_t p, size_t n);
+/* Cheap filter: could [p, p+n) contain a known lock? */
+bool rt_locks_maybe_in(uintptr_t p, size_t n);
+/* Fork: take the table lock before fork, release (parent) or reset (child) after. */
+void rt_locks_fork(int phase);
+
+/* ---- chains.c: the lock-free set of held-lock sequences already checked ---- */
+bool rt_chain_lookup(uint64_t key, uint32_t *stack);
+void rt_chain_insert(uint64_t key, uint32_t stack);   /* graph lock held */
+size_t rt_chain_count(void);
+unsigned long rt_chain_flushes(void);
+
+/* ---- threads.c: per-thread state ---- */
+enum {
+    RT_ACQ_TRY = 1u << 0,      /* a successful trylock: no incoming edge */
+    RT_ACQ_TIMED = 1u << 1,
+    RT_ACQ_COND = 1u << 2,     /* re-acquired on wake-up from a condition wait */
+    RT_ACQ_READ_R = 1u << 3,   /* a recursive read (reader-preferring rwlock) */
+    RT_ACQ_REENTRY = 1u << 4,  /* may re-enter a lock already held (recursive, read) */
+};
+
+typedef struct rt_held {
+    uintptr_t addr;
+    rt_lock *lock;
+    uint32_t gen;
+    uint8_t mode;              /* lg_mode */
+    uint8_t flags;             /* RT_ACQ_* */
+    uint16_t count;            /* recursion depth */
+    uint32_t stack;            /* stack id of the acquisition, 0 when unknown */
+    uintptr_t pc;              /* return address of the interposed call */
+    uint64_t key;              /* chain key of the sequence up to and including this */
+} rt_held;
+
+typedef struct rt_thread rt_thread;
+typedef struct rt_wait {
+    _Atomic(rt_lock *) lock;   /* what the thread waits for, or NULL */
+    _Atomic(rt_thread *) join; /* or the thread it joins, or NULL */
+    _Atomic(rt_lock *) cond;   /* in a condition wait on this mutex: re-acquires it on wake-up */
+    uintptr_t cond_pc;         /* where that condition wait was called */
+    uint8_t mode, flags;
+    uint32_t stack;
+    _Atomic uint64_t seq;      /* bumped at every wait start and end */
+    struct timespec since;
+} rt_wait;
+
+typedef struct rt_thread {
+    rt_held *held;
+    uint32_t depth, cap;
+    int guard;                 /* > 0: inside the runtime, interposers pass through */
+    int tid;
+    char name[16];
+    bool exited;
+    bool registered;
+    rt_wait wait;
+    uintptr_t stack_lo, stack_hi;
+    pthread_t self;
+    struct rt_thread *next;
+    rt_held inline_held[16];
+} rt_thread;
+
+extern __thread rt_thread *rt_self;
+rt_thread *rt_thread_setup(void);          /* the calling thread's record, created if new */
+int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or -1 */
+void rt_thread_refresh_name(rt_thread *t);
+/* Registry walk for reports and the wait-for graph: rt.threads_lock held by the caller. */
+rt_thread *rt_threads_first(void);
+rt_thread *rt_thread_by_tid(int tid);
+bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked);
+void rt_threads_after_fork(rt_thread *self);
+void rt_threads_init(void);
+
+/* ---- stacks.c: captured stacks, deduplicated ---- */
+uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
+size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
+void rt_stacks_fork(int phase);
+uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
+
+/* ---- slowpath.c ---- */
+void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,
+                      unsigned flags, uintptr_t pc);
+void rt_released_slow(rt_thread *t, void *addr);
+void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags);
+void rt_lock_destroyed(void *addr);
+/* The keys of held locks, used as gate candidates. */
+static inline uint64_t rt_lock_key(uint32_t idx, uint32_t gen)
+{
+    return ((uint64_t)gen << 32 | idx) + 1;
+}
+
+/* ---- report.c ---- */
+typedef struct rt_cycle_edge {
+    uint32_t from, to;         /* lock idx */
+    uint8_t bits, flags;
+    int tid;
+    char tname[16];
+    uint32_t from_stack, to_stack;
+} rt_cycle_edge;
+/* A lock-order cycle found by the slow path; reported (outside the graph lock). */
+void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
+                     const char *gate_name);
+void rt_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rt_report_write_json(void);
+int rt_report_defects(void);
+lg_report *rt_report_begin(void);          /* lock the global report */
+void rt_report_end(lg_finding *f);         /* print f (if not NULL), unlock */
+/* threads_lock must be held by the caller of these two when `locked`; they never take it. */
+void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
+                             char *name, size_t namelen, char *attrs, size_t attrslen,
+                             bool threads_locked);
+void rt_report_stack(uint32_t id, lg_stack *out);
+void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *out);
+bool rt_report_suppressed(const lg_finding *f);
+void rt_report_set_name(uintptr_t addr, const char *name);
+void rt_report_forget_name(uintptr_t addr);   /* the lock died */
+void rt_report_names_fork(int phase);
+/* The global report with report_lock already held by the caller (lock order: report_lock
+ * before threads_lock before graph-independent leaves). rt_report_emit prints, no unlock. */
+lg_report *rt_report_locked(void);
+void rt_report_emit(lg_finding *f);
+enum { RT_FORK_PREPARE, RT_FORK_PARENT, RT_FORK_CHILD };
+
+/* ---- wait.c: a blocking acquisition whose first try failed ---- */
+enum { RT_WAIT_PLAIN, RT_WAIT_TIMED };
+/* Each blocks like the real call (same result codes) while watching for a deadlock. `clk`
+ * and `abstime` are the caller's timeout for RT_WAIT_TIMED. */
+int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct timespec *abstime,
+                  uintptr_t pc);
+int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
+                   const struct timespec *abstime, uintptr_t pc);
+int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc);
+/* pthread_join whose target is still running: a join is a wait for the target thread. */
+int rt_wait_join(pthread_t th, void **ret, uintptr_t pc);
+
+/* ---- init.c ---- */
+typedef struct rt_state {
+    rt_config cfg;
+    rt_flock graph_lock;
+    rt_flock threads_lock;
+    rt_flock report_lock;
+    lg_lo_graph graph;
+    int log_fd;
+    _Atomic bool ready;
+    _Atomic unsigned long counters[8];
+    _Atomic bool budget_warned;
+} rt_state;
+extern rt_state rt;
+enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED };
+void rt_init(void);
+void rt_write_all(int fd, const char *s, size_t n);
+
+#endif

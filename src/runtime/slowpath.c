@@ -1,0 +1,295 @@
+/* slowpath.c - everything the fast path hands off: a thread's first event, a lock seen for the
+ * first time, a held-lock sequence not checked before, recursion, out-of-order release, lock
+ * birth and death. A new sequence adds one edge from every held lock to the acquired one
+ * (a successful trylock gets none: it never waited), each with the other held locks as gate
+ * candidates, and searches for the cycle each new or weakened edge closes.
+ *
+ * Not here: the lock-free tables (locks.c, chains.c), graph algorithms (src/analysis),
+ * reporting (report.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastpath.h"
+#include "real.h"
+
+#define RT_MAX_CYCLE 100000
+
+static uint32_t *cycle_buf;
+static lg_u64map reported;    /* sorted lock-set hash of every cycle already reported */
+
+static uint64_t node_key(uint32_t idx, void *ctx)
+{
+    (void)ctx;
+    rt_lock *l = rt_lock_by_idx(idx);
+    return l ? rt_lock_key(idx, atomic_load(&l->gen)) : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Hash of the sorted set of the cycle's lock identities: one finding per distinct cycle. */
+static uint64_t cycle_id(const uint32_t *path, size_t n)
+{
+    uint64_t *keys = malloc(n * sizeof *keys);
+    if (!keys)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = node_key(rt.graph.edges[path[i]].from, NULL);
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    uint64_t h = 0x9ae16a3b2f90404full;
+    for (size_t i = 0; i < n; i++)
+        h = lg_mix64(h ^ keys[i]);
+    free(keys);
+    return h | 1;
+}
+
+typedef struct pending {
+    rt_cycle_edge *edges;
+    size_t n;
+    lg_lo_class cls;
+} pending;
+
+/* Graph lock held: look for the cycle closed by edge ei; copy it out when it is new. */
+static void check_edge(uint32_t ei, pending *out)
+{
+    if (!cycle_buf) {
+        cycle_buf = malloc(RT_MAX_CYCLE * sizeof *cycle_buf);
+        if (!cycle_buf)
+            return;
+    }
+    atomic_fetch_add_explicit(&rt.counters[RT_C_SEARCHES], 1, memory_order_relaxed);
+    size_t n = lg_lo_find_cycle(&rt.graph, ei, cycle_buf, RT_MAX_CYCLE);
+    if (!n)
+        return;
+    /* Rotate so the cycle starts at its oldest edge: the first-seen order reads first. */
+    size_t oldest = 0;
+    for (size_t i = 1; i < n; i++)
+        if (rt.graph.edges[cycle_buf[i]].seq < rt.graph.edges[cycle_buf[oldest]].seq)
+            oldest = i;
+    uint64_t id = cycle_id(cycle_buf, n);
+    lg_lo_class cls = lg_lo_classify(&rt.graph, cycle_buf, n, node_key, NULL);
+    /* A cycle once gated may later lose its gate: key the dedupe on the class too. */
+    uint64_t dkey = id ^ (cls.gated ? 0x100 : 0) ^ (cls.timed ? 0x200 : 0) ^ (cls.same_thread ? 0x400 : 0);
+    if (dkey == UINT64_MAX || dkey == 0)
+        dkey = 5;
+    if (lg_u64map_get(&reported, dkey, NULL))
+        return;
+    if (!cls.gated && !cls.same_thread) {
+        /* Already reported as a same-thread or gated cycle: report the stronger finding. */
+    }
+    lg_u64map_put(&reported, dkey, 1);
+    out->edges = calloc(n, sizeof *out->edges);
+    if (!out->edges)
+        return;
+    for (size_t k = 0; k < n; k++) {
+        const lg_lo_edge *e = &rt.graph.edges[cycle_buf[(oldest + k) % n]];
+        rt_cycle_edge *c = &out->edges[k];
+        c->from = e->from;
+        c->to = e->to;
+        c->bits = e->bits;
+        c->flags = e->flags;
+        c->tid = e->tid;
+        c->from_stack = e->from_stack;
+        c->to_stack = e->to_stack;
+        memcpy(c->tname, e->tname, sizeof c->tname);
+    }
+    out->n = n;
+    out->cls = cls;
+}
+
+static unsigned dep_bit(const rt_held *h, unsigned mode, unsigned flags)
+{
+    bool from_shared = h->mode == LG_MODE_SHARED;
+    bool to_r = (flags & RT_ACQ_READ_R) && mode == LG_MODE_SHARED;
+    return from_shared ? (to_r ? LG_DEP_SR : LG_DEP_SN) : (to_r ? LG_DEP_ER : LG_DEP_EN);
+}
+
+/* Add the edges of acquiring l while holding t->held[0..depth). Graph lock held. */
+static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, unsigned flags,
+                      uint32_t stack, pending *pend, size_t *npend)
+{
+    uint64_t heldkeys[8];
+    for (uint32_t i = 0; i < t->depth; i++) {
+        rt_held *h = &t->held[i];
+        if (h->lock == l || h->gen != atomic_load(&h->lock->gen))
+            continue;
+        /* Gate candidates: the outermost other held locks. */
+        size_t nk = 0;
+        for (uint32_t j = 0; j < t->depth && nk < 8; j++)
+            if (j != i && t->held[j].lock != l)
+                heldkeys[nk++] = rt_lock_key(t->held[j].lock->idx, t->held[j].gen);
+        lg_lo_occurrence o = {
+            .from = h->lock->idx, .to = l->idx, .bits = (uint8_t)dep_bit(h, mode, flags),
+            .timed = flags & RT_ACQ_TIMED, .cond = flags & RT_ACQ_COND, .tid = t->tid, .tname = t->name,
+            .from_stack = h->stack, .to_stack = stack, .held = heldkeys, .nheld = nk,
+        };
+        uint32_t ei;
+        int r = lg_lo_add(&rt.graph, &o, &ei);
+        if (r == 1) {
+            atomic_fetch_add_explicit(&rt.counters[RT_C_EDGES], 1, memory_order_relaxed);
+            if (*npend < 4) {
+                check_edge(ei, &pend[*npend]);
+                if (pend[*npend].n)
+                    (*npend)++;
+            }
+        }
+    }
+    (void)gen;
+}
+
+static uint64_t recompute_key(rt_thread *t, uint32_t i)
+{
+    rt_held *h = &t->held[i];
+    return rt_chain_hash(i ? t->held[i - 1].key : RT_KEY_SEED, h->lock->idx, h->gen,
+                         (unsigned)h->mode << 8 | h->flags, h->pc);
+}
+
+void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,
+                      unsigned flags, uintptr_t pc)
+{
+    if (t->guard)
+        return;
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
+        rt_init();
+    t = rt_thread_setup();
+    if (t->cap == 0)
+        return;   /* out of memory for the record: this thread goes unchecked */
+    t->guard++;
+    atomic_fetch_add_explicit(&rt.counters[RT_C_SLOW], 1, memory_order_relaxed);
+
+    /* Recursion: the holder takes it again. Neither an edge nor a self-deadlock. */
+    if (flags & RT_ACQ_REENTRY) {
+        for (uint32_t i = t->depth; i-- > 0;)
+            if (t->held[i].addr == (uintptr_t)addr) {
+                t->held[i].count++;
+                goto out;
+            }
+        flags &= ~(unsigned)RT_ACQ_REENTRY;
+    }
+    if (t->depth >= t->cap && rt_thread_grow(t) < 0)
+        goto out;
+    rt_lock *l = rt_lock_get((uintptr_t)addr, type);
+    if (!l || (atomic_load(&l->flags) & RT_LOCK_UNTRACKED))
+        goto out;
+    /* A lock on a thread stack: same identity only while the frame that owns it lives. */
+    int stid;
+    if (!(atomic_load(&l->flags) & (RT_LOCK_STACK | RT_LOCK_NOTSTACK))) {
+        if (rt_addr_on_stack((uintptr_t)addr, &stid, false)) {
+            rt_flock_lock(&rt.graph_lock);
+            l->frame_sig = rt_stack_frame_sig((uintptr_t)addr);
+            atomic_fetch_or(&l->flags, RT_LOCK_STACK);
+            rt_flock_unlock(&rt.graph_lock);
+        } else {
+            atomic_fetch_or(&l->flags, RT_LOCK_NOTSTACK);
+        }
+    } else if (atomic_load(&l->flags) & RT_LOCK_STACK) {
+        uint64_t sig = rt_stack_frame_sig((uintptr_t)addr);
+        if (sig != l->frame_sig) {
+            bool held = false;   /* still held by us: the same frame, unwinding noise */
+            for (uint32_t i = 0; i < t->depth; i++)
+                held |= t->held[i].lock == l;
+            if (!held) {
+                rt_flock_lock(&rt.graph_lock);
+                rt_lock_kill(l);
+                l->frame_sig = sig;
+                atomic_fetch_or(&l->flags, RT_LOCK_STACK);
+                rt_flock_unlock(&rt.graph_lock);
+            }
+        }
+    }
+    uint32_t gen = atomic_load(&l->gen);
+    uint64_t key = rt_chain_hash(t->depth ? t->held[t->depth - 1].key : RT_KEY_SEED, l->idx,
+                                 gen, mode << 8 | flags, pc);
+    uint32_t stack = 0;
+    pending pend[4];
+    size_t npend = 0;
+    memset(pend, 0, sizeof pend);
+    if (!rt_chain_lookup(key, &stack)) {
+        stack = rt_stack_capture(2, pc);
+        if (t->depth && !(flags & RT_ACQ_TRY))
+            rt_thread_refresh_name(t);   /* edges carry the name it has now */
+        rt_flock_lock(&rt.graph_lock);
+        if (!(flags & RT_ACQ_TRY))
+            add_edges(t, l, gen, mode, flags, stack, pend, &npend);
+        rt_chain_insert(key, stack);
+        rt_flock_unlock(&rt.graph_lock);
+    }
+    if (t->depth == 0) {
+        l->first_stack = stack;
+        l->first_key = key;
+    }
+    rt_held *h = &t->held[t->depth];
+    *h = (rt_held){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .mode = (uint8_t)mode,
+                   .flags = (uint8_t)flags, .count = 1, .stack = stack, .pc = pc, .key = key};
+    t->depth++;
+    for (size_t i = 0; i < npend; i++) {
+        rt_report_cycle(pend[i].edges, pend[i].n, &pend[i].cls, NULL);
+        free(pend[i].edges);
+    }
+out:
+    t->guard--;
+}
+
+void rt_released_slow(rt_thread *t, void *addr)
+{
+    if (t->guard || t->cap == 0)
+        return;
+    for (uint32_t i = t->depth; i-- > 0;) {
+        rt_held *h = &t->held[i];
+        if (h->addr != (uintptr_t)addr)
+            continue;
+        if (--h->count > 0)
+            return;
+        memmove(h, h + 1, (t->depth - i - 1) * sizeof *h);
+        t->depth--;
+        for (uint32_t j = i; j < t->depth; j++)
+            t->held[j].key = recompute_key(t, j);
+        return;
+    }
+    /* Not held by us: a lock taken before we were loaded, or released by another thread
+     * (allowed for rwlocks taken for reading in some programs, and for semaphore-like use). */
+}
+
+void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)
+{
+    rt_thread *t = rt_self;
+    if (t->guard)
+        return;
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
+        rt_init();
+    t = rt_thread_setup();
+    t->guard++;
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (l) {
+        rt_flock_lock(&rt.graph_lock);
+        rt_lock_kill(l);
+        rt_flock_unlock(&rt.graph_lock);
+    } else {
+        l = rt_lock_get((uintptr_t)addr, type);
+    }
+    if (l) {
+        l->type = (uint8_t)type;
+        atomic_store(&l->flags, (uint8_t)(lflags | (atomic_load(&l->flags) & RT_LOCK_UNTRACKED)));
+        l->frame_sig = 0;
+    }
+    t->guard--;
+}
+
+void rt_lock_destroyed(void *addr)
+{
+    rt_thread *t = rt_self;
+    if (t->guard)
+        return;
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (!l)
+        return;
+    t->guard++;
+    rt_flock_lock(&rt.graph_lock);
+    rt_lock_kill(l);
+    rt_flock_unlock(&rt.graph_lock);
+    t->guard--;
+}

@@ -1,0 +1,102 @@
+# deadlocks.sh - real deadlocks (tests/progs/hang.c) are caught the moment they close: each
+# run must end within a few seconds (bounded by `timeout`, so nothing can hang CI) with the
+# right report and exit status 66; a contention stress test that cannot deadlock reports
+# nothing.
+. "$(dirname "$0")/lib.sh"
+HANG=$LG_BIN/hang
+
+# dl_case MODE KIND NTHREADS: the run ends by itself with status 66 and one finding of KIND
+# whose waiting edges involve NTHREADS threads.
+dl_case() {
+  local mode=$1 kind=$2 n=$3 start end
+  start=$(date +%s%N)
+  lg_run "$mode" -- "$HANG" "$mode"
+  end=$(date +%s%N)
+  expect_rc "$mode" 66
+  expect "$mode" "kind" "kinds()" "['$kind']"
+  expect "$mode" "waiting threads" "len(set(e['thread'] for e in f[0]['edges'] if 'waiting' in e['flags']))" "$n"
+  expect "$mode" "wait stacks" "all(len(e['stack']) > 0 for e in f[0]['edges'] if 'waiting' in e['flags'])" "True"
+  T_CHECKS=$((T_CHECKS + 1))
+  # 2 s in the issue; generous here because the machine is shared: the report itself
+  # comes within ~0.1 s (see the figures in the note).
+  [ $(( (end - start) / 1000000 )) -lt 10000 ] || fail "$mode: took $(( (end - start) / 1000000 )) ms"
+}
+
+dl_case abba deadlock 2
+expect abba "held-by stanza" "sorted(t['name'] for t in f[0]['threads'])" "['locker-ab', 'locker-ba']"
+expect abba "held locks' stacks" "all(len(e['holds_stack']) > 0 for e in f[0]['edges'])" "True"
+check_grep "abba: jstack-style stanza" 'waits to lock L[12] mutex mutex_[ab] .* at hang.c:6[78],' "$T_TMP/abba.err"
+check_grep "abba: held by" "held by thread [0-9]+ \"locker-b?a" "$T_TMP/abba.err"
+check_grep "abba: fix" "^Fix: acquire mutex_" "$T_TMP/abba.err"
+dl_case rwlock-ww deadlock 2
+check_grep "rwlock-ww: write-lock" "waits to write-lock" "$T_TMP/rwlock-ww.err"
+dl_case rwlock-rw deadlock 2
+dl_case rwlock-wr deadlock 2
+check_grep "rwlock-wr: read-lock" "waits to read-lock" "$T_TMP/rwlock-wr.err"
+dl_case ring3 deadlock 3
+dl_case self deadlock 1
+expect self "self flag" "f[0]['self']" "True"
+dl_case self-rw deadlock 1
+check_grep "self-rw: upgrade" "rwlocks cannot be upgraded" "$T_TMP/self-rw.err"
+dl_case robust deadlock 2
+dl_case pi deadlock 2
+dl_case spin deadlock 2
+dl_case c11 deadlock 2
+# A deadlock closed by a condition variable's re-acquisition of its mutex (inside glibc).
+lg_run conddl -- "$CASES" cond-deadlock
+expect_rc conddl 66
+expect conddl "kind" "kinds()" "['deadlock']"
+expect conddl "re-acquisition edge" "[e['flags'] for e in f[0]['edges'] if 'cond-reacquire' in e['flags']]" "[['cond-reacquire', 'waiting']]"
+expect conddl "where the condition wait was called" "'cond_waiter_holding_b' in str(f[0]['edges'])" "True"
+
+# main holds mutex_a and joins a thread that waits for it: a cycle through a join.
+dl_case join deadlock 2
+expect join "join edge" "[l['type'] for l in f[0]['locks']]" "['thread', 'mutex']"
+dl_case orphan orphaned-lock 1
+check_grep "orphan: exit noted" 'thread [0-9]+ "quitter" exited holding 1 lock \(mutex_a\)' "$T_TMP/orphan.err"
+expect orphan "exited holder" "[t['state'] for t in f[0]['threads'] if t['name'] == 'quitter']" "['exited']"
+
+# A timed wait in a cycle is a stall: reported as such (timed), the program is left to its
+# timeout (an hour here: we stop it once the report is out).
+T_CHECKS=$((T_CHECKS + 1))
+timeout -s KILL 4 "$LG" run --log "$T_TMP/timed.log" -- "$HANG" timed >/dev/null 2>&1
+grep -q "stall (a wait cycle that ends at a timeout)" "$T_TMP/timed.log" \
+  || fail "timed: no stall report: $(head -c 600 "$T_TMP/timed.log")"
+
+# --on-deadlock: abort ends with SIGABRT (134 = 128+6); wait leaves it hung (we kill it).
+lg_run abort --on-deadlock=abort -- "$HANG" abba
+expect_rc abort 134
+expect abort "json written before abort" "kinds()" "['deadlock']"
+T_CHECKS=$((T_CHECKS + 1))
+timeout -s KILL 3 "$LG" run --on-deadlock=wait --log "$T_TMP/wait.log" -- "$HANG" abba >/dev/null 2>&1
+rc=$?
+[ $rc -eq 137 ] || fail "on-deadlock=wait: exit $rc, want killed (137)"
+check_grep "on-deadlock=wait still reports" "==== lockgraph: deadlock ====" "$T_TMP/wait.log"
+
+# Long waits: a wait with no cycle longer than --wait-timeout is reported (informational:
+# the program's own exit status stands), with the holder and where it took the lock.
+lg_run long --wait-timeout 0.5 -- "$CASES" slow-owner
+expect_rc long 0
+expect long "long-wait finding" "kinds()" "['long-wait']"
+expect long "holder named" "[t['name'] for t in f[0]['threads'] if t['name'] == 'sleeper']" "['sleeper']"
+check_grep "long-wait text" "has waited more than 0.5 s to lock mutex_a" "$T_TMP/long.err"
+check_grep "long-wait: what the holder does now" 'holder thread [0-9]+ "sleeper" is sleeping' "$T_TMP/long.err"
+
+# Hangs with no lock cycle (a condition wait nobody signals, a semaphore nobody posts) are
+# not deadlocks: nothing is reported, the program is left alone (we stop it).
+for mode in cond sem idle; do
+  T_CHECKS=$((T_CHECKS + 1))
+  timeout -s KILL 2 "$LG" run --log "$T_TMP/$mode.log" -- "$HANG" $mode >/dev/null 2>&1
+  rc=$?
+  [ $rc -eq 137 ] || fail "$mode: exit $rc, want to be still waiting (killed: 137)"
+  T_CHECKS=$((T_CHECKS + 1))
+  [ ! -s "$T_TMP/$mode.log" ] || fail "$mode: reported: $(head -c 300 "$T_TMP/$mode.log")"
+done
+
+# No false deadlock under heavy contention with one global order.
+lg_run stress -- "$LG_BIN/rt-stress" 12 4000
+expect_rc stress 0
+expect stress "no findings" "kinds()" "[]"
+check_grep "stress finished" "stress done" "$T_TMP/stress.out"
+
+done_tests

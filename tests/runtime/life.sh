@@ -1,0 +1,67 @@
+# life.sh - lock identity and process life under the runtime: freed/stack/re-initialised
+# locks start fresh, a million lock instances stay bounded, 1000 threads, fork, dlopen,
+# constructors, output kept.
+. "$(dirname "$0")/lib.sh"
+
+lg_run freed -- "$CASES" freed-reuse
+expect_rc freed 0
+check_grep "freed block reused at the same address" "reused 1" "$T_TMP/freed.out"
+expect freed "freed lock memory reused: no phantom cycle" "kinds()" "[]"
+
+lg_run stack -- "$CASES" stack-reuse
+expect_rc stack 0
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(sort -u "$T_TMP/stack.out" | wc -l)" -eq 1 ] || fail "stack locks were not at the same address: $(cat "$T_TMP/stack.out")"
+expect stack "stack mutex at the same address in two calls" "kinds()" "[]"
+
+lg_run reinit -- "$CASES" destroy-reinit
+expect_rc reinit 0
+expect reinit "destroyed and re-initialised" "kinds()" "[]"
+
+lg_run million -- "$CASES" million
+expect_rc million 0
+expect million "a million lock instances" "kinds()" "[]"
+T_CHECKS=$((T_CHECKS + 1))
+hwm=$(awk '/VmHWM/ {print $2}' "$T_TMP/million.out")
+[ -n "$hwm" ] && [ "$hwm" -lt 1500000 ] || fail "million: VmHWM ${hwm:-?} kB, want < 1.5 GB"
+
+lg_run threads -- "$CASES" threads1000
+expect_rc threads 0
+expect threads "1000 threads" "kinds()" "[]"
+
+lg_run fork -- "$CASES" fork
+expect_rc fork 0
+check_grep "fork: children consistent, last child finds its cycle" "fork bad 0" "$T_TMP/fork.out"
+
+lg_run dl -- "$CASES" dlopen "$LG_BUILD/lib/librt-plugin.so"
+expect_rc dl 66
+expect dl "dlopen'ed library's locks" "sorted(l['name'] for l in f[0]['locks'])" "['plugin_first', 'plugin_second']"
+
+lg_run ctor -- "$CASES" ctor
+expect_rc ctor 66
+expect ctor "locks taken in a constructor before main" "sorted(l['name'] for l in f[0]['locks'])" "['ctor_x', 'ctor_y']"
+
+lg_run output -- "$CASES" output
+expect_rc output 66
+check_grep "program output kept" "line 999" "$T_TMP/output.out"
+
+lg_run term -- "$CASES" term
+expect_rc term 143
+expect term "JSON written when the program dies of a signal" "kinds()" "['lock-order-inversion']"
+
+# A budget exhausted: one message, the program goes on.
+T_CHECKS=$((T_CHECKS + 1))
+LOCKGRAPH_MAX_LOCKS=16 timeout 60 "$LG" run -- "$CASES" many-held >/dev/null 2>"$T_TMP/budget.err"
+rc=$?
+[ $rc -eq 0 ] || fail "budget: exit $rc"
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(grep -c 'lock budget exhausted' "$T_TMP/budget.err")" -eq 1 ] || fail "budget: want one message: $(head -c 500 "$T_TMP/budget.err")"
+
+# Plain LD_PRELOAD works too and reports on stderr.
+T_CHECKS=$((T_CHECKS + 1))
+timeout 60 env LD_PRELOAD="$LG_BUILD/lib/liblockgraph.so" "$CASES" abba >/dev/null 2>"$T_TMP/pre.err"
+rc=$?
+[ $rc -eq 66 ] || fail "LD_PRELOAD: exit $rc"
+check_grep "LD_PRELOAD report on stderr" "lock-order inversion" "$T_TMP/pre.err"
+
+done_tests

@@ -1,0 +1,65 @@
+# options.sh - `lockgraph run` usage, options and their environment variables.
+. "$(dirname "$0")/lib.sh"
+
+check_status 2 "no program" "$LG" run
+check_grep "no program message" "^lockgraph run: no program given" "$T_TMP/err"
+check_status 127 "missing program" "$LG" run -- /nonexistent/prog
+check_grep "missing program message" "^lockgraph run: cannot run '/nonexistent/prog': No such file or directory$" "$T_TMP/err"
+check_status 2 "bad option value" "$LG" run --on-deadlock=maybe -- true
+check_grep "bad value message" "invalid value 'maybe' for --on-deadlock" "$T_TMP/err"
+check_status 0 "help" "$LG" run --help
+check_grep "help lists env vars" "LOCKGRAPH_WAIT_TIMEOUT" "$T_TMP/out"
+check_status 0 "program's own status" "$LG" run -- true
+check_status 1 "program's own failure" "$LG" run -- false
+check_status 3 "exit status of a program" "$LG" run -- sh -c 'exit 3'
+check_status 137 "killed program: 128+9" "$LG" run -- sh -c 'kill -9 $$'
+
+lg_run code --exitcode 7 -- "$CASES" abba
+expect_rc code 7
+lg_run log --log "$T_TMP/report.log" -- "$CASES" abba
+expect_rc log 66
+check_grep "--log file" "lock-order inversion" "$T_TMP/report.log"
+T_CHECKS=$((T_CHECKS + 1))
+grep -q "lock-order inversion" "$T_TMP/log.err" && fail "--log: report also on stderr"
+
+printf '# comment\nfunction:path_ba\n' >"$T_TMP/supp"
+lg_run supp --suppressions "$T_TMP/supp" -- "$CASES" abba
+expect_rc supp 0
+expect supp "suppressed by function" "kinds()" "[]"
+printf 'file:cases.c\n' >"$T_TMP/supp2"
+lg_run supp2 --suppressions "$T_TMP/supp2" -- "$CASES" abba
+expect_rc supp2 0
+printf 'module:librt-plugin.so\n' >"$T_TMP/supp3"
+lg_run supp3 --suppressions "$T_TMP/supp3" -- "$CASES" dlopen "$LG_BUILD/lib/librt-plugin.so"
+expect_rc supp3 0
+
+lg_run verbose --verbose -- "$CASES" nothing
+expect_rc verbose 0
+check_grep "verbose options" "LOCKGRAPH_ON_DEADLOCK=exit" "$T_TMP/verbose.err"
+check_grep "verbose counters" "locks, [0-9]+ chains" "$T_TMP/verbose.err"
+
+# The environment variable is the same option.
+T_CHECKS=$((T_CHECKS + 1))
+LOCKGRAPH_EXITCODE=9 timeout 60 "$LG" run -- "$CASES" abba >/dev/null 2>&1
+rc=$?
+[ $rc -eq 9 ] || fail "LOCKGRAPH_EXITCODE: exit $rc"
+
+# SIGTERM to `lockgraph run` is forwarded to the program, whose death by it is the status.
+T_CHECKS=$((T_CHECKS + 1))
+"$LG" run -- sleep 31.7 &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 143 ] || fail "forwarded SIGTERM: exit $rc, want 143"
+T_CHECKS=$((T_CHECKS + 1))
+pgrep -f "^sleep 31.7$" >/dev/null && fail "forwarded SIGTERM: the program still runs"
+
+# The runtime exports only the interposed functions and the public API.
+T_CHECKS=$((T_CHECKS + 1))
+extra=$(nm -D --defined-only "$LG_BUILD/lib/liblockgraph.so" | awk '{print $3}' \
+  | grep -Ev '^(pthread_(mutex|rwlock|spin|cond)_[a-z]+|pthread_join|mtx_[a-z]+|cnd_[a-z]+|free|lg_version|lg_lock_name)$')
+[ -z "$extra" ] || fail "unexpected exported symbols: $extra"
+
+done_tests
