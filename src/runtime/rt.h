@@ -122,7 +122,6 @@ typedef struct rt_wait {
     uint8_t mode, flags;
     uint32_t stack;
     _Atomic uint64_t seq;      /* bumped at every wait start and end */
-    struct timespec since;
 } rt_wait;
 
 typedef struct rt_thread {

@@ -344,16 +344,27 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         lg_finding_set_summary(f, "%sthread %d: %zu threads wait for each other%s", chain,
                                ths[0]->tid, n,
                                timed ? " (one wait is timed: a stall until it gives up)" : "");
-        /* One global order: every thread takes the locks in the order the first waiter
-         * already holds them. */
-        /* Thread 0 holds what the last thread waits for and waits for li[0]: it takes
-         * li[n-1] first. Proposing li[0] first breaks this cycle at that thread. */
-        const char *a = f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id;
-        const char *b = f->locks[li[n - 1]].name ? f->locks[li[n - 1]].name : f->locks[li[n - 1]].id;
+        /* One global order: the order in which the program first used these locks (a lock's
+         * index is given at first sight), which is deterministic where "who blocked last" is
+         * a race. Thread k holds li[k-1] (what its predecessor waits for) and waits for li[k];
+         * the fix changes a thread that holds a later-seen lock while waiting for an earlier
+         * one (a cycle has at least one), keeping everybody else's order. */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            rt_lock *want = atomic_load(&ths[i]->wait.lock);
+            rt_lock *held = atomic_load(&ths[(i + n - 1) % n]->wait.lock);
+            if (want && held && held->idx > want->idx) {
+                k = i;
+                break;
+            }
+        }
+        size_t kp = (k + n - 1) % n;
+        const char *a = f->locks[li[k]].name ? f->locks[li[k]].name : f->locks[li[k]].id;
+        const char *b = f->locks[li[kp]].name ? f->locks[li[kp]].name : f->locks[li[kp]].id;
         char where[256] = "an unknown place";
-        for (size_t k = 0; k < f->nedges; k++) {
-            const lg_edge *e = &f->edges[k];
-            if (e->thread != ths[0]->tid || e->holds != li[n - 1])
+        for (size_t e_i = 0; e_i < f->nedges; e_i++) {
+            const lg_edge *e = &f->edges[e_i];
+            if (e->thread != ths[k]->tid || e->holds != li[kp])
                 continue;
             for (size_t j = 0; j < e->holds_stack.n; j++)
                 if (e->holds_stack.frames[j].file && e->holds_stack.frames[j].line) {
@@ -365,7 +376,7 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
                 }
         }
         lg_finding_set_fix(f, "acquire %s before %s in every thread: thread %d \"%s\" takes %s "
-                           "first (at %s), then waits for %s", a, b, ths[0]->tid, ths[0]->name,
+                           "first (at %s), then waits for %s", a, b, ths[k]->tid, ths[k]->name,
                            b, where, a);
     }
     rt_report_emit(f);

@@ -12,6 +12,8 @@ check_grep "run: mover waits for resource2 held by the deleter" \
   'thread [0-9]+ "mover" waits to write-lock L[12] rwlock resource2 .*' "$out"
 check_grep "run: the deleter holds it" '^ +held by thread [0-9]+ "deleter"$' "$out"
 check_grep "run: deleter waits for resource1" 'thread [0-9]+ "deleter" waits to write-lock L[12] rwlock resource1 ' "$out"
+check_grep "run: the fix is the write-up's (keep resource1 before resource2; change the deleter)" \
+  '^Fix: acquire resource1 before resource2 in every thread: thread [0-9]+ "deleter" takes resource2 first' "$out"
 check_grep "run: ended with 66 instead of hanging" '^\[lockgraph run ended with exit status 66 after [0-9]+ ms, instead of hanging\]$' "$out"
 check_grep "attach: verdict" '^lockgraph: process [0-9]+ \(lockgraph-demo\), 3 threads: 1 deadlock; the process cannot make progress' "$out"
 check_grep "attach: wait chain" '\[thread [0-9]+ "mover"\] -> \[rwlock resource2\] -> \[thread [0-9]+ "deleter"\] -> \[rwlock resource1\] -> \[thread [0-9]+ "mover"\] !!!Deadlock!!!' "$out"
