@@ -29,6 +29,8 @@ bench: configure
 	@LG_DEPS_BENCH=1 bash scripts/deps.sh
 	@cmake --build $(BUILD) -j $(JOBS)
 	@bash bench/run.sh $(BUILD)
+	@bash bench/attach-1000.sh $(BUILD)
+	@bash bench/trace-bench.sh $(BUILD)
 
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
