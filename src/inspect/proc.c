@@ -69,6 +69,7 @@ void insp_target_free(insp_target *tg)
         lg_stack_free(&tg->t[i].stack);
     }
     free(tg->t);
+    rtstate_free(tg);
     for (size_t i = 0; i < tg->nnotes; i++)
         free(tg->notes[i]);
     free(tg->notes);
