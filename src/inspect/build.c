@@ -330,6 +330,21 @@ static int add_orphans(ctx *c)
     return 0;
 }
 
+/* Remove one entry from a ", "-separated attribute list. */
+static void drop_attr(char *attrs, const char *a)
+{
+    size_t n = strlen(a);
+    for (char *p = attrs; (p = strstr(p, a)) != NULL; p++) {
+        bool start = p == attrs || (p >= attrs + 2 && p[-2] == ',' && p[-1] == ' ');
+        if (!start || (p[n] && p[n] != ','))
+            continue;
+        char *from = p[n] ? p + n + 2 : p + n;   /* the entry and its ", " */
+        char *to = p[n] || p == attrs ? p : p - 2;
+        memmove(to, from, strlen(from) + 1);
+        return;
+    }
+}
+
 /* The lockgraph runtime in the target recorded every held lock, readers included: name the
  * read holders a writer waits for exactly (preferring one that is itself blocked on a lock,
  * the one that matters for the wait-for graph; the thread itself for an upgrade), and
@@ -339,10 +354,18 @@ static void apply_runtime(insp_target *tg, lg_report *r)
     size_t agree = 0, differ = 0;
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *w = &tg->t[i];
+        const insp_rt_thread *me = rtstate_thread(tg, w->tid);
+        /* The runtime waits in timed slices on the program's behalf: the kernel sees a
+         * timeout on every wait it recorded; the program's own call may have none. */
+        if (me && w->w.kind == WAIT_LOCK && w->w.timed &&
+            ((me->wait_lock && me->wait_lock == w->w.lock && !me->wait_timed) ||
+             (me->join_tid && w->w.type == LG_LOCK_THREAD && me->join_tid == w->w.owner))) {
+            w->w.timed = false;
+            drop_attr(w->w.attrs, "timed");
+        }
         if (w->w.kind != WAIT_LOCK ||
             (w->w.type != LG_LOCK_MUTEX && w->w.type != LG_LOCK_RWLOCK))
             continue;
-        const insp_rt_thread *me = rtstate_thread(tg, w->tid);
         if (me && me->wait_lock && me->wait_lock != w->w.lock && ++differ)
             lg_report_add_note(r, "thread %d: the lockgraph runtime records a wait for 0x%llx, "
                                "the kernel shows a wait on 0x%llx", w->tid,

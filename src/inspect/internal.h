@@ -85,6 +85,8 @@ typedef struct insp_rt_thread {
     uint64_t wait_lock;      /* the lock it waits for per the runtime, 0 none */
     lg_mode wait_mode;
     uint64_t cond_mutex;     /* in a condition wait on this mutex, 0 none */
+    bool wait_timed;         /* the program's call has a timeout */
+    int join_tid;            /* the thread it joins per the runtime, 0 none */
     insp_rt_held *held;
     size_t nheld;
 } insp_rt_thread;

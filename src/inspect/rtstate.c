@@ -80,7 +80,8 @@ static bool plausible(const lg_pub_state *s)
         return false;
     const unsigned th[] = {s->th_next + 8u, s->th_tid + 4u, s->th_name + 16u,
                            s->th_exited + 1u, s->th_held + 8u, s->th_depth + 4u,
-                           s->th_wait_lock + 8u, s->th_wait_mode + 1u, s->th_wait_cond + 8u};
+                           s->th_wait_lock + 8u, s->th_wait_mode + 1u, s->th_wait_cond + 8u,
+                           s->th_wait_flags + 1u, s->th_wait_join + 8u};
     const unsigned hd[] = {s->hd_addr + 8u, s->hd_mode + 1u, s->hd_count + 2u,
                            s->hd_stack + 4u, s->hd_pc + 8u};
     for (size_t i = 0; i < sizeof th / sizeof *th; i++)
@@ -126,6 +127,11 @@ static int read_thread(insp_target *tg, const lg_pub_state *s, const stack_store
     out->wait_lock = lock_addr(tg, s, field(rec, sz, s->th_wait_lock, 8));
     out->wait_mode = field(rec, sz, s->th_wait_mode, 1) ? LG_MODE_SHARED : LG_MODE_EXCLUSIVE;
     out->cond_mutex = lock_addr(tg, s, field(rec, sz, s->th_wait_cond, 8));
+    out->wait_timed = field(rec, sz, s->th_wait_flags, 1) & LG_PUB_WAIT_TIMED;
+    uint64_t join = field(rec, sz, s->th_wait_join, 8);
+    int32_t jtid = 0;
+    if (join && rd(tg, join + s->th_tid, &jtid, sizeof jtid))
+        out->join_tid = jtid;
     uint64_t held = field(rec, sz, s->th_held, 8);
     size_t depth = (size_t)field(rec, sz, s->th_depth, 4);
     if (depth > MAX_RT_HELD)

@@ -29,6 +29,7 @@
 #define LG_PUB_SYMBOL "lg_runtime_state"
 #define LG_PUB_MAGIC 0x0a68706172676b6cull   /* "lkgraph\n" little-endian */
 #define LG_PUB_VERSION 1u
+#define LG_PUB_WAIT_TIMED (1u << 1)   /* th_wait_flags */
 
 typedef struct lg_pub_state {
     uint64_t magic;            /* LG_PUB_MAGIC, written last: a reader seeing it sees the rest */
@@ -47,6 +48,10 @@ typedef struct lg_pub_state {
     uint16_t th_wait_lock;     /* pointer to the lock record it waits for, 0 none */
     uint16_t th_wait_mode;     /* uint8 lg_mode of that wait */
     uint16_t th_wait_cond;     /* pointer to the mutex record of a condition wait, 0 none */
+    uint16_t th_wait_flags;    /* uint8: LG_PUB_WAIT_TIMED when the program's call has a
+                                  timeout (the runtime itself waits in slices: the kernel
+                                  shows every wait as timed) */
+    uint16_t th_wait_join;     /* pointer to the record of the thread it joins, 0 none */
     uint16_t pad0;
 
     /* Held-lock entry (array element). */
