@@ -330,6 +330,17 @@ static int add_orphans(ctx *c)
     return 0;
 }
 
+static bool in_runtime_join(const insp_thread *t)
+{
+    for (size_t i = 0; i < t->stack.n; i++) {
+        const lg_frame *f = &t->stack.frames[i];
+        if (f->function && !strcmp(f->function, "rt_wait_join") && f->module &&
+            strstr(f->module, "liblockgraph"))
+            return true;
+    }
+    return false;
+}
+
 /* Remove one entry from a ", "-separated attribute list. */
 static void drop_attr(char *attrs, const char *a)
 {
@@ -356,10 +367,13 @@ static void apply_runtime(insp_target *tg, lg_report *r)
         insp_thread *w = &tg->t[i];
         const insp_rt_thread *me = rtstate_thread(tg, w->tid);
         /* The runtime waits in timed slices on the program's behalf: the kernel sees a
-         * timeout on every wait it recorded; the program's own call may have none. */
-        if (me && w->w.kind == WAIT_LOCK && w->w.timed &&
-            ((me->wait_lock && me->wait_lock == w->w.lock && !me->wait_timed) ||
-             (me->join_tid && w->w.type == LG_LOCK_THREAD && me->join_tid == w->w.owner))) {
+         * timeout on every wait it recorded; the program's own call may have none. Its join
+         * (pthread_join only: no timeout) is recognised by its frame also when it has no
+         * record of the joined thread (one that never took a lock). */
+        if (w->w.kind == WAIT_LOCK && w->w.timed &&
+            ((me && me->wait_lock && me->wait_lock == w->w.lock && !me->wait_timed) ||
+             (w->w.type == LG_LOCK_THREAD &&
+              ((me && me->join_tid == w->w.owner) || in_runtime_join(w))))) {
             w->w.timed = false;
             drop_attr(w->w.attrs, "timed");
         }
@@ -541,6 +555,7 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
         stats->nthreads = tg->n;
         stats->ncycles = ncycles;
         stats->stopped_ms = tg->stopped_ms;
+        stats->stuck = stuck;
     }
     rc = 0;
 out:

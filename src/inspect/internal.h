@@ -178,6 +178,14 @@ int rtstate_symbolize(insp_target *tg);
 void rtstate_free(insp_target *tg);
 const insp_rt_thread *rtstate_thread(const insp_target *tg, int tid);
 const insp_rt_held *rtstate_held(const insp_target *tg, int tid, uint64_t lock);
+/* For the progress probe, without stopping the target: the threads the runtime has in a
+ * recorded (sliced) wait, with the wait's sequence number. Up to max; 0 when none or no
+ * runtime. */
+typedef struct insp_rt_wait {
+    int tid;
+    uint64_t seq;
+} insp_rt_wait;
+size_t rtstate_live_waits(int pid, insp_rt_wait *out, size_t max);
 
 /* decode.c */
 void decode_all(insp_target *tg);

@@ -81,7 +81,7 @@ static bool plausible(const lg_pub_state *s)
     const unsigned th[] = {s->th_next + 8u, s->th_tid + 4u, s->th_name + 16u,
                            s->th_exited + 1u, s->th_held + 8u, s->th_depth + 4u,
                            s->th_wait_lock + 8u, s->th_wait_mode + 1u, s->th_wait_cond + 8u,
-                           s->th_wait_flags + 1u, s->th_wait_join + 8u};
+                           s->th_wait_flags + 1u, s->th_wait_join + 8u, s->th_wait_seq + 8u};
     const unsigned hd[] = {s->hd_addr + 8u, s->hd_mode + 1u, s->hd_count + 2u,
                            s->hd_stack + 4u, s->hd_pc + 8u};
     for (size_t i = 0; i < sizeof th / sizeof *th; i++)
@@ -293,4 +293,121 @@ const insp_rt_held *rtstate_held(const insp_target *tg, int tid, uint64_t lock)
         if (t->held[j].addr == lock)
             return &t->held[j];
     return NULL;
+}
+
+/* ---- the progress probe's view (run --hang-timeout): no Dwfl, no stop ----
+ * The runtime waits for a contended lock or a join in slices, waking every 200 ms to search
+ * for a cycle, so the kernel counts context switches although nothing moves. The probe reads
+ * each thread's recorded wait and its sequence number straight from the running target
+ * (process_vm_readv: racy, bounded, only ever a hint for the trigger; the inspection that
+ * follows stops the target and decides). */
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The runtime module of pid: its path and where it is loaded (the mapping at offset 0). */
+static bool runtime_module(int pid, char *path, size_t len, uint64_t *base)
+{
+    char mp[64], line[4096 + 128];
+    snprintf(mp, sizeof mp, "/proc/%d/maps", pid);
+    FILE *f = fopen(mp, "re");
+    if (!f)
+        return false;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long start, off;
+        char *p = strchr(line, '/');
+        if (!p || sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2 || off != 0)
+            continue;
+        p[strcspn(p, "\n")] = '\0';
+        const char *b = strrchr(p, '/') + 1;
+        if (strncmp(b, "liblockgraph", 12) == 0) {
+            snprintf(path, len, "%s", p);
+            *base = start;
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* st_value of the published symbol in the file's dynamic symbol table, 0 when absent.
+ * Cached per file (path, device, inode): the probe runs every few hundred ms. */
+static uint64_t published_offset(const char *path)
+{
+    static char cpath[4096];
+    static dev_t cdev;
+    static ino_t cino;
+    static uint64_t cval;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    if (cpath[0] && !strcmp(cpath, path) && st.st_dev == cdev && st.st_ino == cino)
+        return cval;
+    uint64_t val = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    for (Elf_Scn *scn = NULL; e && !val && (scn = elf_nextscn(e, scn)) != NULL;) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Sym sym;
+            const char *n;
+            if (gelf_getsym(d, (int)i, &sym) &&
+                (n = elf_strptr(e, sh.sh_link, sym.st_name)) && !strcmp(n, LG_PUB_SYMBOL)) {
+                val = sym.st_value;
+                break;
+            }
+        }
+    }
+    if (e)
+        elf_end(e);
+    close(fd);
+    snprintf(cpath, sizeof cpath, "%s", path);
+    cdev = st.st_dev;
+    cino = st.st_ino;
+    cval = val;
+    return val;
+}
+
+size_t rtstate_live_waits(int pid, insp_rt_wait *out, size_t max)
+{
+    char path[4096];
+    uint64_t base, off;
+    if (!runtime_module(pid, path, sizeof path, &base) || !(off = published_offset(path)))
+        return 0;
+    insp_target tg = {.pid = pid, .read = mem_read_live, .read_ctx = (void *)(intptr_t)pid};
+    lg_pub_state s;
+    if (!rd(&tg, base + off, &s, sizeof s) || s.magic != LG_PUB_MAGIC ||
+        s.version != LG_PUB_VERSION || s.size < sizeof s || !plausible(&s))
+        return 0;
+    unsigned char *rec = malloc(s.thread_size);
+    uint64_t at = 0;
+    size_t n = 0;
+    if (!rec || !rd64(&tg, s.registry, &at)) {
+        free(rec);
+        return 0;
+    }
+    for (size_t k = 0; at && k < MAX_RT_THREADS && n < max; k++) {
+        if (!rd(&tg, at, rec, s.thread_size))
+            break;
+        uint64_t lock = field(rec, s.thread_size, s.th_wait_lock, 8);
+        uint64_t join = field(rec, s.thread_size, s.th_wait_join, 8);
+        if (lock || join) {
+            out[n].tid = (int)(int32_t)field(rec, s.thread_size, s.th_tid, 4);
+            out[n].seq = field(rec, s.thread_size, s.th_wait_seq, 8);
+            n++;
+        }
+        at = field(rec, s.thread_size, s.th_next, 8);
+    }
+    free(rec);
+    return n;
 }

@@ -23,6 +23,7 @@ SAME_SIZE(rt_held, stack, 4);
 SAME_SIZE(rt_held, pc, 8);
 SAME_SIZE(rt_lock, addr, 8);
 SAME_SIZE(rt_thread, wait.flags, 1);
+SAME_SIZE(rt_thread, wait.seq, 8);
 _Static_assert(RT_ACQ_TIMED == LG_PUB_WAIT_TIMED, "published wait flag");
 _Static_assert(sizeof(size_t) == 8 && sizeof(void *) == 8, "64-bit layouts only");
 
@@ -41,6 +42,7 @@ RT_EXPORT lg_pub_state lg_runtime_state = {
     .th_wait_cond = OFF(rt_thread, wait.cond),
     .th_wait_flags = OFF(rt_thread, wait.flags),
     .th_wait_join = OFF(rt_thread, wait.join),
+    .th_wait_seq = OFF(rt_thread, wait.seq),
     .held_size = sizeof(rt_held),
     .hd_addr = OFF(rt_held, addr),
     .hd_mode = OFF(rt_held, mode),

@@ -52,7 +52,9 @@ typedef struct lg_pub_state {
                                   timeout (the runtime itself waits in slices: the kernel
                                   shows every wait as timed) */
     uint16_t th_wait_join;     /* pointer to the record of the thread it joins, 0 none */
-    uint16_t pad0;
+    uint16_t th_wait_seq;      /* uint64 bumped at every recorded wait's start and end: a
+                                  thread that wakes from a wait slice and waits on without
+                                  a change made no progress (run --hang-timeout) */
 
     /* Held-lock entry (array element). */
     uint32_t held_size;
