@@ -34,6 +34,8 @@ def main():
     check(len(dead) == 1, f"want 1 deadlock, got {len(dead)}")
     check(any("lockgraph runtime" in n and "state version 1" in n for n in r.get("notes", [])),
           f"no note that the runtime's state was read: {r.get('notes')}")
+    check(any("agree with the kernel on every recorded wait" in n for n in r.get("notes", [])),
+          "the runtime's recorded waits were not cross-checked as agreeing")
     if not dead:
         return
     f = dead[0]
