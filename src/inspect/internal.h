@@ -174,6 +174,7 @@ char *symbolize_data(insp_target *tg, uint64_t addr);   /* "mutex_a", "hang+0x40
  * core) and after the Dwfl is set up; rtstate_symbolize once the symbolizer exists. Both
  * leave rt_known false (and say why in a note) when the state is absent or not understood. */
 void rtstate_read(insp_target *tg);
+void rtstate_read_at(insp_target *tg, uint64_t state_addr);   /* the header's address known */
 int rtstate_symbolize(insp_target *tg);
 void rtstate_free(insp_target *tg);
 const insp_rt_thread *rtstate_thread(const insp_target *tg, int tid);

@@ -22,6 +22,7 @@
 enum {
     MAX_RT_THREADS = 1 << 16,   /* a registry walk longer than this is a broken list */
     MAX_RT_HELD = 1 << 12,      /* held locks per thread read */
+    MAX_RT_HELD_ALL = 1 << 18,  /* held locks read in all: bounds memory on garbage */
     MAX_RT_FRAMES = 64,         /* the runtime captures at most 64 */
 };
 
@@ -117,7 +118,7 @@ static uint64_t lock_addr(insp_target *tg, const lg_pub_state *s, uint64_t rec)
 }
 
 static int read_thread(insp_target *tg, const lg_pub_state *s, const stack_store *ss,
-                       const unsigned char *rec, insp_rt_thread *out)
+                       const unsigned char *rec, insp_rt_thread *out, size_t *budget)
 {
     size_t sz = s->thread_size;
     out->tid = (int)(int32_t)field(rec, sz, s->th_tid, 4);
@@ -136,8 +137,11 @@ static int read_thread(insp_target *tg, const lg_pub_state *s, const stack_store
     size_t depth = (size_t)field(rec, sz, s->th_depth, 4);
     if (depth > MAX_RT_HELD)
         depth = MAX_RT_HELD;
+    if (depth > *budget)
+        depth = *budget;
     if (!depth || !held)
         return 0;
+    *budget -= depth;
     unsigned char *arr = malloc(depth * s->held_size);
     out->held = calloc(depth, sizeof *out->held);
     if (!arr || !out->held) {
@@ -184,9 +188,14 @@ void rtstate_read(insp_target *tg)
         return;
     find_ctx fc = {0};
     dwfl_getmodules(tg->dwfl, find_symbol, &fc, 0);
+    rtstate_read_at(tg, fc.addr);
+}
+
+void rtstate_read_at(insp_target *tg, uint64_t at)
+{
     lg_pub_state s;
     memset(&s, 0, sizeof s);
-    if (!fc.addr || !rd(tg, fc.addr, &s, offsetof(lg_pub_state, version) + 8)) {
+    if (!at || !rd(tg, at, &s, offsetof(lg_pub_state, version) + 8)) {
         insp_note(tg, "the target runs the lockgraph runtime (%s) but its published state "
                   "(%s) was not found: an older runtime", tg->runtime_path, LG_PUB_SYMBOL);
         return;
@@ -203,7 +212,7 @@ void rtstate_read(insp_target *tg)
                   LG_PUB_VERSION);
         return;
     }
-    if (!rd(tg, fc.addr, &s, sizeof s) || !plausible(&s)) {
+    if (!rd(tg, at, &s, sizeof s) || !plausible(&s)) {
         insp_note(tg, "the lockgraph runtime's published state in the target is unreadable "
                   "or inconsistent: not used");
         return;
@@ -221,9 +230,21 @@ void rtstate_read(insp_target *tg)
     unsigned char *rec = malloc(s.thread_size);
     if (!rec)
         return;
-    size_t cap = 0;
+    size_t cap = 0, budget = MAX_RT_HELD_ALL;
     bool broken = false;
+    /* Brent's cycle check: a list corrupted into a loop ends at its first repeat. */
+    uint64_t mark = rec_addr;
+    size_t power = 1, lam = 0;
     for (size_t k = 0; rec_addr && k < MAX_RT_THREADS; k++) {
+        if (k && rec_addr == mark) {
+            broken = true;
+            break;
+        }
+        if (++lam == power) {
+            mark = rec_addr;
+            power *= 2;
+            lam = 0;
+        }
         if (!rd(tg, rec_addr, rec, s.thread_size)) {
             broken = true;
             break;
@@ -239,15 +260,16 @@ void rtstate_read(insp_target *tg)
         insp_rt_thread *t = &tg->rtt[tg->nrtt];
         memset(t, 0, sizeof *t);
         tg->nrtt++;
-        if (read_thread(tg, &s, &ss, rec, t) < 0)
+        if (read_thread(tg, &s, &ss, rec, t, &budget) < 0)
             break;
         rec_addr = field(rec, s.thread_size, s.th_next, 8);
     }
     free(rec);
     tg->rt_known = true;
     if (broken)
-        insp_note(tg, "the lockgraph runtime's thread list was cut short (a thread was "
-                  "stopped while updating it): %zu threads read", tg->nrtt);
+        insp_note(tg, "the lockgraph runtime's thread list was cut short (unreadable or "
+                  "looping: a thread was stopped while updating it): %zu threads read",
+                  tg->nrtt);
 }
 
 int rtstate_symbolize(insp_target *tg)
