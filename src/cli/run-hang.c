@@ -20,6 +20,7 @@
  * Not here: the launcher (cmd-run.c), the analysis (src/inspect).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,21 @@ static void nap(double s)
     }
 }
 
+/* The child exited and waits to be reaped (or is gone). */
+static bool ended(pid_t child)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)child);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *q = strrchr(buf, ')');
+    return !q || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X';
+}
+
 /* Inspect, and when it is a hang, report. 1 reported (status in *status), 0 not a hang
  * (keep watching), -1 the inspection failed (message printed; keep watching). */
 static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status)
@@ -56,7 +72,13 @@ static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status)
     char err[512] = "";
     if (lg_inspect_pid((int)child, &opt, &r, &st, err, sizeof err) < 0) {
         lg_report_free(&r);
-        cli_error(cmd, "--hang-timeout: cannot inspect process %d: %s", (int)child, err);
+        /* It just ended (the next waitpid reaps it): nothing to say. Otherwise say it once
+         * (e.g. ptrace not permitted here) and keep watching. */
+        static bool warned;
+        if (!ended(child) && !warned) {
+            warned = true;
+            cli_error(cmd, "--hang-timeout: cannot inspect process %d: %s", (int)child, err);
+        }
         return -1;
     }
     bool defect = lg_inspect_status(&r) != 0;
