@@ -2,7 +2,9 @@
  * wait-for graph (src/analysis/waitfor.c), one "deadlock" finding per cycle (edges flagged
  * LG_EDGE_WAITING: thread T holds what its predecessor waits for and waits for the next),
  * "orphaned-lock" for locks whose owner exited, "no-progress" when every thread is blocked
- * and none can run, and the verdict line. Not here: rendering (src/report). */
+ * and none can run, and the verdict line. When the target runs the lockgraph runtime and its
+ * published state was read (rtstate.c), read owners and acquisition stacks come from it.
+ * Not here: rendering (src/report). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,9 +409,9 @@ static void apply_runtime(insp_target *tg, lg_report *r)
             }
         }
         if (w->w.owner && nholders && !owner_listed && ++differ)
-            lg_report_add_note(r, "0x%llx: the lock's memory names thread %d as its owner, the "
-                               "lockgraph runtime records thread %d", (unsigned long long)w->w.lock,
-                               w->w.owner, pick);
+            lg_report_add_note(r, "0x%llx: the lock's memory names thread %d as its owner, "
+                               "the lockgraph runtime records thread %d",
+                               (unsigned long long)w->w.lock, w->w.owner, pick);
         if (w->w.type != LG_LOCK_RWLOCK || w->w.owner || !nshared || !pick)
             continue;
         w->w.owner = pick;
@@ -426,7 +428,8 @@ static void apply_runtime(insp_target *tg, lg_report *r)
                        "version %u) give %zu held lock%s in %zu thread%s; read owners and "
                        "acquisition stacks come from them%s", tg->runtime_path, tg->rt_version,
                        nheld, nheld == 1 ? "" : "s", tg->nrtt, tg->nrtt == 1 ? "" : "s",
-                       agree && !differ ? ", and they agree with the kernel on every recorded wait" : "");
+                       agree && !differ ? ", and they agree with the kernel on every "
+                                          "recorded wait" : "");
 }
 
 /* glibc does not record read owners. When no thread can run, a writer waiting for the
