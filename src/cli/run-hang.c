@@ -116,6 +116,14 @@ static int exit_status(int ws)
 
 int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout)
 {
+    if (timeout <= 0) {   /* not watching: a plain wait */
+        int ws;
+        while (waitpid(child, &ws, 0) < 0)
+            if (errno != EINTR)
+                return cli_error(cmd, "cannot wait for process %d: %s", (int)child,
+                                 strerror(errno));
+        return exit_status(ws);
+    }
     double tick = timeout / 4 < 0.25 ? timeout / 4 : 0.25;
     lg_progress_sample *base = NULL;
     double since = now_s();

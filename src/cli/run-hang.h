@@ -10,7 +10,9 @@
 #define LG_RUN_HANG_STATUS 124
 
 /* Waits for `child` (started by run) like waitpid, watching for no progress for `timeout`
- * seconds; returns run's exit status (the program's, or the hang's after a report). */
+ * seconds (0: not watching, a plain wait); returns run's exit status (the program's: 128+N
+ * for signal N; or the hang's after a report). Signals forwarded by the caller's handlers
+ * interrupt nothing here (EINTR is retried). */
 int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout);
 
 #endif
