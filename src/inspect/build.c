@@ -368,6 +368,8 @@ static void apply_runtime(insp_target *tg, lg_report *r)
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *w = &tg->t[i];
         const insp_rt_thread *me = rtstate_thread(tg, w->tid);
+        if (me && !w->name[0] && me->name[0])   /* plain cores carry no thread names */
+            snprintf(w->name, sizeof w->name, "%s", me->name);
         /* The runtime waits in timed slices on the program's behalf: the kernel sees a
          * timeout on every wait it recorded; the program's own call may have none. Its join
          * (pthread_join only: no timeout) is recognised by its frame also when it has no

@@ -2,8 +2,9 @@
 # runtime.sh - attach / dump / core on hung programs that run the lockgraph runtime
 # (LD_PRELOAD, LOCKGRAPH_ON_DEADLOCK=wait keeps them hung after the runtime's own report):
 # read owners are the runtime's records (not inferred), every held lock of a deadlock has its
-# acquisition stack, the same from a dump read back by `core` (rt-check.py). A runtime that
-# publishes an unknown state version is ignored: the report is the one without the runtime.
+# acquisition stack, the same from a dump read back by `core` and from a gcore core
+# (rt-check.py). A runtime that publishes an unknown state version is ignored: the report is
+# the one without the runtime.
 . "$LG_SRCDIR/tests/lib/sh-harness.sh"
 LG=$LG_BIN/lockgraph
 HANG=$LG_BIN/hang
@@ -32,6 +33,18 @@ for mode in rwlock-rw self-rw abba; do
   kill -9 "$PID" 2>/dev/null
   rm -f "$T_TMP/$mode.core"
 done
+
+# A core written by gcore (no LOCKGRAPH note: the thread names come from the runtime's
+# records too).
+start env LD_PRELOAD="$RT" LOCKGRAPH_ON_DEADLOCK=wait "$HANG" rwlock-rw
+if timeout 60 gcore -o "$T_TMP/g" "$PID" >/dev/null 2>&1; then
+  check_status 66 "core from gcore (runtime)" "$LG" core "$T_TMP/g.$PID" "$HANG" --json "$T_TMP/g.json"
+  check "gcore (runtime) report" $RTCHECK "$T_TMP/g.json" rwlock-rw
+else
+  fail "gcore could not write a core of $PID"
+fi
+kill -9 "$PID" 2>/dev/null
+rm -f "$T_TMP/g.$PID"
 
 # A runtime whose published version this lockgraph does not know: its state is not used (one
 # note) and the report is what it was before attach could read the runtime: no owner from its
