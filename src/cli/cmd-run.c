@@ -18,19 +18,25 @@
 
 #include "../util/xalloc.h"
 #include "cli.h"
+#include "run-hang.h"
 
 enum {
 #define LG_OPTION(field, flag, env, arg, def, help) RUN_OPT_##field,
 #include "../runtime/options.def"
 #undef LG_OPTION
+    RUN_OPT_hang_timeout,   /* run's own (the parent watches): not a runtime option */
 };
 
 static const lg_opt run_opts[] = {
 #define LG_OPTION(field, flag, env, arg, def, help) {flag, 0, arg, help, env, RUN_OPT_##field},
 #include "../runtime/options.def"
 #undef LG_OPTION
+    {"hang-timeout", 0, "SECONDS", "when no thread makes progress for SECONDS, explain the "
+     "hang as attach does, report and end the program (0: off)", NULL, RUN_OPT_hang_timeout},
     {0},
 };
+
+static double hang_timeout;
 
 static int set_opt(void *ctx, const lg_opt *o, const char *v)
 {
@@ -58,6 +64,8 @@ static int set_opt(void *ctx, const lg_opt *o, const char *v)
         if (cli_parse_seconds(&cmd_run, o, v, &d) < 0)
             return -1;
         break;
+    case RUN_OPT_hang_timeout:
+        return cli_parse_seconds(&cmd_run, o, v, &hang_timeout);
     case RUN_OPT_on_deadlock:
         if (strcmp(v, "exit") && strcmp(v, "abort") && strcmp(v, "wait")) {
             cli_usage_error(&cmd_run, "invalid value '%s' for --on-deadlock: expected exit, "
@@ -160,6 +168,8 @@ static int run_fn(int argc, char **argv)
         sa.sa_flags = SA_RESTART;
         sigaction(sigs[i], &sa, NULL);
     }
+    if (hang_timeout > 0)
+        return lg_run_watch(&cmd_run, child, hang_timeout);
     int ws;
     while (waitpid(child, &ws, 0) < 0) {
         if (errno != EINTR)
@@ -183,6 +193,8 @@ const lg_cmd cmd_run = {
         "Every option can also be set through its environment variable, also when\n"
         "preloading liblockgraph.so by hand.\n\n"
         "Exit status: PROGRAM's own; --exitcode (66) when a defect was found; 128+N when\n"
-        "PROGRAM died of signal N; 127 program not found, 126 not executable.",
+        "PROGRAM died of signal N; 127 program not found, 126 not executable; with\n"
+        "--hang-timeout, 124 when PROGRAM hung with no lock cycle and was ended (like\n"
+        "timeout(1)), --exitcode when the hang is a deadlock or an orphaned lock.",
     .opts = run_opts,
 };

@@ -2,7 +2,9 @@
  * wait-for graph (src/analysis/waitfor.c), one "deadlock" finding per cycle (edges flagged
  * LG_EDGE_WAITING: thread T holds what its predecessor waits for and waits for the next),
  * "orphaned-lock" for locks whose owner exited, "no-progress" when every thread is blocked
- * and none can run, and the verdict line. Not here: rendering (src/report). */
+ * and none can run, and the verdict line. When the target runs the lockgraph runtime and its
+ * published state was read (rtstate.c), read owners and acquisition stacks come from it.
+ * Not here: rendering (src/report). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +83,13 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
         return;
     if (w->owner) {
         thread_ref(who, sizeof who, c->tg, w->owner);
-        snprintf(out + n, len - n, ", %s by %s%s", w->owner_inferred ? "read-held (inferred)"
-                                                                     : "held",
-                 who, w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
+        const char *how = w->owner_inferred ? "read-held (inferred)"
+                          : w->held_shared  ? "read-held" : "held";
+        n += (size_t)snprintf(out + n, len - n, ", %s by %s%s", how, who,
+                              w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
+        if (w->held_shared && w->readers > 1 && n < len)
+            snprintf(out + n, len - n, " and %d other reader%s", w->readers - 1,
+                     w->readers == 2 ? "" : "s");
     } else if (w->readers) {
         snprintf(out + n, len - n, ", read-held by %d thread%s (glibc does not record which)",
                  w->readers, w->readers == 1 ? "" : "s");
@@ -234,11 +240,15 @@ static int add_cycle(ctx *c, const int *cycle_of, int cyc)
         if (a < 0 || h < 0)
             return -1;
         /* t holds what p waits for: read-held when p's owner is an inferred reader */
-        lg_edge *e = lg_finding_add_edge(f, t->tid, h, p->w.owner_inferred ? LG_MODE_SHARED
-                                                                           : LG_MODE_EXCLUSIVE,
-                                         a, t->w.mode, LG_EDGE_WAITING |
-                                         (t->w.timed ? LG_EDGE_TIMED : 0));
+        const insp_rt_held *rh = rtstate_held(tg, t->tid, p->w.lock);
+        lg_mode hm = p->w.owner_inferred || p->w.held_shared ? LG_MODE_SHARED
+                                                             : LG_MODE_EXCLUSIVE;
+        lg_edge *e = lg_finding_add_edge(f, t->tid, h, rh ? rh->mode : hm, a, t->w.mode,
+                                         LG_EDGE_WAITING | (t->w.timed ? LG_EDGE_TIMED : 0));
         if (!e || wait_stack(&e->stack, t) < 0)
+            return -1;
+        /* Where t took what p waits for: only the runtime inside the target records it. */
+        if (rh && lg_stack_copy(&e->holds_stack, &rh->stack) < 0)
             return -1;
         lg_thread *ft = lg_finding_add_thread(f, t->tid, tname(t));
         if (!ft || lg_thread_set(ft, "blocked", NULL) < 0)
@@ -322,6 +332,108 @@ static int add_orphans(ctx *c)
     return 0;
 }
 
+static bool in_runtime_join(const insp_thread *t)
+{
+    for (size_t i = 0; i < t->stack.n; i++) {
+        const lg_frame *f = &t->stack.frames[i];
+        if (f->function && !strcmp(f->function, "rt_wait_join") && f->module &&
+            strstr(f->module, "liblockgraph"))
+            return true;
+    }
+    return false;
+}
+
+/* Remove one entry from a ", "-separated attribute list. */
+static void drop_attr(char *attrs, const char *a)
+{
+    size_t n = strlen(a);
+    for (char *p = attrs; (p = strstr(p, a)) != NULL; p++) {
+        bool start = p == attrs || (p >= attrs + 2 && p[-2] == ',' && p[-1] == ' ');
+        if (!start || (p[n] && p[n] != ','))
+            continue;
+        char *from = p[n] ? p + n + 2 : p + n;   /* the entry and its ", " */
+        char *to = p[n] || p == attrs ? p : p - 2;
+        memmove(to, from, strlen(from) + 1);
+        return;
+    }
+}
+
+/* The lockgraph runtime in the target recorded every held lock, readers included: name the
+ * read holders a writer waits for exactly (preferring one that is itself blocked on a lock,
+ * the one that matters for the wait-for graph; the thread itself for an upgrade), and
+ * cross-check what glibc's memory and the runtime say about owners and waits. */
+static void apply_runtime(insp_target *tg, lg_report *r)
+{
+    size_t agree = 0, differ = 0;
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *w = &tg->t[i];
+        const insp_rt_thread *me = rtstate_thread(tg, w->tid);
+        if (me && !w->name[0] && me->name[0])   /* plain cores carry no thread names */
+            snprintf(w->name, sizeof w->name, "%s", me->name);
+        /* The runtime waits in timed slices on the program's behalf: the kernel sees a
+         * timeout on every wait it recorded; the program's own call may have none. Its join
+         * (pthread_join only: no timeout) is recognised by its frame also when it has no
+         * record of the joined thread (one that never took a lock). */
+        if (w->w.kind == WAIT_LOCK && w->w.timed &&
+            ((me && me->wait_lock && me->wait_lock == w->w.lock && !me->wait_timed) ||
+             (w->w.type == LG_LOCK_THREAD &&
+              ((me && me->join_tid == w->w.owner) || in_runtime_join(w))))) {
+            w->w.timed = false;
+            drop_attr(w->w.attrs, "timed");
+        }
+        if (w->w.kind != WAIT_LOCK ||
+            (w->w.type != LG_LOCK_MUTEX && w->w.type != LG_LOCK_RWLOCK))
+            continue;
+        if (me && me->wait_lock && me->wait_lock != w->w.lock && ++differ)
+            lg_report_add_note(r, "thread %d: the lockgraph runtime records a wait for 0x%llx, "
+                               "the kernel shows a wait on 0x%llx", w->tid,
+                               (unsigned long long)me->wait_lock,
+                               (unsigned long long)w->w.lock);
+        else if (me && me->wait_lock)
+            agree++;
+        int pick = 0, nholders = 0, nshared = 0;
+        bool pick_blocked = false, owner_listed = false;
+        for (size_t k = 0; k < tg->nrtt; k++) {
+            const insp_rt_thread *rt = &tg->rtt[k];
+            for (size_t j = 0; j < rt->nheld; j++) {
+                if (rt->held[j].addr != w->w.lock)
+                    continue;
+                nholders++;
+                nshared += rt->held[j].mode == LG_MODE_SHARED;
+                owner_listed |= rt->tid == w->w.owner;
+                insp_thread *ht = insp_find_thread(tg, rt->tid);
+                bool blocked = ht && ht->w.kind == WAIT_LOCK;
+                if (!pick || (blocked && !pick_blocked)) {
+                    pick = rt->tid;
+                    pick_blocked = blocked;
+                }
+                break;
+            }
+        }
+        if (w->w.owner && nholders && !owner_listed && ++differ)
+            lg_report_add_note(r, "0x%llx: the lock's memory names thread %d as its owner, "
+                               "the lockgraph runtime records thread %d",
+                               (unsigned long long)w->w.lock, w->w.owner, pick);
+        if (w->w.type != LG_LOCK_RWLOCK || w->w.owner || !nshared || !pick)
+            continue;
+        w->w.owner = pick;
+        w->w.owner_from_runtime = true;
+        w->w.held_shared = true;
+        if (nshared > w->w.readers)
+            w->w.readers = nshared;
+        w->w.lock_flags |= LG_LOCK_F_OWNERS_FROM_RUNTIME;
+    }
+    size_t nheld = 0;
+    for (size_t k = 0; k < tg->nrtt; k++)
+        nheld += tg->rtt[k].nheld;
+    lg_report_add_note(r, "the target runs the lockgraph runtime (%s): its records (state "
+                       "version %u) give %zu held lock%s in %zu thread%s; read owners and "
+                       "acquisition stacks come from them%s", tg->runtime_path, tg->rt_version,
+                       nheld, nheld == 1 ? "" : "s", tg->nrtt, tg->nrtt == 1 ? "" : "s",
+                       agree && !differ ? ", and they agree with the kernel on every "
+                                          "recorded wait" : "");
+}
+
 /* glibc does not record read owners. When no thread can run, a writer waiting for the
  * readers of R is waiting for threads that are themselves stuck; if exactly one other thread
  * is stuck waiting for a lock (and not for R as a reader), it is the reader we infer; if none
@@ -368,6 +480,8 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
         if (lg_report_set_command(r, 1, &argv0) < 0)
             goto out;
     }
+    if (tg->rt_known)
+        apply_runtime(tg, r);
     size_t can = 0;
     for (size_t i = 0; i < tg->n; i++)
         can += can_run(&tg->t[i]);
@@ -416,10 +530,6 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
     }
     for (size_t i = 0; i < tg->nnotes; i++)
         lg_report_add_note(r, "%s", tg->notes[i]);
-    if (tg->has_runtime)
-        lg_report_add_note(r, "the target runs the lockgraph runtime (%s); reading its "
-                           "reader owners and acquisition stacks is not supported yet",
-                           tg->runtime_path);
     size_t ndead = 0, norphan = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
         ndead += r->findings[i].kind == LG_KIND_DEADLOCK;
@@ -450,6 +560,7 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
         stats->nthreads = tg->n;
         stats->ncycles = ncycles;
         stats->stopped_ms = tg->stopped_ms;
+        stats->stuck = stuck;
     }
     rc = 0;
 out:

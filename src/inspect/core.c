@@ -364,6 +364,7 @@ int lg_inspect_core(const char *path, const char *exe, const lg_inspect_options 
     mem_snapshot(&tg);
     if (unwind_core(&tg, elf, exe, opt, err, errlen) < 0)
         goto out;
+    rtstate_read(&tg);
     if (symbolize_all(&tg) < 0) {
         snprintf(err, errlen, "out of memory while symbolizing");
         goto out;

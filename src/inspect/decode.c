@@ -78,11 +78,14 @@ static const char *strip_name(const char *n)
     return n;
 }
 
+/* libc's frames, and the lockgraph runtime's interposers around them: not the caller's code
+ * (the wait is annotated at the first frame past both). */
 static bool is_libc(const lg_frame *f)
 {
     const char *m = f->module ? strrchr(f->module, '/') : NULL;
     m = m ? m + 1 : f->module;
-    return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "libpthread", 10) == 0);
+    return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "libpthread", 10) == 0 ||
+                 strncmp(m, "liblockgraph", 12) == 0);
 }
 
 /* The waiting function and where to annotate: the first frame of the caller's own code. */

@@ -62,6 +62,8 @@ int lg_inspect_pid(int pid, const lg_inspect_options *opt, lg_report *out,
     ptrace_read_regs(&tg);
     mem_snapshot(&tg);
     int rc = unwind_live(&tg, opt, err, errlen);
+    if (rc == 0)
+        rtstate_read(&tg);   /* the runtime's records, while nothing can change them */
     ptrace_resume_all(&tg);
     tg.stopped_ms = insp_now_ms() - s0;
     if (rc < 0) {

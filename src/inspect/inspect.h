@@ -26,6 +26,8 @@ typedef struct lg_inspect_stats {
     double total_ms;         /* the whole analysis */
     size_t nthreads;
     size_t ncycles;
+    bool stuck;              /* every thread is blocked and none can run (no timeout, no
+                                outside event such as I/O or a sleep can end its wait) */
 } lg_inspect_stats;
 
 /* Attach to a live process, stop every thread briefly, unwind, detach, analyse. Fills `out`
@@ -44,7 +46,10 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
 
 /* Progress probe for `run --hang-timeout`: take a sample now, compare with the previous one.
  * A process makes no progress when every thread is blocked (not running) and no thread's
- * CPU time or context-switch count changed between two samples. */
+ * CPU time or context-switch count changed between two samples; a thread that stayed in
+ * the same wait recorded by the lockgraph runtime (which wakes in slices) counts as not
+ * progressing either. A thread asleep (nanosleep) or in I/O makes no progress here too: the
+ * probe is only the trigger, lg_inspect_pid decides (stats.stuck). */
 typedef struct lg_progress_sample lg_progress_sample;
 lg_progress_sample *lg_progress_sample_take(int pid);   /* NULL when the process is gone */
 /* 1 no progress between a and b (taken later), 0 progress, -1 error. */

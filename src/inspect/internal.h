@@ -34,6 +34,8 @@ typedef struct insp_wait {
     bool owner_died;         /* robust mutex whose owner died */
     bool spinning;           /* a spinlock: the thread runs, it is not blocked */
     bool owner_inferred;     /* owner is a read holder inferred by build.c */
+    bool owner_from_runtime; /* owner named by the lockgraph runtime's records (rtstate.c) */
+    bool held_shared;        /* ... and it holds the lock for reading */
     unsigned lock_flags;     /* LG_LOCK_F_* */
     char attrs[96];
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */
@@ -66,6 +68,29 @@ typedef struct insp_thread {
     insp_wait w;
 } insp_thread;
 
+/* What the lockgraph runtime inside the target records (rtstate.c, published.h). */
+typedef struct insp_rt_held {
+    uint64_t addr;           /* the lock */
+    lg_mode mode;
+    unsigned count;          /* recursion depth */
+    uint64_t *pcs;           /* the acquisition's stack (innermost first), or NULL */
+    size_t npcs;
+    lg_stack stack;          /* symbolized */
+} insp_rt_held;
+
+typedef struct insp_rt_thread {
+    int tid;
+    char name[16];
+    bool exited;             /* exited holding locks */
+    uint64_t wait_lock;      /* the lock it waits for per the runtime, 0 none */
+    lg_mode wait_mode;
+    uint64_t cond_mutex;     /* in a condition wait on this mutex, 0 none */
+    bool wait_timed;         /* the program's call has a timeout */
+    int join_tid;            /* the thread it joins per the runtime, 0 none */
+    insp_rt_held *held;
+    size_t nheld;
+} insp_rt_thread;
+
 /* Reads target memory (process_vm_readv for live processes, PT_LOAD segments for cores). */
 typedef int (*insp_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
@@ -84,6 +109,10 @@ typedef struct insp_target {
     int cond_signals_off;    /* offset of __g_signals in pthread_cond_t, -1 unknown */
     bool has_runtime;        /* liblockgraph.so is mapped */
     char runtime_path[4096];
+    bool rt_known;           /* its published state was found and understood */
+    uint32_t rt_version;     /* the version it published (also when unknown to us) */
+    insp_rt_thread *rtt;
+    size_t nrtt;
     Dwfl *dwfl;
     void *unwind_cache;      /* unwind.c's page cache, freed after dwfl_end */
     lg_symbolizer *sym;
@@ -140,6 +169,24 @@ int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_op
                 char *err, size_t errlen);
 int symbolize_all(insp_target *tg);
 char *symbolize_data(insp_target *tg, uint64_t addr);   /* "mutex_a", "hang+0x4060", NULL */
+
+/* rtstate.c: the runtime's published state. rtstate_read while the target is stopped (or a
+ * core) and after the Dwfl is set up; rtstate_symbolize once the symbolizer exists. Both
+ * leave rt_known false (and say why in a note) when the state is absent or not understood. */
+void rtstate_read(insp_target *tg);
+void rtstate_read_at(insp_target *tg, uint64_t state_addr);   /* the header's address known */
+int rtstate_symbolize(insp_target *tg);
+void rtstate_free(insp_target *tg);
+const insp_rt_thread *rtstate_thread(const insp_target *tg, int tid);
+const insp_rt_held *rtstate_held(const insp_target *tg, int tid, uint64_t lock);
+/* For the progress probe, without stopping the target: the threads the runtime has in a
+ * recorded (sliced) wait, with the wait's sequence number. Up to max; 0 when none or no
+ * runtime. */
+typedef struct insp_rt_wait {
+    int tid;
+    uint64_t seq;
+} insp_rt_wait;
+size_t rtstate_live_waits(int pid, insp_rt_wait *out, size_t max);
 
 /* decode.c */
 void decode_all(insp_target *tg);

@@ -69,6 +69,7 @@ void insp_target_free(insp_target *tg)
         lg_stack_free(&tg->t[i].stack);
     }
     free(tg->t);
+    rtstate_free(tg);
     for (size_t i = 0; i < tg->nnotes; i++)
         free(tg->notes[i]);
     free(tg->notes);
@@ -251,6 +252,10 @@ typedef struct probe_task {
     int tid;
     char state;
     unsigned long long cpu, ctxsw;
+    long nr;                 /* system call it sits in (/proc/.../syscall), -1 none */
+    uint64_t futex;          /* a timed futex wait: its word */
+    bool rt_wait;            /* in a wait the lockgraph runtime recorded (it wakes in slices) */
+    uint64_t rt_seq;         /* that wait's sequence number */
 } probe_task;
 
 struct lg_progress_sample {
@@ -288,6 +293,14 @@ lg_progress_sample *lg_progress_sample_take(int pid)
                    &ut, &st) != 3)
             continue;
         p->cpu = ut + st;
+        p->nr = -1;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tids[i]);
+        if (read_small(path, buf, sizeof buf) > 0) {
+            unsigned long long a[4];
+            if (sscanf(buf, "%ld %llx %llx %llx %llx", &p->nr, &a[0], &a[1], &a[2], &a[3]) == 5 &&
+                p->nr == 202 && a[3] != 0)
+                p->futex = a[0];
+        }
         snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tids[i]);
         if (read_small(path, buf, sizeof buf) > 0) {
             const char *v = strstr(buf, "voluntary_ctxt_switches:");
@@ -300,6 +313,15 @@ lg_progress_sample *lg_progress_sample_take(int pid)
         s->n++;
     }
     free(tids);
+    insp_rt_wait *w = calloc(s->n ? s->n : 1, sizeof *w);
+    size_t nw = w ? rtstate_live_waits(pid, w, s->n) : 0;
+    for (size_t i = 0; i < nw; i++)
+        for (size_t j = 0; j < s->n; j++)
+            if (s->t[j].tid == w[i].tid) {
+                s->t[j].rt_wait = true;
+                s->t[j].rt_seq = w[i].seq;
+            }
+    free(w);
     return s;
 }
 
@@ -311,13 +333,21 @@ int lg_progress_stalled(const lg_progress_sample *a, const lg_progress_sample *b
         return 0;   /* threads came or went */
     for (size_t i = 0; i < b->n; i++) {
         const probe_task *y = &b->t[i];
-        if (y->state == 'R')
-            return 0;
         const probe_task *x = NULL;
         for (size_t j = 0; j < a->n && !x; j++)
             if (a->t[j].tid == y->tid)
                 x = &a->t[j];
-        if (!x || x->cpu != y->cpu || x->ctxsw != y->ctxsw)
+        if (!x)
+            return 0;
+        /* Still in the same wait the runtime recorded: its slice wake-ups are not progress.
+         * Nor are a timed futex wait's time-outs on the same word with no CPU used (the
+         * runtime's join of a thread it has no record of also waits in slices). An untimed
+         * wait woken again is progress: someone woke it. */
+        if (x->rt_wait && y->rt_wait && x->rt_seq == y->rt_seq)
+            continue;
+        if (y->state != 'R' && x->futex && x->futex == y->futex && x->cpu == y->cpu)
+            continue;
+        if (y->state == 'R' || x->cpu != y->cpu || x->ctxsw != y->ctxsw)
             return 0;
     }
     return 1;

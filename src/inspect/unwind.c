@@ -211,7 +211,7 @@ int symbolize_all(insp_target *tg)
         if (t->npcs && lg_symbolize(tg->sym, t->pcs, t->npcs, true, &t->stack) < 0)
             return -1;
     }
-    return 0;
+    return rtstate_symbolize(tg);
 }
 
 char *symbolize_data(insp_target *tg, uint64_t addr)

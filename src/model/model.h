@@ -69,6 +69,7 @@ enum {
     LG_LOCK_F_NO_OWNER     = 1u << 1, /* condvar, semaphore: any thread may wake it */
     LG_LOCK_F_UNDECODED    = 1u << 2, /* a futex word of unknown layout ("futex wait on") */
     LG_LOCK_F_OWNER_INFERRED = 1u << 3, /* owner is a read holder inferred, not recorded */
+    LG_LOCK_F_OWNERS_FROM_RUNTIME = 1u << 4, /* owner read from the lockgraph runtime's records */
 };
 
 typedef struct lg_thread {

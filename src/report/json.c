@@ -91,6 +91,8 @@ static void lock_extra(FILE *out, const lg_lock *l)
         fputs(", \"undecoded\": true", out);
     if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
         fputs(", \"owner_inferred\": true", out);
+    if (l->lock_flags & LG_LOCK_F_OWNERS_FROM_RUNTIME)
+        fputs(", \"owners_from_runtime\": true", out);
 }
 
 static void lock(FILE *out, const lg_lock *l)

@@ -91,6 +91,8 @@ static void contended_locks(FILE *out, const lg_report *r)
                 snprintf(owner + n, sizeof owner - n, " (exited)");
             else if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
                 snprintf(owner + strlen(owner), sizeof owner - strlen(owner), " (reader?)");
+            else if (l->lock_flags & LG_LOCK_F_OWNERS_FROM_RUNTIME)
+                snprintf(owner + strlen(owner), sizeof owner - strlen(owner), " (reader)");
         } else if (l->readers) {
             snprintf(owner, sizeof owner, "%d reader%s (unrecorded)", l->readers,
                      l->readers == 1 ? "" : "s");

@@ -144,6 +144,7 @@ void rt_init(void)
     rt_resolve_real();
     rt_options_load(&rt.cfg);
     rt_threads_init();
+    rt_publish();
     if (rt.cfg.log && *rt.cfg.log) {
         rt.log_fd = open(rt.cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (rt.log_fd < 0) {

@@ -149,12 +149,17 @@ rt_thread *rt_thread_by_tid(int tid);
 bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked);
 void rt_threads_after_fork(rt_thread *self);
 void rt_threads_init(void);
+rt_thread **rt_threads_registry(void);   /* published.c */
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
 void rt_stacks_fork(int phase);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
+void rt_stacks_where(void **starts_at, void **count_at, void **arena_at);   /* published.c */
+
+/* ---- published.c: the state readers outside the process find (published.h) ---- */
+void rt_publish(void);
 
 /* ---- slowpath.c ---- */
 void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,

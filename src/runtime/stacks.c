@@ -158,3 +158,11 @@ void rt_stacks_fork(int phase)
     else
         rt_flock_reset(&stack_lock);
 }
+
+/* published.c: where the stack store lives, for readers outside the process. */
+void rt_stacks_where(void **starts_at, void **count_at, void **arena_at)
+{
+    *starts_at = &starts;
+    *count_at = &nstarts;
+    *arena_at = &arena;
+}

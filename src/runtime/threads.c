@@ -170,3 +170,9 @@ void rt_threads_after_fork(rt_thread *self)
         atomic_store(&self->wait.lock, NULL);
     }
 }
+
+/* published.c: where the registry head lives, for readers outside the process. */
+rt_thread **rt_threads_registry(void)
+{
+    return &registry;
+}
