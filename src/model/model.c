@@ -116,6 +116,29 @@ void lg_stack_free(lg_stack *s)
     s->n = 0;
 }
 
+void lg_stack_where(const lg_stack *s, char *buf, size_t len)
+{
+    const lg_frame *best = NULL;
+    for (size_t i = 0; i < s->n && !best; i++)
+        if (s->frames[i].file && s->frames[i].line > 0 && !s->frames[i].inlined)
+            best = &s->frames[i];
+    for (size_t i = 0; i < s->n && !best; i++)
+        if (s->frames[i].file && s->frames[i].line > 0)
+            best = &s->frames[i];
+    if (best) {
+        const char *base = strrchr(best->file, '/');
+        snprintf(buf, len, "%s:%d", base ? base + 1 : best->file, best->line);
+        return;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->frames[i].function) {
+            snprintf(buf, len, "%s()", s->frames[i].function);
+            return;
+        }
+    }
+    snprintf(buf, len, "an unknown place");
+}
+
 int lg_stack_copy(lg_stack *dst, const lg_stack *src)
 {
     lg_stack n = {0};

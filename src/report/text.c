@@ -117,19 +117,9 @@ void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_
 
 void text_where(FILE *out, const lg_stack *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->frames[i].file) {
-            fprintf(out, "%s:%d", basename_of(s->frames[i].file), s->frames[i].line);
-            return;
-        }
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->frames[i].function) {
-            fprintf(out, "%s", s->frames[i].function);
-            return;
-        }
-    }
-    fputs("?", out);
+    char buf[512];
+    lg_stack_where(s, buf, sizeof buf);
+    fputs(buf, out);
 }
 
 void text_notes(FILE *out, char *const *notes, size_t n, const char *indent)

@@ -301,21 +301,6 @@ static const char *lock_label(const lg_finding *f, int i)
     return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
 }
 
-static void text_where_of(const lg_stack *s, char *buf, size_t n)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->frames[i].file && s->frames[i].line) {
-            const char *b = strrchr(s->frames[i].file, '/');
-            snprintf(buf, n, "%s:%d", b ? b + 1 : s->frames[i].file, s->frames[i].line);
-            return;
-        }
-    for (size_t i = 0; i < s->n; i++)
-        if (s->frames[i].function) {
-            snprintf(buf, n, "%s()", s->frames[i].function);
-            return;
-        }
-    snprintf(buf, n, "an unknown place");
-}
 
 void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
                      const char *gate_name)
@@ -369,8 +354,8 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
     /* The chain in first-seen order; the last edge closed it: that is the one to change. */
     const lg_edge *last = &f->edges[f->nedges - 1];
     char where[256] = "", wherehold[256] = "";
-    text_where_of(&last->stack, where, sizeof where);
-    text_where_of(&last->holds_stack, wherehold, sizeof wherehold);
+    lg_stack_where(&last->stack, where, sizeof where);
+    lg_stack_where(&last->holds_stack, wherehold, sizeof wherehold);
     char order[1024];
     size_t o = 0;
     for (size_t i = 0; i < n && o < sizeof order - 8; i++)

@@ -364,16 +364,10 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         char where[256] = "an unknown place";
         for (size_t e_i = 0; e_i < f->nedges; e_i++) {
             const lg_edge *e = &f->edges[e_i];
-            if (e->thread != ths[k]->tid || e->holds != li[kp])
-                continue;
-            for (size_t j = 0; j < e->holds_stack.n; j++)
-                if (e->holds_stack.frames[j].file && e->holds_stack.frames[j].line) {
-                    const char *base = strrchr(e->holds_stack.frames[j].file, '/');
-                    snprintf(where, sizeof where, "%s:%d",
-                             base ? base + 1 : e->holds_stack.frames[j].file,
-                             e->holds_stack.frames[j].line);
-                    break;
-                }
+            if (e->thread == ths[k]->tid && e->holds == li[kp]) {
+                lg_stack_where(&e->holds_stack, where, sizeof where);
+                break;
+            }
         }
         lg_finding_set_fix(f, "acquire %s before %s in every thread: thread %d \"%s\" takes %s "
                            "first (at %s), then waits for %s", a, b, ths[k]->tid, ths[k]->name,
