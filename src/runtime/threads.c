@@ -29,6 +29,10 @@ static void thread_exit(void *arg)
     rt_flock_lock(&rt.threads_lock);
     t->exited = true;
     bool keep = t->depth > 0;   /* orphaned locks: the wait-for graph still needs them */
+    for (rt_thread *x = registry; x && !keep; x = x->next) {
+        rt_thread *me = t;   /* joiners stop pointing at a record about to be freed */
+        atomic_compare_exchange_strong(&x->wait.join, &me, NULL);
+    }
     if (!keep) {
         for (rt_thread **p = &registry; *p; p = &(*p)->next)
             if (*p == t) {
