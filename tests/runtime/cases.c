@@ -28,9 +28,16 @@ mtx_t c11_a, c11_b;
 
 typedef void (*fn)(void);
 
+typedef struct named_fn {
+    const char *name;
+    fn f;
+} named_fn;
+
 static void *call(void *arg)
 {
-    ((fn)arg)();
+    const named_fn *n = arg;
+    pthread_setname_np(pthread_self(), n->name);   /* before its first lock */
+    n->f();
     return NULL;
 }
 
@@ -38,8 +45,8 @@ static void *call(void *arg)
 static void in_thread(const char *name, fn f)
 {
     pthread_t t;
-    pthread_create(&t, NULL, call, (void *)f);
-    pthread_setname_np(t, name);
+    named_fn n = {name, f};
+    pthread_create(&t, NULL, call, &n);
     pthread_join(t, NULL);
 }
 

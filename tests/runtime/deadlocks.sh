@@ -53,7 +53,7 @@ expect conddl "where the condition wait was called" "'cond_waiter_holding_b' in 
 
 # main holds mutex_a and joins a thread that waits for it: a cycle through a join.
 dl_case join deadlock 2
-expect join "join edge" "[l['type'] for l in f[0]['locks']]" "['thread', 'mutex']"
+expect join "join edge" "sorted(l['type'] for l in f[0]['locks'])" "['mutex', 'thread']"
 dl_case orphan orphaned-lock 1
 check_grep "orphan: exit noted" 'thread [0-9]+ "quitter" exited holding 1 lock \(mutex_a\)' "$T_TMP/orphan.err"
 expect orphan "exited holder" "[t['state'] for t in f[0]['threads'] if t['name'] == 'quitter']" "['exited']"
