@@ -33,6 +33,9 @@
 #define REC_CACHE_BITS 7
 #define REC_CACHE (1u << REC_CACHE_BITS)
 
+#define REC_LOCKS_BITS 6
+#define REC_LOCKS (1u << REC_LOCKS_BITS)
+
 typedef struct rec_thread {
     int tid;
     const void *waited;        /* the lock a recorded wait just got: its acquisition is done */
@@ -40,6 +43,13 @@ typedef struct rec_thread {
         uintptr_t pc;
         uint32_t stack;
     } cache[REC_CACHE];
+    /* The locks this thread used last: address -> trace id, valid while the generation is
+     * the same (cheaper than the lock table's probe; direct-mapped, a miss looks it up). */
+    struct rec_lock {
+        uintptr_t addr;
+        rt_lock *lock;
+        uint32_t gen, id;
+    } locks[REC_LOCKS];
 } rec_thread;
 
 static __thread rec_thread *rec_self __attribute__((tls_model("initial-exec")));
@@ -137,7 +147,8 @@ static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lo
     return id;
 }
 
-static uint32_t lock_id(const void *addr, lg_lock_type ltype)
+static __attribute__((noinline)) uint32_t lock_id_slow(struct rec_lock *c, const void *addr,
+                                                       lg_lock_type ltype)
 {
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (unlikely(!l)) {
@@ -149,12 +160,24 @@ static uint32_t lock_id(const void *addr, lg_lock_type ltype)
     }
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
     uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
-    if (likely(tr && (uint32_t)(tr >> 32) == gen))
-        return (uint32_t)tr;
-    rt_thread *g = rt_enter();
-    uint32_t id = define(l, gen, ltype);
-    rt_leave(g);
+    uint32_t id = (uint32_t)tr;
+    if (!tr || (uint32_t)(tr >> 32) != gen) {
+        rt_thread *g = rt_enter();
+        id = define(l, gen, ltype);
+        rt_leave(g);
+    }
+    if (c)
+        *c = (struct rec_lock){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .id = id};
     return id;
+}
+
+static inline uint32_t lock_id(rec_thread *t, const void *addr, lg_lock_type ltype)
+{
+    struct rec_lock *c = &t->locks[((uintptr_t)addr * 0x9e3779b97f4a7c15ull) >> (64 - REC_LOCKS_BITS)];
+    if (likely(c->addr == (uintptr_t)addr && c->id
+               && atomic_load_explicit(&c->lock->gen, memory_order_relaxed) == c->gen))
+        return c->id;
+    return lock_id_slow(c, addr, ltype);
 }
 
 static __attribute__((noinline)) uint32_t capture(struct rec_site *s, uintptr_t pc)
@@ -190,18 +213,23 @@ static uint32_t owner_of(const void *addr, lg_lock_type ltype)
     return 0;
 }
 
-void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
-                  uintptr_t pc)
+static inline void record(rec_thread *t, int type, const void *addr, lg_lock_type ltype,
+                          unsigned mode, uint32_t arg, uintptr_t pc)
 {
-    rec_thread *t = rec_get();
-    if (!t)
-        return;
-    uint32_t id = lock_id(addr, ltype);
-    if (!id)
+    uint32_t id = lock_id(t, addr, ltype);
+    if (unlikely(!id))
         return;
     if (type == LG_EV_WAIT_BEGIN || type == LG_EV_TRYLOCK_FAIL)
         arg = owner_of(addr, ltype);
     lg_trace_emit(type, id, (int)mode, arg, stack_of(t, pc));
+}
+
+void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
+                  uintptr_t pc)
+{
+    rec_thread *t = rec_get();
+    if (t)
+        record(t, type, addr, ltype, mode, arg, pc);
 }
 
 void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsigned flags,
@@ -210,11 +238,15 @@ void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsign
     rec_thread *t = rec_get();
     if (!t)
         return;
-    const void *w = t->waited;
-    t->waited = NULL;
-    if (w == addr || (flags & RT_ACQ_COND))
-        return;   /* WAIT_END / COND_WAIT_END already said so */
-    rt_rec_event(LG_EV_ACQUIRE, addr, ltype, mode, 0, pc);
+    if (unlikely(t->waited)) {
+        const void *w = t->waited;
+        t->waited = NULL;
+        if (w == addr)
+            return;   /* WAIT_END already said so */
+    }
+    if (flags & RT_ACQ_COND)
+        return;       /* COND_WAIT_END says so */
+    record(t, LG_EV_ACQUIRE, addr, ltype, mode, 0, pc);
 }
 
 void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc)
@@ -226,7 +258,7 @@ void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc)
     if (ltype == LG_LOCK_RWLOCK
         && ((const pthread_rwlock_t *)addr)->__data.__cur_writer != t->tid)
         mode = LG_MODE_SHARED;
-    rt_rec_event(LG_EV_RELEASE, addr, ltype, mode, 0, pc);
+    record(t, LG_EV_RELEASE, addr, ltype, mode, 0, pc);
 }
 
 void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc)
@@ -243,7 +275,7 @@ int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, 
     if (!t)
         return r;
     bool got = r == 0 || r == EOWNERDEAD;
-    rt_rec_event(got ? LG_EV_WAIT_END : LG_EV_WAIT_FAIL, addr, ltype, mode, 0, pc);
+    record(t, got ? LG_EV_WAIT_END : LG_EV_WAIT_FAIL, addr, ltype, mode, 0, pc);
     t->waited = got ? addr : NULL;
     return r;
 }
@@ -253,7 +285,7 @@ void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc)
     rec_thread *t = rec_get();
     if (!t)
         return;
-    uint32_t cid = lock_id(cond, LG_LOCK_CONDVAR), mid = lock_id(mutex, LG_LOCK_MUTEX);
+    uint32_t cid = lock_id(t, cond, LG_LOCK_CONDVAR), mid = lock_id(t, mutex, LG_LOCK_MUTEX);
     if (cid)
         lg_trace_emit(type, cid, LG_MODE_EXCLUSIVE, mid, stack_of(t, pc));
 }
@@ -265,8 +297,18 @@ void rt_rec_named(const void *addr)
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (!l)
         return;
-    /* The next event defines it again, with the new name. */
-    atomic_store_explicit(&l->trace, 0, memory_order_release);
+    /* Define it again now, with the new name (threads' caches keep the same id). */
+    rt_thread *g = rt_enter();
+    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+    if (tr && (uint32_t)(tr >> 32) == gen) {
+        char name[160], attrs[64];
+        rt_report_lock_describe(atomic_load(&l->addr), (lg_lock_type)l->type,
+                                atomic_load(&l->flags), name, sizeof name, attrs, sizeof attrs,
+                                false);
+        lg_trace_lock((uint32_t)tr, atomic_load(&l->addr), l->type, name);
+    }
+    rt_leave(g);
 }
 
 void rt_rec_init(void)
