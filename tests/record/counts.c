@@ -2,6 +2,8 @@
  * the report's acquisition and contention counts must equal what the program counted.
  *
  *   counts THREADS ITERATIONS HANDOFFS      prints {"locks": [...]} on stdout
+ *   counts exec N                           locks `plain` N times, then execs /bin/true
+ *                                           (the runtime flushes the trace before exec)
  *
  * - `hot`: every worker takes it ITERATIONS times as trylock-then-lock and counts its
  *   acquisitions and its failed trylocks (the report's "try-fail").
@@ -121,6 +123,15 @@ static void *holder(void *arg)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "exec")) {
+        for (long i = atol(argv[2]); i > 0; i--) {
+            pthread_mutex_lock(&plain);
+            pthread_mutex_unlock(&plain);
+        }
+        execv("/bin/true", (char *[]){"true", NULL});
+        perror("counts: execv /bin/true");
+        return 1;
+    }
     if (argc != 4) {
         fprintf(stderr, "usage: counts THREADS ITERATIONS HANDOFFS\n");
         return 2;

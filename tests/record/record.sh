@@ -7,7 +7,8 @@
 #  - counts: a contention benchmark's own counters equal the report's, exactly
 #  - deadlock: the runtime reports hang abba and ends it with 66; the trace is readable up
 #    to the deadlock, with both waits still open
-#  - a fatal signal (forwarded SIGTERM) still leaves the events recorded so far
+#  - a fatal signal (forwarded SIGTERM) still leaves the events recorded so far, and so does
+#    an exec
 #  - bad usage: one line, exit 2 (or 1/127 for what cannot be run or written)
 source "$LG_SRCDIR/tests/lib/sh-harness.sh"
 LG="$LG_BIN/lockgraph"
@@ -76,6 +77,14 @@ names = sorted(t["name"] for t in r["threads"])
 if names != ["holder", "waiter"] + ["worker"] * 4: print(names); bad += 1
 sys.exit(1 if bad else 0)
 PY
+
+# ---- exec: the events before it are flushed ----
+check_status 0 "record a program that execs" timeout 60 "$LG" record -o "$T_TMP/e.trace" -- "$LG_BIN/record-counts" exec 7
+check_status 0 "exec trace report" timeout 60 "$LG" report -f json "$T_TMP/e.trace"
+check "the 7 acquisitions before exec are in the trace" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if [l["acquisitions"] for l in r["locks"] if l["name"] == "plain"] == [7] else 1)' "$T_TMP/out"
 
 # ---- deadlock ----
 check_status 66 "record a deadlocking program" timeout 60 "$LG" record -o "$T_TMP/dl.trace" -- "$LG_BIN/hang" abba
