@@ -99,6 +99,10 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 w = [x for x in r["waits"] if not x["ended"]]
 sys.exit(0 if len(w) == 2 and {x["owner"] for x in w} == {x["tid"] for x in w} and not r["closed"] else 1)' "$T_TMP/out"
+check_status 66 "a program found on PATH" env PATH="$LG_BIN:$PATH" timeout 60 "$LG" record -o "$T_TMP/p.trace" -- hang abba
+check_grep "its global locks are named (argv[0] has no '/')" 'Fix: acquire mutex_[ab] before mutex_[ab]' "$T_TMP/err"
+check_status 0 "its trace report" timeout 60 "$LG" report "$T_TMP/p.trace"
+check_grep "names in the trace too" '^  L[0-9]+ mutex mutex_a ' "$T_TMP/out"
 check_status 0 "runtime options pass through: --on-deadlock wait, then SIGTERM" bash -c '
   "$1" record --on-deadlock wait -o "$2" -- "$3" abba >/dev/null 2>"$2.err" & p=$!
   for i in $(seq 1 300); do grep -q deadlock "$2.err" && break; sleep 0.1; done
