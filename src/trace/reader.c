@@ -313,8 +313,11 @@ static void convert_times(state *s)
         if (t->events[i].ts > end)
             end = t->events[i].ts;
     }
-    if (s->have_end_tick && s->end_tick > s->start_tick) {
-        double ns = (double)(s->end_tick - s->start_tick) * k;
+    /* Without an end record the trace ends at its last flush (a deadlock's or a fatal
+     * signal's): waits still open then lasted at least until that moment. */
+    uint64_t end_tick = s->have_end_tick ? s->end_tick : s->last.tick;
+    if (end_tick > s->start_tick) {
+        double ns = (double)(end_tick - s->start_tick) * k;
         if (ns < 1.8e19 && (uint64_t)ns > end)
             end = (uint64_t)ns;
     }
