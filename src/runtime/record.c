@@ -12,7 +12,9 @@
  *   A helper called from several places of one thread shows its first caller's stack.
  * - Contention is the runtime's: interpose.c tries first, wait.c blocks; a wait that ends
  *   with the lock is WAIT_END, and the acquisition that follows is not a second event.
- * - dlopen and the exec family are wrapped here too, for the module snapshot and the flush.
+ * - dlopen and the exec family are wrapped here too, for the module snapshot and the flush;
+ *   pthread_create (while recording only) so a thread starts with THREAD_START naming its
+ *   creator, and pthread_setname_np so a rename reaches the trace.
  *
  * Not here: the format and buffering (writer.c), the lock-order and deadlock logic.
  */
@@ -97,7 +99,7 @@ static void rec_thread_exit(void *p)
     munmap(t, sizeof *t);
 }
 
-static __attribute__((noinline)) rec_thread *rec_thread_new(void)
+static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
 {
     if (rec_dead)
         return NULL;
@@ -113,9 +115,14 @@ static __attribute__((noinline)) rec_thread *rec_thread_new(void)
     char name[17];
     thread_name(name);
     lg_trace_thread(t->tid, name);
-    /* The creator is not known (pthread_create is not wrapped): 0. */
-    lg_trace_emit(LG_EV_THREAD_START, 0, LG_MODE_EXCLUSIVE, 0, 0);
+    /* creator: 0 for the main thread and threads started before recording */
+    lg_trace_emit(LG_EV_THREAD_START, 0, LG_MODE_EXCLUSIVE, (uint32_t)creator, 0);
     return t;
+}
+
+static rec_thread *rec_thread_new(void)
+{
+    return rec_thread_new_by(0);
 }
 
 /* The calling thread's state, or NULL when this event is not the program's. */
@@ -324,6 +331,73 @@ void rt_rec_init(void)
         if (n > 0)
             rt_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
     }
+}
+
+/* ---- threads: start (with the creator) and names ---- */
+
+typedef struct rec_start {
+    void *(*fn)(void *);
+    void *arg;
+    int creator;
+} rec_start;
+
+static void *rec_trampoline(void *p)
+{
+    rec_start st = *(rec_start *)p;
+    free(p);
+    if (lg_trace_on && !rec_self)
+        rec_thread_new_by(st.creator);
+    return st.fn(st.arg);
+}
+
+RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a, void *(*fn)(void *),
+                             void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (!real)
+        real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+            dlsym(RTLD_NEXT, "pthread_create");
+    if (!real)
+        return EAGAIN;
+    rec_thread *me = lg_trace_on ? rec_get() : NULL;
+    rec_start *st = me ? malloc(sizeof *st) : NULL;
+    if (!st)
+        return real(th, a, fn, arg);
+    *st = (rec_start){fn, arg, me->tid};
+    int r = real(th, a, rec_trampoline, st);
+    if (r != 0)
+        free(st);
+    return r;
+}
+
+RT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    static int (*real)(pthread_t, const char *);
+    if (!real)
+        real = (int (*)(pthread_t, const char *))dlsym(RTLD_NEXT, "pthread_setname_np");
+    if (!real)
+        return ENOSYS;
+    int r = real(th, name);
+    if (r != 0 || !lg_trace_on)
+        return r;
+    if (pthread_equal(th, pthread_self())) {
+        rec_thread *t = rec_get();
+        if (t)
+            lg_trace_thread(t->tid, name);
+        return r;
+    }
+    /* Another thread: known to the trace only if it has recorded (then the runtime has it). */
+    rt_thread *g = rt_enter();
+    int tid = 0;
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next)
+        if (!x->exited && pthread_equal(x->self, th))
+            tid = x->tid;
+    rt_flock_unlock(&rt.threads_lock);
+    if (tid)
+        lg_trace_thread(tid, name);
+    rt_leave(g);
+    return r;
 }
 
 /* ---- dlopen and exec: the module map changes, or the process image is replaced ---- */
