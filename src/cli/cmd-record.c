@@ -6,9 +6,12 @@
  * it): removes a stale FILE (the first process to create FILE owns it; children that exec
  * record to FILE.<pid>), sets LOCKGRAPH_TRACE (absolute: the program may chdir) and
  * LOCKGRAPH_TRACE_MAX, and says how big the trace is. The runtime side is
- * src/runtime/record.c. Not here: --sched (kernel scheduler events), not done.
+ * src/runtime/record.c. --sched adds the kernel's view (src/trace/sched.h): a private
+ * tracefs instance follows the program from before its exec, and its sched_switch and
+ * sched_waking events are appended to FILE after it ends.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,14 +21,18 @@
 #include <unistd.h>
 
 #include "../util/xalloc.h"
+#include "../trace/sched.h"
 #include "launch.h"
 
-enum { OPT_OUTPUT = LAUNCH_OPT_COUNT, OPT_MAX_SIZE };
+enum { OPT_OUTPUT = LAUNCH_OPT_COUNT, OPT_MAX_SIZE, OPT_SCHED };
 
 static const lg_opt opts[] = {
     {"output", 'o', "FILE", "write the trace to FILE (required)", NULL, OPT_OUTPUT},
     {"max-size", 0, "BYTES", "stop recording when the trace reaches BYTES (default 1 GiB)",
      "LOCKGRAPH_TRACE_MAX", OPT_MAX_SIZE},
+    {"sched", 0, NULL, "also record the kernel's view (root): context switches and wake-ups of "
+     "the program's threads, from a private tracefs instance removed afterwards", NULL,
+     OPT_SCHED},
 #define LG_OPTION(field, flag, env, arg, def, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
 #include "../runtime/options.def"
 #undef LG_OPTION
@@ -35,6 +42,8 @@ static const lg_opt opts[] = {
 typedef struct record_args {
     const char *output;
     unsigned long max_size;
+    bool sched;
+    lg_sched_session ss;
 } record_args;
 
 static int on_opt(void *ctx, const lg_opt *o, const char *v)
@@ -42,6 +51,10 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
     record_args *r = ctx;
     if (o->id == OPT_OUTPUT) {
         r->output = v;
+        return 0;
+    }
+    if (o->id == OPT_SCHED) {
+        r->sched = true;
         return 0;
     }
     if (o->id == OPT_MAX_SIZE)
@@ -58,6 +71,34 @@ static char *absolute(const char *path)
     if (!getcwd(cwd, sizeof cwd))
         return NULL;
     return lg_asprintf("%s/%s", cwd, path);
+}
+
+static int follow(int pid, void *ctx)
+{
+    record_args *r = ctx;
+    char err[512];
+    if (lg_sched_follow(&r->ss, pid, err, sizeof err) < 0) {
+        lg_sched_stop(&r->ss);
+        return cli_error(&cmd_record, "--sched: %s", err);
+    }
+    return 0;
+}
+
+/* After the program: the kernel's events into the trace, the instance removed. */
+static void sched_finish(record_args *r, const char *trace)
+{
+    char err[512];
+    lg_tl_sched *recs = NULL;
+    size_t n = 0;
+    uint64_t lost = 0;
+    if (lg_sched_collect(&r->ss, &recs, &n, &lost, err, sizeof err) < 0
+        || lg_sched_append(trace, recs, n, lost, err, sizeof err) < 0)
+        fprintf(stderr, "lockgraph record: --sched: %s\n", err);
+    else if (lost)
+        fprintf(stderr, "lockgraph record: warning: the kernel's scheduler trace lost %llu "
+                "events (its buffer overran)\n", (unsigned long long)lost);
+    free(recs);
+    lg_sched_stop(&r->ss);
 }
 
 static int record_fn(int argc, char **argv)
@@ -100,7 +141,20 @@ static int record_fn(int argc, char **argv)
         free(trace);
         return cli_error(&cmd_record, "cannot set up the environment: %s", strerror(errno));
     }
-    int st = lg_launch(&cmd_record, argv + first);
+    if (r.sched) {
+        char err[512];
+        if (lg_sched_start(&r.ss, err, sizeof err) < 0) {
+            free(trace);
+            return cli_error(&cmd_record, "--sched: %s", err);
+        }
+    }
+    int st = lg_launch_ex(&cmd_record, argv + first, r.sched ? follow : NULL, &r);
+    if (r.sched && r.ss.made) {
+        struct stat tb;
+        if (stat(trace, &tb) == 0)
+            sched_finish(&r, trace);
+        lg_sched_stop(&r.ss);
+    }
 
     struct stat sb;
     if (stat(trace, &sb) != 0 && (st == 126 || st == 127 || st == LG_EXIT_ERROR))

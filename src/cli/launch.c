@@ -87,6 +87,11 @@ static int find_program(const char *prog)
 
 int lg_launch(const lg_cmd *cmd, char **argv)
 {
+    return lg_launch_ex(cmd, argv, NULL, NULL);
+}
+
+int lg_launch_ex(const lg_cmd *cmd, char **argv, lg_launch_hook before_exec, void *ctx)
+{
     const char *prog = argv[0];
     int err = find_program(prog);
     if (err) {
@@ -106,15 +111,24 @@ int lg_launch(const lg_cmd *cmd, char **argv)
     }
     free(preload);
 
-    int pipefd[2];
+    int pipefd[2], go[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return cli_error(cmd, "cannot create a pipe: %s", strerror(errno));
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return cli_error(cmd, "cannot create a pipe: %s", strerror(errno));
+    }
     fflush(NULL);
     child = fork();
     if (child < 0)
         return cli_error(cmd, "cannot fork: %s", strerror(errno));
     if (child == 0) {
         close(pipefd[0]);
+        close(go[1]);
+        char c;
+        if (before_exec && read(go[0], &c, 1) != 1)
+            _exit(LG_EXIT_ERROR);   /* the parent could not set up: it says why */
         execvp(prog, argv);
         int e = errno;
         if (write(pipefd[1], &e, sizeof e) < 0)
@@ -122,6 +136,24 @@ int lg_launch(const lg_cmd *cmd, char **argv)
         _exit(127);
     }
     close(pipefd[1]);
+    close(go[0]);
+    if (before_exec) {
+        int hr = before_exec((int)child, ctx);
+        if (hr != 0) {
+            kill(child, SIGKILL);
+            close(go[1]);
+            close(pipefd[0]);
+            waitpid(child, NULL, 0);
+            return hr;
+        }
+        if (write(go[1], "g", 1) != 1) {
+            close(go[1]);
+            close(pipefd[0]);
+            waitpid(child, NULL, 0);
+            return cli_error(cmd, "cannot start '%s': %s", prog, strerror(errno));
+        }
+    }
+    close(go[1]);
     int e = 0;
     ssize_t got = read(pipefd[0], &e, sizeof e);
     close(pipefd[0]);

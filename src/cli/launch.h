@@ -32,5 +32,9 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v);
  * 128+N when it died of signal N, 127 not found, 126 not executable (one error line),
  * 1 when the runtime library is missing or fork fails. */
 int lg_launch(const lg_cmd *cmd, char **argv);
+/* The same, calling before_exec(child pid, ctx) after the fork and before the child execs
+ * (it waits); a non-zero return kills the child and becomes the exit status. */
+typedef int (*lg_launch_hook)(int pid, void *ctx);
+int lg_launch_ex(const lg_cmd *cmd, char **argv, lg_launch_hook before_exec, void *ctx);
 
 #endif
