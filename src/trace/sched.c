@@ -54,7 +54,7 @@ int lg_sched_start(lg_sched_session *s, char *err, size_t errlen)
     snprintf(probe, sizeof probe, "%s/instances", s->root);
     if (stat(probe, &sb) != 0) {
         if (geteuid() != 0) {
-            snprintf(err, errlen, "--sched needs root (tracefs at %s)", s->root);
+            snprintf(err, errlen, "needs root (tracefs at %s)", s->root);
             return -1;
         }
         if (mount("nodev", s->root, "tracefs", 0, NULL) != 0) {
@@ -77,7 +77,7 @@ int lg_sched_start(lg_sched_session *s, char *err, size_t errlen)
     snprintf(s->dir, sizeof s->dir, "%s/instances/lockgraph-%d", s->root, (int)getpid());
     if (mkdir(s->dir, 0700) != 0) {
         snprintf(err, errlen, "cannot make the tracefs instance '%s': %s", s->dir,
-                 errno == EACCES || errno == EPERM ? "--sched needs root" : strerror(errno));
+                 errno == EACCES || errno == EPERM ? "needs root" : strerror(errno));
         lg_sched_stop(s);
         return -1;
     }
