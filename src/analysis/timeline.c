@@ -481,6 +481,8 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
     close_open(&c);
     if (c.oom || longest_holders(a) < 0)
         goto oom;
+    if (t->has_sched && lg_tl_kernel_view(t, a) < 0)
+        goto oom;
 
     for (size_t li = 0; li < a->nlocks; li++) {
         lock_state *s = &c.ls[li];

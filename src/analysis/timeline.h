@@ -40,6 +40,10 @@ typedef struct lg_tl_wait {
     uint64_t readier_hold_begin; /* ...since when it had held the lock */
     int longest_holder;        /* the thread that held the lock longest during the wait */
     uint64_t longest_hold;     /* ...for how long (within the wait), ns */
+    /* The kernel's view (--sched): the last wake-up of the waiter before the wait ended. */
+    bool woken;                /* one was seen */
+    int woken_by;              /* the task that woke it (0: an interrupt) */
+    uint64_t woken_ts;
 } lg_tl_wait;
 
 typedef struct lg_tl_hold {
@@ -57,6 +61,8 @@ typedef struct lg_tl_thread_stats {
     uint64_t begin, end;       /* first event (or thread start) to exit (or trace end) */
     uint64_t lock_wait, cond_wait;
     size_t acquisitions, contended;
+    uint64_t on_cpu;           /* --sched: running on a CPU */
+    uint64_t runnable;         /* --sched: woken or preempted, waiting for a CPU */
 } lg_tl_thread_stats;
 
 typedef struct lg_tl_holder {
@@ -92,6 +98,7 @@ typedef struct lg_tl_analysis {
     lg_tl_hold *holds;           size_t nholds;     /* by begin time */
     size_t *longest;             size_t nlongest;   /* lock waits, longest first */
     size_t unmatched_releases;   /* releases of a lock the thread did not hold */
+    bool sched;                /* the kernel's view is in (on_cpu, runnable, woken_by) */
     /* private: per thread (same index as threads), its acquired lock waits by end time */
     size_t **twaits; size_t *ntwaits;
 } lg_tl_analysis;
@@ -102,6 +109,10 @@ void lg_tl_analysis_free(lg_tl_analysis *a);
 
 const lg_tl_thread_stats *lg_tl_thread_stats_of(const lg_tl_analysis *a, int tid);
 const lg_tl_lock_stats *lg_tl_lock_stats_of(const lg_tl_analysis *a, uint32_t lock);
+
+/* The kernel's view (t->sched): on-CPU and runnable time per thread, the waker of each wait.
+ * Called by lg_tl_analyze when t->has_sched. 0 or -1 (allocation). (timeline-sched.c) */
+int lg_tl_kernel_view(const lg_timeline *t, lg_tl_analysis *a);
 
 /* The chain of readying threads behind wait `w`, back to a thread that was not waiting;
  * at most max steps. Returns the number of steps written (0 when w is out of range). */

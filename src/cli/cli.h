@@ -68,7 +68,7 @@ extern const lg_cmd cmd_attach;
 extern const lg_cmd cmd_core;
 extern const lg_cmd cmd_dump;
 extern const lg_cmd cmd_report;
-extern const lg_cmd cmd_record;   /* written, not yet in commands[]: needs src/runtime */
+extern const lg_cmd cmd_record;
 extern const lg_cmd cmd_run;
 
 #endif

@@ -1,18 +1,17 @@
-/* cmd-record.c - `lockgraph record -o FILE -- PROG ARGS`: run PROG with the runtime preloaded
- * and recording its lock events to FILE (read it with `lockgraph report FILE`).
+/* cmd-record.c - `lockgraph record -o FILE [OPTIONS] -- PROG ARGS`: run PROG with the runtime
+ * preloaded and recording its lock events to FILE (read it with `lockgraph report FILE`).
  *
- * NOT YET IN commands[] (src/cli/main.c): it needs the preloaded runtime (src/runtime/), which
- * must call lg_trace_open_env() at start-up when LOCKGRAPH_TRACE is set and emit events from
- * its lock paths (contract: docs/trace-format.md, "Runtime contract"). Register it, with a test,
- * once that exists. This file is complete otherwise.
- *
- * What it does: finds liblockgraph.so next to itself, removes a stale FILE (the first process
- * to create FILE owns it; children that exec record to FILE.<pid>), sets LD_PRELOAD and
- * LOCKGRAPH_TRACE (absolute, the program may chdir) [and LOCKGRAPH_TRACE_MAX], forks and
- * execs PROG, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to it, and exits with PROG's status
- * (128+N when a signal N killed it). Not here: --sched (kernel scheduler events), not done.
+ * What it adds to launch.c (shared with `lockgraph run`, whose runtime options it accepts
+ * too: a deadlock is still caught and ends the program, and the trace keeps the waits up to
+ * it): removes a stale FILE (the first process to create FILE owns it; children that exec
+ * record to FILE.<pid>), sets LOCKGRAPH_TRACE (absolute: the program may chdir) and
+ * LOCKGRAPH_TRACE_MAX, and says how big the trace is. The runtime side is
+ * src/runtime/record.c. --sched adds the kernel's view (src/trace/sched.h): a private
+ * tracefs instance follows the program from before its exec, and its sched_switch and
+ * sched_waking events are appended to FILE after it ends.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,20 +21,29 @@
 #include <unistd.h>
 
 #include "../util/xalloc.h"
-#include "cli.h"
+#include "../trace/sched.h"
+#include "launch.h"
 
-enum { OPT_OUTPUT, OPT_MAX_SIZE };
+enum { OPT_OUTPUT = LAUNCH_OPT_COUNT, OPT_MAX_SIZE, OPT_SCHED };
 
 static const lg_opt opts[] = {
     {"output", 'o', "FILE", "write the trace to FILE (required)", NULL, OPT_OUTPUT},
     {"max-size", 0, "BYTES", "stop recording when the trace reaches BYTES (default 1 GiB)",
      "LOCKGRAPH_TRACE_MAX", OPT_MAX_SIZE},
+    {"sched", 0, NULL, "also record the kernel's view (root): context switches and wake-ups of "
+     "the program's threads, from a private tracefs instance removed afterwards", NULL,
+     OPT_SCHED},
+#define LG_OPTION(field, flag, env, arg, def, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
+#include "../runtime/options.def"
+#undef LG_OPTION
     {0},
 };
 
 typedef struct record_args {
     const char *output;
     unsigned long max_size;
+    bool sched;
+    lg_sched_session ss;
 } record_args;
 
 static int on_opt(void *ctx, const lg_opt *o, const char *v)
@@ -45,15 +53,13 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
         r->output = v;
         return 0;
     }
-    return cli_parse_uint(&cmd_record, o, v, ULONG_MAX, &r->max_size);
-}
-
-static volatile sig_atomic_t child_pid;
-
-static void forward(int sig)
-{
-    if (child_pid > 0)
-        kill((pid_t)child_pid, sig);
+    if (o->id == OPT_SCHED) {
+        r->sched = true;
+        return 0;
+    }
+    if (o->id == OPT_MAX_SIZE)
+        return cli_parse_uint(&cmd_record, o, v, ULONG_MAX, &r->max_size);
+    return lg_launch_set_opt(&cmd_record, o, v);
 }
 
 /* FILE as an absolute path without requiring it to exist. */
@@ -65,6 +71,34 @@ static char *absolute(const char *path)
     if (!getcwd(cwd, sizeof cwd))
         return NULL;
     return lg_asprintf("%s/%s", cwd, path);
+}
+
+static int follow(int pid, void *ctx)
+{
+    record_args *r = ctx;
+    char err[512];
+    if (lg_sched_follow(&r->ss, pid, err, sizeof err) < 0) {
+        lg_sched_stop(&r->ss);
+        return cli_error(&cmd_record, "--sched: %s", err);
+    }
+    return 0;
+}
+
+/* After the program: the kernel's events into the trace, the instance removed. */
+static void sched_finish(record_args *r, const char *trace)
+{
+    char err[512];
+    lg_tl_sched *recs = NULL;
+    size_t n = 0;
+    uint64_t lost = 0;
+    if (lg_sched_collect(&r->ss, &recs, &n, &lost, err, sizeof err) < 0
+        || lg_sched_append(trace, recs, n, lost, err, sizeof err) < 0)
+        fprintf(stderr, "lockgraph record: --sched: %s\n", err);
+    else if (lost)
+        fprintf(stderr, "lockgraph record: warning: the kernel's scheduler trace lost %llu "
+                "events (its buffer overran)\n", (unsigned long long)lost);
+    free(recs);
+    lg_sched_stop(&r->ss);
 }
 
 static int record_fn(int argc, char **argv)
@@ -79,73 +113,61 @@ static int record_fn(int argc, char **argv)
     if (first >= argc)
         return cli_usage_error(&cmd_record, "expected a program to run after '--'");
 
-    char *lib = cli_runtime_library();
-    if (!lib)
-        return cli_error(&cmd_record, "cannot find the runtime library 'liblockgraph.so' next "
-                         "to lockgraph (set LOCKGRAPH_RUNTIME to its path)");
     char *trace = absolute(r.output);
-    if (!trace) {
-        free(lib);
+    if (!trace)
         return cli_error(&cmd_record, "cannot resolve '%s': %s", r.output, strerror(errno));
-    }
     if (unlink(trace) != 0 && errno != ENOENT) {
         int e = errno;
-        free(lib);
         free(trace);
         return cli_error(&cmd_record, "cannot replace '%s': %s", r.output, strerror(e));
     }
-    const char *old = getenv("LD_PRELOAD");
-    char *preload = old && *old ? lg_asprintf("%s:%s", lib, old) : strdup(lib);
-    int env_ok = preload && setenv("LD_PRELOAD", preload, 1) == 0 &&
-                 setenv("LOCKGRAPH_TRACE", trace, 1) == 0;
+    char *slash = strrchr(trace, '/');
+    *slash = '\0';   /* absolute: there is one */
+    int dir_ok = access(slash == trace ? "/" : trace, W_OK | X_OK);
+    int dir_err = errno;
+    *slash = '/';
+    if (dir_ok != 0) {
+        free(trace);
+        return cli_error(&cmd_record, "cannot write trace file '%s': %s", r.output,
+                         strerror(dir_err));
+    }
+    int env_ok = setenv("LOCKGRAPH_TRACE", trace, 1) == 0;
     if (env_ok && r.max_size) {
         char n[32];
         snprintf(n, sizeof n, "%lu", r.max_size);
         env_ok = setenv("LOCKGRAPH_TRACE_MAX", n, 1) == 0;
     }
-    free(preload);
-    free(lib);
     if (!env_ok) {
         free(trace);
         return cli_error(&cmd_record, "cannot set up the environment: %s", strerror(errno));
     }
-
-    struct sigaction sa = {.sa_handler = forward};
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaction(sigs[i], &sa, NULL);
-
-    pid_t pid = fork();
-    if (pid < 0) {
-        free(trace);
-        return cli_error(&cmd_record, "cannot fork: %s", strerror(errno));
+    if (r.sched) {
+        char err[512];
+        if (lg_sched_start(&r.ss, err, sizeof err) < 0) {
+            free(trace);
+            return cli_error(&cmd_record, "--sched: %s", err);
+        }
     }
-    if (pid == 0) {
-        struct sigaction dfl = {.sa_handler = SIG_DFL};
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-            sigaction(sigs[i], &dfl, NULL);
-        execvp(argv[first], argv + first);
-        fprintf(stderr, "lockgraph record: cannot run '%s': %s\n", argv[first], strerror(errno));
-        _exit(127);
+    lg_launch_opts lo = {.before_exec = r.sched ? follow : NULL, .ctx = &r};
+    int st = lg_launch(&cmd_record, argv + first, &lo);
+    if (r.sched && r.ss.made) {
+        struct stat tb;
+        if (stat(trace, &tb) == 0)
+            sched_finish(&r, trace);
+        lg_sched_stop(&r.ss);
     }
-    child_pid = pid;
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    child_pid = 0;
 
     struct stat sb;
-    if (stat(trace, &sb) != 0)
+    if (stat(trace, &sb) != 0 && (st == 126 || st == 127 || st == LG_EXIT_ERROR))
+        ;   /* not run at all: launch.c said why */
+    else if (stat(trace, &sb) != 0)
         fprintf(stderr, "lockgraph record: '%s' recorded no trace (a static program, or one "
                 "that cleared LD_PRELOAD, cannot be recorded)\n", argv[first]);
     else
         fprintf(stderr, "lockgraph record: wrote '%s' (%lld bytes); see 'lockgraph report %s'\n",
                 r.output, (long long)sb.st_size, r.output);
     free(trace);
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : LG_EXIT_ERROR;
+    return st;
 }
 
 const lg_cmd cmd_record = {
@@ -155,6 +177,12 @@ const lg_cmd cmd_record = {
     .description =
         "Runs PROG with lockgraph's runtime preloaded, recording every lock acquisition,\n"
         "contended wait (with the holder), release and condition wait, with nanosecond\n"
-        "timestamps and stacks, into FILE. Exits with PROG's exit status.",
+        "timestamps and stacks, into FILE. The runtime keeps watching for deadlocks as\n"
+        "with 'lockgraph run' (its options are accepted here too); a deadlocked program\n"
+        "is reported and ended, and FILE keeps the waits up to the deadlock.\n"
+        "With --sched (root), the kernel's context switches and wake-ups of PROG's\n"
+        "threads are recorded too (a private tracefs instance, removed afterwards).\n\n"
+        "Exit status: PROG's own; --exitcode (66) when a defect was found; 128+N when\n"
+        "PROG died of signal N; 127 program not found, 126 not executable.",
     .opts = opts,
 };

@@ -14,6 +14,7 @@ static const lg_cmd *const commands[] = {
     &cmd_core,
     &cmd_dump,
     &cmd_report,
+    &cmd_record,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

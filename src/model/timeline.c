@@ -52,6 +52,7 @@ void lg_timeline_free(lg_timeline *t)
     free(t->stacks);
     free(t->modules);
     free(t->notes);
+    free(t->sched);
     lg_timeline_init(t);
 }
 

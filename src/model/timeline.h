@@ -73,6 +73,18 @@ typedef struct lg_tl_module {
     size_t build_id_len;
 } lg_tl_module;
 
+/* The kernel's view (`lockgraph record --sched`): context switches and wake-ups of the
+ * program's threads. The kinds are part of the trace format: append only. */
+typedef enum lg_tl_sched_kind { LG_TL_SCHED_SWITCH = 1, LG_TL_SCHED_WAKING = 2 } lg_tl_sched_kind;
+
+typedef struct lg_tl_sched {
+    uint64_t ts;               /* ns since the trace started (CLOCK_MONOTONIC, us precision) */
+    uint8_t kind;              /* lg_tl_sched_kind */
+    char state;                /* switch: the state prev left in ('R' preempted, 'S', 'D', ...) */
+    int a;                     /* switch: tid switched out; waking: the waker (0: interrupt) */
+    int b;                     /* switch: tid switched in (0: idle); waking: the woken tid */
+} lg_tl_sched;
+
 typedef struct lg_timeline {
     int pid;
     uint64_t start_real_ns;    /* CLOCK_REALTIME when recording started */
@@ -85,6 +97,8 @@ typedef struct lg_timeline {
     lg_tl_stack *stacks;   size_t nstacks;
     lg_tl_module *modules; size_t nmodules;
     char **notes;          size_t nnotes;
+    lg_tl_sched *sched;    size_t nsched;      /* sorted by ts */
+    bool has_sched;        /* the kernel's view was recorded (even if empty) */
 } lg_timeline;
 
 void lg_timeline_init(lg_timeline *t);

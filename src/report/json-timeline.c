@@ -66,9 +66,13 @@ static void threads(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
         str(out, tl_thread_name(t, s->tid));
         fprintf(out, ", \"begin_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64
                 ", \"lock_wait_ns\": %" PRIu64 ", \"cond_wait_ns\": %" PRIu64
-                ", \"not_waiting_ns\": %" PRIu64 ", \"acquisitions\": %zu, \"contended\": %zu}",
+                ", \"not_waiting_ns\": %" PRIu64 ", \"acquisitions\": %zu, \"contended\": %zu",
                 s->begin, s->end, s->lock_wait, s->cond_wait, span > waited ? span - waited : 0,
                 s->acquisitions, s->contended);
+        if (a->sched)   /* the kernel's view (--sched) */
+            fprintf(out, ", \"on_cpu_ns\": %" PRIu64 ", \"runnable_ns\": %" PRIu64,
+                    s->on_cpu, s->runnable);
+        fputc('}', out);
     }
     fputs(a->nthreads ? "\n  ],\n" : "],\n", out);
 }
@@ -124,10 +128,16 @@ static void waits(FILE *out, const lg_timeline *t, const lg_tl_analysis *a, size
                 ", \"end_ns\": %" PRIu64 ", \"duration_ns\": %" PRIu64
                 ", \"ended\": %s, \"acquired\": %s, \"owner\": %d, \"readier\": %d"
                 ", \"release_ns\": %" PRIu64 ", \"longest_holder\": %d"
-                ", \"longest_hold_ns\": %" PRIu64 ",\n     \"stack\": ",
+                ", \"longest_hold_ns\": %" PRIu64 ",\n     %s",
                 i ? "," : "", w->tid, w->lock, w->begin, w->end, w->end - w->begin,
                 w->ended ? "true" : "false", w->acquired ? "true" : "false", w->owner,
-                w->readier, w->release_ts, w->longest_holder, w->longest_hold);
+                w->readier, w->release_ts, w->longest_holder, w->longest_hold,
+                a->sched ? "" : "\"stack\": ");
+        if (a->sched && w->woken)   /* the kernel's view (--sched) */
+            fprintf(out, "\"woken_by\": %d, \"woken_ns\": %" PRIu64 ",\n     \"stack\": ",
+                    w->woken_by, w->woken_ts);
+        else if (a->sched)
+            fputs("\"woken_by\": null, \"woken_ns\": null,\n     \"stack\": ", out);
         stack(out, t, w->stack);
         fputs(",\n     \"release_stack\": ", out);
         stack(out, t, w->readier ? w->release_stack : 0);

@@ -47,6 +47,22 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
                 name ? name : "-", life, lw, cw, nw, s->acquisitions, s->contended);
     }
     fputc('\n', out);
+    if (!a->sched)
+        return;
+    /* the kernel's view (--sched): what "not waiting" was made of */
+    fprintf(out, "threads, the kernel's view\n  %-8s %-16s %12s %12s %12s\n", "tid", "name",
+            "on cpu", "runnable", "off cpu");
+    for (size_t i = 0; i < a->nthreads; i++) {
+        const lg_tl_thread_stats *s = &a->threads[i];
+        char on[32], rn[32], off[32];
+        uint64_t span = s->end - s->begin, busy = s->on_cpu + s->runnable;
+        tl_duration(on, sizeof on, s->on_cpu);
+        tl_duration(rn, sizeof rn, s->runnable);
+        tl_duration(off, sizeof off, span > busy ? span - busy : 0);
+        const char *name = tl_thread_name(t, s->tid);
+        fprintf(out, "  %-8d %-16.16s %12s %12s %12s\n", s->tid, name ? name : "-", on, rn, off);
+    }
+    fputc('\n', out);
 }
 
 static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
@@ -127,6 +143,18 @@ static void one_wait(FILE *out, const lg_timeline *t, const lg_tl_analysis *a, s
         thread_ref(out, t, w->readier);
         fprintf(out, ", which released it at +%s after holding it %s\n", rel, held);
         critical_path(out, a, wi);
+    }
+    if (a->sched && w->woken) {
+        char at2[32];
+        tl_duration(at2, sizeof at2, w->woken_ts);
+        fputs("     kernel: woken at +", out);
+        fputs(at2, out);
+        fputs(" by ", out);
+        if (w->woken_by)
+            thread_ref(out, t, w->woken_by);
+        else
+            fputs("an interrupt", out);
+        fputc('\n', out);
     }
     fputs("     waiter's stack:\n", out);
     stack_of(out, t, w->stack, o);

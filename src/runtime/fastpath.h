@@ -10,6 +10,7 @@
 #ifndef LG_RT_FASTPATH_H
 #define LG_RT_FASTPATH_H
 
+#include "record.h"
 #include "rt.h"
 
 /* locks.c exports its table so the probe can be inlined here. */
@@ -87,6 +88,7 @@ static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, ui
 static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type, unsigned mode, unsigned flags,
                                uintptr_t pc)
 {
+    RT_REC_ACQUIRED(addr, type, mode, flags, pc);
     rt_thread *t = rt_self;
     uint32_t d = t->depth;
     if (unlikely(d >= t->cap || (flags & RT_ACQ_REENTRY)))

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "record.h"
 #include "rt.h"
 
 rt_state rt = {.log_fd = -1};
@@ -115,6 +116,7 @@ static const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, 
 static void on_fatal(int sig)
 {
     rt_self->guard++;
+    RT_REC_FLUSH();
     rt_report_write_json();
     signal(sig, SIG_DFL);
     raise(sig);
@@ -122,7 +124,7 @@ static void on_fatal(int sig)
 
 static void install_signals(void)
 {
-    if (!rt.cfg.json || !*rt.cfg.json)
+    if ((!rt.cfg.json || !*rt.cfg.json) && !lg_trace_on)
         return;
     for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
         struct sigaction old;
@@ -157,6 +159,7 @@ void rt_init(void)
     rt.graph.max_visits = 0;
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit);
+    rt_rec_init();
     install_signals();
     if (rt.cfg.verbose)
         rt_options_print(rt.log_fd >= 0 ? rt.log_fd : 2, &rt.cfg);

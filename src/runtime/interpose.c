@@ -63,6 +63,8 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     int r = real_pthread_mutex_trylock(m);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
+    else if (r == EBUSY)
+        RT_REC_TRYFAIL(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
@@ -88,6 +90,7 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
 
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
+    RT_REC_RELEASE(m, LG_LOCK_MUTEX, PC);
     rt_released(m);
     return real_pthread_mutex_unlock(m);
 }
@@ -154,6 +157,8 @@ RT_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
     int r = real_pthread_rwlock_tryrdlock(l);
     if (r == 0)
         rt_acquired(l, LG_LOCK_RWLOCK, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TRY, PC);
+    else if (r == EBUSY)
+        RT_REC_TRYFAIL(l, LG_LOCK_RWLOCK, LG_MODE_SHARED, PC);
     return r;
 }
 
@@ -162,11 +167,14 @@ RT_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
     int r = real_pthread_rwlock_trywrlock(l);
     if (r == 0)
         rt_acquired(l, LG_LOCK_RWLOCK, LG_MODE_EXCLUSIVE, RT_ACQ_TRY, PC);
+    else if (r == EBUSY)
+        RT_REC_TRYFAIL(l, LG_LOCK_RWLOCK, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
 RT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
+    RT_REC_RELEASE(l, LG_LOCK_RWLOCK, PC);
     rt_released(l);
     return real_pthread_rwlock_unlock(l);
 }
@@ -202,11 +210,14 @@ RT_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
     int r = real_pthread_spin_trylock(l);
     if (r == 0)
         rt_acquired((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, RT_ACQ_TRY, PC);
+    else if (r == EBUSY)
+        RT_REC_TRYFAIL((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
 RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
+    RT_REC_RELEASE((void *)l, LG_LOCK_SPINLOCK, PC);
     rt_released((void *)l);
     return real_pthread_spin_unlock(l);
 }
@@ -236,7 +247,9 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     rt_released(m);
     cond_enter(m, PC);
+    RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_wait(c, m);
+    RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -246,7 +259,9 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 {
     rt_released(m);
     cond_enter(m, PC);
+    RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_timedwait(c, m, t);
+    RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -257,7 +272,9 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 {
     rt_released(m);
     cond_enter(m, PC);
+    RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_clockwait(c, m, k, t);
+    RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -297,6 +314,8 @@ RT_EXPORT int mtx_trylock(mtx_t *m)
     int r = real_mtx_trylock(m);
     if (r == thrd_success)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TRY, PC);
+    else if (r == thrd_busy)
+        RT_REC_TRYFAIL(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
@@ -314,6 +333,7 @@ RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t
 
 RT_EXPORT int mtx_unlock(mtx_t *m)
 {
+    RT_REC_RELEASE(m, LG_LOCK_MUTEX, PC);
     rt_released(m);
     return real_mtx_unlock(m);
 }
@@ -322,7 +342,9 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
     rt_released(m);
     cond_enter(m, PC);
+    RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_wait(c, m);
+    RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
@@ -332,7 +354,9 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
 {
     rt_released(m);
     cond_enter(m, PC);
+    RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_timedwait(c, m, t);
+    RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
@@ -360,6 +384,7 @@ RT_EXPORT void lg_lock_name(const void *lock, const char *name)
     if (lock && rt_self->guard == 0) {
         rt_self->guard++;
         rt_report_set_name((uintptr_t)lock, name);
+        rt_rec_named(lock);
         rt_self->guard--;
     }
 }

@@ -222,7 +222,8 @@ static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
     Dl_info info;
     if (!dladdr((void *)addr, &info) || !info.dli_fname)
         return false;
-    const char *path = info.dli_fname[0] ? info.dli_fname : "/proc/self/exe";
+    /* The main program's name is its argv[0]: no '/' when it was found on PATH. */
+    const char *path = strchr(info.dli_fname, '/') ? info.dli_fname : "/proc/self/exe";
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;

@@ -70,6 +70,7 @@ typedef struct rt_lock {
     uint64_t frame_sig;            /* stack locks: the frame that owns it */
     uint64_t first_key;            /* chain key of its last acquisition with nothing held */
     uint32_t first_stack;          /* and that acquisition's stack id (a hint: racy is fine) */
+    _Atomic uint64_t trace;        /* record.c: gen << 32 | trace id in that generation */
 } rt_lock;
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);

@@ -389,6 +389,7 @@ static _Atomic uint64_t reported_sets[64];
 
 static void act(bool timed)
 {
+    RT_REC_FLUSH();   /* the trace keeps the waits up to the deadlock */
     if (timed)
         return;   /* a stall ends by itself */
     switch (rt.cfg.on_deadlock) {
@@ -638,7 +639,9 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
 {
     int k = m->__data.__kind;
     unsigned wf = ((k & 3) == RT_MUTEX_ERRORCHECK || (k & RT_MUTEX_ROBUST_BIT)) ? WAIT_NOSELF : 0;
-    return wait_loop(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wf, how, clk, abstime, attempt_mutex, pc);
+    rt_rec_wait_begin(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
+    return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE,
+                           wait_loop(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wf, how, clk, abstime, attempt_mutex, pc), pc);
 }
 
 int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
@@ -648,13 +651,17 @@ int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
     unsigned wf = 0;
     if (mode == LG_MODE_SHARED && l->__data.__cur_writer == (int)rt_self->tid)
         wf = WAIT_NOSELF;
-    return wait_loop(l, LG_LOCK_RWLOCK, mode, wf, how, clk, abstime, attempt_rwlock, pc);
+    rt_rec_wait_begin(l, LG_LOCK_RWLOCK, mode, pc);
+    return rt_rec_wait_end(l, LG_LOCK_RWLOCK, mode,
+                           wait_loop(l, LG_LOCK_RWLOCK, mode, wf, how, clk, abstime, attempt_rwlock, pc), pc);
 }
 
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc)
 {
-    return wait_loop((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL,
-                     attempt_spin, pc);
+    rt_rec_wait_begin((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, pc);
+    return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE,
+                           wait_loop((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL,
+                                     attempt_spin, pc), pc);
 }
 
 int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)

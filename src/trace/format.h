@@ -29,6 +29,7 @@ enum {
 enum {
     LG_CHUNK_META = 1,     /* tagged definitions: threads, locks, stacks, modules, notes, end */
     LG_CHUNK_EVENTS = 2,   /* one thread's events */
+    LG_CHUNK_SCHED = 3,    /* the kernel's scheduler events (`lockgraph record --sched`) */
 };
 
 /* Tags of META entries. */

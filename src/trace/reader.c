@@ -8,6 +8,7 @@
 #include "reader.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -193,6 +194,55 @@ static void meta_chunk(state *s, cursor *c)
     }
 }
 
+/* `lockgraph record --sched`: varint events the kernel lost, varint count, then per record a kind byte, a zigzag varint of
+ * CLOCK_MONOTONIC ns minus the previous record's (the first: minus 0), a state byte, and the
+ * two tids as varints. All or nothing: a malformed chunk adds no record. */
+static void sched_chunk(state *s, cursor *c)
+{
+    lg_timeline *t = s->t;
+    uint64_t lost = get_varint(c), n = get_varint(c);
+    if (c->err)
+        return;
+    if (n > (uint64_t)(c->end - c->p) / 5) {
+        c->err = "the scheduler record count is larger than the chunk";
+        return;
+    }
+    size_t before = t->nsched;
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < n && !c->err; i++) {
+        int kind = get_byte(c);
+        uint64_t ts = prev + (uint64_t)lg_unzigzag(get_varint(c));
+        int state = get_byte(c);
+        uint64_t a = get_varint(c), b = get_varint(c);
+        if (c->err)
+            break;
+        if ((kind != LG_TL_SCHED_SWITCH && kind != LG_TL_SCHED_WAKING) || a > INT_MAX
+            || b > INT_MAX) {
+            c->err = "a scheduler record is invalid";
+            break;
+        }
+        prev = ts;
+        lg_tl_sched r = {.ts = ts > s->start_ns ? ts - s->start_ns : 0, .kind = (uint8_t)kind,
+                         .state = (char)state, .a = (int)a, .b = (int)b};
+        if (LG_APPEND(t->sched, t->nsched, &r) < 0)
+            c->err = "out of memory";
+    }
+    if (c->err) {
+        t->nsched = before;
+        return;
+    }
+    t->has_sched = true;
+    if (lost && lg_timeline_add_note(t, "the kernel's scheduler trace lost %" PRIu64
+                                     " events (its buffer overran)", lost) < 0)
+        c->err = "out of memory";
+}
+
+static int cmp_sched(const void *x, const void *y)
+{
+    const lg_tl_sched *a = x, *b = y;
+    return a->ts < b->ts ? -1 : a->ts > b->ts;
+}
+
 static void events_chunk(state *s, cursor *c, int tid)
 {
     uint64_t ctick = get_varint(c), cns = get_varint(c);
@@ -313,8 +363,11 @@ static void convert_times(state *s)
         if (t->events[i].ts > end)
             end = t->events[i].ts;
     }
-    if (s->have_end_tick && s->end_tick > s->start_tick) {
-        double ns = (double)(s->end_tick - s->start_tick) * k;
+    /* Without an end record the trace ends at its last flush (a deadlock's or a fatal
+     * signal's): waits still open then lasted at least until that moment. */
+    uint64_t end_tick = s->have_end_tick ? s->end_tick : s->last.tick;
+    if (end_tick > s->start_tick) {
+        double ns = (double)(end_tick - s->start_tick) * k;
         if (ns < 1.8e19 && (uint64_t)ns > end)
             end = (uint64_t)ns;
     }
@@ -399,6 +452,8 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
             meta_chunk(&s, &c);
         else if (type == LG_CHUNK_EVENTS)
             events_chunk(&s, &c, tid <= INT_MAX ? (int)tid : -1);
+        else if (type == LG_CHUNK_SCHED)
+            sched_chunk(&s, &c);
         /* other types: from a newer writer, skipped (their checksum held) */
         if (c.err) {
             roll_back(t, before);
@@ -413,6 +468,8 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
     st->events = t->nevents;
     convert_times(&s);
     sort_events(t);
+    if (t->nsched)
+        qsort(t->sched, t->nsched, sizeof *t->sched, cmp_sched);
     lg_timeline_index(t);
     return rc;
 }

@@ -1,0 +1,175 @@
+/* launch.c - run a program with the runtime preloaded (see launch.h): shared by `lockgraph
+ * run` and `lockgraph record`.
+ *
+ * The program is looked up first (so "not found" and "not executable" are lockgraph's own
+ * one-line errors with 127 / 126), then fork and execvp; an exec that still fails reports its
+ * errno through a close-on-exec pipe. The runtime library is appended to any LD_PRELOAD the
+ * user set. Not here: the runtime's own behaviour (src/runtime), the trace (cmd-record.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../util/xalloc.h"
+#include "launch.h"
+#include "run-hang.h"
+
+int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
+{
+    unsigned long n;
+    double d;
+    switch (o->id) {
+    case LAUNCH_OPT_exitcode:
+        if (cli_parse_uint(cmd, o, v, 255, &n) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_frames:
+        if (cli_parse_uint(cmd, o, v, 64, &n) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_max_locks:
+        if (cli_parse_uint(cmd, o, v, 1ul << 28, &n) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_deadlocks:
+        if (cli_parse_uint(cmd, o, v, 1, &n) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_wait_timeout:
+        if (cli_parse_seconds(cmd, o, v, &d) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_on_deadlock:
+        if (strcmp(v, "exit") && strcmp(v, "abort") && strcmp(v, "wait")) {
+            cli_usage_error(cmd, "invalid value '%s' for --on-deadlock: expected exit, "
+                            "abort or wait", v);
+            return -1;
+        }
+        break;
+    default:
+        break;
+    }
+    return setenv(o->env, v ? v : "1", 1);
+}
+
+static pid_t child;
+
+static void forward(int sig)
+{
+    if (child > 0)
+        kill(child, sig);
+}
+
+/* 0 when `prog` names something execvp could run, else the errno to report. */
+static int find_program(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, F_OK) ? errno : access(prog, X_OK) ? errno : 0;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    int err = ENOENT;
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        char *p = lg_asprintf("%.*s/%s", (int)n, n ? path : ".", prog);
+        if (p && access(p, F_OK) == 0)
+            err = access(p, X_OK) == 0 ? 0 : EACCES;
+        free(p);
+        if (!err)
+            return 0;
+        path += n + (path[n] == ':');
+    }
+    return err;
+}
+
+int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
+{
+    static const lg_launch_opts none;
+    if (!o)
+        o = &none;
+    lg_launch_hook before_exec = o->before_exec;
+    void *ctx = o->ctx;
+    const char *prog = argv[0];
+    int err = find_program(prog);
+    if (err) {
+        cli_error(cmd, "cannot run '%s': %s", prog, strerror(err));
+        return err == ENOENT ? 127 : 126;
+    }
+    char *lib = cli_runtime_library();
+    if (!lib)
+        return cli_error(cmd, "cannot find the runtime library 'liblockgraph.so' (set "
+                         "LOCKGRAPH_RUNTIME)");
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = old && *old ? lg_asprintf("%s:%s", old, lib) : lg_strdup(lib);
+    free(lib);
+    if (!preload || setenv("LD_PRELOAD", preload, 1) < 0) {
+        free(preload);
+        return cli_error(cmd, "cannot set LD_PRELOAD: %s", strerror(errno));
+    }
+    free(preload);
+
+    int pipefd[2], go[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return cli_error(cmd, "cannot create a pipe: %s", strerror(errno));
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return cli_error(cmd, "cannot create a pipe: %s", strerror(errno));
+    }
+    fflush(NULL);
+    child = fork();
+    if (child < 0)
+        return cli_error(cmd, "cannot fork: %s", strerror(errno));
+    if (child == 0) {
+        close(pipefd[0]);
+        close(go[1]);
+        char c;
+        if (before_exec && read(go[0], &c, 1) != 1)
+            _exit(LG_EXIT_ERROR);   /* the parent could not set up: it says why */
+        execvp(prog, argv);
+        int e = errno;
+        if (write(pipefd[1], &e, sizeof e) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    close(go[0]);
+    if (before_exec) {
+        int hr = before_exec((int)child, ctx);
+        if (hr != 0) {
+            kill(child, SIGKILL);
+            close(go[1]);
+            close(pipefd[0]);
+            waitpid(child, NULL, 0);
+            return hr;
+        }
+        if (write(go[1], "g", 1) != 1) {
+            close(go[1]);
+            close(pipefd[0]);
+            waitpid(child, NULL, 0);
+            return cli_error(cmd, "cannot start '%s': %s", prog, strerror(errno));
+        }
+    }
+    close(go[1]);
+    int e = 0;
+    ssize_t got = read(pipefd[0], &e, sizeof e);
+    close(pipefd[0]);
+    if (got == (ssize_t)sizeof e) {
+        waitpid(child, NULL, 0);
+        cli_error(cmd, "cannot run '%s': %s", prog, strerror(e));
+        return e == ENOENT ? 127 : 126;
+    }
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward;
+        sa.sa_flags = SA_RESTART;
+        sigaction(sigs[i], &sa, NULL);
+    }
+    return lg_run_watch(cmd, child, o->hang_timeout);
+}

@@ -1,0 +1,433 @@
+/* record.c - the runtime's side of `lockgraph record`: turns the interposed calls into trace
+ * events for the writer (src/trace/writer.c), as docs/trace-format.md "Runtime contract" asks.
+ *
+ * Everything here runs only while recording (record.h's hooks test `lg_trace_on` first).
+ * - Threads: the first event of a thread defines it (tid, name) and emits THREAD_START; a
+ *   thread-specific key created before the writer's own (so its destructor runs first, while
+ *   the writer still takes events) emits THREAD_EXIT with the name the thread has by then.
+ * - Locks: trace ids are handed out once per lock generation (a lock destroyed and re-created
+ *   at the same address is a new lock) and cached in the rt_lock; names are the ones the
+ *   runtime reports (lg_lock_name, else the symbol of a global).
+ * - Stacks: cached per thread and call site (direct-mapped, bounded): a miss unwinds once.
+ *   A helper called from several places of one thread shows its first caller's stack.
+ * - Contention is the runtime's: interpose.c tries first, wait.c blocks; a wait that ends
+ *   with the lock is WAIT_END, and the acquisition that follows is not a second event.
+ * - dlopen and the exec family are wrapped here too, for the module snapshot and the flush;
+ *   pthread_create (while recording only) so a thread starts with THREAD_START naming its
+ *   creator, and pthread_setname_np so a rename reaches the trace.
+ *
+ * Not here: the format and buffering (writer.c), the lock-order and deadlock logic.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fastpath.h"
+#include "record.h"
+
+#define REC_CACHE_BITS 7
+#define REC_CACHE (1u << REC_CACHE_BITS)
+
+#define REC_LOCKS_BITS 6
+#define REC_LOCKS (1u << REC_LOCKS_BITS)
+
+typedef struct rec_thread {
+    int tid;
+    const void *waited;        /* the lock a recorded wait just got: its acquisition is done */
+    struct rec_site {
+        uintptr_t pc;
+        uint32_t stack;
+    } cache[REC_CACHE];
+    /* The locks this thread used last: address -> trace id, valid while the generation is
+     * the same (cheaper than the lock table's probe; direct-mapped, a miss looks it up). */
+    struct rec_lock {
+        uintptr_t addr;
+        rt_lock *lock;
+        uint32_t gen, id;
+    } locks[REC_LOCKS];
+} rec_thread;
+
+static __thread rec_thread *rec_self __attribute__((tls_model("initial-exec")));
+static __thread int rec_dead __attribute__((tls_model("initial-exec")));
+static pthread_key_t rec_key;
+static bool rec_key_ok;
+static rt_flock define_lock = RT_FLOCK_INIT;
+static _Atomic uint32_t next_lock_id;
+
+/* The runtime's own code (guard > 0) takes locks too: those are not the program's events. */
+static rt_thread *rt_enter(void)
+{
+    rt_thread *t = rt_thread_setup();
+    if (t->cap)
+        t->guard++;
+    return t;
+}
+
+static void rt_leave(rt_thread *t)
+{
+    if (t->cap)
+        t->guard--;
+}
+
+static void thread_name(char name[17])
+{
+    memset(name, 0, 17);
+    if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
+        name[0] = '\0';
+}
+
+static void rec_thread_exit(void *p)
+{
+    rec_thread *t = p;
+    if (!t)
+        return;
+    if (lg_trace_on) {
+        char name[17];
+        thread_name(name);
+        lg_trace_thread(t->tid, name);
+        lg_trace_emit(LG_EV_THREAD_EXIT, 0, LG_MODE_EXCLUSIVE, 0, 0);
+    }
+    rec_self = NULL;
+    rec_dead = 1;
+    munmap(t, sizeof *t);
+}
+
+static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
+{
+    if (rec_dead)
+        return NULL;
+    void *m = mmap(NULL, sizeof(rec_thread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    rec_thread *t = m;
+    t->tid = (int)syscall(SYS_gettid);
+    rec_self = t;
+    if (rec_key_ok)
+        pthread_setspecific(rec_key, t);
+    char name[17];
+    thread_name(name);
+    lg_trace_thread(t->tid, name);
+    /* creator: 0 for the main thread and threads started before recording */
+    lg_trace_emit(LG_EV_THREAD_START, 0, LG_MODE_EXCLUSIVE, (uint32_t)creator, 0);
+    return t;
+}
+
+static rec_thread *rec_thread_new(void)
+{
+    return rec_thread_new_by(0);
+}
+
+/* The calling thread's state, or NULL when this event is not the program's. */
+static inline rec_thread *rec_get(void)
+{
+    if (rt_self->guard)
+        return NULL;
+    rec_thread *t = rec_self;
+    return t ? t : rec_thread_new();
+}
+
+static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lock_type ltype)
+{
+    rt_flock_lock(&define_lock);
+    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint32_t id = (uint32_t)tr;
+    if (!tr || (uint32_t)(tr >> 32) != gen) {
+        id = atomic_fetch_add(&next_lock_id, 1) + 1;
+        char name[160], attrs[64];
+        rt_report_lock_describe(atomic_load(&l->addr), ltype, atomic_load(&l->flags), name,
+                                sizeof name, attrs, sizeof attrs, false);
+        /* "heap 0x..." says nothing the address does not */
+        bool useful = name[0] && strncmp(name, "heap ", 5) && strncmp(name, "on the stack", 12);
+        lg_trace_lock(id, atomic_load(&l->addr), l->type == ltype ? ltype : (lg_lock_type)l->type,
+                      useful ? name : NULL);
+        atomic_store_explicit(&l->trace, (uint64_t)gen << 32 | id, memory_order_release);
+    }
+    rt_flock_unlock(&define_lock);
+    return id;
+}
+
+static __attribute__((noinline)) uint32_t lock_id_slow(struct rec_lock *c, const void *addr,
+                                                       lg_lock_type ltype)
+{
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (unlikely(!l)) {
+        rt_thread *g = rt_enter();
+        l = rt_lock_get((uintptr_t)addr, ltype);
+        rt_leave(g);
+        if (!l)
+            return 0;
+    }
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint32_t id = (uint32_t)tr;
+    if (!tr || (uint32_t)(tr >> 32) != gen) {
+        rt_thread *g = rt_enter();
+        id = define(l, gen, ltype);
+        rt_leave(g);
+    }
+    if (c)
+        *c = (struct rec_lock){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .id = id};
+    return id;
+}
+
+static inline uint32_t lock_id(rec_thread *t, const void *addr, lg_lock_type ltype)
+{
+    struct rec_lock *c = &t->locks[((uintptr_t)addr * 0x9e3779b97f4a7c15ull) >> (64 - REC_LOCKS_BITS)];
+    if (likely(c->addr == (uintptr_t)addr && c->id
+               && atomic_load_explicit(&c->lock->gen, memory_order_relaxed) == c->gen))
+        return c->id;
+    return lock_id_slow(c, addr, ltype);
+}
+
+static __attribute__((noinline)) uint32_t capture(struct rec_site *s, uintptr_t pc)
+{
+    rt_thread *g = rt_enter();
+    uint32_t rid = rt_stack_capture(0, pc);
+    uint64_t pcs[64];
+    size_t n = rid ? rt_stack_get(rid, pcs, 64) : 0;
+    rt_leave(g);
+    if (!n) {   /* at least the call site */
+        pcs[0] = pc;
+        n = 1;
+    }
+    s->stack = lg_trace_intern_stack(pcs, n);
+    s->pc = pc;
+    return s->stack;
+}
+
+static inline uint32_t stack_of(rec_thread *t, uintptr_t pc)
+{
+    struct rec_site *s = &t->cache[(pc * 0x9e3779b97f4a7c15ull) >> (64 - REC_CACHE_BITS)];
+    return likely(s->pc == pc) ? s->stack : capture(s, pc);
+}
+
+/* Who holds it now, from glibc's own fields (glibc-locks.md): mutexes keep the owner tid,
+ * rwlocks the writer's; readers, spinlocks and semaphores have none (0). */
+static uint32_t owner_of(const void *addr, lg_lock_type ltype)
+{
+    if (ltype == LG_LOCK_MUTEX)
+        return (uint32_t)((const pthread_mutex_t *)addr)->__data.__owner & 0x3fffffff;
+    if (ltype == LG_LOCK_RWLOCK)
+        return (uint32_t)((const pthread_rwlock_t *)addr)->__data.__cur_writer;
+    return 0;
+}
+
+static inline void record(rec_thread *t, int type, const void *addr, lg_lock_type ltype,
+                          unsigned mode, uint32_t arg, uintptr_t pc)
+{
+    uint32_t id = lock_id(t, addr, ltype);
+    if (unlikely(!id))
+        return;
+    if (type == LG_EV_WAIT_BEGIN || type == LG_EV_TRYLOCK_FAIL)
+        arg = owner_of(addr, ltype);
+    lg_trace_emit(type, id, (int)mode, arg, stack_of(t, pc));
+}
+
+void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
+                  uintptr_t pc)
+{
+    rec_thread *t = rec_get();
+    if (t)
+        record(t, type, addr, ltype, mode, arg, pc);
+}
+
+void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsigned flags,
+                     uintptr_t pc)
+{
+    rec_thread *t = rec_get();
+    if (!t)
+        return;
+    if (unlikely(t->waited)) {
+        const void *w = t->waited;
+        t->waited = NULL;
+        if (w == addr)
+            return;   /* WAIT_END already said so */
+    }
+    if (flags & RT_ACQ_COND)
+        return;       /* COND_WAIT_END says so */
+    record(t, LG_EV_ACQUIRE, addr, ltype, mode, 0, pc);
+}
+
+void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc)
+{
+    rec_thread *t = rec_get();
+    if (!t)
+        return;
+    unsigned mode = LG_MODE_EXCLUSIVE;
+    if (ltype == LG_LOCK_RWLOCK
+        && ((const pthread_rwlock_t *)addr)->__data.__cur_writer != t->tid)
+        mode = LG_MODE_SHARED;
+    record(t, LG_EV_RELEASE, addr, ltype, mode, 0, pc);
+}
+
+void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc)
+{
+    if (unlikely(lg_trace_on))
+        rt_rec_event(LG_EV_WAIT_BEGIN, addr, ltype, mode, 0, pc);
+}
+
+int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, uintptr_t pc)
+{
+    if (likely(!lg_trace_on))
+        return r;
+    rec_thread *t = rec_get();
+    if (!t)
+        return r;
+    bool got = r == 0 || r == EOWNERDEAD;
+    record(t, got ? LG_EV_WAIT_END : LG_EV_WAIT_FAIL, addr, ltype, mode, 0, pc);
+    t->waited = got ? addr : NULL;
+    return r;
+}
+
+void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc)
+{
+    rec_thread *t = rec_get();
+    if (!t)
+        return;
+    uint32_t cid = lock_id(t, cond, LG_LOCK_CONDVAR), mid = lock_id(t, mutex, LG_LOCK_MUTEX);
+    if (cid)
+        lg_trace_emit(type, cid, LG_MODE_EXCLUSIVE, mid, stack_of(t, pc));
+}
+
+void rt_rec_named(const void *addr)
+{
+    if (!lg_trace_on)
+        return;
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (!l)
+        return;
+    /* Define it again now, with the new name (threads' caches keep the same id). */
+    rt_thread *g = rt_enter();
+    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+    if (tr && (uint32_t)(tr >> 32) == gen) {
+        char name[160], attrs[64];
+        rt_report_lock_describe(atomic_load(&l->addr), (lg_lock_type)l->type,
+                                atomic_load(&l->flags), name, sizeof name, attrs, sizeof attrs,
+                                false);
+        lg_trace_lock((uint32_t)tr, atomic_load(&l->addr), l->type, name);
+    }
+    rt_leave(g);
+}
+
+void rt_rec_init(void)
+{
+    if (!getenv("LOCKGRAPH_TRACE"))
+        return;
+    /* Before the writer's key: thread-specific destructors run in key order. */
+    rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;
+    char err[512];
+    if (lg_trace_open_env(err, sizeof err) < 0) {
+        char m[600];
+        int n = snprintf(m, sizeof m, "lockgraph: %s\n", err);
+        if (n > 0)
+            rt_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
+    }
+}
+
+/* ---- threads: start (with the creator) and names ---- */
+
+typedef struct rec_start {
+    void *(*fn)(void *);
+    void *arg;
+    int creator;
+} rec_start;
+
+static void *rec_trampoline(void *p)
+{
+    rec_start st = *(rec_start *)p;
+    free(p);
+    if (lg_trace_on && !rec_self)
+        rec_thread_new_by(st.creator);
+    return st.fn(st.arg);
+}
+
+RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a, void *(*fn)(void *),
+                             void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (!real)
+        real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+            dlsym(RTLD_NEXT, "pthread_create");
+    if (!real)
+        return EAGAIN;
+    rec_thread *me = lg_trace_on ? rec_get() : NULL;
+    rec_start *st = me ? malloc(sizeof *st) : NULL;
+    if (!st)
+        return real(th, a, fn, arg);
+    *st = (rec_start){fn, arg, me->tid};
+    int r = real(th, a, rec_trampoline, st);
+    if (r != 0)
+        free(st);
+    return r;
+}
+
+RT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    static int (*real)(pthread_t, const char *);
+    if (!real)
+        real = (int (*)(pthread_t, const char *))dlsym(RTLD_NEXT, "pthread_setname_np");
+    if (!real)
+        return ENOSYS;
+    int r = real(th, name);
+    if (r != 0 || !lg_trace_on)
+        return r;
+    if (pthread_equal(th, pthread_self())) {
+        rec_thread *t = rec_get();
+        if (t)
+            lg_trace_thread(t->tid, name);
+        return r;
+    }
+    /* Another thread: known to the trace only if it has recorded (then the runtime has it). */
+    rt_thread *g = rt_enter();
+    int tid = 0;
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next)
+        if (!x->exited && pthread_equal(x->self, th))
+            tid = x->tid;
+    rt_flock_unlock(&rt.threads_lock);
+    if (tid)
+        lg_trace_thread(tid, name);
+    rt_leave(g);
+    return r;
+}
+
+/* ---- dlopen and exec: the module map changes, or the process image is replaced ---- */
+
+RT_EXPORT void *dlopen(const char *file, int mode)
+{
+    static void *(*real)(const char *, int);
+    if (!real)
+        real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    void *h = real ? real(file, mode) : NULL;
+    if (h && lg_trace_on)
+        lg_trace_modules();
+    return h;
+}
+
+#define EXEC_WRAP(name, params, args)                                                      \
+    RT_EXPORT int name params                                                              \
+    {                                                                                      \
+        static int(*real) params;                                                          \
+        if (!real)                                                                         \
+            real = (int(*) params)dlsym(RTLD_NEXT, #name);                                 \
+        RT_REC_FLUSH();                                                                    \
+        if (!real) {                                                                       \
+            errno = ENOSYS;                                                                \
+            return -1;                                                                     \
+        }                                                                                  \
+        return real args;                                                                  \
+    }
+
+EXEC_WRAP(execve, (const char *p, char *const a[], char *const e[]), (p, a, e))
+EXEC_WRAP(execv, (const char *p, char *const a[]), (p, a))
+EXEC_WRAP(execvp, (const char *p, char *const a[]), (p, a))
+EXEC_WRAP(execvpe, (const char *p, char *const a[], char *const e[]), (p, a, e))

@@ -1,0 +1,58 @@
+/* record.h - the hooks by which the runtime feeds `lockgraph record`'s trace writer
+ * (src/trace/trace.h, contract in docs/trace-format.md "Runtime contract").
+ *
+ * Each hook is one predictable branch on the writer's global `lg_trace_on` when recording is
+ * off; when on, one out-of-line call into record.c, which finds the lock's trace id (cached
+ * in its rt_lock per generation), the call site's stack id (cached per thread and call site)
+ * and stores the event. Not here: deciding contention (interpose.c tries first, wait.c
+ * blocks) or anything the deadlock detector needs.
+ */
+#ifndef LG_RT_RECORD_H
+#define LG_RT_RECORD_H
+
+#include "../trace/trace.h"
+#include "rt.h"
+
+void rt_rec_init(void);
+void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
+                  uintptr_t pc);
+void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsigned flags,
+                     uintptr_t pc);
+void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc);
+void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc);
+int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, uintptr_t pc);
+void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc);
+void rt_rec_named(const void *addr);
+
+/* A lock was acquired: ACQUIRE, unless it ended a recorded wait or a condition wait. */
+#define RT_REC_ACQUIRED(addr, ltype, mode, flags, pc)                                      \
+    do {                                                                                   \
+        if (unlikely(lg_trace_on))                                                         \
+            rt_rec_acquired(addr, ltype, mode, flags, pc);                                 \
+    } while (0)
+/* Before the real unlock. */
+#define RT_REC_RELEASE(addr, ltype, pc)                                                    \
+    do {                                                                                   \
+        if (unlikely(lg_trace_on))                                                         \
+            rt_rec_released(addr, ltype, pc);                                              \
+    } while (0)
+/* A user-level trylock found the lock held. */
+#define RT_REC_TRYFAIL(addr, ltype, mode, pc)                                              \
+    do {                                                                                   \
+        if (unlikely(lg_trace_on))                                                         \
+            rt_rec_event(LG_EV_TRYLOCK_FAIL, addr, ltype, mode, 1, pc);                    \
+    } while (0)
+/* Around a condition wait: BEGIN before the real call, END after it. */
+#define RT_REC_COND(type, cond, mutex, pc)                                                 \
+    do {                                                                                   \
+        if (unlikely(lg_trace_on))                                                         \
+            rt_rec_cond(type, cond, mutex, pc);                                            \
+    } while (0)
+/* Everything recorded so far, to the file (deadlock, fatal signal, exec). */
+#define RT_REC_FLUSH()                                                                     \
+    do {                                                                                   \
+        if (unlikely(lg_trace_on))                                                         \
+            lg_trace_flush_all();                                                          \
+    } while (0)
+
+#endif

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# record.sh - `lockgraph record` end to end: the preloaded runtime records a real program's
+# lock events (src/runtime/record.c), `lockgraph report` reads them back.
+#  - demo (consistent order): the mover waits on resource1 for the creator's whole holding
+#    time and is readied by the creator's release, both stacks in the demo's functions;
+#    the Chrome export is valid, nests per thread and pairs its flows
+#  - counts: a contention benchmark's own counters equal the report's, exactly
+#  - deadlock: the runtime reports hang abba and ends it with 66; the trace is readable up
+#    to the deadlock, with both waits still open
+#  - a fatal signal (forwarded SIGTERM) still leaves the events recorded so far, and so does
+#    an exec
+#  - bad usage: one line, exit 2 (or 1/127 for what cannot be run or written)
+source "$LG_SRCDIR/tests/lib/sh-harness.sh"
+LG="$LG_BIN/lockgraph"
+CHECK="$LG_SRCDIR/tests/trace/chrome-check.py"
+
+# ---- demo ----
+mkdir -p "$T_TMP/demo"
+check_status 0 "record the demo" timeout 120 "$LG" record -o "$T_TMP/d.trace" -- \
+  "$LG_BIN/lockgraph-demo" --order consistent --files 200 --writes 20 --dir "$T_TMP/demo"
+check_grep "demo ran to its summary" '^summary: 200 files created, 200 moved, 200 deleted' "$T_TMP/out"
+check_grep "record says where the trace is" "^lockgraph record: wrote '.*d.trace' \([0-9]+ bytes\); see 'lockgraph report " "$T_TMP/err"
+check_status 0 "demo report json" timeout 60 "$LG" report -f json --max-waits 0 "$T_TMP/d.trace"
+check "mover waits for the creator's whole hold of resource1, readied by its release" python3 - "$T_TMP/out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+names = {t["tid"]: t["name"] for t in r["threads"]}
+locks = {l["id"]: l for l in r["locks"]}
+fn = lambda st: [f.get("function") for f in st]
+assert r["closed"] and r["dropped"] == 0, r
+r1 = [l for l in r["locks"] if l["name"] == "resource1"][0]
+# the creator's one hold of resource1 (its top holder entry)
+creator = [t for t, n in names.items() if n == "creator"][0]
+ch = [h for h in r1["top_holders"] if h["tid"] == creator][0]
+waits = [w for w in r["waits"] if names[w["tid"]] == "mover" and w["lock"] == r1["id"]]
+w = max(waits, key=lambda w: w["duration_ns"])
+ok = (w["owner"] == creator and w["readier"] == creator and w["acquired"] and w["ended"]
+      and w["longest_holder"] == creator
+      and w["release_ns"] <= w["end_ns"]
+      # the wait covers most of the creator's hold (it began after the creator took it)
+      and w["duration_ns"] >= 0.5 * ch["hold_ns"] and w["longest_hold_ns"] >= 0.9 * w["duration_ns"]
+      and "mover_main" in fn(w["stack"]) and "creator_main" in fn(w["release_stack"])
+      and "creator_main" not in fn(w["stack"]))
+# every thread starts (THREAD_START from the pthread_create wrapper) before it first waits,
+# and was created by the main thread
+main = r["pid"]
+mover = [t for t in r["threads"] if t["name"] == "mover"][0]
+ok = ok and mover["begin_ns"] < w["begin_ns"]
+if not ok:
+    print(json.dumps(w, indent=1), ch); sys.exit(1)
+PY
+check_status 0 "demo report text" timeout 60 "$LG" report "$T_TMP/d.trace"
+check_grep "text: the mover's wait comes first" '^  1\. thread [0-9]+ "mover" waited [0-9.]+ ms for L[0-9]+ rwlock resource1' "$T_TMP/out"
+check_grep "text: readied by the creator" 'readied by thread [0-9]+ "creator", which released it' "$T_TMP/out"
+check_grep "text: waiter's stack in mover_main" ' mover_main at .*threads\.c:[0-9]+' "$T_TMP/out"
+check_grep "text: release stack in creator_main" ' creator_main at .*threads\.c:[0-9]+' "$T_TMP/out"
+check_grep "text: three named threads" '^  [0-9]+ +deleter ' "$T_TMP/out"
+check_status 0 "demo chrome" timeout 60 "$LG" report -f chrome -o "$T_TMP/d.json" "$T_TMP/d.trace"
+check "chrome json is valid, nests per thread, flows paired" python3 "$CHECK" "$T_TMP/d.json"
+check_grep "chrome has flows" '"ph": "s"' "$T_TMP/d.json"
+check_grep "chrome has the mover's wait slice" '"name": "wait L[0-9]+ rwlock resource1"' "$T_TMP/d.json"
+
+# ---- counts ----
+check_status 0 "record the contention benchmark" timeout 120 "$LG" record -o "$T_TMP/c.trace" -- \
+  "$LG_BIN/record-counts" 4 20000 40
+cp "$T_TMP/out" "$T_TMP/counts.json"
+check_status 0 "counts report json" timeout 60 "$LG" report -f json "$T_TMP/c.trace"
+check "report counts equal the program's own counters" python3 - "$T_TMP/counts.json" "$T_TMP/out" <<'PY'
+import json, sys
+want = json.load(open(sys.argv[1]))["locks"]
+r = json.load(open(sys.argv[2]))
+got = {l["name"]: l for l in r["locks"]}
+bad = 0
+for w in want:
+    g = got.get(w["name"])
+    for k in ("acquisitions", "contended", "trylock_failed"):
+        if g is None or (k in w and g[k] != w[k]):
+            print("lock %s %s: program %r, report %r" % (w["name"], k, w.get(k), g and g[k])); bad += 1
+if got["hot"]["acquisitions"] != 80000 or got["handoff"]["contended"] != 40: bad += 1
+if r["dropped"] != 0 or not r["closed"]: bad += 1
+names = sorted(t["name"] for t in r["threads"] if t["tid"] != r["pid"])
+if names != ["holder", "waiter"] + ["worker"] * 4: print(names); bad += 1
+# the main thread is there too: it created the others (pthread_create is wrapped)
+if [t["name"] for t in r["threads"] if t["tid"] == r["pid"]] != ["record-counts"]: bad += 1
+sys.exit(1 if bad else 0)
+PY
+
+# ---- exec: the events before it are flushed ----
+check_status 0 "record a program that execs" timeout 60 "$LG" record -o "$T_TMP/e.trace" -- "$LG_BIN/record-counts" exec 7
+check_status 0 "exec trace report" timeout 60 "$LG" report -f json "$T_TMP/e.trace"
+check "the 7 acquisitions before exec are in the trace" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if [l["acquisitions"] for l in r["locks"] if l["name"] == "plain"] == [7] else 1)' "$T_TMP/out"
+
+# ---- deadlock ----
+check_status 66 "record a deadlocking program" timeout 60 "$LG" record -o "$T_TMP/dl.trace" -- "$LG_BIN/hang" abba
+check_grep "the runtime reported the deadlock" 'deadlock' "$T_TMP/err"
+check_status 0 "deadlock trace is readable" timeout 60 "$LG" report "$T_TMP/dl.trace"
+check_grep "no end record noted" '^note: the trace has no end record' "$T_TMP/out"
+check_grep "locker-ab still waits for mutex_b" 'locker-ab" waited .* for L[0-9]+ mutex mutex_b, .*\(still waiting when the trace ended\)' "$T_TMP/out"
+check_grep "locker-ba still waits for mutex_a" 'locker-ba" waited .* for L[0-9]+ mutex mutex_a, .*\(still waiting when the trace ended\)' "$T_TMP/out"
+check_status 0 "deadlock trace json" timeout 60 "$LG" report -f json "$T_TMP/dl.trace"
+check "two open waits, each held by the other" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = [x for x in r["waits"] if not x["ended"]]
+# the trace ends at the flush made when the deadlock was found, after the runtime'"'"'s 20 ms grace
+sys.exit(0 if len(w) == 2 and {x["owner"] for x in w} == {x["tid"] for x in w} and not r["closed"]
+         and all(x["duration_ns"] >= 20e6 for x in w) else 1)' "$T_TMP/out"
+check_status 66 "a program found on PATH" env PATH="$LG_BIN:$PATH" timeout 60 "$LG" record -o "$T_TMP/p.trace" -- hang abba
+check_grep "its global locks are named (argv[0] has no '/')" 'Fix: acquire mutex_[ab] before mutex_[ab]' "$T_TMP/err"
+check_status 0 "its trace report" timeout 60 "$LG" report "$T_TMP/p.trace"
+check_grep "names in the trace too" '^  L[0-9]+ mutex mutex_a ' "$T_TMP/out"
+check_status 0 "runtime options pass through: --on-deadlock wait, then SIGTERM" bash -c '
+  "$1" record --on-deadlock wait -o "$2" -- "$3" abba >/dev/null 2>"$2.err" & p=$!
+  for i in $(seq 1 300); do grep -q deadlock "$2.err" && break; sleep 0.1; done
+  kill -TERM $p; wait $p; st=$?; [ $st -eq 143 ] || { echo "exit $st" >&2; exit 1; }' _ "$LG" "$T_TMP/w.trace" "$LG_BIN/hang"
+check_status 0 "the killed program's trace is readable" timeout 60 "$LG" report "$T_TMP/w.trace"
+check_grep "and keeps the waits" 'locker-ab" waited .*\(still waiting when the trace ended\)' "$T_TMP/out"
+
+# ---- bad usage ----
+check_status 2 "no -o" "$LG" record -- true
+check_lines "one line" 1 "$T_TMP/err"
+check_grep "says -o is needed" '^lockgraph record: expected -o FILE for the trace$' "$T_TMP/err"
+check_status 2 "no program" "$LG" record -o "$T_TMP/x.trace"
+check_grep "says the program is missing" "^lockgraph record: expected a program to run after '--'$" "$T_TMP/err"
+check_status 2 "bad runtime option value" "$LG" record -o "$T_TMP/x.trace" --on-deadlock sometimes -- true
+check_grep "names the bad value" "^lockgraph record: invalid value 'sometimes' for --on-deadlock" "$T_TMP/err"
+check_status 2 "unknown option" "$LG" record -o "$T_TMP/x.trace" --colour -- true
+check_status 127 "missing program" "$LG" record -o "$T_TMP/x.trace" -- "$T_TMP/no-such-program"
+check_grep "says it cannot run it" "^lockgraph record: cannot run '.*no-such-program': No such file or directory$" "$T_TMP/err"
+check_status 1 "unwritable trace" "$LG" record -o "$T_TMP/no/such/dir/x.trace" -- true
+check_grep "says it cannot write the trace" "^lockgraph record: cannot write trace file '.*x.trace': No such file or directory$" "$T_TMP/err"
+check_status 0 "program status passes through" "$LG" record -o "$T_TMP/t.trace" -- true
+check_status 3 "program status 3" "$LG" record -o "$T_TMP/t.trace" -- sh -c 'exit 3'
+done_tests
