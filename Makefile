@@ -31,6 +31,7 @@ bench: configure
 	@bash bench/run.sh $(BUILD)
 	@bash bench/attach-1000.sh $(BUILD)
 	@bash bench/trace-bench.sh $(BUILD)
+	@bash bench/record-bench.sh $(BUILD)
 
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
