@@ -80,19 +80,6 @@ static int lane_tid(int tid, int lane, int hold)
                  ((unsigned)tid & ((1u << LANE_SHIFT) - 1)));
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 static void us(FILE *out, uint64_t ns)
 {
@@ -109,7 +96,7 @@ static void meta(FILE *out, int pid, int tid, const char *label, long sort)
 {
     fprintf(out, ",\n{\"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"name\": \"thread_name\", "
             "\"args\": {\"name\": ", pid, tid);
-    json_str(out, label);
+    lg_json_str(out, label);
     fprintf(out, "}},\n{\"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"name\": "
             "\"thread_sort_index\", \"args\": {\"sort_index\": %ld}}", pid, tid, sort);
 }
@@ -124,7 +111,7 @@ static void slice(FILE *out, int pid, int tid, const char *prefix, const char *l
     fprintf(out, ", \"cat\": \"%s\", \"name\": ", cat);
     char name[300];
     snprintf(name, sizeof name, "%s %s", prefix, lock);
-    json_str(out, name);
+    lg_json_str(out, name);
 }
 
 /* The hold of `lock` by `tid` that ended at `ts` (holds sorted by tid, lock, end). */

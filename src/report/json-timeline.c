@@ -9,23 +9,6 @@
 #define LG_TL_JSON_VERSION 1
 #define TL_PATH_MAX 16
 
-static void str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 static void stack(FILE *out, const lg_timeline *t, uint32_t id)
 {
@@ -36,11 +19,11 @@ static void stack(FILE *out, const lg_timeline *t, uint32_t id)
             const lg_frame *f = &s->sym.frames[i];
             fprintf(out, "%s{\"address\": \"0x%" PRIx64 "\", \"module\": ", i ? ", " : "",
                     f->address);
-            str(out, f->module);
+            lg_json_str(out, f->module);
             fputs(", \"function\": ", out);
-            str(out, f->function);
+            lg_json_str(out, f->function);
             fputs(", \"file\": ", out);
-            str(out, f->file);
+            lg_json_str(out, f->file);
             if (f->line > 0)
                 fprintf(out, ", \"line\": %d", f->line);
             else
@@ -63,7 +46,7 @@ static void threads(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
         const lg_tl_thread_stats *s = &a->threads[i];
         uint64_t span = s->end - s->begin, waited = s->lock_wait + s->cond_wait;
         fprintf(out, "%s\n    {\"tid\": %d, \"name\": ", i ? "," : "", s->tid);
-        str(out, tl_thread_name(t, s->tid));
+        lg_json_str(out, tl_thread_name(t, s->tid));
         fprintf(out, ", \"begin_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64
                 ", \"lock_wait_ns\": %" PRIu64 ", \"cond_wait_ns\": %" PRIu64
                 ", \"not_waiting_ns\": %" PRIu64 ", \"acquisitions\": %zu, \"contended\": %zu",
@@ -85,9 +68,9 @@ static void locks(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
         const lg_tl_lock *d = lg_timeline_lock(t, l->lock);
         fprintf(out, "%s\n    {\"id\": %" PRIu32 ", \"address\": \"0x%" PRIx64 "\", \"type\": ",
                 i ? "," : "", l->lock, d ? d->address : 0);
-        str(out, d ? lg_lock_type_name(d->type) : NULL);
+        lg_json_str(out, d ? lg_lock_type_name(d->type) : NULL);
         fputs(", \"name\": ", out);
-        str(out, d ? d->name : NULL);
+        lg_json_str(out, d ? d->name : NULL);
         fprintf(out, ", \"acquisitions\": %zu, \"contended\": %zu, \"trylock_failed\": %zu"
                 ", \"wait_failed\": %zu, \"total_wait_ns\": %" PRIu64
                 ", \"longest_wait_ns\": %" PRIu64 ", \"total_hold_ns\": %" PRIu64
@@ -158,7 +141,7 @@ int lg_write_timeline_json(FILE *out, const lg_timeline *t, const lg_tl_analysis
             t->dropped);
     for (size_t i = 0; i < t->nnotes; i++) {
         fputs(i ? ", " : "", out);
-        str(out, t->notes[i]);
+        lg_json_str(out, t->notes[i]);
     }
     fputs("],\n", out);
     threads(out, t, a);

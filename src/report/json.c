@@ -9,7 +9,7 @@
 
 #define LG_JSON_FORMAT 1
 
-static void str(FILE *out, const char *s)
+void lg_json_str(FILE *out, const char *s)
 {
     if (!s) {
         fputs("null", out);
@@ -43,7 +43,7 @@ static void strings(FILE *out, char *const *v, size_t n)
     fputc('[', out);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ", " : "", out);
-        str(out, v[i]);
+        lg_json_str(out, v[i]);
     }
     fputc(']', out);
 }
@@ -57,13 +57,13 @@ static void stack(FILE *out, const lg_stack *s)
         fputs("{\"address\": ", out);
         hex(out, f->address);
         fputs(", \"module\": ", out);
-        str(out, f->module);
+        lg_json_str(out, f->module);
         fputs(", \"offset\": ", out);
         hex(out, f->module_offset);
         fputs(", \"function\": ", out);
-        str(out, f->function);
+        lg_json_str(out, f->function);
         fputs(", \"file\": ", out);
-        str(out, f->file);
+        lg_json_str(out, f->file);
         fputs(", \"line\": ", out);
         if (f->line > 0)
             fprintf(out, "%d", f->line);
@@ -100,11 +100,11 @@ static void lock(FILE *out, const lg_lock *l)
     fprintf(out, "{\"id\": \"%s\", \"address\": ", l->id);
     hex(out, l->address);
     fputs(", \"type\": ", out);
-    str(out, lg_lock_type_name(l->type));
+    lg_json_str(out, lg_lock_type_name(l->type));
     fputs(", \"name\": ", out);
-    str(out, l->name);
+    lg_json_str(out, l->name);
     fputs(", \"attrs\": ", out);
-    str(out, l->attrs);
+    lg_json_str(out, l->attrs);
     lock_extra(out, l);
     fputc('}', out);
 }
@@ -113,21 +113,21 @@ static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,
                    const char *indent)
 {
     fprintf(out, "%s{\"tid\": %d, \"name\": ", indent, t->tid);
-    str(out, t->name);
+    lg_json_str(out, t->name);
     if (t->state) {
         fputs(", \"state\": ", out);
-        str(out, t->state);
+        lg_json_str(out, t->state);
     }
     if (t->wait) {
         fputs(", \"wait\": ", out);
-        str(out, t->wait);
+        lg_json_str(out, t->wait);
     }
     if (t->blocked_ms)
         fprintf(out, ", \"blocked_ms\": %lld", (long long)t->blocked_ms);
     if (t->wait_lock && json_report && (size_t)t->wait_lock <= json_report->nlocks) {
         fprintf(out, ", \"wait_lock\": \"%s\", \"wait_mode\": ",
                 json_report->locks[t->wait_lock - 1].id);
-        str(out, lg_mode_name(t->wait_mode));
+        lg_json_str(out, lg_mode_name(t->wait_mode));
     }
     if (t->wait_frame)
         fprintf(out, ", \"wait_frame\": %d", t->wait_frame - 1);
@@ -151,15 +151,15 @@ static const struct { unsigned bit; const char *name; } finding_flags[] = {
 static void edge(FILE *out, const lg_finding *f, const lg_edge *e)
 {
     fprintf(out, "        {\"thread\": %d, \"holds\": ", e->thread);
-    str(out, e->holds >= 0 ? f->locks[e->holds].id : NULL);
+    lg_json_str(out, e->holds >= 0 ? f->locks[e->holds].id : NULL);
     fputs(", \"holds_mode\": ", out);
-    str(out, e->holds >= 0 ? lg_mode_name(e->holds_mode) : NULL);
+    lg_json_str(out, e->holds >= 0 ? lg_mode_name(e->holds_mode) : NULL);
     fputs(", \"holds_stack\": ", out);
     stack(out, &e->holds_stack);
     fputs(", \"acquires\": ", out);
-    str(out, f->locks[e->acquires].id);
+    lg_json_str(out, f->locks[e->acquires].id);
     fputs(", \"acquires_mode\": ", out);
-    str(out, lg_mode_name(e->acquires_mode));
+    lg_json_str(out, lg_mode_name(e->acquires_mode));
     fputs(", \"stack\": ", out);
     stack(out, &e->stack);
     fputs(", \"flags\": [", out);
@@ -173,15 +173,15 @@ static void edge(FILE *out, const lg_finding *f, const lg_edge *e)
 static void finding(FILE *out, const lg_report *r, const lg_finding *f)
 {
     fputs("    {\"kind\": ", out);
-    str(out, lg_kind_name(f->kind));
+    lg_json_str(out, lg_kind_name(f->kind));
     fprintf(out, ", \"defect\": %s", lg_kind_is_defect(f->kind) ? "true" : "false");
     for (size_t i = 0; i < sizeof finding_flags / sizeof *finding_flags; i++)
         fprintf(out, ", \"%s\": %s", finding_flags[i].name,
                 f->flags & finding_flags[i].bit ? "true" : "false");
     fputs(",\n     \"summary\": ", out);
-    str(out, f->summary ? f->summary : lg_kind_name(f->kind));   /* never null */
+    lg_json_str(out, f->summary ? f->summary : lg_kind_name(f->kind));   /* never null */
     fputs(",\n     \"fix\": ", out);
-    str(out, f->fix);
+    lg_json_str(out, f->fix);
     fputs(",\n     \"locks\": [", out);
     for (size_t i = 0; i < f->nlocks; i++) {
         fputs(i ? ",\n               " : "", out);
@@ -205,7 +205,7 @@ static void finding(FILE *out, const lg_report *r, const lg_finding *f)
 int lg_write_json(FILE *out, const lg_report *r, const char *version)
 {
     fputs("{\"tool\": \"lockgraph\", \"version\": ", out);
-    str(out, version);
+    lg_json_str(out, version);
     fprintf(out, ", \"format\": %d,\n \"command\": ", LG_JSON_FORMAT);
     strings(out, r->command, r->ncommand);
     fprintf(out, ", \"pid\": %d, \"defects\": %zu,\n \"findings\": [", r->pid,
@@ -223,7 +223,7 @@ int lg_write_json(FILE *out, const lg_report *r, const char *version)
     strings(out, r->notes, r->nnotes);
     if (r->verdict) {
         fputs(",\n \"verdict\": ", out);
-        str(out, r->verdict);
+        lg_json_str(out, r->verdict);
     }
     if (r->nlocks) {
         fputs(",\n \"locks\": [", out);

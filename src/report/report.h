@@ -23,4 +23,8 @@ int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
 int lg_write_json(FILE *out, const lg_report *r, const char *version);
 int lg_write_dot(FILE *out, const lg_report *r);
 
+/* A JSON string literal for s (escaped, quoted), or null when s is NULL: the one escaper
+ * every JSON writer (report, timeline tables, Chrome trace) uses. */
+void lg_json_str(FILE *out, const char *s);
+
 #endif
