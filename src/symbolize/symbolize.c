@@ -43,6 +43,19 @@ static int report_pid(Dwfl *dwfl, int pid)
     return rc;
 }
 
+/* A symbolizer that owns (and on failure ends) its Dwfl session. */
+static lg_symbolizer *wrap_owned(Dwfl *dwfl, char *err, size_t errlen)
+{
+    lg_symbolizer *s = lg_symbolizer_wrap(dwfl);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    s->owned = true;
+    return s;
+}
+
 lg_symbolizer *lg_symbolizer_open_pid(int pid, char *err, size_t errlen)
 {
     Dwfl *dwfl = dwfl_begin(&proc_callbacks);
@@ -57,13 +70,9 @@ lg_symbolizer *lg_symbolizer_open_pid(int pid, char *err, size_t errlen)
         dwfl_end(dwfl);
         return NULL;
     }
-    lg_symbolizer *s = lg_symbolizer_wrap(dwfl);
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        dwfl_end(dwfl);
+    lg_symbolizer *s = wrap_owned(dwfl, err, errlen);
+    if (!s)
         return NULL;
-    }
-    s->owned = true;
     s->pid = pid;
     return s;
 }
@@ -133,13 +142,9 @@ lg_symbolizer *lg_symbolizer_open_modules(const lg_sym_module *mods, size_t n, s
         }
     }
     dwfl_report_end(dwfl, NULL, NULL);
-    lg_symbolizer *s = lg_symbolizer_wrap(dwfl);
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        dwfl_end(dwfl);
+    lg_symbolizer *s = wrap_owned(dwfl, err, errlen);
+    if (!s)
         return NULL;
-    }
-    s->owned = true;
     if (skipped)
         *skipped = bad;
     return s;
