@@ -43,6 +43,13 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
         if (cli_parse_seconds(cmd, o, v, &d) < 0)
             return -1;
         break;
+    case LAUNCH_OPT_suppressions:
+        /* Checked here so a typo is a usage error, not a note in the program's output. */
+        if (*v && access(v, R_OK) < 0) {
+            cli_usage_error(cmd, "cannot read suppressions file '%s': %s", v, strerror(errno));
+            return -1;
+        }
+        break;
     case LAUNCH_OPT_on_deadlock:
         if (strcmp(v, "exit") && strcmp(v, "abort") && strcmp(v, "wait")) {
             cli_usage_error(cmd, "invalid value '%s' for --on-deadlock: expected exit, "

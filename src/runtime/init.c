@@ -155,6 +155,7 @@ void rt_init(void)
             rt_write_all(2, m, (size_t)n);
         }
     }
+    rt_report_init();
     lg_lo_init(&rt.graph);
     rt.graph.max_visits = 0;
     pthread_atfork(fork_prepare, fork_parent, fork_child);

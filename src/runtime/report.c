@@ -7,6 +7,7 @@
  * thread N", else heap/anonymous memory.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -27,6 +28,9 @@ static lg_report report;
 static lg_u64map names;   /* lock address -> char * (lg_lock_name), under names_lock */
 static rt_flock names_lock = RT_FLOCK_INIT;   /* a leaf: taken under any other lock */
 static bool report_ready;
+/* This thread holds report_lock (rt_report_begin/rt_report_lock): a note made meanwhile (from
+ * an emit, a lock description, the lock budget) goes into the report without re-taking it. */
+static __thread bool report_held;
 static lg_symbolizer *symbolizer;
 static bool symbolizer_failed;
 
@@ -37,7 +41,6 @@ typedef struct supp {
 } supp;
 static supp *supps;
 static size_t nsupps;
-static bool supps_loaded;
 
 void rt_write_all(int fd, const char *s, size_t n)
 {
@@ -50,9 +53,21 @@ void rt_write_all(int fd, const char *s, size_t n)
     }
 }
 
-lg_report *rt_report_begin(void)
+void rt_report_lock(void)
 {
     rt_flock_lock(&rt.report_lock);
+    report_held = true;
+}
+
+void rt_report_unlock(void)
+{
+    report_held = false;
+    rt_flock_unlock(&rt.report_lock);
+}
+
+lg_report *rt_report_begin(void)
+{
+    rt_report_lock();
     return rt_report_locked();
 }
 
@@ -66,40 +81,58 @@ lg_report *rt_report_locked(void)
     return &report;
 }
 
+/* Loaded once at runtime init, not at the first finding: a problem with the file is known at
+ * once, and its note is never made from inside an emit. One note names the file and the first
+ * malformed line; the program goes on without those suppressions. */
 static void load_suppressions(void)
 {
-    supps_loaded = true;
     if (!rt.cfg.suppressions || !*rt.cfg.suppressions)
         return;
-    FILE *f = fopen(rt.cfg.suppressions, "r");
+    FILE *f = fopen(rt.cfg.suppressions, "re");
     if (!f) {
-        rt_report_note("cannot open suppressions file '%s'", rt.cfg.suppressions);
+        rt_report_note("cannot open suppressions file '%s': %s; going on without suppressions",
+                     rt.cfg.suppressions, strerror(errno));
         return;
     }
+    static const char *const kinds[] = {"function:", "file:", "module:"};
     char line[1024];
+    unsigned lineno = 0, bad = 0, first_bad = 0;
     while (fgets(line, sizeof line, f)) {
+        lineno++;
         line[strcspn(line, "\r\n")] = '\0';
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
         if (!*p || *p == '#')
             continue;
-        static const char *const kinds[] = {"function:", "file:", "module:"};
-        for (int k = 0; k < 3; k++) {
-            size_t n = strlen(kinds[k]);
-            if (strncmp(p, kinds[k], n) == 0) {
-                supp *ns = realloc(supps, (nsupps + 1) * sizeof *ns);
-                if (!ns)
-                    break;
-                supps = ns;
-                supps[nsupps].what = k;
-                supps[nsupps].glob = strdup(p + n);
-                if (supps[nsupps].glob)
-                    nsupps++;
-            }
+        int k = 0;
+        while (k < 3 && strncmp(p, kinds[k], strlen(kinds[k])) != 0)
+            k++;
+        const char *glob = k < 3 ? p + strlen(kinds[k]) : NULL;
+        if (!glob || !*glob) {
+            if (!bad++)
+                first_bad = lineno;
+            continue;
         }
+        supp *ns = realloc(supps, (nsupps + 1) * sizeof *ns);
+        if (!ns)
+            break;
+        supps = ns;
+        supps[nsupps].what = k;
+        supps[nsupps].glob = strdup(glob);
+        if (supps[nsupps].glob)
+            nsupps++;
     }
     fclose(f);
+    if (bad)
+        rt_report_note("suppressions file '%s' line %u: expected function:GLOB, file:GLOB or "
+                     "module:GLOB; line ignored%s", rt.cfg.suppressions, first_bad,
+                     bad > 1 ? " (and more malformed lines)" : "");
+}
+
+void rt_report_init(void)
+{
+    load_suppressions();
 }
 
 static bool frame_matches(const lg_frame *fr)
@@ -117,8 +150,6 @@ static bool frame_matches(const lg_frame *fr)
 
 bool rt_report_suppressed(const lg_finding *f)
 {
-    if (!supps_loaded)
-        load_suppressions();
     if (!nsupps)
         return false;
     for (size_t i = 0; i < f->nedges; i++) {
@@ -141,7 +172,7 @@ static void emit(const char *s, size_t n)
 void rt_report_end(lg_finding *f)
 {
     rt_report_emit(f);
-    rt_flock_unlock(&rt.report_lock);
+    rt_report_unlock();
 }
 
 void rt_report_emit(lg_finding *f)
@@ -183,9 +214,12 @@ void rt_report_note(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    lg_report *r = rt_report_begin();
-    lg_report_add_note(r, "%s", line);
-    rt_flock_unlock(&rt.report_lock);
+    if (report_held) {
+        lg_report_add_note(rt_report_locked(), "%s", line);
+    } else {
+        lg_report_add_note(rt_report_begin(), "%s", line);
+        rt_report_unlock();
+    }
     char out[600];
     int n = snprintf(out, sizeof out, "lockgraph: %s\n", line);
     emit(out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
@@ -391,7 +425,7 @@ int rt_report_defects(void)
 {
     lg_report *r = rt_report_begin();
     int n = (int)lg_report_defects(r);
-    rt_flock_unlock(&rt.report_lock);
+    rt_report_unlock();
     return n;
 }
 
@@ -421,7 +455,7 @@ void rt_report_write_json(void)
         lg_write_json(f, r, LG_VERSION);
         fclose(f);
     }
-    rt_flock_unlock(&rt.report_lock);
+    rt_report_unlock();
 }
 
 /* lg_lock_name (public API): names are looked up when a report names its locks. */

@@ -417,7 +417,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     rt_thread *ths[RT_MAX_WF];
     uint64_t tv[RT_MAX_WF], lv[RT_MAX_WF];
     lg_wf_ops ops = {wf_waits_for, wf_holders, NULL};
-    rt_flock_lock(&rt.report_lock);
+    rt_report_lock();
     rt_flock_lock(&rt.threads_lock);
     size_t n = lg_wf_find_cycle(&ops, (uint64_t)(uintptr_t)t, tv, lv, RT_MAX_WF);
     /* Orphaned: a holder of our lock has exited. */
@@ -432,12 +432,12 @@ static int check(rt_thread *t, uint64_t *candidate)
             ths[0] = t;
             report_cycle(ths, 1, true, dead);
             rt_flock_unlock(&rt.threads_lock);
-            rt_flock_unlock(&rt.report_lock);
+            rt_report_unlock();
             act(false);
             return 1;
         }
         rt_flock_unlock(&rt.threads_lock);
-        rt_flock_unlock(&rt.report_lock);
+        rt_report_unlock();
         *candidate = 0;
         return 0;
     }
@@ -447,7 +447,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     if (sig != *candidate) {
         *candidate = sig;   /* seen once: confirm on the next, short, slice */
         rt_flock_unlock(&rt.threads_lock);
-        rt_flock_unlock(&rt.report_lock);
+        rt_report_unlock();
         return 0;
     }
     bool timed = false;
@@ -468,7 +468,7 @@ static int check(rt_thread *t, uint64_t *candidate)
     if (first)
         report_cycle(ths, n, false, NULL);
     rt_flock_unlock(&rt.threads_lock);
-    rt_flock_unlock(&rt.report_lock);
+    rt_report_unlock();
     if (first)
         act(timed);
     return 1;
@@ -534,7 +534,7 @@ static void long_wait(rt_thread *t)
     }
     rt_report_emit(f);
     rt_flock_unlock(&rt.threads_lock);
-    rt_flock_unlock(&rt.report_lock);
+    rt_report_unlock();
 }
 
 static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflags, int how,

@@ -33,6 +33,21 @@ printf 'module:librt-plugin.so\n' >"$T_TMP/supp3"
 lg_run supp3 --suppressions "$T_TMP/supp3" -- "$CASES" dlopen "$LG_BUILD/lib/librt-plugin.so"
 expect_rc supp3 0
 
+# A suppressions file that cannot be read: a usage error before launching; set by hand, one
+# note at init and the program goes on (this used to deadlock at the first finding).
+check_status 2 "unreadable suppressions" "$LG" run --suppressions "$T_TMP/nonexistent" -- true
+check_grep "unreadable suppressions message" "^lockgraph run: cannot read suppressions file '$T_TMP/nonexistent': No such file or directory$" "$T_TMP/err"
+LOCKGRAPH_SUPPRESSIONS=$T_TMP/nonexistent lg_run suppmissing -- "$CASES" abba
+expect_rc suppmissing 66
+expect suppmissing "finding reported" "kinds()" "['lock-order-inversion']"
+check_grep "missing suppressions note" "^lockgraph: cannot open suppressions file '$T_TMP/nonexistent'" "$T_TMP/suppmissing.err"
+LOCKGRAPH_SUPPRESSIONS=$T_TMP/nonexistent lg_run suppmissing2 -- true
+check_grep "missing suppressions note without a finding" "cannot open suppressions file" "$T_TMP/suppmissing2.err"
+printf 'function:nomatch\nfuction:path_ba\n' >"$T_TMP/suppbad"
+lg_run suppbad --suppressions "$T_TMP/suppbad" -- "$CASES" abba
+expect_rc suppbad 66
+check_grep "malformed suppressions line" "^lockgraph: suppressions file '$T_TMP/suppbad' line 2: expected function:GLOB, file:GLOB or module:GLOB" "$T_TMP/suppbad.err"
+
 lg_run verbose --verbose -- "$CASES" nothing
 expect_rc verbose 0
 check_grep "verbose options" "LOCKGRAPH_ON_DEADLOCK=exit" "$T_TMP/verbose.err"
