@@ -33,7 +33,7 @@ static const lg_opt opts[] = {
     {"sched", 0, NULL, "also record the kernel's view (root): context switches and wake-ups of "
      "the program's threads, from a private tracefs instance removed afterwards", NULL,
      OPT_SCHED},
-#define LG_OPTION(field, flag, env, arg, def, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
+#define LG_OPTION(field, flag, env, arg, def, check, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
 #include "../runtime/options.def"
 #undef LG_OPTION
     {0},

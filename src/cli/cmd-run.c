@@ -14,7 +14,7 @@
 enum { RUN_OPT_hang_timeout = LAUNCH_OPT_COUNT };   /* run's own: the parent watches */
 
 static const lg_opt run_opts[] = {
-#define LG_OPTION(field, flag, env, arg, def, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
+#define LG_OPTION(field, flag, env, arg, def, check, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
 #include "../runtime/options.def"
 #undef LG_OPTION
     {"hang-timeout", 0, "SECONDS", "when no thread makes progress for SECONDS, explain the "

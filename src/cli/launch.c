@@ -14,46 +14,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../runtime/optcheck.h"
 #include "../util/xalloc.h"
 #include "launch.h"
 #include "run-hang.h"
 
+_Static_assert((int)LAUNCH_OPT_COUNT == (int)LG_OPTV_COUNT, "launch.h and optcheck.h index one table");
+
 int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
 {
-    unsigned long n;
-    double d;
+    if (o->id >= 0 && o->id < LAUNCH_OPT_COUNT && v) {
+        /* The same check and range as the runtime's (options.def, optcheck.h). */
+        const lg_optv *ov = &lg_optv_table[o->id];
+        if (lg_optv_check(ov, v, NULL) < 0) {
+            char want[160];
+            lg_optv_expected(ov, want, sizeof want);
+            cli_usage_error(cmd, "invalid value '%s' for --%s: expected %s", v, o->name, want);
+            return -1;
+        }
+    }
     switch (o->id) {
-    case LAUNCH_OPT_exitcode:
-        if (cli_parse_uint(cmd, o, v, 255, &n) < 0)
-            return -1;
-        break;
-    case LAUNCH_OPT_frames:
-        if (cli_parse_uint(cmd, o, v, 64, &n) < 0)
-            return -1;
-        break;
-    case LAUNCH_OPT_max_locks:
-        if (cli_parse_uint(cmd, o, v, 1ul << 28, &n) < 0)
-            return -1;
-        break;
-    case LAUNCH_OPT_deadlocks:
-        if (cli_parse_uint(cmd, o, v, 1, &n) < 0)
-            return -1;
-        break;
-    case LAUNCH_OPT_wait_timeout:
-        if (cli_parse_seconds(cmd, o, v, &d) < 0)
-            return -1;
-        break;
     case LAUNCH_OPT_suppressions:
         /* Checked here so a typo is a usage error, not a note in the program's output. */
         if (*v && access(v, R_OK) < 0) {
             cli_usage_error(cmd, "cannot read suppressions file '%s': %s", v, strerror(errno));
-            return -1;
-        }
-        break;
-    case LAUNCH_OPT_on_deadlock:
-        if (strcmp(v, "exit") && strcmp(v, "abort") && strcmp(v, "wait")) {
-            cli_usage_error(cmd, "invalid value '%s' for --on-deadlock: expected exit, "
-                            "abort or wait", v);
             return -1;
         }
         break;

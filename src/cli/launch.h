@@ -12,14 +12,14 @@
 /* Option ids of the runtime's options: LAUNCH_OPT_<field>, below LAUNCH_OPT_COUNT; a
  * command's own options use ids from LAUNCH_OPT_COUNT up. */
 enum {
-#define LG_OPTION(field, flag, env, arg, def, help) LAUNCH_OPT_##field,
+#define LG_OPTION(field, flag, env, arg, def, check, help) LAUNCH_OPT_##field,
 #include "../runtime/options.def"
 #undef LG_OPTION
     LAUNCH_OPT_COUNT
 };
 
 /* In a command's option table, the runtime's options are:
- *   #define LG_OPTION(field, flag, env, arg, def, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
+ *   #define LG_OPTION(field, flag, env, arg, def, check, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
  *   #include "../runtime/options.def"
  *   #undef LG_OPTION */
 #define LG_LAUNCH_OPT(field, flag, env, arg, help) {flag, 0, arg, help, env, LAUNCH_OPT_##field},

@@ -1,70 +1,53 @@
 /* options.c - the runtime's options, from the one table in options.def, read from the
- * environment (getenv is safe in a preloaded constructor: environ is set up by then). A bad
- * value gets one message and the default. */
+ * environment (getenv is safe in a preloaded constructor: environ is set up by then). Values
+ * are checked against the table's valid values (optcheck.h, shared with `lockgraph run`); a
+ * bad value gets one message naming the variable and the valid range, and the default.
+ * --verbose prints the values in force, not the raw environment. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "optcheck.h"
 #include "rt.h"
 
-static const char *value(const char *env, const char *def)
-{
-    const char *v = getenv(env);
-    return v && *v ? v : def;
-}
+/* The value in force for each option (the environment's when valid, else the default). */
+static const char *in_force[LG_OPTV_COUNT];
 
-static void bad(const char *env, const char *v, const char *want)
+static const char *value(const lg_optv *o, double *num)
 {
-    char line[300];
-    int n = snprintf(line, sizeof line, "lockgraph: invalid value '%s' for %s: expected %s\n",
-                     v, env, want);
-    if (n > 0)
-        rt_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
-static long number(const char *env, const char *v, const char *def, long min, long max)
-{
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < min || n > max) {
-        bad(env, v, "a whole number");
-        n = strtol(def, NULL, 10);
+    const char *v = getenv(o->env);
+    if (!v || !*v)
+        v = o->def;
+    if (lg_optv_check(o, v, num) < 0) {
+        char want[160], line[512];
+        lg_optv_expected(o, want, sizeof want);
+        int n = snprintf(line, sizeof line, "lockgraph: invalid value '%s' for %s: expected "
+                         "%s; using the default %s\n", v, o->env, want, o->def);
+        if (n > 0)
+            rt_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        v = o->def;
+        lg_optv_check(o, v, num);
     }
-    return n;
+    return v;
 }
 
 void rt_options_load(rt_config *c)
 {
-    rt_options o = {
-#define LG_OPTION(field, flag, env, arg, def, help) .field = value(env, def),
-#include "options.def"
-#undef LG_OPTION
-    };
-    c->log = o.log;
-    c->json = o.json;
-    c->suppressions = o.suppressions;
-    c->exitcode = (int)number("LOCKGRAPH_EXITCODE", o.exitcode, "66", 0, 255);
-    c->frames = (int)number("LOCKGRAPH_FRAMES", o.frames, "24", 1, 64);
-    c->max_locks = (unsigned long)number("LOCKGRAPH_MAX_LOCKS", o.max_locks, "67108864", 16,
-                                         1L << 28);
-    c->deadlocks = number("LOCKGRAPH_DEADLOCKS", o.deadlocks, "1", 0, 1) != 0;
-    c->verbose = strcmp(o.verbose, "0") != 0;
-    char *end;
-    c->wait_timeout = strtod(o.wait_timeout, &end);
-    if (*end || c->wait_timeout < 0) {
-        bad("LOCKGRAPH_WAIT_TIMEOUT", o.wait_timeout, "seconds");
-        c->wait_timeout = 0;
-    }
-    if (!strcmp(o.on_deadlock, "exit"))
-        c->on_deadlock = RT_ON_DEADLOCK_EXIT;
-    else if (!strcmp(o.on_deadlock, "abort"))
-        c->on_deadlock = RT_ON_DEADLOCK_ABORT;
-    else if (!strcmp(o.on_deadlock, "wait"))
-        c->on_deadlock = RT_ON_DEADLOCK_WAIT;
-    else {
-        bad("LOCKGRAPH_ON_DEADLOCK", o.on_deadlock, "exit, abort or wait");
-        c->on_deadlock = RT_ON_DEADLOCK_EXIT;
-    }
+    double num[LG_OPTV_COUNT] = {0};
+    for (int i = 0; i < LG_OPTV_COUNT; i++)
+        in_force[i] = value(&lg_optv_table[i], &num[i]);
+    c->log = in_force[LG_OPTV_log];
+    c->json = in_force[LG_OPTV_json];
+    c->suppressions = in_force[LG_OPTV_suppressions];
+    c->exitcode = (int)num[LG_OPTV_exitcode];
+    c->frames = (int)num[LG_OPTV_frames];
+    c->max_locks = (unsigned long)num[LG_OPTV_max_locks];
+    c->deadlocks = num[LG_OPTV_deadlocks] != 0;
+    c->verbose = strcmp(in_force[LG_OPTV_verbose], "0") != 0;
+    c->wait_timeout = num[LG_OPTV_wait_timeout];
+    static const rt_on_deadlock actions[] = {RT_ON_DEADLOCK_EXIT, RT_ON_DEADLOCK_ABORT,
+                                             RT_ON_DEADLOCK_WAIT};
+    c->on_deadlock = actions[(int)num[LG_OPTV_on_deadlock]];
 }
 
 void rt_options_print(int fd, const rt_config *c)
@@ -73,11 +56,9 @@ void rt_options_print(int fd, const rt_config *c)
     char buf[2048];
     size_t n = 0;
     n += (size_t)snprintf(buf + n, sizeof buf - n, "lockgraph: runtime %s, options:\n", LG_VERSION);
-#define LG_OPTION(field, flag, env, arg, def, help)                                        \
-    if (n < sizeof buf)                                                                    \
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "lockgraph:   %-14s %s=%s\n", flag, env, \
-                              value(env, def));
-#include "options.def"
-#undef LG_OPTION
+    for (int i = 0; i < LG_OPTV_COUNT && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "lockgraph:   %-14s %s=%s\n",
+                              lg_optv_table[i].flag, lg_optv_table[i].env,
+                              in_force[i] ? in_force[i] : lg_optv_table[i].def);
     rt_write_all(fd, buf, n < sizeof buf ? n : sizeof buf - 1);
 }

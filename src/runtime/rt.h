@@ -26,7 +26,7 @@
 
 /* ---- options.c ---- */
 typedef struct rt_options {
-#define LG_OPTION(field, flag, env, arg, def, help) const char *field;
+#define LG_OPTION(field, flag, env, arg, def, check, help) const char *field;
 #include "options.def"
 #undef LG_OPTION
 } rt_options;

@@ -7,6 +7,21 @@ check_status 127 "missing program" "$LG" run -- /nonexistent/prog
 check_grep "missing program message" "^lockgraph run: cannot run '/nonexistent/prog': No such file or directory$" "$T_TMP/err"
 check_status 2 "bad option value" "$LG" run --on-deadlock=maybe -- true
 check_grep "bad value message" "invalid value 'maybe' for --on-deadlock" "$T_TMP/err"
+# One table (options.def) gives the range to the CLI and to the runtime alike.
+check_status 2 "--frames 0" "$LG" run --frames 0 -- true
+check_grep "--frames range" "^lockgraph run: invalid value '0' for --frames: expected a whole number from 1 to 64$" "$T_TMP/err"
+check_status 2 "--max-locks 15" "$LG" run --max-locks 15 -- true
+check_grep "--max-locks range" "^lockgraph run: invalid value '15' for --max-locks: expected a whole number from 16 to 268435456$" "$T_TMP/err"
+check_status 2 "--max-locks 2^28+1" "$LG" run --max-locks 268435457 -- true
+check_status 0 "--max-locks 16" "$LG" run --max-locks 16 -- true
+check_status 2 "--deadlocks 2" "$LG" run --deadlocks 2 -- true
+check_status 2 "--wait-timeout -1" "$LG" run --wait-timeout -1 -- true
+check_grep "--wait-timeout range" "^lockgraph run: invalid value '-1' for --wait-timeout: expected seconds" "$T_TMP/err"
+check_status 0 "env var out of range: the default" env LOCKGRAPH_MAX_LOCKS=10 "$LG" run --verbose -- true
+check_grep "env var range message" "^lockgraph: invalid value '10' for LOCKGRAPH_MAX_LOCKS: expected a whole number from 16 to 268435456; using the default 67108864$" "$T_TMP/err"
+check_grep "--verbose shows the value in force" "^lockgraph:   max-locks +LOCKGRAPH_MAX_LOCKS=67108864$" "$T_TMP/err"
+check_status 0 "env var enum" env LOCKGRAPH_ON_DEADLOCK=never "$LG" run -- true
+check_grep "env var enum message" "^lockgraph: invalid value 'never' for LOCKGRAPH_ON_DEADLOCK: expected exit, abort or wait; using the default exit$" "$T_TMP/err"
 check_status 0 "help" "$LG" run --help
 check_grep "help lists env vars" "LOCKGRAPH_WAIT_TIMEOUT" "$T_TMP/out"
 check_status 0 "program's own status" "$LG" run -- true
