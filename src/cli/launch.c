@@ -19,6 +19,26 @@
 #include "launch.h"
 #include "run-hang.h"
 
+/* A file the runtime will create at exit: its directory must let us create it (or the file
+ * exists and is writable). Checked before launching, so the report is not lost at the end. */
+static int check_writable(const lg_cmd *cmd, const char *what, const char *path)
+{
+    if (access(path, F_OK) == 0) {
+        if (access(path, W_OK) == 0)
+            return 0;
+        cli_usage_error(cmd, "cannot write %s '%s': %s", what, path, strerror(errno));
+        return -1;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? lg_asprintf("%.*s", (int)(slash - path) + (slash == path), path)
+                      : lg_strdup(".");
+    int r = dir && access(dir, W_OK | X_OK) == 0 ? 0 : -1;
+    if (r < 0)
+        cli_usage_error(cmd, "cannot write %s '%s': %s", what, path, strerror(errno));
+    free(dir);
+    return r;
+}
+
 _Static_assert((int)LAUNCH_OPT_COUNT == (int)LG_OPTV_COUNT, "launch.h and optcheck.h index one table");
 
 int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
@@ -40,6 +60,10 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
             cli_usage_error(cmd, "cannot read suppressions file '%s': %s", v, strerror(errno));
             return -1;
         }
+        break;
+    case LAUNCH_OPT_json:
+        if (*v && check_writable(cmd, "JSON report", v) < 0)
+            return -1;
         break;
     default:
         break;

@@ -429,6 +429,28 @@ int rt_report_defects(void)
     return n;
 }
 
+/* The report at exit: a file that cannot be written gets one message (on stderr or --log),
+ * never silence. Not a note: the report is being written. */
+static void write_json_to(lg_report *r, const char *path)
+{
+    FILE *f = fopen(path, "we");
+    int err = f ? 0 : errno;
+    if (f) {
+        lg_write_json(f, r, LG_VERSION);
+        if (ferror(f))
+            err = errno ? errno : EIO;
+        if (fclose(f) != 0 && !err)
+            err = errno;
+    }
+    if (err) {
+        char m[600];
+        int n = snprintf(m, sizeof m, "lockgraph: cannot write JSON report '%s': %s\n", path,
+                         strerror(err));
+        if (n > 0)
+            emit(m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
+    }
+}
+
 void rt_report_write_json(void)
 {
     if (!rt.cfg.json || !*rt.cfg.json)
@@ -450,11 +472,7 @@ void rt_report_write_json(void)
             }
         }
     }
-    FILE *f = fopen(rt.cfg.json, "w");
-    if (f) {
-        lg_write_json(f, r, LG_VERSION);
-        fclose(f);
-    }
+    write_json_to(r, rt.cfg.json);
     rt_report_unlock();
 }
 

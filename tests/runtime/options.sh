@@ -63,6 +63,12 @@ lg_run suppbad --suppressions "$T_TMP/suppbad" -- "$CASES" abba
 expect_rc suppbad 66
 check_grep "malformed suppressions line" "^lockgraph: suppressions file '$T_TMP/suppbad' line 2: expected function:GLOB, file:GLOB or module:GLOB" "$T_TMP/suppbad.err"
 
+# An unwritable JSON path: a usage error before launching; set by hand, one message at exit.
+check_status 2 "unwritable --json" "$LG" run --json "$T_TMP/nodir/j.json" -- true
+check_grep "unwritable --json message" "^lockgraph run: cannot write JSON report '$T_TMP/nodir/j.json': No such file or directory$" "$T_TMP/err"
+check_status 66 "unwritable LOCKGRAPH_JSON" env LOCKGRAPH_JSON="$T_TMP/nodir/j.json" timeout 60 "$LG" run -- "$CASES" abba
+check_grep "unwritable LOCKGRAPH_JSON message" "^lockgraph: cannot write JSON report '$T_TMP/nodir/j.json': No such file or directory$" "$T_TMP/err"
+
 lg_run verbose --verbose -- "$CASES" nothing
 expect_rc verbose 0
 check_grep "verbose options" "LOCKGRAPH_ON_DEADLOCK=exit" "$T_TMP/verbose.err"
