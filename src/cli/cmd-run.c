@@ -52,7 +52,8 @@ const lg_cmd cmd_run = {
         "first made; a real deadlock is reported the moment it closes and ends the program.\n"
         "Every option can also be set through its environment variable, also when\n"
         "preloading liblockgraph.so by hand.\n\n"
-        "Exit status: PROGRAM's own; --exitcode (66) when a defect was found; 128+N when\n"
+        "Exit status: PROGRAM's own; --exitcode (66) when a defect was found (also by a\n"
+        "forked child: its JSON is FILE.<pid>, the parent's report names it); 128+N when\n"
         "PROGRAM died of signal N; 127 program not found, 126 not executable; with\n"
         "--hang-timeout, 124 when PROGRAM hung with no lock cycle and was ended (like\n"
         "timeout(1)), --exitcode when the hang is a deadlock or an orphaned lock.",

@@ -102,8 +102,9 @@ static void at_exit(void)
         if (n > 0)
             rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, buf, (size_t)n);
     }
+    int children = rt_report_child_defects();   /* noted before the JSON is written */
     rt_report_write_json();
-    if (rt_report_defects() > 0) {
+    if (rt_report_defects() > 0 || children > 0) {
         fflush(NULL);
         _exit(rt.cfg.exitcode);
     }

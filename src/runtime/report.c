@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <gelf.h>
@@ -130,9 +132,66 @@ static void load_suppressions(void)
                      bad > 1 ? " (and more malformed lines)" : "");
 }
 
+/* Processes: the runtime's first process in a tree (the one `lockgraph run` started, found
+ * through LOCKGRAPH_ROOT_PID, which it sets for its descendants) writes the JSON to FILE; every
+ * other one, forked or exec'd, to FILE.<pid>, so no process overwrites another's report. A
+ * forked child's defects are counted in a page shared with the process that created it at
+ * init, so that process says so at exit and ends with --exitcode too. */
+typedef struct rt_shared {
+    _Atomic unsigned long child_defects;
+    _Atomic int child_pid;   /* the first child that found one */
+} rt_shared;
+static rt_shared *shared;
+static pid_t init_pid, root_pid;
+
 void rt_report_init(void)
 {
+    init_pid = getpid();
+    const char *root = getenv("LOCKGRAPH_ROOT_PID");
+    root_pid = root && *root ? (pid_t)atoi(root) : init_pid;
+    if (!root || !*root) {
+        char v[24];
+        snprintf(v, sizeof v, "%d", (int)init_pid);
+        setenv("LOCKGRAPH_ROOT_PID", v, 1);
+    }
+    void *p = mmap(NULL, sizeof(rt_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    shared = p == MAP_FAILED ? NULL : p;
     load_suppressions();
+}
+
+static void count_child_defect(const lg_finding *f)
+{
+    if (!shared || !lg_kind_is_defect(f->kind) || getpid() == init_pid)
+        return;
+    int none = 0;
+    atomic_compare_exchange_strong(&shared->child_pid, &none, (int)getpid());
+    atomic_fetch_add(&shared->child_defects, 1);
+}
+
+/* The JSON file of process `pid` (see above). */
+static void json_path_of(pid_t pid, char *buf, size_t len)
+{
+    if (pid == root_pid)
+        snprintf(buf, len, "%s", rt.cfg.json);
+    else
+        snprintf(buf, len, "%s.%d", rt.cfg.json, (int)pid);
+}
+
+int rt_report_child_defects(void)
+{
+    if (!shared || getpid() != init_pid)
+        return 0;
+    unsigned long n = atomic_load(&shared->child_defects);
+    if (n) {
+        int pid = atomic_load(&shared->child_pid);
+        char path[PATH_MAX + 32] = "";
+        if (rt.cfg.json && *rt.cfg.json)
+            json_path_of(pid, path, sizeof path);
+        rt_report_note("%lu defect%s found in forked child processes, first in pid %d%s%s", n,
+                       n > 1 ? "s" : "", pid, path[0] ? "; its JSON report: " : "", path);
+    }
+    return (int)n > 0 ? (int)n : 0;
 }
 
 static bool frame_matches(const lg_frame *fr)
@@ -194,6 +253,7 @@ void rt_report_emit(lg_finding *f)
     }
     if (f) {
         atomic_fetch_add(&rt.counters[RT_C_FINDINGS], 1);
+        count_child_defect(f);
         char *buf = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&buf, &len);
@@ -472,7 +532,9 @@ void rt_report_write_json(void)
             }
         }
     }
-    write_json_to(r, rt.cfg.json);
+    char path[PATH_MAX + 32];
+    json_path_of(getpid(), path, sizeof path);
+    write_json_to(r, path);
     rt_report_unlock();
 }
 

@@ -191,7 +191,9 @@ int rt_report_defects(void);
 lg_report *rt_report_begin(void);          /* lock the global report */
 void rt_report_lock(void);                 /* report_lock, marked held by this thread */
 void rt_report_unlock(void);
-void rt_report_init(void);                 /* at runtime init: load the suppressions */
+void rt_report_init(void);                 /* at runtime init: suppressions, processes */
+/* In the process that ran init: defects its forked children found (a note says so). */
+int rt_report_child_defects(void);
 void rt_report_end(lg_finding *f);         /* print f (if not NULL), unlock */
 /* threads_lock must be held by the caller of these two when `locked`; they never take it. */
 void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,

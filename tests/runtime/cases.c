@@ -486,6 +486,21 @@ NOINLINE static void fork_child_cycle(void)
     printf("fork bad %d\n", bad);
 }
 
+/* The parent takes A then B and forks; the child takes B then A: the inversion is the
+ * child's, reported in its own JSON (FILE.<pid>); the parent's report says so. */
+NOINLINE static void fork_inversion(void)
+{
+    path_ab();
+    pid_t p = fork();
+    if (p == 0) {
+        path_ba();
+        exit(0);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    printf("child %d status %d\n", (int)p, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 NOINLINE static void dlopen_lib(const char *path)
 {
     void *h = dlopen(path, RTLD_NOW);
@@ -598,6 +613,8 @@ int main(int argc, char **argv)
         ctor_then_main();
     } else if (!strcmp(m, "fork")) {
         fork_child_cycle();
+    } else if (!strcmp(m, "fork-inversion")) {
+        fork_inversion();
     } else if (!strcmp(m, "dlopen") && argc == 3) {
         dlopen_lib(argv[2]);
     } else if (!strcmp(m, "slow-owner")) {   /* a long wait with no cycle */

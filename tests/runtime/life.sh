@@ -30,7 +30,9 @@ expect_rc threads 0
 expect threads "1000 threads" "kinds()" "[]"
 
 lg_run fork -- "$CASES" fork
-expect_rc fork 0
+expect_rc fork 66   # a forked child found a defect: the tree's status
+expect fork "parent's report: no finding of its own" "kinds()" "[]"
+expect fork "parent's report notes the child" "any('found in forked child processes' in n for n in r.get('notes', []))" "True"
 check_grep "fork: children consistent, last child finds its cycle" "fork bad 0" "$T_TMP/fork.out"
 
 lg_run dl -- "$CASES" dlopen "$LG_BUILD/lib/librt-plugin.so"
@@ -63,5 +65,18 @@ timeout 60 env LD_PRELOAD="$LG_BUILD/lib/liblockgraph.so" "$CASES" abba >/dev/nu
 rc=$?
 [ $rc -eq 66 ] || fail "LD_PRELOAD: exit $rc"
 check_grep "LD_PRELOAD report on stderr" "lock-order inversion" "$T_TMP/pre.err"
+
+# A forked child's findings go to its own JSON (FILE.<pid>), never over the parent's.
+lg_run forkinv -- "$CASES" fork-inversion
+expect_rc forkinv 66
+child=$(sed -n 's/^child \([0-9]*\) status 66$/\1/p' "$T_TMP/forkinv.out")
+T_CHECKS=$((T_CHECKS + 1))
+[ -n "$child" ] || fail "forkinv: the child did not exit 66: $(cat "$T_TMP/forkinv.out")"
+expect forkinv "parent's JSON: its own pid" "r['pid'] != $child" "True"
+expect forkinv "parent's JSON: no finding" "kinds()" "[]"
+cp "$T_TMP/forkinv.json.$child" "$T_TMP/forkinv-child.json" 2>/dev/null
+expect forkinv-child "child's JSON: the inversion" "kinds()" "['lock-order-inversion']"
+expect forkinv-child "child's JSON: its pid" "r['pid']" "$child"
+check_grep "parent's note names the child's JSON" "first in pid $child; its JSON report: $T_TMP/forkinv.json.$child" "$T_TMP/forkinv.err"
 
 done_tests
