@@ -27,6 +27,9 @@ enum {
     LG_DEP_ER = 1u << 1,
     LG_DEP_SN = 1u << 2,
     LG_DEP_SR = 1u << 3,
+    /* Not a dependency: marks an N acquisition that was a read (a non-recursive reader of a
+     * writer-preferring rwlock). N for the graph, shared for reports. Always with EN or SN. */
+    LG_DEP_N_READ = 1u << 4,
 };
 #define LG_DEP_FROM_E (LG_DEP_EN | LG_DEP_ER)
 #define LG_DEP_FROM_S (LG_DEP_SN | LG_DEP_SR)

@@ -434,7 +434,10 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
         if (c->flags & LG_LO_COND)
             fl |= LG_EDGE_COND;
         lg_mode hm = (c->bits & LG_DEP_FROM_E) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
-        lg_mode am = (c->bits & LG_DEP_TO_N) && !(c->bits & LG_DEP_TO_R) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
+        /* N is a write or a non-recursive read (LG_DEP_N_READ): both block behind a queued
+         * writer, only the write is exclusive. */
+        lg_mode am = (c->bits & LG_DEP_TO_N) && !(c->bits & (LG_DEP_TO_R | LG_DEP_N_READ))
+                         ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
         rt_lock *to = rt_lock_by_idx(c->to);
         if (to && to->type != LG_LOCK_RWLOCK)
             am = LG_MODE_EXCLUSIVE;

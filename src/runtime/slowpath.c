@@ -105,7 +105,8 @@ static unsigned dep_bit(const rt_held *h, unsigned mode, unsigned flags)
 {
     bool from_shared = h->mode == LG_MODE_SHARED;
     bool to_r = (flags & RT_ACQ_READ_R) && mode == LG_MODE_SHARED;
-    return from_shared ? (to_r ? LG_DEP_SR : LG_DEP_SN) : (to_r ? LG_DEP_ER : LG_DEP_EN);
+    unsigned n_read = mode == LG_MODE_SHARED && !to_r ? LG_DEP_N_READ : 0;
+    return (from_shared ? (to_r ? LG_DEP_SR : LG_DEP_SN) : (to_r ? LG_DEP_ER : LG_DEP_EN)) | n_read;
 }
 
 /* Add the edges of acquiring l while holding t->held[0..depth). Graph lock held. */

@@ -49,6 +49,10 @@ expect rdwr "modes" "sorted((e['holds_mode'], e['acquires_mode']) for e in f[0][
 lg_run prefw -- "$CASES" rdrd-prefer-writer
 expect_rc prefw 66
 expect prefw "writer-preferring readers are non-recursive" "kinds()" "['lock-order-inversion']"
+expect prefw "read locks stay shared" "sorted(set(e['acquires_mode'] for e in inv()[0]['edges']) | set(e['holds_mode'] for e in inv()[0]['edges']))" "['shared']"
+check_grep "scenario: read-locks" "read-lock\\(rw_x\\)" "$T_TMP/prefw.err"
+T_CHECKS=$((T_CHECKS + 1))
+grep -q "write-lock" "$T_TMP/prefw.err" && fail "prefw: a read lock printed as write-lock"
 
 lg_run try -- "$CASES" trylock
 expect_rc try 0
