@@ -72,15 +72,15 @@ static void check_edge(uint32_t ei, pending *out)
             oldest = i;
     uint64_t id = cycle_id(cycle_buf, n);
     lg_lo_class cls = lg_lo_classify(&rt.graph, cycle_buf, n, node_key, NULL);
-    /* A cycle once gated may later lose its gate: key the dedupe on the class too. */
-    uint64_t dkey = id ^ (cls.gated ? 0x100 : 0) ^ (cls.timed ? 0x200 : 0) ^ (cls.same_thread ? 0x400 : 0);
+    /* One finding per distinct cycle: a later edge of another thread or an untimed
+     * occurrence adds nothing new (it used to print the cycle again, without its
+     * "one thread's code paths" marker). Only a gated cycle losing its gate is reported again:
+     * it becomes a defect. */
+    uint64_t dkey = id ^ (cls.gated ? 0x100 : 0);
     if (dkey == UINT64_MAX || dkey == 0)
         dkey = 5;
     if (lg_u64map_get(&reported, dkey, NULL))
         return;
-    if (!cls.gated && !cls.same_thread) {
-        /* Already reported as a same-thread or gated cycle: report the stronger finding. */
-    }
     lg_u64map_put(&reported, dkey, 1);
     out->edges = calloc(n, sizeof *out->edges);
     if (!out->edges)

@@ -74,6 +74,10 @@ expect rec "recursive re-entry silent" "kinds()" "[]"
 lg_run cond -- "$CASES" cond
 expect_rc cond 66
 expect cond "cond re-acquisition edge" "[ 'cond-reacquire' in e['flags'] for e in f[0]['edges']].count(True)" "1"
+expect cond "one finding for the one cycle (a second thread's A=>B adds nothing)" "len(f)" "1"
+expect cond "one thread's code paths" "f[0]['same_thread']" "True"
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(grep -c '^cycle of 2 locks' "$T_TMP/cond.err")" = 1 ] || fail "cond: the cycle printed $(grep -c '^cycle of 2 locks' "$T_TMP/cond.err") times"
 
 lg_run c11 -- "$CASES" c11
 expect_rc c11 66
