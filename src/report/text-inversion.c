@@ -3,6 +3,7 @@
  * Skeleton (fixed, golden-tested): banner; the cycle on one line; one block per edge with
  * the thread, where the second lock was acquired and where the first was held from; an
  * unsafe scenario in columns, one per thread, ending in *** DEADLOCK ***; the fix.
+ * A cycle of more than TEXT_MAX_SHOWN locks prints its first and last few locks and edges.
  * Better than lockdep/TSan in that every edge has both stacks and the thread's name, and the
  * report says which acquisition to change.
  */
@@ -11,13 +12,36 @@
 #include "text-internal.h"
 
 #define COL 30
+/* A huge cycle (thousands of locks) stays readable and bounded: beyond TEXT_MAX_SHOWN locks or
+ * edges only the first TEXT_HEAD and last TEXT_TAIL are printed in full, with one line saying
+ * how many were left out (the JSON report keeps them all), and the scenario is not drawn. */
+#define TEXT_MAX_SHOWN 8
+#define TEXT_HEAD 4
+#define TEXT_TAIL 4
+
+/* Item i of n is printed; at the first one left out, say how many. */
+static bool shown(FILE *out, size_t i, size_t n, const char *indent, const char *what)
+{
+    if (n <= TEXT_MAX_SHOWN || i < TEXT_HEAD || i >= n - TEXT_TAIL)
+        return true;
+    if (i == TEXT_HEAD)
+        fprintf(out, "%s... %zu more %s (%zu to %zu) not shown; the JSON report has them all\n",
+                indent, n - TEXT_HEAD - TEXT_TAIL, what, i + 1, n - TEXT_TAIL);
+    return false;
+}
 
 static void cycle_line(FILE *out, const lg_finding *f)
 {
     fputs("Cycle: ", out);
-    for (size_t i = 0; i < f->nedges; i++)
+    size_t n = f->nedges;
+    for (size_t i = 0; i < n; i++) {
+        if (n > TEXT_MAX_SHOWN && i == TEXT_HEAD)
+            fprintf(out, "... (%zu more) => ", n - TEXT_HEAD - TEXT_TAIL);
+        if (n > TEXT_MAX_SHOWN && i >= TEXT_HEAD && i < n - TEXT_TAIL)
+            continue;
         if (f->edges[i].holds >= 0)
             fprintf(out, "%s => ", text_lock_short(&f->locks[f->edges[i].holds]));
+    }
     if (f->nedges)
         fprintf(out, "%s\n", text_lock_short(&f->locks[f->edges[f->nedges - 1].acquires]));
 }
@@ -83,6 +107,8 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
     fputc('\n', out);
     fputs("Locks:\n", out);
     for (size_t i = 0; i < f->nlocks; i++) {
+        if (!shown(out, i, f->nlocks, "  ", "locks"))
+            continue;
         fputs("  ", out);
         text_lock(out, &f->locks[i]);
         fputc('\n', out);
@@ -93,6 +119,11 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
     for (size_t i = 0; i < f->nedges; i++) {
         const lg_edge *e = &f->edges[i];
         const lg_lock *a = &f->locks[e->acquires];
+        if (!shown(out, i, f->nedges, "", "edges")) {
+            if (i == TEXT_HEAD)
+                fputc('\n', out);
+            continue;
+        }
         fprintf(out, "Edge %zu of %zu: ", i + 1, f->nedges);
         text_thread(out, f, r, e->thread);
         fprintf(out, " %s %s", e->flags & LG_EDGE_TRYLOCK ? "try-acquired" : "acquired",
@@ -114,7 +145,13 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
         }
         fputc('\n', out);
     }
-    if (f->kind != LG_KIND_GATED_CYCLE)
+    if (f->kind != LG_KIND_GATED_CYCLE && f->nedges > TEXT_MAX_SHOWN)
+        fprintf(out, "Possible unsafe scenario: %zu %s each hold one lock of the cycle and ask "
+                "for the next (not drawn for more than %d).\n\n *** %s ***\n\n",
+                f->nedges, f->flags & LG_FINDING_SAME_THREAD ? "paths" : "threads",
+                TEXT_MAX_SHOWN, f->flags & LG_FINDING_TIMED
+                                    ? "STALL until the timed acquisition gives up" : "DEADLOCK");
+    else if (f->kind != LG_KIND_GATED_CYCLE)
         scenario(out, r, f);
     if (f->fix)
         fprintf(out, "Fix: %s\n", f->fix);

@@ -396,6 +396,24 @@ static const char *lock_label(const lg_finding *f, int i)
     return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
 }
 
+/* "A => B => C" for the cycle's locks in order (closed: "... => A" again), bounded: a long
+ * chain keeps its first and last locks and says how many it leaves out. */
+static void chain_text(const lg_finding *f, const int *li, size_t n, bool closed, char *buf,
+                       size_t len)
+{
+    enum { HEAD = 3, TAIL = 2 };
+    size_t total = n + (closed ? 1 : 0), o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < total && o < len; i++) {
+        if (total > HEAD + TAIL + 1 && i == HEAD) {
+            o += (size_t)snprintf(buf + o, len - o, " => ... (%zu more)", total - HEAD - TAIL);
+            i = total - TAIL - 1;
+            continue;
+        }
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " => " : "",
+                              lock_label(f, li[i % n]));
+    }
+}
 
 void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
                      const char *gate_name)
@@ -454,24 +472,22 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
     char where[256] = "", wherehold[256] = "";
     lg_stack_where(&last->stack, where, sizeof where);
     lg_stack_where(&last->holds_stack, wherehold, sizeof wherehold);
-    char order[1024];
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < sizeof order - 8; i++)
-        o += (size_t)snprintf(order + o, sizeof order - o, "%s%s", i ? " => " : "", lock_label(f, li[i]));
-    if (o < sizeof order)
-        snprintf(order + o, sizeof order - o, " => %s", lock_label(f, li[0]));
-    lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, order,
+    char cycle[1024], order[1024];
+    chain_text(f, li, n, true, cycle, sizeof cycle);
+    chain_text(f, li, n, false, order, sizeof order);
+    lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, cycle,
                            cls->same_thread ? " (one thread's code paths)" : "");
+    const char *first = lock_label(f, li[0]), *lastheld = lock_label(f, li[n - 1]);
     if (n == 2)
         lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
                            "holding %s (taken at %s); take %s first there",
-                           lock_label(f, li[0]), lock_label(f, li[n - 1]), last->thread,
-                           lock_label(f, li[0]), where, lock_label(f, li[n - 1]), wherehold,
-                           lock_label(f, li[0]));
+                           first, lastheld, last->thread, first, where, lastheld, wherehold,
+                           first);
     else
-        lg_finding_set_fix(f, "keep the order %s: the acquisition of %s at %s while holding %s "
-                           "(taken at %s) inverts it", order, lock_label(f, li[0]), where,
-                           lock_label(f, li[n - 1]), wherehold);
+        lg_finding_set_fix(f, "keep the order %s that the other acquisitions follow: thread %d "
+                           "takes %s (at %s) while holding %s (taken at %s), against it; take %s "
+                           "before %s there", order, last->thread, first, where, lastheld,
+                           wherehold, first, lastheld);
     if (cls->gated) {
         rt_lock *g = rt_lock_by_idx((uint32_t)((cls->gate - 1) & 0xffffffffu));
         char name[160], attrs[64];

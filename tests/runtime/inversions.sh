@@ -98,6 +98,12 @@ lg_run ring -- "$CASES" ring1000
 expect_rc ring 66
 expect ring "1000-lock cycle" "[len(x['locks']) for x in f]" "[1000]"
 expect ring "same thread" "f[0]['same_thread']" "True"
+expect ring "the JSON keeps every edge" "len(f[0]['edges'])" "1000"
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(wc -c <"$T_TMP/ring.err")" -lt 20000 ] || fail "ring: text report of a 1000-lock cycle is $(wc -c <"$T_TMP/ring.err") bytes"
+check_grep "ring: elided edges counted" "^\.\.\. 992 more edges \(5 to 996\) not shown; the JSON report has them all$" "$T_TMP/ring.err"
+check_grep "ring: summary elided" "^cycle of 1000 locks: ring => ring\+40 => ring\+80 => \.\.\. \(996 more\) => ring\+39960 => ring " "$T_TMP/ring.err"
+check_grep "ring: the fix names one acquisition and a bounded order" "^Fix: keep the order ring => ring\+40 => ring\+80 => \.\.\. \(995 more\) => ring\+39920 => ring\+39960 that the other acquisitions follow: thread [0-9]+ takes ring \(at cases.c:[0-9]+\) while holding ring\+39960 .*; take ring before ring\+39960 there$" "$T_TMP/ring.err"
 
 # C++: std::mutex ABBA reported; scoped_lock both orders, shared_lock rd/rd, recursive silent.
 lg_run cxxabba -- "$LG_BIN/rt-cxx" mutex-abba
