@@ -478,7 +478,16 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
     lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, cycle,
                            cls->same_thread ? " (one thread's code paths)" : "");
     const char *first = lock_label(f, li[0]), *lastheld = lock_label(f, li[n - 1]);
-    if (n == 2)
+    if (n == 1) {
+        /* A reader of a writer-preferring rwlock read-locks it again (slowpath.c). */
+        f->flags |= LG_FINDING_SELF;
+        lg_finding_set_summary(f, "nested read lock of %s, a writer-preferring rwlock whose "
+                               "readers do not nest: a writer queued between the two reads "
+                               "deadlocks the thread with itself", first);
+        lg_finding_set_fix(f, "do not read-lock %s again while holding it: thread %d reads it "
+                           "again at %s, holding it since %s; release it first, or make it "
+                           "reader-preferring", first, last->thread, where, wherehold);
+    } else if (n == 2)
         lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
                            "holding %s (taken at %s); take %s first there",
                            first, lastheld, last->thread, first, where, lastheld, wherehold,

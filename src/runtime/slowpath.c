@@ -142,6 +142,29 @@ static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, uns
     (void)gen;
 }
 
+/* A read lock taken again by its reader, on a writer-preferring rwlock (readers are
+ * non-recursive, lockdep's r): once a writer queues between the two, the second read waits
+ * for the writer, which waits for the first: a self-deadlock. Reported once per lock. */
+static void nested_read(rt_thread *t, const rt_held *h, uintptr_t pc)
+{
+    rt_lock *l = h->lock;
+    uint64_t key = lg_mix64(rt_lock_key(l->idx, h->gen)) ^ 0x800;
+    rt_flock_lock(&rt.graph_lock);
+    bool seen = lg_u64map_get(&reported, key, NULL);
+    if (!seen)
+        lg_u64map_put(&reported, key, 1);
+    rt_flock_unlock(&rt.graph_lock);
+    if (seen)
+        return;
+    rt_thread_refresh_name(t);
+    rt_cycle_edge e = {.from = l->idx, .to = l->idx, .bits = LG_DEP_SN | LG_DEP_N_READ,
+                       .tid = t->tid, .from_stack = h->stack,
+                       .to_stack = rt_stack_capture(2, pc)};
+    memcpy(e.tname, t->name, sizeof e.tname);
+    lg_lo_class cls = {0};   /* SELF, set by the report: not "code paths in opposite orders" */
+    rt_report_cycle(&e, 1, &cls, NULL);
+}
+
 static uint64_t recompute_key(rt_thread *t, uint32_t i)
 {
     rt_held *h = &t->held[i];
@@ -167,6 +190,9 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
         for (uint32_t i = t->depth; i-- > 0;)
             if (t->held[i].addr == (uintptr_t)addr) {
                 t->held[i].count++;
+                if (type == LG_LOCK_RWLOCK && mode == LG_MODE_SHARED &&
+                    t->held[i].mode == LG_MODE_SHARED && !(flags & (RT_ACQ_READ_R | RT_ACQ_TRY)))
+                    nested_read(t, &t->held[i], pc);
                 goto out;
             }
         flags &= ~(unsigned)RT_ACQ_REENTRY;

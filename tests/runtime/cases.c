@@ -501,6 +501,16 @@ NOINLINE static void fork_inversion(void)
     printf("child %d status %d\n", (int)p, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* A reader read-locks its rwlock again: a self-deadlock hazard only when readers are
+ * non-recursive (writer-preferring); harmless on glibc's default rwlock. */
+NOINLINE static void reread(void)
+{
+    pthread_rwlock_rdlock(&rw_x);
+    pthread_rwlock_rdlock(&rw_x);
+    pthread_rwlock_unlock(&rw_x);
+    pthread_rwlock_unlock(&rw_x);
+}
+
 NOINLINE static void dlopen_lib(const char *path)
 {
     void *h = dlopen(path, RTLD_NOW);
@@ -613,6 +623,12 @@ int main(int argc, char **argv)
         ctor_then_main();
     } else if (!strcmp(m, "fork")) {
         fork_child_cycle();
+    } else if (!strcmp(m, "reread-prefer-writer")) {
+        init_prefer_writer();
+        reread();
+        reread();
+    } else if (!strcmp(m, "reread")) {
+        reread();
     } else if (!strcmp(m, "fork-inversion")) {
         fork_inversion();
     } else if (!strcmp(m, "dlopen") && argc == 3) {

@@ -54,6 +54,16 @@ check_grep "scenario: read-locks" "read-lock\\(rw_x\\)" "$T_TMP/prefw.err"
 T_CHECKS=$((T_CHECKS + 1))
 grep -q "write-lock" "$T_TMP/prefw.err" && fail "prefw: a read lock printed as write-lock"
 
+# A nested read of a writer-preferring rwlock: a same-thread hazard, reported once.
+lg_run reread -- "$CASES" reread-prefer-writer
+expect_rc reread 66
+expect reread "nested read reported once" "[(x['kind'], x['self'], len(x['edges'])) for x in f]" "[('lock-order-inversion', True, 1)]"
+expect reread "both reads shared" "[(e['holds_mode'], e['acquires_mode']) for e in f[0]['edges']]" "[('shared', 'shared')]"
+check_grep "reread summary" "^nested read lock of rw_x, a writer-preferring rwlock whose readers do not nest" "$T_TMP/reread.err"
+lg_run rereaddef -- "$CASES" reread
+expect_rc rereaddef 0
+expect rereaddef "nested read of a default rwlock is fine" "kinds()" "[]"
+
 lg_run try -- "$CASES" trylock
 expect_rc try 0
 expect try "trylock back-off silent" "kinds()" "[]"
