@@ -26,7 +26,8 @@ static const lg_cmd *find_command(const char *name)
     return NULL;
 }
 
-/* Damerau-free Levenshtein distance, enough for "did you mean". */
+/* Edit distance with adjacent transpositions counted as one edit (optimal string
+ * alignment), so "versoin" and "rnu" are one typo away from "version" and "run". */
 static size_t distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -41,19 +42,25 @@ static size_t distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
             size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            size_t m = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+                && d[i - 2][j - 2] + 1 < m)
+                m = d[i - 2][j - 2] + 1;
+            d[i][j] = m;
         }
     }
     return d[la][lb];
 }
 
+/* The command a typo most likely meant: a prefix of it, or one edit away (two for names of
+ * six letters or more); NULL when nothing is that close ("nope" is not "core"). */
 static const lg_cmd *closest_command(const char *name)
 {
     const lg_cmd *best = NULL;
-    size_t bestd = 3;   /* farther than two edits is not a typo */
+    size_t bestd = strlen(name) >= 6 ? 3 : 2;
     for (size_t i = 0; i < NCOMMANDS; i++) {
         size_t d = distance(name, commands[i]->name);
-        if (d < bestd || strncmp(name, commands[i]->name, strlen(name)) == 0) {
+        if (d < bestd || (*name && strncmp(name, commands[i]->name, strlen(name)) == 0)) {
             best = commands[i];
             bestd = d;
         }
@@ -94,6 +101,10 @@ static int help_fn(int argc, char **argv)
     }
     if (argc > 2)
         return cli_usage_error(&cmd_help, "expected one command name, got %d", argc - 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_help(stdout, &cmd_help);
+        return LG_EXIT_OK;
+    }
     const lg_cmd *c = find_command(argv[1]);
     if (!c)
         return unknown_command(argv[1]);

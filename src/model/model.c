@@ -116,11 +116,24 @@ void lg_stack_free(lg_stack *s)
     s->n = 0;
 }
 
+/* Source files of the system rather than the program: installed headers (C++'s <mutex> is
+ * inlined everywhere) and glibc's own sources, whose debug info names them relatively
+ * ("./nptl/...", "../sysdeps/..."). */
+static bool system_source(const char *file)
+{
+    static const char *const prefixes[] = {"/usr/include/", "/usr/lib/", "/usr/lib64/",
+                                           "./", "../"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(file, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 void lg_stack_where(const lg_stack *s, char *buf, size_t len)
 {
     const lg_frame *best = NULL;
     for (size_t i = 0; i < s->n && !best; i++)
-        if (s->frames[i].file && s->frames[i].line > 0 && !s->frames[i].inlined)
+        if (s->frames[i].file && s->frames[i].line > 0 && !system_source(s->frames[i].file))
             best = &s->frames[i];
     for (size_t i = 0; i < s->n && !best; i++)
         if (s->frames[i].file && s->frames[i].line > 0)

@@ -194,8 +194,8 @@ int lg_thread_set(lg_thread *t, const char *state, const char *wait);
 int lg_stack_copy(lg_stack *dst, const lg_stack *src);
 lg_frame *lg_stack_push(lg_stack *s);     /* a zeroed frame at the end, or NULL */
 void lg_stack_free(lg_stack *s);
-/* Where a stack "is", in one phrase for one-line summaries: the innermost frame that is not
- * inlined and has a source line (the caller's line, not the shared helper inlined into it),
+/* Where a stack "is", in one phrase for one-line summaries: the innermost frame in the
+ * program's own source (not an installed header such as C++'s <mutex>, not glibc's sources),
  * as "file.c:LINE" (base name); else any frame with a line; else "function()"; else
  * "an unknown place". Always NUL-terminates buf. */
 void lg_stack_where(const lg_stack *s, char *buf, size_t len);

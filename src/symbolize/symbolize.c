@@ -258,6 +258,16 @@ static int resolve(lg_symbolizer *s, uint64_t pc, uint64_t lookup, lg_stack *out
     Dwarf_Die *cu = dwfl_module_addrdie(m, lookup, &dbias);
     Dwarf_Die *scopes = NULL;
     int nscopes = cu ? dwarf_getscopes(cu, lookup - dbias, &scopes) : 0;
+    if (nscopes > 0) {
+        /* By PC, the scope list continues into an inlined function's abstract definition
+         * (its own enclosing scopes), not into the function it was inlined into. The
+         * concrete chain, every inlined level up to the real subprogram, is the list of DIEs
+         * containing the innermost scope (what eu-addr2line -i does). */
+        Dwarf_Die inner = scopes[0];
+        free(scopes);
+        scopes = NULL;
+        nscopes = dwarf_getscopes_die(&inner, &scopes);
+    }
     Dwarf_Files *files = NULL;
     if (nscopes > 0)
         dwarf_getsrcfiles(cu, &files, NULL);

@@ -28,6 +28,12 @@ check_grep "unknown option names it" "'--frobnicate'" "$T_TMP/err"
 check_status 2 "unknown command option" "$lg" version --bogus
 check_grep "unknown command option names it" "lockgraph version: unknown option '--bogus'" "$T_TMP/err"
 check_status 2 "help for unknown command" "$lg" help nonsense
+check_status 0 "help --help" "$lg" help --help
+check_grep "help --help shows help's usage" '^usage: lockgraph help' "$T_TMP/out"
+check_status 2 "transposed letters" "$lg" rnu
+check_grep "a transposition is one typo" "did you mean 'run'" "$T_TMP/err"
+check_status 2 "not a typo of anything" "$lg" nope
+check_grep "no far-fetched suggestion" "^lockgraph: unknown command 'nope' \\(see 'lockgraph --help'\\)$" "$T_TMP/err"
 check_status 2 "stray operand" "$lg" version extra
 check_grep "stray operand named" "unexpected argument 'extra'" "$T_TMP/err"
 
