@@ -125,6 +125,7 @@ typedef struct rt_wait {
     _Atomic uint64_t seq;      /* bumped at every wait start and end */
 } rt_wait;
 
+#define RT_SAMPLE_FRAMES 32
 typedef struct rt_thread {
     rt_held *held;
     uint32_t depth, cap;
@@ -137,8 +138,17 @@ typedef struct rt_thread {
     uintptr_t stack_lo, stack_hi;
     pthread_t self;
     struct rt_thread *next;
+    /* --wait-timeout's sample of this thread's current stack, written by its own signal
+     * handler (sample.c): asked for with sample_want, answered with sample_done. */
+    _Atomic uint32_t sample_want, sample_done;
+    uint8_t sample_n;
+    uintptr_t sample_pcs[RT_SAMPLE_FRAMES];
     rt_held inline_held[16];
 } rt_thread;
+
+/* ---- sample.c: another thread's current user stack (by a signal, only when harmless) ---- */
+/* Frames into pcs; 0 and the reason in `why` when it was not sampled. */
+size_t rt_sample_stack(rt_thread *h, uint64_t *pcs, size_t max, char *why, size_t whylen);
 
 extern __thread rt_thread *rt_self;
 rt_thread *rt_thread_setup(void);          /* the calling thread's record, created if new */

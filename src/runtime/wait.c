@@ -474,8 +474,8 @@ static int check(rt_thread *t, uint64_t *candidate)
     return 1;
 }
 
-/* What a thread is doing now, as the kernel sees it (no signal, no ptrace: a signal would
- * interrupt the owner's sleeps and change the program): "sleeping in hrtimer_nanosleep". */
+/* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
+ * user stack comes from sample.c, which signals it only where that changes nothing. */
 static void kernel_state(int tid, char *buf, size_t n)
 {
     char path[64], st[512] = "", wchan[64] = "";
@@ -521,11 +521,23 @@ static void long_wait(rt_thread *t)
         for (size_t i = 0; i < nh && i < 16; i++) {
             rt_thread *h = (rt_thread *)(uintptr_t)hs[i];
             lg_thread *ft = lg_finding_add_thread(f, h->tid, h->name);
-            char now[128];
+            char now[128], why[128] = "";
             kernel_state(h->tid, now, sizeof now);
             if (ft)
                 lg_thread_set(ft, atomic_load(&h->wait.lock) ? "blocked" : now, NULL);
-            lg_finding_add_note(f, "holder thread %d \"%s\" is %s now", h->tid, h->name, now);
+            /* What it does instead of releasing: its current stack, when sampling it by a
+             * signal cannot change the program (sample.c); else the kernel's state and why. */
+            uint64_t pcs[RT_SAMPLE_FRAMES];
+            size_t np = h == t || h->exited ? 0 : rt_sample_stack(h, pcs, RT_SAMPLE_FRAMES, why,
+                                                                  sizeof why);
+            if (np && ft)
+                rt_report_pcs(pcs, np, true, &ft->stack);
+            if (np)
+                lg_finding_add_note(f, "holder thread %d \"%s\" is %s now; its current stack "
+                                    "is shown", h->tid, h->name, now);
+            else
+                lg_finding_add_note(f, "holder thread %d \"%s\" is %s now%s%s", h->tid, h->name,
+                                    now, why[0] ? "; no current stack: " : "", why);
             add_held_stack(f, h, l, li, -1);
         }
         lg_finding_set_summary(f, "thread %d \"%s\" has waited more than %g s to %s %s, with no "

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,6 +512,70 @@ NOINLINE static void reread(void)
     pthread_rwlock_unlock(&rw_x);
 }
 
+/* Holders that keep mutex_a for ~1.5 s doing something else: computing, or reading a pipe
+ * (a restartable sleep); --wait-timeout shows their current stack. */
+static volatile unsigned long spin_sink;
+static int owner_pipe[2];
+
+NOINLINE static void busy_computing(void)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do {
+        for (int i = 0; i < 100000; i++)
+            spin_sink += (unsigned long)i;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 1500000000L);
+}
+
+NOINLINE static void reading_pipe(void)
+{
+    char c;
+    if (read(owner_pipe[0], &c, 1) != 1)
+        printf("read interrupted\n");
+}
+
+static void *hold_a_busy(void *arg)
+{
+    pthread_setname_np(pthread_self(), arg ? "reader" : "computer");
+    pthread_mutex_lock(&mutex_a);
+    pthread_barrier_wait(&bar);
+    if (arg)
+        reading_pipe();
+    else
+        busy_computing();
+    pthread_mutex_unlock(&mutex_a);
+    return NULL;
+}
+
+static void *write_pipe_later(void *arg)
+{
+    (void)arg;
+    struct timespec d = {1, 500000000};
+    nanosleep(&d, NULL);
+    if (write(owner_pipe[1], "x", 1) != 1)
+        printf("write failed\n");
+    return NULL;
+}
+
+NOINLINE static void busy_owner(bool reader)
+{
+    pthread_t t, w;
+    if (reader && pipe(owner_pipe) != 0)
+        exit(3);
+    pthread_barrier_init(&bar, NULL, 2);
+    pthread_create(&t, NULL, hold_a_busy, reader ? (void *)1 : NULL);
+    if (reader)
+        pthread_create(&w, NULL, write_pipe_later, NULL);
+    pthread_barrier_wait(&bar);
+    pthread_mutex_lock(&mutex_a);
+    pthread_mutex_unlock(&mutex_a);
+    pthread_join(t, NULL);
+    if (reader)
+        pthread_join(w, NULL);
+    printf("owner done\n");
+}
+
 NOINLINE static void dlopen_lib(const char *path)
 {
     void *h = dlopen(path, RTLD_NOW);
@@ -629,6 +694,10 @@ int main(int argc, char **argv)
         reread();
     } else if (!strcmp(m, "reread")) {
         reread();
+    } else if (!strcmp(m, "busy-owner")) {
+        busy_owner(false);
+    } else if (!strcmp(m, "read-owner")) {
+        busy_owner(true);
     } else if (!strcmp(m, "fork-inversion")) {
         fork_inversion();
     } else if (!strcmp(m, "dlopen") && argc == 3) {

@@ -87,6 +87,21 @@ expect_rc long 0
 expect long "long-wait finding" "kinds()" "['long-wait']"
 expect long "holder named" "[t['name'] for t in f[0]['threads'] if t['name'] == 'sleeper']" "['sleeper']"
 check_grep "long-wait text" "has waited more than 0.5 s to lock mutex_a" "$T_TMP/long.err"
+# The holder sleeps in nanosleep: never signalled (it would wake early); the report says why.
+check_grep "sleeping holder: kernel state and why no stack" "holder thread [0-9]+ \"sleeper\" is sleeping.*; no current stack: not interrupted: a signal would cut its (clock_)?nanosleep short" "$T_TMP/long.err"
+# The holder computes, or reads a pipe (restartable): its current user stack is shown, and
+# the read is not interrupted.
+lg_run busy --wait-timeout 0.5 -- "$CASES" busy-owner
+expect_rc busy 0
+expect busy "long-wait finding" "kinds()" "['long-wait']"
+expect busy "computing holder's current stack" "'busy_computing' in funcs([t for t in f[0]['threads'] if t['name'] == 'computer'][0]['stack'])" "True"
+check_grep "busy holder: current stack printed" "current stack:" "$T_TMP/busy.err"
+lg_run reader --wait-timeout 0.5 -- "$CASES" read-owner
+expect_rc reader 0
+expect reader "reading holder's current stack" "'reading_pipe' in funcs([t for t in f[0]['threads'] if t['name'] == 'reader'][0]['stack'])" "True"
+check_grep "the holder's read was restarted, not cut short" "^owner done$" "$T_TMP/reader.out"
+T_CHECKS=$((T_CHECKS + 1))
+grep -q "read interrupted" "$T_TMP/reader.out" && fail "reader: the sampling signal interrupted the holder's read"
 check_grep "long-wait: what the holder does now" 'holder thread [0-9]+ "sleeper" is sleeping' "$T_TMP/long.err"
 
 # Hangs with no lock cycle (a condition wait nobody signals, a semaphore nobody posts) are
