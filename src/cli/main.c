@@ -6,15 +6,16 @@
 
 #include "cli.h"
 
+/* In the order a user meets them: catch it while it runs, then explain a hang, then help. */
 static const lg_cmd *const commands[] = {
     &cmd_run,
+    &cmd_record,
+    &cmd_report,
+    &cmd_attach,
+    &cmd_dump,
+    &cmd_core,
     &cmd_help,
     &cmd_version,
-    &cmd_attach,
-    &cmd_core,
-    &cmd_dump,
-    &cmd_report,
-    &cmd_record,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
