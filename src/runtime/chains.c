@@ -8,7 +8,6 @@
  * Readers probe without locks; inserts and growth happen under the graph lock. A full table
  * is replaced by one twice as large; old tables stay mapped for readers still probing them.
  */
-#include <sys/mman.h>
 
 #include "fastpath.h"
 
@@ -19,10 +18,9 @@ static _Atomic unsigned long flushes;
 static rt_chain_table *table_new(size_t cap)
 {
     size_t bytes = sizeof(rt_chain_table) + cap * sizeof(struct rt_chain_slot);
-    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
+    rt_chain_table *t = rt_map(bytes);
+    if (!t)
         return NULL;
-    rt_chain_table *t = m;
     t->mask = cap - 1;
     return t;
 }

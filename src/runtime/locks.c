@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "fastpath.h"
 
@@ -61,10 +60,9 @@ bool rt_locks_maybe_in(uintptr_t p, size_t n)
 static rt_lock_table *table_new(size_t cap)
 {
     size_t bytes = sizeof(rt_lock_table) + cap * sizeof(_Atomic(rt_lock *));
-    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
+    rt_lock_table *t = rt_map(bytes);
+    if (!t)
         return NULL;
-    rt_lock_table *t = m;
     t->mask = cap - 1;
     return t;
 }
@@ -118,9 +116,8 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
         return NULL;
     }
     if (!chunks[n >> RT_CHUNK_BITS]) {
-        void *m = mmap(NULL, RT_CHUNK * sizeof(rt_lock), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
+        void *m = rt_map(RT_CHUNK * sizeof(rt_lock));
+        if (!m)
             goto out;
         chunks[n >> RT_CHUNK_BITS] = m;
     }

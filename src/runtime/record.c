@@ -103,11 +103,9 @@ static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
 {
     if (rec_dead)
         return NULL;
-    void *m = mmap(NULL, sizeof(rec_thread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (m == MAP_FAILED)
+    rec_thread *t = rt_map(sizeof(rec_thread));
+    if (!t)
         return NULL;
-    rec_thread *t = m;
     t->tid = (int)syscall(SYS_gettid);
     rec_self = t;
     if (rec_key_ok)

@@ -14,11 +14,21 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "../analysis/lockorder.h"
 #include "../model/model.h"
 #include "futex-lock.h"
+
+/* Zeroed private memory for the runtime's own tables and records, or NULL. Straight from the
+ * kernel rather than the program's malloc: the runtime must not re-enter an allocator the
+ * program may be inside of (or may have replaced), and a forked child inherits it intact. */
+static inline void *rt_map(size_t bytes)
+{
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
 
 #define RT_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
