@@ -1,19 +1,8 @@
 # proc-view.sh - sourced by scripts/demo.sh and tests/demo/*.sh: look at a running
-# lockgraph-demo from the outside with nothing but /proc and nm (no lockgraph, no ptrace).
-# It finds the demo's threads by name, tells whether each is blocked in a futex wait and on
-# which address, and maps that address to resource1/resource2 (56-byte pthread_rwlock_t).
-# It does not start or stop the demo.
-
-# demo_pid PID: PID itself when it is lockgraph-demo, else its child that is (so the callers
-# keep working once a launcher such as `lockgraph run --` sits in front of the demo).
-demo_pid() {
-  local p=$1 c
-  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = lockgraph-demo ] && { echo "$p"; return 0; }
-  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
-    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = lockgraph-demo ] && { echo "$c"; return 0; }
-  done
-  return 1
-}
+# lockgraph-demo from the outside with nothing but /proc and nm (no lockgraph, no ptrace),
+# so the demo's tests have an oracle that does not depend on lockgraph itself: find a thread
+# by name, the futex address it sleeps on, the address of resource1/resource2 and the rwlock's
+# writer; wait (bounded) until the demo hangs; end it by PID.
 
 # demo_alive PID: the process exists and has not ended (a zombie has ended).
 demo_alive() {
@@ -57,19 +46,6 @@ demo_symbol_addr() {
   echo $((16#$base + 16#$off))
 }
 
-# demo_resource_of PID ADDR: "resource1+12" when ADDR (hex) lies in one of the two rwlocks.
-demo_resource_of() {
-  local r a addr=$(($2))
-  for r in resource1 resource2; do
-    a=$(demo_symbol_addr "$1" "$r") || continue
-    if [ "$addr" -ge "$a" ] && [ "$addr" -lt $((a + 56)) ]; then
-      echo "$r+$((addr - a))"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # demo_wait_hung PID FOLDER1 N SECONDS: poll until FOLDER1 holds N files and the threads
 # "mover" and "deleter" both sleep in a futex wait; fails after SECONDS or if PID ends.
 demo_wait_hung() {
@@ -97,29 +73,6 @@ demo_writer_of() {
   local a
   a=$(demo_symbol_addr "$1" "$2") || return 1
   demo_read_u32 "$1" $((a + 24))
-}
-
-# demo_show_threads PID: one line per thread: tid, name, and what it waits on.
-demo_show_threads() {
-  local pid=$1 t tid name a r w what sys
-  for t in /proc/"$pid"/task/*; do
-    tid=${t##*/}
-    name=$(cat "$t/comm" 2>/dev/null) || continue
-    if a=$(demo_futex_addr "$pid" "$tid"); then
-      what="futex wait on $a"
-      read -r -a sys <"$t/syscall"
-      if r=$(demo_resource_of "$pid" "$a"); then
-        w=$(demo_writer_of "$pid" "${r%+*}")
-        what="$what = &$r: wants ${r%+*}, held by thread $w ($(cat "/proc/$pid/task/$w/comm" 2>/dev/null))"
-      elif [ "${sys[2]}" = 0x109 ]; then
-        w=$((sys[3]))
-        what="$what: pthread_join, waiting for thread $w ($(cat "/proc/$pid/task/$w/comm" 2>/dev/null)) to end"
-      fi
-    else
-      what="not in a futex wait"
-    fi
-    printf '  %-7s %-15s %s\n' "$tid" "$name" "$what"
-  done
 }
 
 # demo_kill PID: SIGKILL and wait (at most 10 s) until it is gone or a zombie; reaps our child.
