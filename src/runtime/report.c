@@ -4,7 +4,7 @@
  *
  * Stacks are symbolized only here, when a finding is reported, with one in-process
  * symbolizer opened lazily. Lock names: a global symbol (dladdr), else "stack 0x... of
- * thread N" (any thread's stack, the main thread's from /proc/self/maps), else "heap 0x...".
+ * thread N" (rt_addr_on_stack), else "heap 0x...".
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -359,26 +359,6 @@ static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
     return ok;
 }
 
-/* The main thread's stack, which a main thread that never took a lock has not registered:
- * the "[stack]" line of /proc/self/maps (report time only: it reads a file). */
-static bool main_stack_has(uintptr_t addr, int *tid)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-            found = addr >= lo && addr < hi;
-    }
-    fclose(f);
-    if (found)
-        *tid = (int)getpid();   /* the main thread's tid is the pid */
-    return found;
-}
-
 void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *name,
                              size_t namelen, char *attrs, size_t attrslen, bool threads_locked)
 {
@@ -400,7 +380,7 @@ void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
         else
             snprintf(name, namelen, "%s", info.dli_sname);
     } else if (symbol_of(addr, name, namelen)) {
-    } else if (rt_addr_on_stack(addr, &tid, threads_locked) || main_stack_has(addr, &tid)) {
+    } else if (rt_addr_on_stack(addr, &tid, threads_locked)) {
         snprintf(name, namelen, "stack 0x%lx of thread %d", (unsigned long)addr, tid);
     } else {
         snprintf(name, namelen, "heap 0x%lx", (unsigned long)addr);

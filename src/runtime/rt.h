@@ -167,6 +167,8 @@ void rt_thread_refresh_name(rt_thread *t);
 /* Registry walk for reports and the wait-for graph: rt.threads_lock held by the caller. */
 rt_thread *rt_threads_first(void);
 rt_thread *rt_thread_by_tid(int tid);
+/* Whether addr lies on a thread's stack (a registered thread's, or the main thread's even
+ * before main registers), and whose. Slow path and reports only. */
 bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked);
 void rt_threads_after_fork(rt_thread *self);
 void rt_threads_init(void);

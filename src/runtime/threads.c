@@ -6,10 +6,12 @@
  * and reports. A thread-specific key's destructor notices thread exit: a thread that exits
  * holding locks stays registered (its locks are orphaned); others are unlinked and freed.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -142,6 +144,43 @@ rt_thread *rt_thread_by_tid(int tid)
     return NULL;
 }
 
+/* The main thread's stack, known even before (or without) main taking a lock: the
+ * "[stack]" mapping, read once with plain read(2) (no malloc: this runs in the slow path),
+ * extended down to the stack rlimit since the mapping grows on demand. 0/0 when unknown. */
+static _Atomic uintptr_t main_lo, main_hi;
+static _Atomic int main_known;
+
+static void main_stack_learn(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    char buf[4096], line[256];
+    size_t ll = 0;
+    unsigned long lo = 0, hi = 0;
+    ssize_t n;
+    while (fd >= 0 && !hi && (n = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n && !hi; i++) {
+            if (buf[i] != '\n') {
+                if (ll < sizeof line - 1)
+                    line[ll++] = buf[i];
+                continue;
+            }
+            line[ll] = '\0';
+            ll = 0;
+            if (!strstr(line, "[stack]") || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+                lo = hi = 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    struct rlimit rl;
+    if (hi && getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < hi && hi - rl.rlim_cur < lo)
+        lo = hi - rl.rlim_cur;
+    atomic_store(&main_lo, lo);
+    atomic_store(&main_hi, hi);
+    atomic_store(&main_known, 1);
+}
+
 bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked)
 {
     bool on = false;
@@ -154,6 +193,14 @@ bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked)
         }
     if (!threads_locked)
         rt_flock_unlock(&rt.threads_lock);
+    if (!on) {
+        if (!atomic_load(&main_known))
+            main_stack_learn();
+        if (addr >= atomic_load(&main_lo) && addr < atomic_load(&main_hi)) {
+            on = true;
+            *tid = (int)getpid();   /* the main thread's tid is the pid */
+        }
+    }
     return on;
 }
 
