@@ -46,6 +46,22 @@ static void enter(lg_tl_analysis *a, tstate *s, size_t i, int state, uint64_t ts
     s[i].since = ts;
 }
 
+/* Thread i is seen on a CPU at ts (it switches out, or it wakes another thread). The
+ * kernel's trace sometimes lacks the switch-in before that (events lost around an I/O
+ * wake-up, seen on this kernel); a thread that then computes without blocking leaves no
+ * further switch, so without this its whole run would count as off-CPU. A runnable thread
+ * is taken to have run since it became runnable; a sleeping one from ts. */
+static void missed_switch_in(lg_tl_analysis *a, tstate *s, size_t i, uint64_t ts)
+{
+    if (s[i].state == ON)
+        return;
+    if (s[i].state == READY)
+        s[i].state = ON;
+    else
+        enter(a, s, i, ON, ts);
+    a->sched_inferred++;
+}
+
 /* wake-ups sorted by (woken tid, time) */
 static const lg_timeline *sort_t;
 static int cmp_wake(const void *x, const void *y)
@@ -73,11 +89,18 @@ int lg_tl_kernel_view(const lg_timeline *t, lg_tl_analysis *a)
             lg_tl_thread_stats *p = e->a ? thread_of(a, e->a) : NULL;
             lg_tl_thread_stats *n = e->b ? thread_of(a, e->b) : NULL;
             /* preempted ('R'): still runnable; otherwise it blocked or exited */
-            if (p)
-                enter(a, s, (size_t)(p - a->threads), e->state == 'R' ? READY : OFF, e->ts);
+            if (p) {
+                size_t i = (size_t)(p - a->threads);
+                missed_switch_in(a, s, i, e->ts);
+                enter(a, s, i, e->state == 'R' ? READY : OFF, e->ts);
+            }
             if (n)
                 enter(a, s, (size_t)(n - a->threads), ON, e->ts);
         } else {
+            /* sched_waking fires in the waker's context: the waker is on a CPU now. */
+            lg_tl_thread_stats *wk = e->a ? thread_of(a, e->a) : NULL;
+            if (wk)
+                missed_switch_in(a, s, (size_t)(wk - a->threads), e->ts);
             lg_tl_thread_stats *w = thread_of(a, e->b);
             if (w && s[w - a->threads].state == OFF)
                 enter(a, s, (size_t)(w - a->threads), READY, e->ts);

@@ -99,6 +99,7 @@ typedef struct lg_tl_analysis {
     size_t *longest;             size_t nlongest;   /* lock waits, longest first */
     size_t unmatched_releases;   /* releases of a lock the thread did not hold */
     bool sched;                /* the kernel's view is in (on_cpu, runnable, woken_by) */
+    size_t sched_inferred;     /* switch-ins missing from the kernel's trace, inferred */
     /* private: per thread (same index as threads), its acquired lock waits by end time */
     size_t **twaits; size_t *ntwaits;
 } lg_tl_analysis;

@@ -83,6 +83,8 @@ typedef struct lg_tl_sched {
     char state;                /* switch: the state prev left in ('R' preempted, 'S', 'D', ...) */
     int a;                     /* switch: tid switched out; waking: the waker (0: interrupt) */
     int b;                     /* switch: tid switched in (0: idle); waking: the woken tid */
+    uint32_t order;            /* position as read: the kernel's own order among events of
+                                  the same microsecond (a wake-up before its switch-in) */
 } lg_tl_sched;
 
 typedef struct lg_timeline {

@@ -62,6 +62,9 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
         const char *name = tl_thread_name(t, s->tid);
         fprintf(out, "  %-8d %-16.16s %12s %12s %12s\n", s->tid, name ? name : "-", on, rn, off);
     }
+    if (a->sched_inferred)
+        fprintf(out, "  (%zu switch-ins were missing from the kernel's trace; inferred from the "
+                "threads being seen on a CPU later)\n", a->sched_inferred);
     fputc('\n', out);
 }
 

@@ -223,7 +223,8 @@ static void sched_chunk(state *s, cursor *c)
         }
         prev = ts;
         lg_tl_sched r = {.ts = ts > s->start_ns ? ts - s->start_ns : 0, .kind = (uint8_t)kind,
-                         .state = (char)state, .a = (int)a, .b = (int)b};
+                         .state = (char)state, .a = (int)a, .b = (int)b,
+                         .order = (uint32_t)t->nsched};
         if (LG_APPEND(t->sched, t->nsched, &r) < 0)
             c->err = "out of memory";
     }
@@ -237,10 +238,14 @@ static void sched_chunk(state *s, cursor *c)
         c->err = "out of memory";
 }
 
+/* By time, then as read: timestamps have microsecond precision, and qsort is not stable, so
+ * without the tie-break a wake-up and the switch-in that follows it can swap. */
 static int cmp_sched(const void *x, const void *y)
 {
     const lg_tl_sched *a = x, *b = y;
-    return a->ts < b->ts ? -1 : a->ts > b->ts;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
 }
 
 static void events_chunk(state *s, cursor *c, int tid)

@@ -28,17 +28,22 @@ r = json.load(open(sys.argv[1]))
 names = {t["tid"]: t["name"] for t in r["threads"]}
 tid = {v: k for k, v in names.items()}
 w = max((w for w in r["waits"] if names[w["tid"]] == "mover"), key=lambda w: w["duration_ns"])
-ok = w["readier"] == tid["creator"] and w["woken_by"] == tid["creator"]
-ok = ok and w["begin_ns"] <= w["woken_ns"] <= w["end_ns"]
+bad = []
+if not (w["readier"] == tid["creator"] and w["woken_by"] == tid["creator"]):
+    bad.append("waker")
+if not (w["begin_ns"] <= w["woken_ns"] <= w["end_ns"]):
+    bad.append("wake time")
 for t in r["threads"]:
     life = t["end_ns"] - t["begin_ns"]
     # us-precise kernel clock against ns events: 0.1 ms of slack
-    ok = ok and t["on_cpu_ns"] > 0 and t["on_cpu_ns"] + t["runnable_ns"] <= life + 100000
+    if not (t["on_cpu_ns"] > 0 and t["on_cpu_ns"] + t["runnable_ns"] <= life + 100000):
+        bad.append("times of %s: on %d + runnable %d > life %d" % (t["name"], t["on_cpu_ns"], t["runnable_ns"], life))
 # the creator does the work (4000 writes while holding resource1), the mover mostly waits
 c = [t for t in r["threads"] if t["name"] == "creator"][0]
 m = [t for t in r["threads"] if t["name"] == "mover"][0]
-ok = ok and m["on_cpu_ns"] < c["on_cpu_ns"]
-if not ok: print(json.dumps(w), r["threads"]); sys.exit(1)
+if not m["on_cpu_ns"] < c["on_cpu_ns"]:
+    bad.append("mover on cpu %d >= creator %d" % (m["on_cpu_ns"], c["on_cpu_ns"]))
+if bad: print(bad); sys.exit(1)
 PY
 check_status 0 "report text" timeout 60 "$LG" report "$T_TMP/s.trace"
 check_grep "the kernel's view table" "^threads, the kernel's view$" "$T_TMP/out"

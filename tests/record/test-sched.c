@@ -8,6 +8,7 @@
 
 #include "analysis/timeline.h"
 #include "t.h"
+#include "util/xalloc.h"
 #include "trace/reader.h"
 #include "trace/sched.h"
 #include "trace/trace.h"
@@ -78,11 +79,11 @@ static void round_trip(void)
     memcpy(&start, h + 24, 8);
     const uint64_t ms = 1000000;
     lg_tl_sched recs[] = {
-        {start + 1 * ms, LG_TL_SCHED_SWITCH, 'R', 0, 101},    /* 101 on */
-        {start + 3 * ms, LG_TL_SCHED_SWITCH, 'S', 101, 102},  /* 101 blocks, 102 on */
-        {start + 9 * ms, LG_TL_SCHED_WAKING, 0, 102, 101},    /* 102 wakes 101 */
-        {start + 11 * ms, LG_TL_SCHED_SWITCH, 'S', 102, 101}, /* 101 on after 2 ms ready */
-        {start + 12 * ms, LG_TL_SCHED_SWITCH, 'S', 101, 0},
+        {start + 1 * ms, LG_TL_SCHED_SWITCH, 'R', 0, 101, 0},    /* 101 on */
+        {start + 3 * ms, LG_TL_SCHED_SWITCH, 'S', 101, 102, 0},  /* 101 blocks, 102 on */
+        {start + 9 * ms, LG_TL_SCHED_WAKING, 0, 102, 101, 0},    /* 102 wakes 101 */
+        {start + 11 * ms, LG_TL_SCHED_SWITCH, 'S', 102, 101, 0}, /* 101 on after 2 ms ready */
+        {start + 12 * ms, LG_TL_SCHED_SWITCH, 'S', 101, 0, 0},
     };
     CHECK_INT(lg_sched_append(path, recs, 5, 3, err, sizeof err), 0);
 
@@ -126,6 +127,35 @@ static void round_trip(void)
         CHECK(a.waits[0].woken_ts == 9 * ms);
         CHECK_INT(a.waits[0].readier, 102);
     }
+    lg_tl_analysis_free(&a);
+    lg_timeline_free(&t);
+
+    /* Switch-ins missing from the kernel's trace: 201 blocks at 1 ms; its next switch-in is
+     * lost; at 5 ms it wakes 202 (so it is on a CPU), then runs without a switch until 9 ms.
+     * It ran 0-1 and 5-9 ms at least: the wake-up it did is the evidence. */
+    lg_timeline_init(&t);
+    lg_tl_event ev2[] = {
+        {.ts = 0, .tid = 201, .type = LG_EV_THREAD_START},
+        {.ts = 0, .tid = 202, .type = LG_EV_THREAD_START},
+    };
+    for (size_t i = 0; i < sizeof ev2 / sizeof *ev2; i++)
+        CHECK_INT(lg_timeline_add_event(&t, &ev2[i]), 0);
+    lg_tl_sched lost[] = {
+        {0, LG_TL_SCHED_SWITCH, 'R', 0, 201, 0},
+        {1 * ms, LG_TL_SCHED_SWITCH, 'D', 201, 0, 1},
+        {5 * ms, LG_TL_SCHED_WAKING, 0, 201, 202, 2},
+        {9 * ms, LG_TL_SCHED_SWITCH, 'S', 201, 0, 3},
+    };
+    for (size_t i = 0; i < sizeof lost / sizeof *lost; i++)
+        CHECK_INT(LG_APPEND(t.sched, t.nsched, &lost[i]), 0);
+    t.has_sched = true;
+    t.end_ns = 10 * ms;
+    CHECK_INT(lg_tl_analyze(&t, &a), 0);
+    w = lg_tl_thread_stats_of(&a, 201);
+    CHECK(w != NULL);
+    if (w)
+        CHECK_INT(w->on_cpu, 5 * ms);
+    CHECK_INT(a.sched_inferred, 1);
     lg_tl_analysis_free(&a);
     lg_timeline_free(&t);
 
