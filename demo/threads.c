@@ -5,8 +5,9 @@
  * How the inconsistent interleaving is forced, and why it stays a real deadlock:
  *   1. the creator takes resource1 (exclusive) and posts creator_holds_r1; it keeps it for its
  *      whole creation run, as in the write-up;
- *   2. the deleter takes resource2 (exclusive; nobody else has asked for it yet) and posts
- *      deleter_holds_r2;
+ *   2. once the creator holds resource1, the deleter takes resource2 (exclusive; nobody else
+ *      has asked for it yet) and posts deleter_holds_r2 (so the program first uses resource1,
+ *      then resource2, on every run, as in the write-up);
  *   3. the mover waits for both posts, so resource1 is already the creator's and resource2
  *      already the deleter's when it asks; then it posts mover_asks_r1 and blocks in
  *      pthread_rwlock_wrlock(&resource1) until the creator releases it (the creator waits for
@@ -164,7 +165,9 @@ static void *creator_main(void *arg)
     lock_exclusive(&resource1, "resource1");
     demo_say(j->cfg, "creator: holds resource1, creating %lu files in %s", j->cfg->files,
              j->folder1);
-    post(&creator_holds_r1);
+    post(&creator_holds_r1);   /* for the mover */
+    if (j->cfg->order == DEMO_ORDER_INCONSISTENT)
+        post(&creator_holds_r1);   /* and for the deleter */
     create_files(j);
     /* Release only once the mover has asked for resource1, so it waits on this run. */
     await(&mover_asks_r1);
@@ -212,8 +215,7 @@ static void *deleter_main(void *arg)
     for (unsigned long next = 0, round = 0; next < j->cfg->files; round++) {
         if (inconsistent) {
             /* The write-up's order: resource2, then resource1. */
-            if (round > 0)
-                await(&batch_moved);
+            await(round > 0 ? &batch_moved : &creator_holds_r1);
             lock_exclusive(&resource2, "resource2");
             if (round == 0) {
                 demo_say(j->cfg, "deleter: holds resource2");
