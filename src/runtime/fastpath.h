@@ -4,13 +4,13 @@
  * identity), one hash of (previous chain key, lock, generation, mode, call site), one
  * lock-free probe of the chain set, one push. Release = one compare against the top of the
  * held stack and a pop. No global lock, no atomic read-modify-write. Anything else (a new
- * thread, a new lock, a new held-lock sequence, a release out of order, recursion) is one
- * out-of-line call into slowpath.c.
+ * thread, a new lock, a new held-lock sequence, a release out of order, recursion, a thread
+ * that records a trace) is one out-of-line call into slowpath.c. Recording adds nothing here:
+ * a recording thread's fast_cap is 0, so its events all take that one call.
  */
 #ifndef LG_RT_FASTPATH_H
 #define LG_RT_FASTPATH_H
 
-#include "record.h"
 #include "rt.h"
 
 /* locks.c exports its table so the probe can be inlined here. */
@@ -84,18 +84,19 @@ static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, ui
     }
 }
 
-/* A lock was acquired (the real call succeeded). */
-static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type, unsigned mode, unsigned flags,
-                               uintptr_t pc)
+/* The fast acquisition: true when done, false when the slow path must look. `limit` is the
+ * thread's fast_cap (0 while it records: every event then goes through slowpath.c, which
+ * records it and comes back here with the real capacity). */
+static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, uint32_t limit,
+                                                                  void *addr, unsigned mode,
+                                                                  unsigned flags, uintptr_t pc)
 {
-    RT_REC_ACQUIRED(addr, type, mode, flags, pc);
-    rt_thread *t = rt_self;
     uint32_t d = t->depth;
-    if (unlikely(d >= t->cap || (flags & RT_ACQ_REENTRY)))
-        goto slow;
+    if (unlikely(d >= limit || (flags & RT_ACQ_REENTRY)))
+        return false;
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (unlikely(!l || (atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH)))
-        goto slow;
+        return false;
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
     uint64_t key = rt_chain_hash(d ? t->held[d - 1].key : RT_KEY_SEED, l->idx, gen,
                                  mode << 8 | flags, pc);
@@ -106,9 +107,9 @@ static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_loc
         if (likely(l->first_key == key))
             stack = l->first_stack;
         else if (!rt_chain_find(key, &stack))
-            goto slow;
+            return false;
     } else if (unlikely(!rt_chain_find(key, &stack))) {
-        goto slow;
+        return false;
     }
     rt_held *h = &t->held[d];
     h->addr = (uintptr_t)addr;
@@ -121,22 +122,42 @@ static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_loc
     h->pc = pc;
     h->key = key;
     t->depth = d + 1;
-    return;
-slow:
+    return true;
+}
+
+/* A lock was acquired (the real call succeeded). */
+static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type,
+                                                              unsigned mode, unsigned flags,
+                                                              uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    if (likely(rt_acquire_fast(t, t->fast_cap, addr, mode, flags, pc)))
+        return;
     rt_acquired_slow(t, addr, type, mode, flags, pc);
 }
 
+/* The fast release: the lock on top of the held stack, taken once. */
+static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, uint32_t limit,
+                                                                  void *addr)
+{
+    uint32_t d = t->depth;
+    if (likely(d && d <= limit && t->held[d - 1].addr == (uintptr_t)addr
+               && t->held[d - 1].count == 1)) {
+        t->depth = d - 1;
+        return true;
+    }
+    return false;
+}
+
 /* A lock is about to be released (before the real call, so no other thread can take it and
- * see us still listed as its holder). */
-static inline __attribute__((always_inline)) void rt_released(void *addr)
+ * see us still listed as its holder). `type` is RT_REL_COND for a condition wait's release
+ * (recorded as the wait, not as a release). */
+static inline __attribute__((always_inline)) void rt_released(void *addr, int type, uintptr_t pc)
 {
     rt_thread *t = rt_self;
-    uint32_t d = t->depth;
-    if (likely(d && t->held[d - 1].addr == (uintptr_t)addr && t->held[d - 1].count == 1)) {
-        t->depth = d - 1;
+    if (likely(rt_release_fast(t, t->fast_cap, addr)))
         return;
-    }
-    rt_released_slow(t, addr);
+    rt_released_slow(t, addr, type, pc);
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include <threads.h>
 
 #include "fastpath.h"
+#include "record.h"
 #include "real.h"
 
 #define PC ((uintptr_t)__builtin_return_address(0))
@@ -90,8 +91,7 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
 
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    RT_REC_RELEASE(m, LG_LOCK_MUTEX, PC);
-    rt_released(m);
+    rt_released(m, LG_LOCK_MUTEX, PC);
     return real_pthread_mutex_unlock(m);
 }
 
@@ -174,8 +174,7 @@ RT_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 
 RT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-    RT_REC_RELEASE(l, LG_LOCK_RWLOCK, PC);
-    rt_released(l);
+    rt_released(l, LG_LOCK_RWLOCK, PC);
     return real_pthread_rwlock_unlock(l);
 }
 
@@ -217,8 +216,7 @@ RT_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 
 RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
-    RT_REC_RELEASE((void *)l, LG_LOCK_SPINLOCK, PC);
-    rt_released((void *)l);
+    rt_released((void *)l, LG_LOCK_SPINLOCK, PC);
     return real_pthread_spin_unlock(l);
 }
 
@@ -245,7 +243,7 @@ static inline void cond_leave(void)
 
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-    rt_released(m);
+    rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_wait(c, m);
@@ -257,7 +255,7 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
-    rt_released(m);
+    rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_timedwait(c, m, t);
@@ -270,7 +268,7 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k,
                                      const struct timespec *t)
 {
-    rt_released(m);
+    rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_clockwait(c, m, k, t);
@@ -333,14 +331,13 @@ RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t
 
 RT_EXPORT int mtx_unlock(mtx_t *m)
 {
-    RT_REC_RELEASE(m, LG_LOCK_MUTEX, PC);
-    rt_released(m);
+    rt_released(m, LG_LOCK_MUTEX, PC);
     return real_mtx_unlock(m);
 }
 
 RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
-    rt_released(m);
+    rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_wait(c, m);
@@ -352,7 +349,7 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 
 RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict t)
 {
-    rt_released(m);
+    rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_timedwait(c, m, t);

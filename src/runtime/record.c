@@ -38,6 +38,9 @@
 #define REC_LOCKS_BITS 6
 #define REC_LOCKS (1u << REC_LOCKS_BITS)
 
+#define REC_SMAP_BITS 7
+#define REC_SMAP (1u << REC_SMAP_BITS)
+
 typedef struct rec_thread {
     int tid;
     const void *waited;        /* the lock a recorded wait just got: its acquisition is done */
@@ -52,6 +55,10 @@ typedef struct rec_thread {
         rt_lock *lock;
         uint32_t gen, id;
     } locks[REC_LOCKS];
+    /* The runtime's stack ids (held-lock entries) -> the trace's (direct-mapped). */
+    struct rec_smap {
+        uint32_t rt, trace;
+    } smap[REC_SMAP];
 } rec_thread;
 
 static __thread rec_thread *rec_self __attribute__((tls_model("initial-exec")));
@@ -266,6 +273,72 @@ void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc)
     record(t, LG_EV_RELEASE, addr, ltype, mode, 0, pc);
 }
 
+/* The trace id of a held lock's generation, defined on its first event. */
+static inline uint32_t held_lock_id(const rt_held *h, lg_lock_type ltype)
+{
+    uint64_t tr = atomic_load_explicit(&h->lock->trace, memory_order_acquire);
+    if (likely((uint32_t)tr && (uint32_t)(tr >> 32) == h->gen))
+        return (uint32_t)tr;
+    rt_thread *g = rt_enter();
+    uint32_t id = define(h->lock, h->gen, ltype);
+    rt_leave(g);
+    return id;
+}
+
+/* The trace's id for one of the runtime's stack ids (per-thread direct-mapped cache). */
+static __attribute__((noinline)) uint32_t map_stack_slow(struct rec_smap *m, uint32_t rid,
+                                                         uintptr_t pc)
+{
+    rt_thread *g = rt_enter();
+    uint64_t pcs[64];
+    size_t n = rt_stack_get(rid, pcs, 64);
+    rt_leave(g);
+    if (!n) {
+        pcs[0] = pc;
+        n = 1;
+    }
+    m->trace = lg_trace_intern_stack(pcs, n);
+    m->rt = rid;
+    return m->trace;
+}
+
+static inline uint32_t map_stack(rec_thread *t, uint32_t rid, uintptr_t pc)
+{
+    if (unlikely(!rid))
+        return stack_of(t, pc);
+    struct rec_smap *m = &t->smap[(rid * 0x9e3779b9u) >> (32 - REC_SMAP_BITS)];
+    return likely(m->rt == rid) ? m->trace : map_stack_slow(m, rid, pc);
+}
+
+static inline rec_thread *rec_held_self(void)
+{
+    rec_thread *t = rec_self;
+    return likely(t) ? t : rec_thread_new();
+}
+
+void rt_rec_acquired_held(const rt_held *h, lg_lock_type ltype)
+{
+    rec_thread *t = rec_held_self();
+    if (unlikely(!t))
+        return;
+    if (unlikely(t->waited)) {
+        const void *w = t->waited;
+        t->waited = NULL;
+        if ((uintptr_t)w == h->addr)
+            return;   /* WAIT_END already said so */
+    }
+    if (h->flags & RT_ACQ_COND)
+        return;       /* COND_WAIT_END says so */
+    lg_trace_emit(LG_EV_ACQUIRE, held_lock_id(h, ltype), h->mode, 0, map_stack(t, h->stack, h->pc));
+}
+
+void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc)
+{
+    rec_thread *t = rec_held_self();
+    if (likely(t))
+        lg_trace_emit(LG_EV_RELEASE, held_lock_id(h, ltype), h->mode, 0, stack_of(t, pc));
+}
+
 void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc)
 {
     if (unlikely(lg_trace_on))
@@ -323,7 +396,10 @@ void rt_rec_init(void)
     /* Before the writer's key: thread-specific destructors run in key order. */
     rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;
     char err[512];
-    if (lg_trace_open_env(err, sizeof err) < 0) {
+    int on = lg_trace_open_env(err, sizeof err);
+    if (on > 0)
+        rt_threads_recording();
+    if (on < 0) {
         char m[600];
         int n = snprintf(m, sizeof m, "lockgraph: %s\n", err);
         if (n > 0)

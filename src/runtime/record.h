@@ -1,11 +1,14 @@
 /* record.h - the hooks by which the runtime feeds `lockgraph record`'s trace writer
  * (src/trace/trace.h, contract in docs/trace-format.md "Runtime contract").
  *
- * Each hook is one predictable branch on the writer's global `lg_trace_on` when recording is
- * off; when on, one out-of-line call into record.c, which finds the lock's trace id (cached
- * in its rt_lock per generation), the call site's stack id (cached per thread and call site)
- * and stores the event. Not here: deciding contention (interpose.c tries first, wait.c
- * blocks) or anything the deadlock detector needs.
+ * Acquisitions and releases cost nothing here when not recording: a recording thread's
+ * fast_cap is 0 (threads.c), so its every acquisition and release leaves the fast path for
+ * slowpath.c, which does the fast path's work and calls the *_held hooks with the held-lock
+ * entry it found (lock trace id cached in its rt_lock per generation, stack id mapped from
+ * the runtime's own). The rarer hooks (trylock failures, waits, condition waits) are one
+ * predictable branch on the writer's global `lg_trace_on` when recording is off. Not here:
+ * deciding contention (interpose.c tries first, wait.c blocks) or anything the deadlock
+ * detector needs.
  */
 #ifndef LG_RT_RECORD_H
 #define LG_RT_RECORD_H
@@ -19,23 +22,15 @@ void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode,
 void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsigned flags,
                      uintptr_t pc);
 void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc);
+/* The same two events, for a thread that records, from the held-lock entry the fast path
+ * just pushed (or is about to pop): no lookup by address. */
+void rt_rec_acquired_held(const rt_held *h, lg_lock_type ltype);
+void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc);
 void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc);
 int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, uintptr_t pc);
 void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc);
 void rt_rec_named(const void *addr);
 
-/* A lock was acquired: ACQUIRE, unless it ended a recorded wait or a condition wait. */
-#define RT_REC_ACQUIRED(addr, ltype, mode, flags, pc)                                      \
-    do {                                                                                   \
-        if (unlikely(lg_trace_on))                                                         \
-            rt_rec_acquired(addr, ltype, mode, flags, pc);                                 \
-    } while (0)
-/* Before the real unlock. */
-#define RT_REC_RELEASE(addr, ltype, pc)                                                    \
-    do {                                                                                   \
-        if (unlikely(lg_trace_on))                                                         \
-            rt_rec_released(addr, ltype, pc);                                              \
-    } while (0)
 /* A user-level trylock found the lock held. */
 #define RT_REC_TRYFAIL(addr, ltype, mode, pc)                                              \
     do {                                                                                   \

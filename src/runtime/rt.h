@@ -139,6 +139,7 @@ typedef struct rt_wait {
 typedef struct rt_thread {
     rt_held *held;
     uint32_t depth, cap;
+    uint32_t fast_cap;         /* cap, or 0 while the thread records (every event slow) */
     int guard;                 /* > 0: inside the runtime, interposers pass through */
     int tid;
     char name[16];
@@ -164,6 +165,8 @@ extern __thread rt_thread *rt_self;
 rt_thread *rt_thread_setup(void);          /* the calling thread's record, created if new */
 int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or -1 */
 void rt_thread_refresh_name(rt_thread *t);
+/* Recording started: every registered thread's events take the slow path from now on. */
+void rt_threads_recording(void);
 /* Registry walk for reports and the wait-for graph: rt.threads_lock held by the caller. */
 rt_thread *rt_threads_first(void);
 rt_thread *rt_thread_by_tid(int tid);
@@ -187,7 +190,9 @@ void rt_publish(void);
 /* ---- slowpath.c ---- */
 void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,
                       unsigned flags, uintptr_t pc);
-void rt_released_slow(rt_thread *t, void *addr);
+/* A condition wait releases its mutex: not a release event for a trace. */
+#define RT_REL_COND (-1)
+void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc);
 void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags);
 void rt_lock_destroyed(void *addr);
 /* The keys of held locks, used as gate candidates. */

@@ -12,6 +12,7 @@
 
 #include "fastpath.h"
 #include "real.h"
+#include "record.h"
 
 #define RT_MAX_CYCLE 100000
 
@@ -177,6 +178,21 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
 {
     if (t->guard)
         return;
+    if (t->fast_cap == 0 && t->cap) {
+        /* A thread that records: the fast path's work with the real capacity, then the event
+         * from what it found (a miss is recorded from the address, and handled below). */
+        bool done = rt_acquire_fast(t, t->cap, addr, mode, flags, pc);
+        if (lg_trace_on) {
+            if (done)
+                rt_rec_acquired_held(&t->held[t->depth - 1], type);
+            else
+                rt_rec_acquired(addr, type, mode, flags, pc);
+        }
+        if (done)
+            return;
+    } else if (unlikely(lg_trace_on)) {
+        rt_rec_acquired(addr, type, mode, flags, pc);   /* a thread's first event */
+    }
     if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
         rt_init();
     t = rt_thread_setup();
@@ -261,9 +277,26 @@ out:
     t->guard--;
 }
 
-void rt_released_slow(rt_thread *t, void *addr)
+void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc)
 {
-    if (t->guard || t->cap == 0)
+    if (t->guard)
+        return;
+    if (t->fast_cap == 0 && t->cap) {
+        /* A thread that records: the event, then the fast path's pop. */
+        uint32_t d = t->depth;
+        bool top = d && t->held[d - 1].addr == (uintptr_t)addr;
+        if (lg_trace_on && type != RT_REL_COND) {
+            if (top)
+                rt_rec_released_held(&t->held[d - 1], (lg_lock_type)type, pc);
+            else
+                rt_rec_released(addr, (lg_lock_type)type, pc);
+        }
+        if (top && rt_release_fast(t, t->cap, addr))
+            return;
+    } else if (unlikely(lg_trace_on) && type != RT_REL_COND) {
+        rt_rec_released(addr, (lg_lock_type)type, pc);
+    }
+    if (t->cap == 0)
         return;
     for (uint32_t i = t->depth; i-- > 0;) {
         rt_held *h = &t->held[i];

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../trace/trace.h"
 #include "real.h"
 #include "rt.h"
 
@@ -87,6 +88,7 @@ rt_thread *rt_thread_setup(void)
     }
     t->held = t->inline_held;
     t->cap = sizeof t->inline_held / sizeof *t->inline_held;
+    t->fast_cap = lg_trace_on ? 0 : t->cap;
     t->tid = (int)syscall(SYS_gettid);
     t->self = pthread_self();
     rt_thread_refresh_name(t);
@@ -125,10 +127,20 @@ int rt_thread_grow(rt_thread *t)
     rt_held *old = t->held;
     t->held = h;
     t->cap = cap;
+    if (t->fast_cap)
+        t->fast_cap = cap;
     rt_flock_unlock(&rt.threads_lock);
     if (old != t->inline_held)
         free(old);
     return 0;
+}
+
+void rt_threads_recording(void)
+{
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *t = registry; t; t = t->next)
+        t->fast_cap = 0;
+    rt_flock_unlock(&rt.threads_lock);
 }
 
 rt_thread *rt_threads_first(void)
@@ -213,6 +225,7 @@ void rt_threads_after_fork(rt_thread *self)
     if (self != &sentinel) {
         self->tid = (int)syscall(SYS_gettid);
         self->next = NULL;
+        self->fast_cap = self->cap;   /* a forked child never records (trace.h) */
         registry = self;
         atomic_store(&self->wait.lock, NULL);
     }

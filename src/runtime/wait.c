@@ -26,6 +26,7 @@
 
 #include "../analysis/waitfor.h"
 #include "fastpath.h"
+#include "record.h"
 #include "real.h"
 
 #define RT_GRACE_NS (20 * 1000000L)     /* block like the real call this long first */
