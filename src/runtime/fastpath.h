@@ -26,7 +26,7 @@ extern _Atomic(rt_lock_table *) rt_lock_tab;
 static inline size_t rt_slot_of(uintptr_t a, size_t mask)
 {
     uint64_t page = (uint64_t)(a >> 12) * 0x9e3779b97f4a7c15ull;
-    return (size_t)((page >> 23) << 9 | ((a >> 3) & 511)) & mask;
+    return (size_t)((page >> 24) << 8 | ((a >> 4) & 255)) & mask;
 }
 
 static inline __attribute__((always_inline)) rt_lock *rt_lock_find(uintptr_t addr)

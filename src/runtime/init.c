@@ -10,6 +10,7 @@
  * a thread that does not exist there; the child resets them and keeps only its own thread.
  */
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,22 @@ void rt_resolve_real(void)
 #include "real.def"
 #undef REAL
     atomic_store(&done, 1);
+}
+
+bool rt_inline_trylock;
+
+/* Whether glibc's plain-mutex trylock may be done inline (interpose.c): x86-64 glibc 2 (the
+ * pthread_mutex_t layout of glibc-locks.md, unchanged since NPTL), and no lock elision asked
+ * for (an elided mutex records no owner; glibc's own trylock handles it). */
+static bool inline_trylock_ok(void)
+{
+#if defined(__x86_64__)
+    const char *v = gnu_get_libc_version();
+    const char *tun = getenv("GLIBC_TUNABLES");
+    return v && v[0] == '2' && v[1] == '.' && !(tun && strstr(tun, "elision"));
+#else
+    return false;
+#endif
 }
 
 /* The runtime's lock order, which fork_prepare follows: report -> graph -> threads ->
@@ -145,6 +162,7 @@ void rt_init(void)
     if (atomic_exchange(&once, 1))
         return;
     rt_resolve_real();
+    rt_inline_trylock = inline_trylock_ok();
     rt_options_load(&rt.cfg);
     rt_threads_init();
     rt_publish();

@@ -49,9 +49,31 @@ RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     return real_pthread_mutex_destroy(m);
 }
 
+/* The first try of a blocking lock. For the plain kinds (normal, error-checking, adaptive;
+ * process-shared or not) it is glibc's own trylock done here, step for step (glibc-locks.md:
+ * the lock word 0 -> 1, then __owner = TID and ++__nusers), which skips glibc's kind dispatch:
+ * a third of the interposed pair's extra cost. Every other kind (recursive, robust,
+ * priority-inherit or -protect, elided) and a thread not yet known go to glibc. */
+#define RT_MUTEX_PLAIN_IGNORED (128 | 512)   /* process-shared, no-elision: same trylock */
+static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t)
+{
+    int kind = m->__data.__kind & ~RT_MUTEX_PLAIN_IGNORED;
+    if (likely(rt_inline_trylock && kind <= 3 && kind != RT_MUTEX_RECURSIVE && t->tid)) {
+        if (m->__data.__lock != 0
+            || !__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return EBUSY;
+        m->__data.__owner = t->tid;
+        ++m->__data.__nusers;
+        return 0;
+    }
+    return real_pthread_mutex_trylock(m);
+}
+
 RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    int r = real_pthread_mutex_trylock(m);
+    rt_thread *t = rt_self;
+    int r = mutex_first_try(m, t);
     if (unlikely(r == EBUSY))
         r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
     if (likely(r == 0 || r == EOWNERDEAD))

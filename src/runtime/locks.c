@@ -26,6 +26,7 @@ static rt_flock table_lock = RT_FLOCK_INIT;
 #define RT_CHUNK (1u << RT_CHUNK_BITS)
 #define RT_MAX_CHUNKS (1u << 16)
 static rt_lock *chunks[RT_MAX_CHUNKS];
+static rt_lock_cold *cold_chunks[RT_MAX_CHUNKS];
 static _Atomic uint32_t nlocks;
 
 /* The page filter: 2^20 bits. */
@@ -82,6 +83,11 @@ rt_lock *rt_lock_by_idx(uint32_t idx)
     return &chunks[idx >> RT_CHUNK_BITS][idx & (RT_CHUNK - 1)];
 }
 
+rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
+{
+    return &cold_chunks[l->idx >> RT_CHUNK_BITS][l->idx & (RT_CHUNK - 1)];
+}
+
 uint32_t rt_lock_count(void)
 {
     return atomic_load(&nlocks);
@@ -117,9 +123,14 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
     }
     if (!chunks[n >> RT_CHUNK_BITS]) {
         void *m = rt_map(RT_CHUNK * sizeof(rt_lock));
-        if (!m)
+        void *c = m ? rt_map(RT_CHUNK * sizeof(rt_lock_cold)) : NULL;
+        if (!c) {
+            if (m)
+                munmap(m, RT_CHUNK * sizeof(rt_lock));
             goto out;
+        }
         chunks[n >> RT_CHUNK_BITS] = m;
+        cold_chunks[n >> RT_CHUNK_BITS] = c;
     }
     rt_lock_table *t = atomic_load(&rt_lock_tab);
     if (!t || (size_t)(n + 1) * 2 > t->mask + 1) {
@@ -152,7 +163,7 @@ void rt_lock_kill(rt_lock *l)
     rt_report_forget_name(atomic_load(&l->addr));
     atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
     atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
-    l->frame_sig = 0;
+    rt_lock_cold_of(l)->frame_sig = 0;
     lg_lo_clear_node(&rt.graph, l->idx);
 }
 

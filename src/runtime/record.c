@@ -142,7 +142,7 @@ static inline rec_thread *rec_get(void)
 static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lock_type ltype)
 {
     rt_flock_lock(&define_lock);
-    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint64_t tr = atomic_load_explicit(&rt_lock_cold_of(l)->trace, memory_order_acquire);
     uint32_t id = (uint32_t)tr;
     if (!tr || (uint32_t)(tr >> 32) != gen) {
         id = atomic_fetch_add(&next_lock_id, 1) + 1;
@@ -153,7 +153,7 @@ static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lo
         bool useful = name[0] && strncmp(name, "heap ", 5) && strncmp(name, "on the stack", 12);
         lg_trace_lock(id, atomic_load(&l->addr), l->type == ltype ? ltype : (lg_lock_type)l->type,
                       useful ? name : NULL);
-        atomic_store_explicit(&l->trace, (uint64_t)gen << 32 | id, memory_order_release);
+        atomic_store_explicit(&rt_lock_cold_of(l)->trace, (uint64_t)gen << 32 | id, memory_order_release);
     }
     rt_flock_unlock(&define_lock);
     return id;
@@ -171,7 +171,7 @@ static __attribute__((noinline)) uint32_t lock_id_slow(struct rec_lock *c, const
             return 0;
     }
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
-    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint64_t tr = atomic_load_explicit(&rt_lock_cold_of(l)->trace, memory_order_acquire);
     uint32_t id = (uint32_t)tr;
     if (!tr || (uint32_t)(tr >> 32) != gen) {
         rt_thread *g = rt_enter();
@@ -276,7 +276,7 @@ void rt_rec_released(const void *addr, lg_lock_type ltype, uintptr_t pc)
 /* The trace id of a held lock's generation, defined on its first event. */
 static inline uint32_t held_lock_id(const rt_held *h, lg_lock_type ltype)
 {
-    uint64_t tr = atomic_load_explicit(&h->lock->trace, memory_order_acquire);
+    uint64_t tr = atomic_load_explicit(&rt_lock_cold_of(h->lock)->trace, memory_order_acquire);
     if (likely((uint32_t)tr && (uint32_t)(tr >> 32) == h->gen))
         return (uint32_t)tr;
     rt_thread *g = rt_enter();
@@ -377,7 +377,7 @@ void rt_rec_named(const void *addr)
         return;
     /* Define it again now, with the new name (threads' caches keep the same id). */
     rt_thread *g = rt_enter();
-    uint64_t tr = atomic_load_explicit(&l->trace, memory_order_acquire);
+    uint64_t tr = atomic_load_explicit(&rt_lock_cold_of(l)->trace, memory_order_acquire);
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
     if (tr && (uint32_t)(tr >> 32) == gen) {
         char name[160], attrs[64];

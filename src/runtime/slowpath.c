@@ -223,7 +223,7 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     if (!(atomic_load(&l->flags) & (RT_LOCK_STACK | RT_LOCK_NOTSTACK))) {
         if (rt_addr_on_stack((uintptr_t)addr, &stid, false)) {
             rt_flock_lock(&rt.graph_lock);
-            l->frame_sig = rt_stack_frame_sig((uintptr_t)addr);
+            rt_lock_cold_of(l)->frame_sig = rt_stack_frame_sig((uintptr_t)addr);
             atomic_fetch_or(&l->flags, RT_LOCK_STACK);
             rt_flock_unlock(&rt.graph_lock);
         } else {
@@ -231,14 +231,14 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
         }
     } else if (atomic_load(&l->flags) & RT_LOCK_STACK) {
         uint64_t sig = rt_stack_frame_sig((uintptr_t)addr);
-        if (sig != l->frame_sig) {
+        if (sig != rt_lock_cold_of(l)->frame_sig) {
             bool held = false;   /* still held by us: the same frame, unwinding noise */
             for (uint32_t i = 0; i < t->depth; i++)
                 held |= t->held[i].lock == l;
             if (!held) {
                 rt_flock_lock(&rt.graph_lock);
                 rt_lock_kill(l);
-                l->frame_sig = sig;
+                rt_lock_cold_of(l)->frame_sig = sig;
                 atomic_fetch_or(&l->flags, RT_LOCK_STACK);
                 rt_flock_unlock(&rt.graph_lock);
             }
@@ -334,7 +334,7 @@ void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)
     if (l) {
         l->type = (uint8_t)type;
         atomic_store(&l->flags, (uint8_t)(lflags | (atomic_load(&l->flags) & RT_LOCK_UNTRACKED)));
-        l->frame_sig = 0;
+        rt_lock_cold_of(l)->frame_sig = 0;
     }
     t->guard--;
 }
