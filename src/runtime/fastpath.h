@@ -21,8 +21,10 @@ typedef struct rt_lock_table {
 extern _Atomic(rt_lock_table *) rt_lock_tab;
 
 /* Slot of an address: pages are scattered (hashed), but addresses within one page keep their
- * order in a run of 512 slots, so a program walking an array of locks walks the table in
- * order too (no cache or TLB miss per lock). */
+ * order in a run of 256 slots, one per 16 bytes, so a program walking an array of locks walks
+ * the table in order too (no cache or TLB miss per lock), touching half a slot per 16 bytes
+ * of locks (a slot per 8 bytes cost 1M-lock walks ~1 ns a pair). Locks closer than 16 bytes
+ * (spinlocks in an array) share a slot's neighbourhood: linear probing sorts them out. */
 static inline size_t rt_slot_of(uintptr_t a, size_t mask)
 {
     uint64_t page = (uint64_t)(a >> 12) * 0x9e3779b97f4a7c15ull;

@@ -83,7 +83,7 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    int r = real_pthread_mutex_trylock(m);
+    int r = mutex_first_try(m, rt_self);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
     else if (r == EBUSY)
@@ -93,7 +93,7 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 
 RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
 {
-    int r = real_pthread_mutex_trylock(m);
+    int r = mutex_first_try(m, rt_self);
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -103,7 +103,7 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 
 RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *t)
 {
-    int r = real_pthread_mutex_trylock(m);
+    int r = mutex_first_try(m, rt_self);
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
     if (r == 0 || r == EOWNERDEAD)

@@ -595,6 +595,73 @@ NOINLINE static void lots_of_output(void)
     in_thread("ba", path_ba);
 }
 
+/* Every mutex kind, its state as glibc keeps it (owner, users, count) and its results after
+ * each call, printed: the runtime does glibc's plain trylock itself, so the output must be
+ * the same with and without it (tests/runtime/life.sh compares the two). */
+static pthread_mutex_t *kind_m;
+static int kind_other_rc[2];
+
+static void *kind_other(void *arg)
+{
+    (void)arg;
+    kind_other_rc[0] = pthread_mutex_trylock(kind_m);
+    kind_other_rc[1] = pthread_mutex_unlock(kind_m);   /* not the owner */
+    return NULL;
+}
+
+static void mutex_kinds(void)
+{
+    static const struct {
+        const char *name;
+        int type, robust, pshared, proto;
+    } kinds[] = {
+        {"default", -1, 0, 0, 0},
+        {"normal", PTHREAD_MUTEX_NORMAL, 0, 0, 0},
+        {"errorcheck", PTHREAD_MUTEX_ERRORCHECK, 0, 0, 0},
+        {"recursive", PTHREAD_MUTEX_RECURSIVE, 0, 0, 0},
+        {"adaptive", PTHREAD_MUTEX_ADAPTIVE_NP, 0, 0, 0},
+        {"pshared", PTHREAD_MUTEX_NORMAL, 0, 1, 0},
+        {"pshared-errorcheck", PTHREAD_MUTEX_ERRORCHECK, 0, 1, 0},
+        {"robust", PTHREAD_MUTEX_NORMAL, 1, 0, 0},
+        {"pi", PTHREAD_MUTEX_NORMAL, 0, 0, PTHREAD_PRIO_INHERIT},
+    };
+    int tid = gettid();
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        pthread_mutex_t m;
+        pthread_mutexattr_t a;
+        pthread_mutexattr_init(&a);
+        if (kinds[i].type >= 0)
+            pthread_mutexattr_settype(&a, kinds[i].type);
+        if (kinds[i].robust)
+            pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+        if (kinds[i].pshared)
+            pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+        if (kinds[i].proto)
+            pthread_mutexattr_setprotocol(&a, kinds[i].proto);
+        pthread_mutex_init(&m, kinds[i].type >= 0 || kinds[i].robust || kinds[i].pshared
+                                   || kinds[i].proto ? &a : NULL);
+        kind_m = &m;
+        int lk = pthread_mutex_lock(&m);
+        int own = m.__data.__owner == tid, users = m.__data.__nusers, count = m.__data.__count;
+        int again = pthread_mutex_trylock(&m);   /* recursive: 0, others EBUSY */
+        if (again == 0)
+            pthread_mutex_unlock(&m);
+        pthread_t th;
+        pthread_create(&th, NULL, kind_other, NULL);
+        pthread_join(th, NULL);
+        int un = pthread_mutex_unlock(&m);
+        int after_owner = m.__data.__owner, after_users = m.__data.__nusers;
+        int tl = pthread_mutex_trylock(&m);
+        int un2 = tl == 0 ? pthread_mutex_unlock(&m) : -1;
+        printf("%s: lock %d owner-is-me %d users %d count %d relock-try %d other-try %d "
+               "other-unlock %d unlock %d then owner %d users %d; trylock %d unlock %d\n",
+               kinds[i].name, lk, own, users, count, again, kind_other_rc[0], kind_other_rc[1],
+               un, after_owner, after_users, tl, un2);
+        pthread_mutex_destroy(&m);
+        pthread_mutexattr_destroy(&a);
+    }
+}
+
 static void init_prefer_writer(void)
 {
     pthread_rwlockattr_t a;
@@ -725,6 +792,8 @@ int main(int argc, char **argv)
         in_thread("ab", path_ab);
         in_thread("ba", path_ba);
         raise(SIGTERM);
+    } else if (!strcmp(m, "mutex-kinds")) {
+        mutex_kinds();
     } else if (!strcmp(m, "output")) {
         lots_of_output();
     } else {

@@ -18,6 +18,21 @@ lg_run reinit -- "$CASES" destroy-reinit
 expect_rc reinit 0
 expect reinit "destroyed and re-initialised" "kinds()" "[]"
 
+# The runtime does glibc's plain-mutex trylock itself: every kind must behave, and leave
+# glibc's fields, exactly as without it (also with lock elision asked for: glibc's own path).
+"$CASES" mutex-kinds >"$T_TMP/kinds-bare.out" 2>&1
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(grep -c 'owner-is-me 1' "$T_TMP/kinds-bare.out")" -eq 9 ] || fail "mutex-kinds (bare) is not the expected program: $(cat "$T_TMP/kinds-bare.out")"
+lg_run kinds -- "$CASES" mutex-kinds
+expect_rc kinds 0
+expect kinds "every mutex kind: no finding" "kinds()" "[]"
+T_CHECKS=$((T_CHECKS + 1))
+diff "$T_TMP/kinds-bare.out" "$T_TMP/kinds.out" >"$T_TMP/kinds.diff" || fail "mutex kinds differ under the runtime: $(cat "$T_TMP/kinds.diff")"
+GLIBC_TUNABLES=glibc.elision.enable=1 lg_run kinds-elision -- "$CASES" mutex-kinds
+expect_rc kinds-elision 0
+T_CHECKS=$((T_CHECKS + 1))
+diff "$T_TMP/kinds-bare.out" "$T_TMP/kinds-elision.out" >"$T_TMP/kinds-el.diff" || fail "mutex kinds differ under the runtime with elision asked for: $(cat "$T_TMP/kinds-el.diff")"
+
 lg_run million -- "$CASES" million
 expect_rc million 0
 expect million "a million lock instances" "kinds()" "[]"
