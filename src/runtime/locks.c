@@ -64,6 +64,10 @@ static rt_lock_table *table_new(size_t cap)
     rt_lock_table *t = rt_map(bytes);
     if (!t)
         return NULL;
+    /* A program walking many locks probes a new page of the table for every page of locks:
+     * huge pages (where the system allows them on request) keep that from being a TLB miss. */
+    if (bytes >= (2u << 20))
+        madvise(t, bytes, MADV_HUGEPAGE);
     t->mask = cap - 1;
     return t;
 }
