@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/src" "$root/bench/trace-emit.c" "$root/src/trace/writer.c" \
+cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/src" "$root/bench/trace-emit.c" "$root/src/trace/writer.c" "$root/src/trace/encode.c" \
    -o "$tmp/trace-emit" -lpthread
 echo "== trace writer (bench/trace-emit.c, 10M operations) =="
 "$tmp/trace-emit" "$tmp/bench.trace" 10000000

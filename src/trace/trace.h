@@ -30,14 +30,19 @@
 #include <time.h>
 
 #include "../model/timeline.h"
+#include "format.h"
 
-/* One raw event as the hot path stores it; encoded compactly when its buffer is flushed. */
+/* One raw event as the hot path stores it, 16 bytes; encoded compactly (the same head byte)
+ * when its buffer is flushed. An event with an argument takes two records: the event with
+ * LG_REC_HAS_ARG in its head, then one whose `lock` field is the argument. */
 typedef struct lg_trace_rec {
     uint64_t tick;           /* lg_trace_tick() */
-    uint32_t lock, stack, arg;
-    uint8_t type, mode;
-    uint16_t pad;
+    uint32_t lock;
+    uint32_t info;           /* stack id (bits 0-23) | the record's head byte << 24 */
 } lg_trace_rec;
+
+#define LG_TRACE_INFO_STACK 0xffffffu   /* stack ids stay below 2^21 (intern_stack's cap) */
+#define LG_TRACE_INFO_HEAD_SHIFT 24
 
 /* A thread's buffer. Only its owner writes records; `pos` is published with release order
  * so lg_trace_flush_all() from another thread reads only complete records. */
@@ -46,10 +51,11 @@ typedef struct lg_trace_buf {
     /* the rest is the slow path's business (writer.c) */
     lg_trace_rec *start, *flushed;
     struct lg_trace_buf *next;
+    uint8_t *out;            /* sealed EVENTS chunks waiting to be written together */
+    uint32_t out_len, out_events, out_chunks;
     int tid;
     int in_use;
     int lock;
-    int pad;
 } lg_trace_buf;
 
 extern __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
@@ -60,7 +66,9 @@ extern int lg_trace_on;
  * at every flush, converted by the reader), CLOCK_MONOTONIC ns elsewhere. */
 static inline uint64_t lg_trace_tick(void)
 {
-#if defined(__x86_64__)
+#if defined(LG_TRACE_BENCH_NO_CLOCK)
+    return 0;   /* bench/trace-bench.sh only: the writer's cost without the clock */
+#elif defined(__x86_64__)
     return __builtin_ia32_rdtsc();
 #else
     struct timespec ts;
@@ -71,25 +79,26 @@ static inline uint64_t lg_trace_tick(void)
 
 void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_t stack);
 
-/* The hot path: stamp and store one event. Budget: a TLS load, two compares, the clock read
- * and five stores; anything else (first use in a thread, a full buffer, recording stopped)
- * is one call into the slow path. `arg` is the owner tid for WAIT_BEGIN/TRYLOCK_FAIL, the
- * mutex id for COND_WAIT_*, the creator tid for THREAD_START, else 0. */
+/* The hot path: stamp and store one event. Budget: a TLS load, three compares (the one on
+ * `arg` folds away where it is the constant 0: every lock and unlock), the clock read and
+ * three stores; anything else (an argument, first use in a thread, a full buffer, recording
+ * stopped) is one call into the slow path. `arg` is the owner tid for
+ * WAIT_BEGIN/TRYLOCK_FAIL, the mutex id for COND_WAIT_*, the creator tid for THREAD_START,
+ * else 0. */
 static inline void lg_trace_emit(int type, uint32_t lock, int mode, uint32_t arg,
                                  uint32_t stack)
 {
     lg_trace_buf *b = lg_trace_tl;
     lg_trace_rec *r;
-    if (__builtin_expect(!b || (r = b->pos) == b->end, 0)) {
+    if (__builtin_expect(!b || (r = b->pos) == b->end || arg, 0)) {
         lg_trace_emit_slow(type, lock, mode, arg, stack);
         return;
     }
+    uint32_t head = ((uint32_t)type & LG_REC_TYPE_MASK)
+                  | (mode == LG_MODE_SHARED ? LG_REC_SHARED : 0u);
     r->tick = lg_trace_tick();
     r->lock = lock;
-    r->stack = stack;
-    r->arg = arg;
-    r->type = (uint8_t)type;
-    r->mode = (uint8_t)mode;
+    r->info = (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT;
     __atomic_store_n(&b->pos, r + 1, __ATOMIC_RELEASE);
 }
 
