@@ -48,23 +48,25 @@ static inline uint8_t *put_one(uint8_t *p, const lg_trace_rec **rp, const lg_tra
 
 #if defined(__SSE2__)
 /* Four records r[0..4) at once when all four are the small case of put_one and either all
- * have a stack (16 bytes) or none has (12 bytes). 0 when they are not (nothing written). */
-static inline int put_four(uint8_t **pp, const lg_trace_rec *r, uint64_t *prev)
+ * have a stack (16 bytes) or none has (12 bytes). *last holds the tick before r[0] in its
+ * low half and becomes r[3]. 0 when they are not (nothing written). */
+static inline int put_four(uint8_t **pp, const lg_trace_rec *r, __m128i *last)
 {
     /* each record is the dwords {tick low, tick high, lock, info} */
-    __m128i r0 = _mm_loadu_si128((const __m128i *)r), r1 = _mm_loadu_si128((const __m128i *)r + 1);
-    __m128i r2 = _mm_loadu_si128((const __m128i *)r + 2), r3 = _mm_loadu_si128((const __m128i *)r + 3);
+    const __m128i *v = (const __m128i *)r;
+    __m128i r0 = _mm_loadu_si128(v), r1 = _mm_loadu_si128(v + 1);
+    __m128i r2 = _mm_loadu_si128(v + 2), r3 = _mm_loadu_si128(v + 3);
     __m128i t01 = _mm_unpacklo_epi64(r0, r1), t23 = _mm_unpacklo_epi64(r2, r3);
-    __m128i p01 = _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)*prev), r0);
+    __m128i p01 = _mm_unpacklo_epi64(*last, r0);
     __m128i p12 = _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(t01), _mm_castsi128_pd(t23), 1));
-    __m128 d01 = _mm_castsi128_ps(_mm_sub_epi64(t01, p01));
-    __m128 d23 = _mm_castsi128_ps(_mm_sub_epi64(t23, p12));
-    __m128i dlo = _mm_castps_si128(_mm_shuffle_ps(d01, d23, _MM_SHUFFLE(2, 0, 2, 0)));
-    __m128i dhi = _mm_castps_si128(_mm_shuffle_ps(d01, d23, _MM_SHUFFLE(3, 1, 3, 1)));
+    __m128i d01 = _mm_sub_epi64(t01, p01), d23 = _mm_sub_epi64(t23, p12);
+    __m128i dlo = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(d01), _mm_castsi128_ps(d23),
+                                                  _MM_SHUFFLE(2, 0, 2, 0)));
     __m128i li01 = _mm_unpackhi_epi32(r0, r1), li23 = _mm_unpackhi_epi32(r2, r3);
     __m128i lock = _mm_unpacklo_epi64(li01, li23), info = _mm_unpackhi_epi64(li01, li23);
 
-    __m128i big = _mm_or_si128(_mm_or_si128(_mm_andnot_si128(_mm_set1_epi32(0x3f), dlo), dhi),
+    /* deltas < 64 (as 64-bit values), locks < 128, no argument, stacks < 128 */
+    __m128i big = _mm_or_si128(_mm_andnot_si128(_mm_set1_epi64x(0x3f), _mm_or_si128(d01, d23)),
                                _mm_or_si128(_mm_andnot_si128(_mm_set1_epi32(0x7f), lock),
                                             _mm_and_si128(info, _mm_set1_epi32((int)INFO_NOT_SMALL))));
     __m128i zero = _mm_setzero_si128();
@@ -90,18 +92,23 @@ static inline int put_four(uint8_t **pp, const lg_trace_rec *r, uint64_t *prev)
         _mm_storel_epi64((__m128i *)(p + 6), _mm_unpackhi_epi64(y, y));
         *pp = p + 12;
     }
-    *prev = (uint64_t)_mm_cvtsi128_si64(r3);
+    *last = r3;
     return 1;
 }
 #endif
 
+/* Both entry points work on local copies of *prev and *args: through the pointers, every
+ * byte stored at p could alias them and the compiler would reload them each record. */
 uint8_t *lg_trace_encode_scalar(uint8_t *p, const lg_trace_rec *r, size_t n, uint64_t *prev,
                                 size_t *args)
 {
     const lg_trace_rec *e = r + n;
-    *args = 0;
+    uint64_t last = *prev;
+    size_t nargs = 0;
     while (r < e)
-        p = put_one(p, &r, e, prev, args);
+        p = put_one(p, &r, e, &last, &nargs);
+    *prev = last;
+    *args = nargs;
     return p;
 }
 
@@ -110,18 +117,25 @@ uint8_t *lg_trace_encode(uint8_t *p, const lg_trace_rec *r, size_t n, uint64_t *
 {
 #if defined(__SSE2__)
     const lg_trace_rec *e = r + n;
-    *args = 0;
+    uint64_t last = *prev;
+    size_t nargs = 0;
+    __m128i lastv = _mm_cvtsi64_si128((long long)last);
     while (e - r >= 4) {
-        if (put_four(&p, r, prev)) {
+        if (put_four(&p, r, &lastv)) {
             r += 4;
             continue;
         }
         /* not four small ones: these four (and any argument record) one by one */
+        last = (uint64_t)_mm_cvtsi128_si64(lastv);
         for (const lg_trace_rec *stop = r + 4; r < stop;)
-            p = put_one(p, &r, e, prev, args);
+            p = put_one(p, &r, e, &last, &nargs);
+        lastv = _mm_cvtsi64_si128((long long)last);
     }
+    last = (uint64_t)_mm_cvtsi128_si64(lastv);
     while (r < e)
-        p = put_one(p, &r, e, prev, args);
+        p = put_one(p, &r, e, &last, &nargs);
+    *prev = last;
+    *args = nargs;
     return p;
 #else
     return lg_trace_encode_scalar(p, r, n, prev, args);

@@ -63,8 +63,8 @@ static inline uint64_t lg_get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8)
 
 /* A word-at-a-time checksum: cheap enough to run on every flushed chunk, strong enough to
  * notice torn writes and flipped bits. Not cryptographic. One word is a multiply and a shift
- * (6 cycles of latency, about 0.2 ns per byte): the writer runs four chunks side by side
- * (lg_trace_sum4) to overlap them. */
+ * (6 cycles of latency, about 0.2 ns per byte): the writer runs eight chunks side by side
+ * (lg_trace_sum_lanes) to overlap them. */
 #define LG_SUM_SEED 0x9e3779b97f4a7c15ull
 
 static inline uint64_t lg_trace_sum_word(uint64_t h, const uint8_t *p)
@@ -94,23 +94,27 @@ static inline uint32_t lg_trace_sum(const uint8_t *p, size_t n, uint64_t seed)
     return lg_trace_sum_end(h, p, n);
 }
 
-/* lg_trace_sum of four buffers at once (the same results): four independent chains keep the
- * multiplier busy instead of waiting on one. */
-static inline void lg_trace_sum4(const uint8_t *const p[4], const size_t n[4],
-                                 const uint64_t seed[4], uint32_t sum[4])
+/* lg_trace_sum of LG_SUM_LANES buffers at once (the same results): independent chains keep
+ * the multiplier busy instead of waiting on one. A lane with n = 0 is a no-op. */
+#define LG_SUM_LANES 8
+static inline void lg_trace_sum_lanes(const uint8_t *const p[LG_SUM_LANES],
+                                      const size_t n[LG_SUM_LANES],
+                                      const uint64_t seed[LG_SUM_LANES],
+                                      uint32_t sum[LG_SUM_LANES])
 {
-    uint64_t h0 = seed[0] ^ LG_SUM_SEED, h1 = seed[1] ^ LG_SUM_SEED;
-    uint64_t h2 = seed[2] ^ LG_SUM_SEED, h3 = seed[3] ^ LG_SUM_SEED;
-    size_t both = n[0] < n[1] ? n[0] : n[1], all = n[2] < n[3] ? n[2] : n[3], i = 0;
-    all = both < all ? both : all;
-    for (; i + 8 <= all; i += 8) {
-        h0 = lg_trace_sum_word(h0, p[0] + i);
-        h1 = lg_trace_sum_word(h1, p[1] + i);
-        h2 = lg_trace_sum_word(h2, p[2] + i);
-        h3 = lg_trace_sum_word(h3, p[3] + i);
+    uint64_t h[LG_SUM_LANES];
+    size_t all = n[0], i = 0;
+#pragma GCC unroll 8
+    for (int k = 0; k < LG_SUM_LANES; k++) {
+        h[k] = seed[k] ^ LG_SUM_SEED;
+        all = n[k] < all ? n[k] : all;
     }
-    uint64_t h[4] = {h0, h1, h2, h3};
-    for (int k = 0; k < 4; k++) {
+    for (; i + 8 <= all; i += 8) {
+#pragma GCC unroll 8
+        for (int k = 0; k < LG_SUM_LANES; k++)
+            h[k] = lg_trace_sum_word(h[k], p[k] + i);
+    }
+    for (int k = 0; k < LG_SUM_LANES; k++) {
         for (size_t j = i; j + 8 <= n[k]; j += 8)
             h[k] = lg_trace_sum_word(h[k], p[k] + j);
         sum[k] = lg_trace_sum_end(h[k], p[k], n[k]);
