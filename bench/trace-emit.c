@@ -140,6 +140,9 @@ int main(int argc, char **argv)
            "(%llu events, %lld bytes, %llu dropped)\n",
            (double)sb.st_size / (double)st.events, (unsigned long long)st.events,
            (long long)sb.st_size, (unsigned long long)st.dropped);
+    printf("thread buffers:                             %llu, %.0f KiB resident each "
+           "(all busy)\n", (unsigned long long)st.buffers,
+           st.buffers ? (double)st.resident / (double)st.buffers / 1024 : 0.0);
 #endif
     unlink(path);
     return 0;

@@ -1,10 +1,11 @@
-/* encode.c - raw records to EVENTS records (encode.h; bytes in docs/trace-format.md).
+/* encode.c - raw events to EVENTS records (encode.h; bytes in docs/trace-format.md).
  *
  * Does: the per-event encoding, in three tiers by cost. A busy thread's events are close in
- * time (tick deltas below 64), on few locks and stacks (ids below 128): four such records
- * are encoded at once with SSE2 (part of every x86-64), about 2 cycles each; one such
- * record alone is 3 or 4 bytes built in a register; anything else goes through
- * lg_put_event (format.h). All three write the same bytes: the tests compare them.
+ * time (tick deltas below 64), on few locks and stacks (ids below 128), so each record is
+ * one byte per field: four such events are encoded at once with SSE2 (part of every
+ * x86-64), about 2 cycles each; one alone is built in a register, 3 or 4 bytes at once;
+ * anything else goes through lg_put_event (format.h). All tiers write the same bytes: the
+ * tests compare them with a plain varint encoder.
  * Does not: know about chunks, buffers or files (writer.c).
  */
 #include "encode.h"
@@ -19,15 +20,15 @@
 /* Any of these bits set in info: not the small case (an argument, a stack id >= 128). */
 #define INFO_NOT_SMALL (INFO_ARG | (LG_TRACE_INFO_STACK & ~0x7fu))
 
-/* One event (and its argument record, if any) at p; advances *rp past it. */
-static inline uint8_t *put_one(uint8_t *p, const lg_trace_rec **rp, const lg_trace_rec *e,
-                               uint64_t *prev, size_t *args)
+/* Slot *i (and its argument slot, if any) at p; advances *i past them. */
+static inline uint8_t *put_one(uint8_t *p, const uint64_t *tick, const lg_trace_ev *ev,
+                               size_t *i, size_t n, uint64_t *prev, size_t *args)
 {
-    const lg_trace_rec *r = *rp;
-    uint64_t t = r->tick, d = t - *prev;
-    uint32_t lock = r->lock, info = r->info;
+    size_t k = *i;
+    uint64_t t = tick[k], d = t - *prev;
+    uint32_t lock = ev[k].lock, info = ev[k].info;
     *prev = t;
-    *rp = r + 1;
+    *i = k + 1;
     /* delta < 64 (zigzag < 128), lock < 128, stack < 128, no argument: one byte each */
     if (__builtin_expect(((d >> 6) | ((lock | (info & INFO_NOT_SMALL)) >> 7)) == 0, 1)) {
         uint32_t has_stack = (info + 0x7f) & LG_REC_HAS_STACK;   /* stack < 128 here */
@@ -37,9 +38,9 @@ static inline uint8_t *put_one(uint8_t *p, const lg_trace_rec **rp, const lg_tra
         return p + 3 + (has_stack >> 7);
     }
     uint32_t arg = 0;
-    if ((info & INFO_ARG) && r + 1 < e) {
-        arg = r[1].lock;
-        *rp = r + 2;
+    if ((info & INFO_ARG) && k + 1 < n) {
+        arg = ev[k + 1].lock;
+        *i = k + 2;
         ++*args;
     }
     unsigned head = (info >> LG_TRACE_INFO_HEAD_SHIFT) & (LG_REC_TYPE_MASK | LG_REC_SHARED);
@@ -47,28 +48,31 @@ static inline uint8_t *put_one(uint8_t *p, const lg_trace_rec **rp, const lg_tra
 }
 
 #if defined(__SSE2__)
-/* Four records r[0..4) at once when all four are the small case of put_one and either all
- * have a stack (16 bytes) or none has (12 bytes). *last holds the tick before r[0] in its
- * low half and becomes r[3]. 0 when they are not (nothing written). */
-static inline int put_four(uint8_t **pp, const lg_trace_rec *r, __m128i *last)
+/* Slots [i, i + 4) at once when all four are the small case of put_one and either all have
+ * a stack (16 bytes) or none has (12 bytes). The high half of *last is the tick before
+ * slot i; it becomes slot i + 3's. 0 when they are not (nothing written). */
+static inline int put_four(uint8_t **pp, const uint64_t *tick, const lg_trace_ev *ev,
+                           __m128i *last)
 {
-    /* each record is the dwords {tick low, tick high, lock, info} */
-    const __m128i *v = (const __m128i *)r;
-    __m128i r0 = _mm_loadu_si128(v), r1 = _mm_loadu_si128(v + 1);
-    __m128i r2 = _mm_loadu_si128(v + 2), r3 = _mm_loadu_si128(v + 3);
-    __m128i t01 = _mm_unpacklo_epi64(r0, r1), t23 = _mm_unpacklo_epi64(r2, r3);
-    __m128i p01 = _mm_unpacklo_epi64(*last, r0);
-    __m128i p12 = _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(t01), _mm_castsi128_pd(t23), 1));
+    __m128i t01 = _mm_loadu_si128((const __m128i *)tick);
+    __m128i t23 = _mm_loadu_si128((const __m128i *)tick + 1);
+    __m128d t01d = _mm_castsi128_pd(t01), t23d = _mm_castsi128_pd(t23);
+    __m128i p01 = _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(*last), t01d, 1));
+    __m128i p12 = _mm_castpd_si128(_mm_shuffle_pd(t01d, t23d, 1));
     __m128i d01 = _mm_sub_epi64(t01, p01), d23 = _mm_sub_epi64(t23, p12);
     __m128i dlo = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(d01), _mm_castsi128_ps(d23),
                                                   _MM_SHUFFLE(2, 0, 2, 0)));
-    __m128i li01 = _mm_unpackhi_epi32(r0, r1), li23 = _mm_unpackhi_epi32(r2, r3);
-    __m128i lock = _mm_unpacklo_epi64(li01, li23), info = _mm_unpackhi_epi64(li01, li23);
+    /* the event words are {lock, info} pairs */
+    __m128 e01 = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)ev));
+    __m128 e23 = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)ev + 1));
+    __m128i lock = _mm_castps_si128(_mm_shuffle_ps(e01, e23, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i info = _mm_castps_si128(_mm_shuffle_ps(e01, e23, _MM_SHUFFLE(3, 1, 3, 1)));
 
     /* deltas < 64 (as 64-bit values), locks < 128, no argument, stacks < 128 */
-    __m128i big = _mm_or_si128(_mm_andnot_si128(_mm_set1_epi64x(0x3f), _mm_or_si128(d01, d23)),
-                               _mm_or_si128(_mm_andnot_si128(_mm_set1_epi32(0x7f), lock),
-                                            _mm_and_si128(info, _mm_set1_epi32((int)INFO_NOT_SMALL))));
+    __m128i big = _mm_or_si128(
+        _mm_andnot_si128(_mm_set1_epi64x(0x3f), _mm_or_si128(d01, d23)),
+        _mm_or_si128(_mm_andnot_si128(_mm_set1_epi32(0x7f), lock),
+                     _mm_and_si128(info, _mm_set1_epi32((int)INFO_NOT_SMALL))));
     __m128i zero = _mm_setzero_si128();
     if (_mm_movemask_epi8(_mm_cmpeq_epi32(big, zero)) != 0xffff)
         return 0;
@@ -76,7 +80,7 @@ static inline int put_four(uint8_t **pp, const lg_trace_rec *r, __m128i *last)
         _mm_cmpeq_epi32(_mm_and_si128(info, _mm_set1_epi32(LG_TRACE_INFO_STACK)), zero));
     if (no_stack != 0 && no_stack != 0xffff)
         return 0;
-    /* per record: head, zigzag delta (2 * delta: it is >= 0), lock, stack */
+    /* per event: head, zigzag delta (2 * delta: it is >= 0), lock, stack */
     __m128i w = _mm_or_si128(_mm_or_si128(_mm_srli_epi32(info, LG_TRACE_INFO_HEAD_SHIFT),
                                           _mm_slli_epi32(dlo, 9)),
                              _mm_or_si128(_mm_slli_epi32(lock, 16), _mm_slli_epi32(info, 24)));
@@ -87,57 +91,56 @@ static inline int put_four(uint8_t **pp, const lg_trace_rec *r, __m128i *last)
     } else {
         /* 3 bytes each (the fourth is 0): close the gaps within each 8-byte half */
         __m128i y = _mm_or_si128(_mm_and_si128(w, _mm_set1_epi64x(0xffffff)),
-                                 _mm_and_si128(_mm_srli_epi64(w, 8), _mm_set1_epi64x(0xffffff000000)));
+                                 _mm_and_si128(_mm_srli_epi64(w, 8),
+                                               _mm_set1_epi64x(0xffffff000000)));
         _mm_storel_epi64((__m128i *)p, y);
         _mm_storel_epi64((__m128i *)(p + 6), _mm_unpackhi_epi64(y, y));
         *pp = p + 12;
     }
-    *last = r3;
+    *last = t23;
     return 1;
 }
 #endif
 
 /* Both entry points work on local copies of *prev and *args: through the pointers, every
- * byte stored at p could alias them and the compiler would reload them each record. */
-uint8_t *lg_trace_encode_scalar(uint8_t *p, const lg_trace_rec *r, size_t n, uint64_t *prev,
-                                size_t *args)
+ * byte stored at p could alias them and the compiler would reload them for each event. */
+uint8_t *lg_trace_encode_scalar(uint8_t *p, const uint64_t *tick, const lg_trace_ev *ev,
+                                size_t n, uint64_t *prev, size_t *args)
 {
-    const lg_trace_rec *e = r + n;
     uint64_t last = *prev;
     size_t nargs = 0;
-    while (r < e)
-        p = put_one(p, &r, e, &last, &nargs);
+    for (size_t i = 0; i < n;)
+        p = put_one(p, tick, ev, &i, n, &last, &nargs);
     *prev = last;
     *args = nargs;
     return p;
 }
 
-uint8_t *lg_trace_encode(uint8_t *p, const lg_trace_rec *r, size_t n, uint64_t *prev,
-                         size_t *args)
+uint8_t *lg_trace_encode(uint8_t *p, const uint64_t *tick, const lg_trace_ev *ev, size_t n,
+                         uint64_t *prev, size_t *args)
 {
 #if defined(__SSE2__)
-    const lg_trace_rec *e = r + n;
     uint64_t last = *prev;
-    size_t nargs = 0;
-    __m128i lastv = _mm_cvtsi64_si128((long long)last);
-    while (e - r >= 4) {
-        if (put_four(&p, r, &lastv)) {
-            r += 4;
+    size_t nargs = 0, i = 0;
+    __m128i lastv = _mm_set_epi64x((long long)last, 0);
+    while (n - i >= 4) {
+        if (put_four(&p, tick + i, ev + i, &lastv)) {
+            i += 4;
             continue;
         }
-        /* not four small ones: these four (and any argument record) one by one */
-        last = (uint64_t)_mm_cvtsi128_si64(lastv);
-        for (const lg_trace_rec *stop = r + 4; r < stop;)
-            p = put_one(p, &r, e, &last, &nargs);
-        lastv = _mm_cvtsi64_si128((long long)last);
+        /* not four small ones: these four (and any argument slot) one by one */
+        last = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(lastv, lastv));
+        for (size_t stop = i + 4; i < stop;)
+            p = put_one(p, tick, ev, &i, n, &last, &nargs);
+        lastv = _mm_set_epi64x((long long)last, 0);
     }
-    last = (uint64_t)_mm_cvtsi128_si64(lastv);
-    while (r < e)
-        p = put_one(p, &r, e, &last, &nargs);
+    last = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(lastv, lastv));
+    while (i < n)
+        p = put_one(p, tick, ev, &i, n, &last, &nargs);
     *prev = last;
     *args = nargs;
     return p;
 #else
-    return lg_trace_encode_scalar(p, r, n, prev, args);
+    return lg_trace_encode_scalar(p, tick, ev, n, prev, args);
 #endif
 }

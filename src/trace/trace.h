@@ -32,31 +32,42 @@
 #include "../model/timeline.h"
 #include "format.h"
 
-/* One raw event as the hot path stores it, 16 bytes; encoded compactly (the same head byte)
- * when its buffer is flushed. An event with an argument takes two records: the event with
- * LG_REC_HAS_ARG in its head, then one whose `lock` field is the argument. */
-typedef struct lg_trace_rec {
-    uint64_t tick;           /* lg_trace_tick() */
+/* Raw events, as the hot path stores them: two parallel arrays of LG_TRACE_BUF_EVENTS, the
+ * ticks, then one lg_trace_ev each (so the encoder loads four of either with two vector
+ * loads, no shuffling). Encoded compactly, with the same head byte, when the buffer is
+ * flushed. An event with an argument takes two slots: the event with LG_REC_HAS_ARG in its
+ * head, then a slot whose `lock` is the argument. */
+#define LG_TRACE_BUF_EVENTS 1024        /* slots per thread: 16 KiB */
+
+typedef struct lg_trace_ev {
     uint32_t lock;
     uint32_t info;           /* stack id (bits 0-23) | the record's head byte << 24 */
-} lg_trace_rec;
+} lg_trace_ev;
 
 #define LG_TRACE_INFO_STACK 0xffffffu   /* stack ids stay below 2^21 (intern_stack's cap) */
 #define LG_TRACE_INFO_HEAD_SHIFT 24
 
-/* A thread's buffer. Only its owner writes records; `pos` is published with release order
- * so lg_trace_flush_all() from another thread reads only complete records. */
+/* A thread's buffer. Only its owner stores events; `pos` (the next tick slot; its event
+ * word is pos[LG_TRACE_BUF_EVENTS]) is published with release order so
+ * lg_trace_flush_all() from another thread reads only complete events. */
 typedef struct lg_trace_buf {
-    lg_trace_rec *pos, *end;
+    uint64_t *pos, *end;
     /* the rest is the slow path's business (writer.c) */
-    lg_trace_rec *start, *flushed;
+    uint64_t *start, *flushed;
     struct lg_trace_buf *next;
-    uint8_t *out;            /* sealed EVENTS chunks waiting to be written together */
+    uint8_t *out;            /* EVENTS chunks waiting to be written together */
+    uint64_t out_since;      /* CLOCK_MONOTONIC ns when the first of them was made */
     uint32_t out_len, out_events, out_chunks;
     int tid;
     int in_use;
     int lock;
 } lg_trace_buf;
+
+/* The event word of tick slot t. */
+static inline lg_trace_ev *lg_trace_ev_of(uint64_t *t)
+{
+    return (lg_trace_ev *)(t + LG_TRACE_BUF_EVENTS);
+}
 
 extern __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
 /* Non-zero while recording; the runtime tests it before doing any tracing work. */
@@ -89,17 +100,18 @@ static inline void lg_trace_emit(int type, uint32_t lock, int mode, uint32_t arg
                                  uint32_t stack)
 {
     lg_trace_buf *b = lg_trace_tl;
-    lg_trace_rec *r;
-    if (__builtin_expect(!b || (r = b->pos) == b->end || arg, 0)) {
+    uint64_t *t;
+    if (__builtin_expect(!b || (t = b->pos) == b->end || arg, 0)) {
         lg_trace_emit_slow(type, lock, mode, arg, stack);
         return;
     }
     uint32_t head = ((uint32_t)type & LG_REC_TYPE_MASK)
                   | (mode == LG_MODE_SHARED ? LG_REC_SHARED : 0u);
-    r->tick = lg_trace_tick();
-    r->lock = lock;
-    r->info = (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT;
-    __atomic_store_n(&b->pos, r + 1, __ATOMIC_RELEASE);
+    lg_trace_ev *e = lg_trace_ev_of(t);
+    *t = lg_trace_tick();
+    e->lock = lock;
+    e->info = (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT;
+    __atomic_store_n(&b->pos, t + 1, __ATOMIC_RELEASE);
 }
 
 typedef struct lg_trace_options {
@@ -135,9 +147,11 @@ void lg_trace_flush_all(void);
 /* Flush everything, write the end record, stop recording, close the file. Idempotent. */
 void lg_trace_close(void);
 
-/* Counters for tests and benchmarks. */
+/* Counters for tests and benchmarks. `buffers` thread buffers exist (live threads' and
+ * recycled ones), of which `resident` bytes are in memory (mincore). */
 typedef struct lg_trace_stats {
     uint64_t events, dropped, bytes, chunks;
+    uint64_t buffers, resident;
 } lg_trace_stats;
 void lg_trace_get_stats(lg_trace_stats *st);
 

@@ -25,14 +25,16 @@
 #include "encode.h"
 #include "format.h"
 
-#define BUF_RECORDS 1024              /* raw 16-byte records per thread: 16 KiB */
 #define EVENTS_PREFIX_MAX 40          /* four varints before the records */
 #define CHUNK_MAX_BYTES (LG_TRACE_CHUNK_HEADER + EVENTS_PREFIX_MAX \
-                         + BUF_RECORDS * LG_ENCODE_MAX_BYTES)
+                         + LG_TRACE_BUF_EVENTS * LG_ENCODE_MAX_BYTES)
 /* A thread's chunks are written together, with one write(2), once they reach OUT_WRITE_AT
  * bytes (a few dozen full buffers): write(2) takes 3.6 us for 4 KiB and 15 us for 64 KiB
  * here, 0.9 against 0.2 ns per byte. */
 #define OUT_WRITE_AT (128u << 10)
+/* ...or once the oldest is this old, so a thread that records slowly still reaches the file
+ * (a killed program loses what was not written) at most this late after its buffer filled. */
+#define OUT_MAX_AGE_NS 100000000ull
 #define OUT_BYTES (OUT_WRITE_AT + CHUNK_MAX_BYTES + LG_REC_SLACK)
 #define META_BYTES (64u << 10)
 #define STACK_POOL_BLOCK (1u << 20)
@@ -528,7 +530,8 @@ void lg_trace_modules(void)
 
 static size_t buf_bytes(void)
 {
-    return sizeof(lg_trace_buf) + BUF_RECORDS * sizeof(lg_trace_rec) + OUT_BYTES;
+    return sizeof(lg_trace_buf) + LG_TRACE_BUF_EVENTS * (sizeof(uint64_t) + sizeof(lg_trace_ev))
+           + OUT_BYTES;
 }
 
 static lg_trace_buf *buf_acquire(void)
@@ -545,8 +548,8 @@ static lg_trace_buf *buf_acquire(void)
         b = map(buf_bytes());
         if (!b)
             return NULL;
-        b->start = (lg_trace_rec *)(b + 1);
-        b->out = (uint8_t *)(b->start + BUF_RECORDS);
+        b->start = (uint64_t *)(b + 1);   /* the ticks, then the event words */
+        b->out = (uint8_t *)(lg_trace_ev_of(b->start) + LG_TRACE_BUF_EVENTS);
         b->in_use = 1;
         b->next = __atomic_load_n(&g_bufs, __ATOMIC_RELAXED);
         while (!__atomic_compare_exchange_n(&g_bufs, &b->next, b, 1, __ATOMIC_RELEASE,
@@ -556,7 +559,7 @@ static lg_trace_buf *buf_acquire(void)
     spin_lock(&b->lock);
     b->tid = tid;
     b->flushed = b->start;
-    b->end = b->start + BUF_RECORDS;
+    b->end = b->start + LG_TRACE_BUF_EVENTS;
     __atomic_store_n(&b->pos, b->start, __ATOMIC_RELEASE);
     spin_unlock(&b->lock);
     return b;
@@ -654,40 +657,44 @@ static void out_write_locked(lg_trace_buf *b)
     b->out_len = b->out_events = b->out_chunks = 0;
 }
 
-/* How many events raw records r[0..n) hold: argument records are not events. */
-static size_t events_in(const lg_trace_rec *r, size_t n)
+/* How many events slots [t, t + n) hold: argument slots are not events. */
+static size_t events_in(uint64_t *t, size_t n)
 {
+    const lg_trace_ev *e = lg_trace_ev_of(t);
     size_t args = 0;
     for (size_t i = 0; i < n; i++)
-        args += (r[i].info >> LG_TRACE_INFO_HEAD_SHIFT & LG_REC_HAS_ARG) != 0;
+        args += (e[i].info >> LG_TRACE_INFO_HEAD_SHIFT & LG_REC_HAS_ARG) != 0;
     return n - args;
 }
 
-/* Encode records [b->flushed, upto) as one EVENTS chunk appended to b->out (its checksum
- * comes when it is written). Called with b->lock held; b->out has room (it is written once
- * it holds OUT_WRITE_AT bytes). */
-static void buf_encode_locked(lg_trace_buf *b, lg_trace_rec *upto)
+/* Encode slots [b->flushed, upto) as one EVENTS chunk appended to b->out (its checksum comes
+ * when it is written). Called with b->lock held; b->out has room (it is written once it
+ * holds OUT_WRITE_AT bytes). */
+static void buf_encode_locked(lg_trace_buf *b, uint64_t *upto)
 {
-    lg_trace_rec *r = b->flushed;
-    size_t n = (size_t)(upto - r);
+    uint64_t *t = b->flushed;
+    size_t n = (size_t)(upto - t);
     if (!n)
         return;
     b->flushed = upto;
     if (!may_write() || __atomic_load_n(&g_full, __ATOMIC_ACQUIRE)) {
-        __atomic_add_fetch(&g_dropped, events_in(r, n), __ATOMIC_RELAXED);
+        __atomic_add_fetch(&g_dropped, events_in(t, n), __ATOMIC_RELAXED);
         return;
     }
     uint8_t *c = b->out + b->out_len, *p = c + LG_TRACE_CHUNK_HEADER;
+    uint64_t now = mono_ns(CLOCK_MONOTONIC);
+    if (!b->out_len)
+        b->out_since = now;
     p = lg_put_varint(p, lg_trace_tick());
-    p = lg_put_varint(p, mono_ns(CLOCK_MONOTONIC));
-    uint64_t prev = r->tick;
+    p = lg_put_varint(p, now);
+    uint64_t prev = *t;
     p = lg_put_varint(p, prev);
     /* the count assumes no argument records; corrected below when there were some */
     uint8_t *count = p;
     p = lg_put_varint(p, n);
     uint8_t *recs = p;
     size_t args;
-    p = lg_trace_encode(p, r, n, &prev, &args);
+    p = lg_trace_encode(p, t, lg_trace_ev_of(t), n, &prev, &args);
     if (args) {
         uint8_t fix[10];
         size_t had = (size_t)(recs - count), has = (size_t)(lg_put_varint(fix, n - args) - fix);
@@ -712,7 +719,8 @@ static void buf_flush(lg_trace_buf *b, int owner, int all)
 {
     spin_lock(&b->lock);
     buf_encode_locked(b, __atomic_load_n(&b->pos, __ATOMIC_ACQUIRE));
-    if (all || b->out_len >= OUT_WRITE_AT)
+    if (all || b->out_len >= OUT_WRITE_AT
+        || (b->out_len && mono_ns(CLOCK_MONOTONIC) - b->out_since >= OUT_MAX_AGE_NS))
         out_write_locked(b);
     if (owner) {
         /* only the owner moves pos back: others may be reading up to it */
@@ -750,14 +758,22 @@ void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_
         buf_flush(b, 1, 0);   /* full, or no room for an event with its argument */
     }
     leave();
-    lg_trace_rec *r = b->pos;
+    uint64_t *t = b->pos;
+    if (b->end - t < 1 + (arg != 0)) {
+        /* a signal handler filled the buffer since: never store past its end */
+        __atomic_add_fetch(&g_dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    lg_trace_ev *e = lg_trace_ev_of(t);
     uint32_t head = ((uint32_t)type & LG_REC_TYPE_MASK)
                   | (mode == LG_MODE_SHARED ? LG_REC_SHARED : 0u) | (arg ? LG_REC_HAS_ARG : 0u);
-    r[0] = (lg_trace_rec){.tick = lg_trace_tick(), .lock = lock,
-                          .info = (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT};
-    if (arg)
-        r[1] = (lg_trace_rec){.tick = r[0].tick, .lock = arg};
-    __atomic_store_n(&b->pos, r + 1 + (arg != 0), __ATOMIC_RELEASE);
+    t[0] = lg_trace_tick();
+    e[0] = (lg_trace_ev){lock, (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT};
+    if (arg) {
+        t[1] = t[0];
+        e[1] = (lg_trace_ev){arg, 0};
+    }
+    __atomic_store_n(&b->pos, t + 1 + (arg != 0), __ATOMIC_RELEASE);
 }
 
 void lg_trace_flush_thread(void)
@@ -967,4 +983,13 @@ void lg_trace_get_stats(lg_trace_stats *st)
     st->dropped = __atomic_load_n(&g_dropped, __ATOMIC_RELAXED);
     st->bytes = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
     st->chunks = __atomic_load_n(&g_chunks, __ATOMIC_RELAXED);
+    st->buffers = st->resident = 0;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (buf_bytes() + page - 1) / page;
+    unsigned char in[1024];
+    for (lg_trace_buf *b = __atomic_load_n(&g_bufs, __ATOMIC_ACQUIRE); b; b = b->next) {
+        st->buffers++;
+        if (pages <= sizeof in && mincore(b, buf_bytes(), in) == 0)
+            for (size_t i = 0; i < pages; i++)
+                st->resident += (in[i] & 1) ? page : 0;
+    }
 }
