@@ -23,8 +23,12 @@
 uint8_t *lg_trace_encode(uint8_t *p, const uint64_t *tick, const lg_trace_ev *ev, size_t n,
                          uint64_t *prev, size_t *args);
 
-/* The same with the plain one-event-at-a-time code only (no SSE2): for the tests. */
-uint8_t *lg_trace_encode_scalar(uint8_t *p, const uint64_t *tick, const lg_trace_ev *ev,
-                                size_t n, uint64_t *prev, size_t *args);
+/* lg_trace_encode with blocks of at most `blocks` events (8: AVX2 when the CPU has it, 4:
+ * SSE2, 1: one at a time; all that a CPU lacks falls back to the next): for the tests,
+ * which compare all of them. */
+uint8_t *lg_trace_encode_with(int blocks, uint8_t *p, const uint64_t *tick,
+                              const lg_trace_ev *ev, size_t n, uint64_t *prev, size_t *args);
+/* Whether this CPU (and the kernel) runs AVX2, i.e. whether blocks of 8 are used. */
+int lg_trace_encode_avx2(void);
 
 #endif
