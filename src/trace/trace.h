@@ -16,8 +16,9 @@
  * Safety inside someone else's program: no malloc (buffers are mmap'd), no pthread locks
  * (spin locks that yield, with a per-thread re-entry guard: a signal handler that locks
  * while the writer is busy loses that event instead of deadlocking), write(2) of whole chunks
- * to an O_APPEND descriptor, bounded memory (one buffer per live thread, recycled at thread
- * exit), a byte budget that stops recording with one message, and a fork child that stops
+ * (a thread's chunks batched, up to 128 KiB or 100 ms) to an O_APPEND descriptor, bounded
+ * memory (one buffer per live thread, recycled at thread exit, its pages touched only as
+ * used), a byte budget that stops recording with one message, and a fork child that stops
  * recording (it never writes into the parent's file). Errors never abort: recording stops.
  *
  * Not here: reading traces (reader.h), deciding what to record (the runtime).
@@ -32,11 +33,12 @@
 #include "../model/timeline.h"
 #include "format.h"
 
-/* Raw events, as the hot path stores them: two parallel arrays of LG_TRACE_BUF_EVENTS, the
- * ticks, then one lg_trace_ev each (so the encoder loads four of either with two vector
- * loads, no shuffling). Encoded compactly, with the same head byte, when the buffer is
- * flushed. An event with an argument takes two slots: the event with LG_REC_HAS_ARG in its
- * head, then a slot whose `lock` is the argument. */
+/* Raw events, as the hot path stores them: two parallel arrays of LG_TRACE_BUF_EVENTS
+ * slots, the ticks, then one lg_trace_ev each (so the encoder loads four or eight of either
+ * with vector loads, without shuffling records apart). Encoded compactly, with the same head
+ * byte, when the buffer is full or flushed (encode.h). An event with an argument takes two
+ * slots: the event with LG_REC_HAS_ARG in its head, then a slot whose `lock` is the argument
+ * and whose tick is the event's. */
 #define LG_TRACE_BUF_EVENTS 1024        /* slots per thread: 16 KiB */
 
 typedef struct lg_trace_ev {
@@ -73,7 +75,7 @@ extern __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec
 /* Non-zero while recording; the runtime tests it before doing any tracing work. */
 extern int lg_trace_on;
 
-/* The clock: TSC cycles on x86-64 (about 8 ns; calibrated against CLOCK_MONOTONIC at open and
+/* The clock: TSC cycles on x86-64 (about 10 ns here; calibrated against CLOCK_MONOTONIC at open and
  * at every flush, converted by the reader), CLOCK_MONOTONIC ns elsewhere. */
 static inline uint64_t lg_trace_tick(void)
 {
