@@ -1,8 +1,9 @@
 /* format.h - the on-disk trace format shared by the writer and the reader: constants, the
- * checksum, varint and zigzag coding. docs/trace-format.md is the prose version; change both
- * together and bump LG_TRACE_VERSION on any incompatible change.
+ * checksum, varint and zigzag coding, one event record. docs/trace-format.md is the prose
+ * version; change both together and bump LG_TRACE_VERSION on any incompatible change.
  *
- * Not here: buffering (writer.c) or validation (reader.c). All integers are little-endian.
+ * Not here: buffering (writer.c), the fast encoders (encode.c) or validation (reader.c). All
+ * integers are little-endian.
  */
 #ifndef LG_TRACE_FORMAT_H
 #define LG_TRACE_FORMAT_H

@@ -3,8 +3,9 @@
  *
  * Does: hand each thread an mmap'd buffer (recycled when the thread exits), encode full
  * buffers into compact EVENTS chunks (encode.c), checksum and append a thread's chunks
- * together with one write(2) once they are many or old, batch the definitions (threads, locks, interned stacks, modules) into META chunks written before any
- * events that could refer to them, stop with one message when the byte budget is spent.
+ * together with one write(2) once they are many or old, batch the definitions (threads,
+ * locks, interned stacks, modules) into META chunks written before any events that could
+ * refer to them, stop with one message when the byte budget is spent.
  * Does not: allocate with malloc, take pthread locks, or ever abort the host program.
  */
 #include "trace.h"
@@ -217,16 +218,16 @@ static int write_chunk(uint8_t *c, int type, int tid, size_t len, int force)
     __atomic_add_fetch(&g_inflight, 1, __ATOMIC_SEQ_CST);
     int rc = -1;
     size_t total = LG_TRACE_CHUNK_HEADER + len;
-    if (!may_write() || g_fd < 0 || (!force && __atomic_load_n(&g_full, __ATOMIC_ACQUIRE)))
-        ;
-    else if (!force && budget_take(total) < 0)
-        budget_spent();
-    else {
+    if (may_write() && g_fd >= 0 && (force || !__atomic_load_n(&g_full, __ATOMIC_ACQUIRE))) {
         if (force)
             __atomic_add_fetch(&g_bytes, total, __ATOMIC_RELAXED);
-        seal(c, type, tid, len);
-        if ((rc = append(c, total)) == 0)
-            __atomic_add_fetch(&g_chunks, 1, __ATOMIC_RELAXED);
+        if (force || budget_take(total) == 0) {
+            seal(c, type, tid, len);
+            if ((rc = append(c, total)) == 0)
+                __atomic_add_fetch(&g_chunks, 1, __ATOMIC_RELAXED);
+        } else {
+            budget_spent();
+        }
     }
     __atomic_sub_fetch(&g_inflight, 1, __ATOMIC_SEQ_CST);
     return rc;
@@ -632,10 +633,10 @@ static void out_write_locked(lg_trace_buf *b)
             uint64_t room = used < g_max_bytes ? g_max_bytes - used : 0;
             n = 0;
             events = chunks = 0;
-            for (;;) {
+            while (n < b->out_len) {
                 const uint8_t *c = b->out + n;
                 size_t total = LG_TRACE_CHUNK_HEADER + lg_get32(c + 8);
-                if (n >= b->out_len || n + total > room)
+                if (n + total > room)
                     break;
                 n += total;
                 events += chunk_events(c);
