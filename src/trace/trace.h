@@ -16,8 +16,9 @@
  * Safety inside someone else's program: no malloc (buffers are mmap'd), no pthread locks
  * (spin locks that yield, with a per-thread re-entry guard: a signal handler that locks
  * while the writer is busy loses that event instead of deadlocking), write(2) of whole chunks
- * to an O_APPEND descriptor, bounded memory (one buffer per live thread, recycled at thread
- * exit), a byte budget that stops recording with one message, and a fork child that stops
+ * (a thread's chunks batched, up to 128 KiB or 100 ms) to an O_APPEND descriptor, bounded
+ * memory (one buffer per live thread, recycled at thread exit, its pages touched only as
+ * used), a byte budget that stops recording with one message, and a fork child that stops
  * recording (it never writes into the parent's file). Errors never abort: recording stops.
  *
  * Not here: reading traces (reader.h), deciding what to record (the runtime).
@@ -30,37 +31,57 @@
 #include <time.h>
 
 #include "../model/timeline.h"
+#include "format.h"
 
-/* One raw event as the hot path stores it; encoded compactly when its buffer is flushed. */
-typedef struct lg_trace_rec {
-    uint64_t tick;           /* lg_trace_tick() */
-    uint32_t lock, stack, arg;
-    uint8_t type, mode;
-    uint16_t pad;
-} lg_trace_rec;
+/* Raw events, as the hot path stores them: two parallel arrays of LG_TRACE_BUF_EVENTS
+ * slots, the ticks, then one lg_trace_ev each (so the encoder loads four or eight of either
+ * with vector loads, without shuffling records apart). Encoded compactly, with the same head
+ * byte, when the buffer is full or flushed (encode.h). An event with an argument takes two
+ * slots: the event with LG_REC_HAS_ARG in its head, then a slot whose `lock` is the argument
+ * and whose tick is the event's. */
+#define LG_TRACE_BUF_EVENTS 1024        /* slots per thread: 16 KiB */
 
-/* A thread's buffer. Only its owner writes records; `pos` is published with release order
- * so lg_trace_flush_all() from another thread reads only complete records. */
+typedef struct lg_trace_ev {
+    uint32_t lock;
+    uint32_t info;           /* stack id (bits 0-23) | the record's head byte << 24 */
+} lg_trace_ev;
+
+#define LG_TRACE_INFO_STACK 0xffffffu   /* stack ids stay below 2^21 (intern_stack's cap) */
+#define LG_TRACE_INFO_HEAD_SHIFT 24
+
+/* A thread's buffer. Only its owner stores events; `pos` (the next tick slot; its event
+ * word is pos[LG_TRACE_BUF_EVENTS]) is published with release order so
+ * lg_trace_flush_all() from another thread reads only complete events. */
 typedef struct lg_trace_buf {
-    lg_trace_rec *pos, *end;
+    uint64_t *pos, *end;
     /* the rest is the slow path's business (writer.c) */
-    lg_trace_rec *start, *flushed;
+    uint64_t *start, *flushed;
     struct lg_trace_buf *next;
+    uint8_t *out;            /* EVENTS chunks waiting to be written together */
+    uint64_t out_since;      /* CLOCK_MONOTONIC ns when the first of them was made */
+    uint32_t out_len, out_events, out_chunks;
     int tid;
     int in_use;
     int lock;
-    int pad;
 } lg_trace_buf;
+
+/* The event word of tick slot t. */
+static inline lg_trace_ev *lg_trace_ev_of(uint64_t *t)
+{
+    return (lg_trace_ev *)(t + LG_TRACE_BUF_EVENTS);
+}
 
 extern __thread lg_trace_buf *lg_trace_tl __attribute__((tls_model("initial-exec")));
 /* Non-zero while recording; the runtime tests it before doing any tracing work. */
 extern int lg_trace_on;
 
-/* The clock: TSC cycles on x86-64 (about 8 ns; calibrated against CLOCK_MONOTONIC at open and
+/* The clock: TSC cycles on x86-64 (about 10 ns here; calibrated against CLOCK_MONOTONIC at open and
  * at every flush, converted by the reader), CLOCK_MONOTONIC ns elsewhere. */
 static inline uint64_t lg_trace_tick(void)
 {
-#if defined(__x86_64__)
+#if defined(LG_TRACE_BENCH_NO_CLOCK)
+    return 0;   /* bench/trace-bench.sh only: the writer's cost without the clock */
+#elif defined(__x86_64__)
     return __builtin_ia32_rdtsc();
 #else
     struct timespec ts;
@@ -71,26 +92,28 @@ static inline uint64_t lg_trace_tick(void)
 
 void lg_trace_emit_slow(int type, uint32_t lock, int mode, uint32_t arg, uint32_t stack);
 
-/* The hot path: stamp and store one event. Budget: a TLS load, two compares, the clock read
- * and five stores; anything else (first use in a thread, a full buffer, recording stopped)
- * is one call into the slow path. `arg` is the owner tid for WAIT_BEGIN/TRYLOCK_FAIL, the
- * mutex id for COND_WAIT_*, the creator tid for THREAD_START, else 0. */
+/* The hot path: stamp and store one event. Budget: a TLS load, three compares (the one on
+ * `arg` folds away where it is the constant 0: every lock and unlock), the clock read and
+ * three stores; anything else (an argument, first use in a thread, a full buffer, recording
+ * stopped) is one call into the slow path. `arg` is the owner tid for
+ * WAIT_BEGIN/TRYLOCK_FAIL, the mutex id for COND_WAIT_*, the creator tid for THREAD_START,
+ * else 0. */
 static inline void lg_trace_emit(int type, uint32_t lock, int mode, uint32_t arg,
                                  uint32_t stack)
 {
     lg_trace_buf *b = lg_trace_tl;
-    lg_trace_rec *r;
-    if (__builtin_expect(!b || (r = b->pos) == b->end, 0)) {
+    uint64_t *t;
+    if (__builtin_expect(!b || (t = b->pos) == b->end || arg, 0)) {
         lg_trace_emit_slow(type, lock, mode, arg, stack);
         return;
     }
-    r->tick = lg_trace_tick();
-    r->lock = lock;
-    r->stack = stack;
-    r->arg = arg;
-    r->type = (uint8_t)type;
-    r->mode = (uint8_t)mode;
-    __atomic_store_n(&b->pos, r + 1, __ATOMIC_RELEASE);
+    uint32_t head = ((uint32_t)type & LG_REC_TYPE_MASK)
+                  | (mode == LG_MODE_SHARED ? LG_REC_SHARED : 0u);
+    lg_trace_ev *e = lg_trace_ev_of(t);
+    *t = lg_trace_tick();
+    e->lock = lock;
+    e->info = (stack & LG_TRACE_INFO_STACK) | head << LG_TRACE_INFO_HEAD_SHIFT;
+    __atomic_store_n(&b->pos, t + 1, __ATOMIC_RELEASE);
 }
 
 typedef struct lg_trace_options {
@@ -126,9 +149,11 @@ void lg_trace_flush_all(void);
 /* Flush everything, write the end record, stop recording, close the file. Idempotent. */
 void lg_trace_close(void);
 
-/* Counters for tests and benchmarks. */
+/* Counters for tests and benchmarks. `buffers` thread buffers exist (live threads' and
+ * recycled ones), of which `resident` bytes are in memory (mincore). */
 typedef struct lg_trace_stats {
     uint64_t events, dropped, bytes, chunks;
+    uint64_t buffers, resident;
 } lg_trace_stats;
 void lg_trace_get_stats(lg_trace_stats *st);
 

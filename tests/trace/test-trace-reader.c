@@ -39,11 +39,18 @@ static void *emitter(void *arg)
 #define STRESS_EVENTS 200000
 static int stress_done;
 
+/* Event i carries i as its lock id, and as its argument every fifth time (two slots, the
+ * slow path); the others take the inline hot path. */
+static uint32_t stress_arg(uint32_t i)
+{
+    return i % 5 == 0 ? i : 0;
+}
+
 static void *stress_emitter(void *arg)
 {
     (void)arg;
     for (uint32_t i = 1; i <= STRESS_EVENTS; i++)
-        lg_trace_emit(LG_EV_ACQUIRE, 7, LG_MODE_EXCLUSIVE, i, 0);
+        lg_trace_emit(LG_EV_ACQUIRE, i, LG_MODE_EXCLUSIVE, stress_arg(i), 0);
     __atomic_add_fetch(&stress_done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -86,9 +93,10 @@ static int stress(const char *path)
         if (i == STRESS_THREADS)
             return 12;
         tids[i] = t.events[k].tid;
-        if (t.events[k].arg != next[i]++) {
-            fprintf(stderr, "stress: thread %d: event %u where %u was due\n", tids[i],
-                    t.events[k].arg, next[i] - 1);
+        uint32_t due = next[i]++;
+        if (t.events[k].lock != due || t.events[k].arg != stress_arg(due)) {
+            fprintf(stderr, "stress: thread %d: event %u (arg %u) where %u was due\n", tids[i],
+                    t.events[k].lock, t.events[k].arg, due);
             return 13;
         }
     }
