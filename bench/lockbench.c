@@ -2,7 +2,8 @@
  *   lockbench MODE [SCALE]
  * MODE: 1t (one thread, depth 1), 2t (two threads, each its own lock, depth 1), d2, d8
  * (nested depth 2 and 8: a pair is one lock+unlock), 1m (one million distinct locks, steady
- * state after a first pass), c2 c4 c8 (N threads contending for one lock).
+ * state after a first pass), c2 c4 c8 (N threads contending for one lock), clock (one read of
+ * the trace clock, not a lock).
  * SCALE divides the iteration counts (for Helgrind). Uncontended modes report the best of 5
  * runs so one descheduling on a shared machine does not count.
  */
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "trace/trace.h"   /* lg_trace_tick: the clock `lockgraph record` reads */
 
 static long scale = 1;
 
@@ -68,6 +71,8 @@ static void *contend(void *p)
     return NULL;
 }
 
+static volatile uint64_t sink;
+
 static double best(double a, double b)
 {
     return a < b ? a : b;
@@ -118,6 +123,18 @@ int main(int argc, char **argv)
                 r = best(r, ns);
         }
         free(ms);
+    } else if (!strcmp(m, "clock")) {
+        /* Not a lock: what one read of the trace clock costs here (lg_trace_tick(): the TSC on
+         * x86-64), back to back. record-bench.sh prints the floor it puts under recording. */
+        long iters = 20000000 / scale;
+        for (int k = 0; k < 5; k++) {
+            uint64_t sum = 0;
+            double t0 = now();
+            for (long i = 0; i < iters; i++)
+                sum += lg_trace_tick();
+            sink = sum;
+            r = best(r, (now() - t0) / iters);
+        }
     } else if (m[0] == 'c') {
         int nt = atoi(m + 1);
         long iters = 2000000 / scale / nt;

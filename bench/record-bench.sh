@@ -37,3 +37,8 @@ print("%.2f %.1f" % (size / n, n / (r["duration_ns"] / 1e9) / 1e6) if n else "- 
   rm -f "$TMP/t"
 done
 echo "(MB per million events = trace bytes / events; M events/s = events / recorded span)"
+# The floor: a pair records two events, each stamped with one clock read, and back-to-back
+# reads cannot go faster than one per `clock` ns; everything else can at best overlap them.
+clk=$("$BENCH" clock)
+run1=$("$LG" run -- "$BENCH" 1t $SCALE)
+awk -v c="$clk" -v r="$run1" 'BEGIN { printf "clock read (lg_trace_tick): %.2f ns; two per pair: a recorded pair takes at least %.2f ns = %.2fx of run (%.2f ns), with all else free\n", c, 2 * c, 2 * c / r, r }'

@@ -18,7 +18,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.1fx"
 
 TSAN=
 if command -v clang >/dev/null; then
-  clang -O2 -g -fsanitize=thread -pthread "$SRC/lockbench.c" -o "$TMP/lockbench-tsan" 2>/dev/null && TSAN=$TMP/lockbench-tsan
+  clang -O2 -g -fsanitize=thread -pthread -I"$SRC/../src" "$SRC/lockbench.c" -o "$TMP/lockbench-tsan" 2>/dev/null && TSAN=$TMP/lockbench-tsan
 fi
 HG=
 command -v valgrind >/dev/null && HG=1
