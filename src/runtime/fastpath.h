@@ -130,15 +130,23 @@ static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, 
     return true;
 }
 
-/* A lock was acquired (the real call succeeded). */
+/* A lock was acquired (the real call succeeded) by t, the calling thread's rt_self (passed
+ * by a wrapper that already loaded it for its first try). */
+static inline __attribute__((always_inline)) void rt_acquired_by(rt_thread *t, void *addr,
+                                                                 lg_lock_type type,
+                                                                 unsigned mode, unsigned flags,
+                                                                 uintptr_t pc)
+{
+    if (likely(rt_acquire_fast(t, t->fast_cap, addr, mode, flags, pc)))
+        return;
+    rt_acquired_slow(t, addr, type, mode, flags, pc);
+}
+
 static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type,
                                                               unsigned mode, unsigned flags,
                                                               uintptr_t pc)
 {
-    rt_thread *t = rt_self;
-    if (likely(rt_acquire_fast(t, t->fast_cap, addr, mode, flags, pc)))
-        return;
-    rt_acquired_slow(t, addr, type, mode, flags, pc);
+    rt_acquired_by(rt_self, addr, type, mode, flags, pc);
 }
 
 /* The fast release: the lock on top of the held stack, taken once. */

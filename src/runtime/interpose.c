@@ -74,18 +74,21 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
     int r = mutex_first_try(m, t);
-    if (unlikely(r == EBUSY))
+    if (unlikely(r == EBUSY)) {
         r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
+        t = rt_self;   /* the wait may have set the thread up */
+    }
     if (likely(r == 0 || r == EOWNERDEAD))
-        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
+        rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
     return r;
 }
 
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    int r = mutex_first_try(m, rt_self);
+    rt_thread *t = rt_self;
+    int r = mutex_first_try(m, t);
     if (r == 0 || r == EOWNERDEAD)
-        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
+        rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
     else if (r == EBUSY)
         RT_REC_TRYFAIL(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;

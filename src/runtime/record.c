@@ -310,15 +310,9 @@ static inline uint32_t map_stack(rec_thread *t, uint32_t rid, uintptr_t pc)
     return likely(m->rt == rid) ? m->trace : map_stack_slow(m, rid, pc);
 }
 
-static inline rec_thread *rec_held_self(void)
-{
-    rec_thread *t = rec_self;
-    return likely(t) ? t : rec_thread_new();
-}
-
 void rt_rec_acquired_held(const rt_held *h, lg_lock_type ltype)
 {
-    rec_thread *t = rec_held_self();
+    rec_thread *t = rec_get();
     if (unlikely(!t))
         return;
     if (unlikely(t->waited)) {
@@ -334,7 +328,7 @@ void rt_rec_acquired_held(const rt_held *h, lg_lock_type ltype)
 
 void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc)
 {
-    rec_thread *t = rec_held_self();
+    rec_thread *t = rec_get();
     if (likely(t))
         lg_trace_emit(LG_EV_RELEASE, held_lock_id(h, ltype), h->mode, 0, stack_of(t, pc));
 }
