@@ -396,12 +396,12 @@ RT_EXPORT int pthread_join(pthread_t th, void **ret)
 
 /* ---- public API (include/lockgraph/lockgraph.h) ---- */
 
-RT_EXPORT const char *lg_version(void)
+RT_EXPORT const char *lg_rt_version(void)
 {
     return LG_VERSION;
 }
 
-RT_EXPORT void lg_lock_name(const void *lock, const char *name)
+RT_EXPORT void lg_rt_lock_name(const void *lock, const char *name)
 {
     if (lock && rt_self->guard == 0) {
         rt_self->guard++;
@@ -410,3 +410,8 @@ RT_EXPORT void lg_lock_name(const void *lock, const char *name)
         rt_self->guard--;
     }
 }
+
+/* The names of version 0.1's header, for programs built against it. */
+RT_EXPORT const char *lg_version(void) __attribute__((alias("lg_rt_version")));
+RT_EXPORT void lg_lock_name(const void *lock, const char *name)
+    __attribute__((alias("lg_rt_lock_name")));
