@@ -10,6 +10,8 @@
 #ifndef LG_CLI_H
 #define LG_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit statuses shared by every command (listed in --help). */
@@ -36,7 +38,14 @@ typedef struct lg_cmd {
     const char *usage;                  /* after "usage: lockgraph " */
     const char *description;            /* paragraphs for --help, or NULL */
     const lg_opt *opts;                 /* terminated by {0}; may be NULL */
+    const char *exit_status;            /* what this command's exit statuses mean, or NULL:
+                                           LG_EXIT_STATUS_PLAIN */
 } lg_cmd;
+
+/* The exit statuses of a command that finds nothing (help, version, dump). */
+#define LG_EXIT_STATUS_PLAIN "0 success, 1 error, 2 usage error"
+/* ... and of one that reports findings (attach, core). */
+#define LG_EXIT_STATUS_FINDINGS "0 nothing found, 66 a defect found, 1 error, 2 usage error"
 
 /* Called once per option given; returns 0, or -1 after reporting a bad value. */
 typedef int (*cli_opt_fn)(void *ctx, const lg_opt *opt, const char *value);
@@ -48,6 +57,9 @@ int cli_parse(const lg_cmd *cmd, int argc, char **argv, int stop_at_operand,
               cli_opt_fn fn, void *ctx, int *status);
 
 void cli_help(FILE *out, const lg_cmd *cmd);
+/* The same, as a man page (roff): `lockgraph help --man [COMMAND]`; cmd NULL: lockgraph(1)
+ * from the command table. */
+void cli_man(FILE *out, const lg_cmd *cmd, const lg_cmd *const *commands, size_t ncommands);
 /* "lockgraph CMD: message" on stderr; returns LG_EXIT_USAGE / LG_EXIT_ERROR. */
 int cli_usage_error(const lg_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_error(const lg_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -106,4 +106,5 @@ const lg_cmd cmd_attach = {
         "and lets the process go exactly as it was. Reports every wait cycle (deadlock),\n"
         "locks whose owner exited, wait chains, and whether the process can make progress.",
     .opts = inspect_opts,
+    .exit_status = LG_EXIT_STATUS_FINDINGS,
 };

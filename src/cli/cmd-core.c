@@ -32,4 +32,5 @@ const lg_cmd cmd_core = {
         "program the core was dumped from (checked by build-id). Cores written by\n"
         "`lockgraph dump` also carry thread names, states and blocked-for times.",
     .opts = inspect_opts,
+    .exit_status = LG_EXIT_STATUS_FINDINGS,
 };

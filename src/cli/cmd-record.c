@@ -181,8 +181,9 @@ const lg_cmd cmd_record = {
         "with 'lockgraph run' (its options are accepted here too); a deadlocked program\n"
         "is reported and ended, and FILE keeps the waits up to the deadlock.\n"
         "With --sched (root), the kernel's context switches and wake-ups of PROG's\n"
-        "threads are recorded too (a private tracefs instance, removed afterwards).\n\n"
-        "Exit status: PROG's own; --exitcode (66) when a defect was found; 128+N when\n"
-        "PROG died of signal N; 127 program not found, 126 not executable.",
+        "threads are recorded too (a private tracefs instance, removed afterwards).",
     .opts = opts,
+    .exit_status = "PROG's own; --exitcode (66) when a defect was found; 128+N when PROG "
+                   "died of signal N; 127 program not found, 126 not executable; 1 when "
+                   "FILE cannot be written or the runtime is missing; 2 usage error.",
 };

@@ -202,4 +202,6 @@ const lg_cmd cmd_report = {
         "A damaged or truncated trace gives a warning, the tables of what was readable, and\n"
         "exit status 1.",
     .opts = opts,
+    .exit_status = "0 the whole trace was read; 1 an error, or a damaged or truncated "
+                   "trace (what was readable is shown); 2 usage error.",
 };

@@ -9,6 +9,8 @@
  * executed, 1 when the runtime library is missing, 2 for bad usage. The launching itself is
  * launch.c, shared with `lockgraph record`; --hang-timeout is run-hang.c (the parent watches).
  */
+#include <stdlib.h>
+
 #include "launch.h"
 
 enum { RUN_OPT_hang_timeout = LAUNCH_OPT_COUNT };   /* run's own: the parent watches */
@@ -18,7 +20,8 @@ static const lg_opt run_opts[] = {
 #include "../runtime/options.def"
 #undef LG_OPTION
     {"hang-timeout", 0, "SECONDS", "when no thread makes progress for SECONDS, explain the "
-     "hang as attach does, report and end the program (0: off)", NULL, RUN_OPT_hang_timeout},
+     "hang as attach does, report and end the program (0: off)", "LOCKGRAPH_HANG_TIMEOUT",
+     RUN_OPT_hang_timeout},
     {0},
 };
 
@@ -34,6 +37,10 @@ static int run_fn(int argc, char **argv)
 {
     int status = 0;
     lg_launch_opts lo = {0};
+    /* The environment first, so that the flag overrides it. */
+    const char *env = getenv("LOCKGRAPH_HANG_TIMEOUT");
+    if (env && *env && set_opt(&lo, &run_opts[RUN_OPT_hang_timeout], env) < 0)
+        return LG_EXIT_USAGE;
     int first = cli_parse(&cmd_run, argc, argv, 1, set_opt, &lo, &status);
     if (first < 0)
         return status;
@@ -50,12 +57,15 @@ const lg_cmd cmd_run = {
         "Runs PROGRAM with the lockgraph runtime preloaded (no recompilation). Every\n"
         "lock-order inversion is reported on stderr (or --log) when its closing edge is\n"
         "first made; a real deadlock is reported the moment it closes and ends the program.\n"
-        "Every option can also be set through its environment variable, also when\n"
-        "preloading liblockgraph.so by hand.\n\n"
-        "Exit status: PROGRAM's own; --exitcode (66) when a defect was found (also by a\n"
-        "forked child: its JSON is FILE.<pid>, the parent's report names it); 128+N when\n"
-        "PROGRAM died of signal N; 127 program not found, 126 not executable; with\n"
-        "--hang-timeout, 124 when PROGRAM hung with no lock cycle and was ended (like\n"
-        "timeout(1)), --exitcode when the hang is a deadlock or an orphaned lock.",
+        "Every option can also be set through the environment variable shown with it,\n"
+        "also when preloading liblockgraph.so by hand (--hang-timeout: by lockgraph run\n"
+        "only, which watches the program from outside).",
     .opts = run_opts,
+    .exit_status = "PROGRAM's own; --exitcode (66) when a defect was found (also by a "
+                   "forked child: its JSON is FILE.<pid>, the parent's report names it); "
+                   "128+N when PROGRAM died of signal N; 127 program not found, 126 not "
+                   "executable; with --hang-timeout, 124 when PROGRAM hung with no lock "
+                   "cycle and was ended (like timeout(1)), --exitcode when the hang is a "
+                   "deadlock or an orphaned lock; 1 when the runtime is missing; 2 usage "
+                   "error.",
 };

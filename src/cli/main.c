@@ -81,7 +81,8 @@ static void main_help(FILE *out)
     fputs("\noptions:\n"
           "  -h, --help     show this help\n"
           "  -V, --version  print the version\n"
-          "\nexit status: 0 nothing found, 66 a defect found, 1 error, 2 usage error\n", out);
+          "\nexit status: each command's own ('lockgraph help COMMAND'); 66 means a defect\n"
+          "was found, 1 an error, 2 a usage error\n", out);
 }
 
 static int unknown_command(const char *name)
@@ -100,12 +101,22 @@ static int help_fn(int argc, char **argv)
         main_help(stdout);
         return LG_EXIT_OK;
     }
-    if (argc > 2)
-        return cli_usage_error(&cmd_help, "expected one command name, got %d", argc - 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         cli_help(stdout, &cmd_help);
         return LG_EXIT_OK;
     }
+    /* --man [COMMAND]: the man page, from the same tables (the build generates man/). */
+    if (strcmp(argv[1], "--man") == 0) {
+        const lg_cmd *c = argc > 2 ? find_command(argv[2]) : NULL;
+        if (argc > 3)
+            return cli_usage_error(&cmd_help, "--man takes at most one command name");
+        if (argc > 2 && !c)
+            return unknown_command(argv[2]);
+        cli_man(stdout, c, commands, NCOMMANDS);
+        return LG_EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error(&cmd_help, "expected one command name, got %d", argc - 1);
     const lg_cmd *c = find_command(argv[1]);
     if (!c)
         return unknown_command(argv[1]);
@@ -124,7 +135,10 @@ static int version_fn(int argc, char **argv)
 
 const lg_cmd cmd_help = {
     .name = "help", .fn = help_fn, .summary = "show help for lockgraph or one command",
-    .usage = "help [COMMAND]",
+    .usage = "help [COMMAND] | help --man [COMMAND]",
+    .description = "Shows lockgraph's help, or one command's (the same as 'lockgraph COMMAND\n"
+                   "--help'). With --man, writes the man page (roff) instead: lockgraph(1), or\n"
+                   "lockgraph-COMMAND(1); the installed pages are made this way.",
 };
 
 const lg_cmd cmd_version = {

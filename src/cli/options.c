@@ -33,30 +33,6 @@ int cli_error(const lg_cmd *cmd, const char *fmt, ...)
     return LG_EXIT_ERROR;
 }
 
-void cli_help(FILE *out, const lg_cmd *cmd)
-{
-    fprintf(out, "usage: lockgraph %s\n\n%s\n", cmd->usage, cmd->summary);
-    if (cmd->description)
-        fprintf(out, "\n%s\n", cmd->description);
-    fputs("\noptions:\n", out);
-    for (const lg_opt *o = cmd->opts; o && o->name; o++) {
-        char left[64];
-        int n = 0;
-        if (o->short_name)
-            n = snprintf(left, sizeof left, "-%c, ", o->short_name);
-        else
-            n = snprintf(left, sizeof left, "    ");
-        snprintf(left + n, sizeof left - n, "--%s%s%s", o->name, o->arg ? " " : "",
-                 o->arg ? o->arg : "");
-        fprintf(out, "  %-26s %s", left, o->help);
-        if (o->env)
-            fprintf(out, " [env %s]", o->env);
-        fputc('\n', out);
-    }
-    fprintf(out, "  %-26s %s\n", "-h, --help", "show this help");
-    fputs("\nexit status: 0 nothing found, 66 a defect found, 1 error, 2 usage error\n", out);
-}
-
 static const lg_opt *find_long(const lg_cmd *cmd, const char *name, size_t len)
 {
     for (const lg_opt *o = cmd->opts; o && o->name; o++)

@@ -5,7 +5,7 @@ lg=$LG_BIN/lockgraph
 
 check_status 0 "--help" "$lg" --help
 check_grep "--help lists commands" '^commands:' "$T_TMP/out"
-check_grep "--help names exit statuses" '66 a defect found' "$T_TMP/out"
+check_grep "--help names exit statuses" '66 means a defect' "$T_TMP/out"
 check_status 0 "help" "$lg" help
 check_status 0 "help version" "$lg" help version
 check_grep "help version shows usage" '^usage: lockgraph version' "$T_TMP/out"
