@@ -162,8 +162,33 @@ typedef struct rt_thread {
     _Atomic uint32_t sample_want, sample_done;
     uint8_t sample_n;
     uintptr_t sample_pcs[RT_SAMPLE_FRAMES];
+    /* Locks of this thread that another thread released (ownership.c): their addresses,
+     * appended by the releaser under threads_lock, dropped from held[] by this thread at its
+     * next slow event (the releaser zeroes fast_cap so that event comes soon). gone_pending
+     * mirrors ngone for the owner's lock-free check. */
+    uintptr_t *gone;
+    uint32_t ngone, capgone;
+    _Atomic uint32_t gone_pending;
+    /* Odd while the owner moves its held entries outside threads_lock (an out-of-order
+     * release): a releaser scanning held[] from another thread retries. */
+    _Atomic uint32_t held_seq;
     rt_held inline_held[16];
 } rt_thread;
+
+/* ---- ownership.c: a lock released by another thread than the one holding it ---- */
+/* t (the caller, maybe the sentinel) releases addr that it does not hold: find the holder
+ * and take the lock out of its state. */
+void rt_release_foreign(rt_thread *t, uintptr_t addr, int type, uintptr_t pc);
+/* The owner's side: drop what others released. Slow path (or exit) of t itself. */
+void rt_gone_drain(rt_thread *t);
+static inline void rt_gone_check(rt_thread *t)
+{
+    if (unlikely(atomic_load_explicit(&t->gone_pending, memory_order_acquire)))
+        rt_gone_drain(t);
+}
+/* Whether t's hold of addr was released by another thread and t has not dropped it yet
+ * (threads_lock held by the caller): readers of held[] skip such entries. */
+bool rt_held_gone(const rt_thread *t, uintptr_t addr);
 
 /* ---- sample.c: another thread's current user stack (by a signal, only when harmless) ---- */
 /* Frames into pcs; 0 and the reason in `why` when it was not sampled. */
@@ -201,6 +226,9 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
 /* A condition wait releases its mutex: not a release event for a trace. */
 #define RT_REL_COND (-1)
 void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc);
+/* Take t->held[i] out (count already 0): later entries move down, their chain keys are
+ * recomputed. Called by t itself only. */
+void rt_held_remove(rt_thread *t, uint32_t i);
 void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags);
 void rt_lock_destroyed(void *addr);
 /* The keys of held locks, used as gate candidates. */
@@ -271,7 +299,7 @@ typedef struct rt_state {
     _Atomic bool budget_warned;
 } rt_state;
 extern rt_state rt;
-enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED };
+enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED, RT_C_FOREIGN };
 void rt_init(void);
 /* interpose.c may do glibc's trylock of plain mutexes itself: the layout is the known one
  * and lock elision is off (set once by rt_init; false before). */

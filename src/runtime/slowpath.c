@@ -178,6 +178,7 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
 {
     if (t->guard)
         return;
+    rt_gone_check(t);   /* another thread released some of ours: forget them first */
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the fast path's work with the real capacity, then the event
          * from what it found (a miss is recorded from the address, and handled below). */
@@ -281,6 +282,7 @@ void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc)
 {
     if (t->guard)
         return;
+    rt_gone_check(t);
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the event, then the fast path's pop. */
         uint32_t d = t->depth;
@@ -296,22 +298,36 @@ void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc)
     } else if (unlikely(lg_trace_on) && type != RT_REL_COND) {
         rt_rec_released(addr, (lg_lock_type)type, pc);
     }
-    if (t->cap == 0)
+    if (t->cap == 0) {
+        rt_release_foreign(t, (uintptr_t)addr, type, pc);   /* its first event */
         return;
+    }
     for (uint32_t i = t->depth; i-- > 0;) {
         rt_held *h = &t->held[i];
         if (h->addr != (uintptr_t)addr)
             continue;
         if (--h->count > 0)
             return;
-        memmove(h, h + 1, (t->depth - i - 1) * sizeof *h);
-        t->depth--;
-        for (uint32_t j = i; j < t->depth; j++)
-            t->held[j].key = recompute_key(t, j);
+        rt_held_remove(t, i);
         return;
     }
-    /* Not held by us: a lock taken before we were loaded, or released by another thread
-     * (allowed for rwlocks taken for reading in some programs, and for semaphore-like use). */
+    /* Not held by us: released for another thread (semaphore-like use of a normal mutex, a
+     * read lock handed over), or a lock taken before we were loaded. */
+    rt_release_foreign(t, (uintptr_t)addr, type, pc);
+}
+
+void rt_held_remove(rt_thread *t, uint32_t i)
+{
+    /* A releaser in another thread may be scanning held[] for its lock (ownership.c): it
+     * retries while held_seq is odd, since entries move under it here. */
+    atomic_fetch_add_explicit(&t->held_seq, 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    rt_held *h = &t->held[i];
+    memmove(h, h + 1, (t->depth - i - 1) * sizeof *h);
+    t->depth--;
+    for (uint32_t j = i; j < t->depth; j++)
+        t->held[j].key = recompute_key(t, j);
+    atomic_fetch_add_explicit(&t->held_seq, 1, memory_order_release);
 }
 
 void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)

@@ -29,6 +29,7 @@ static void thread_exit(void *arg)
 {
     rt_thread *t = arg;
     t->guard++;
+    rt_gone_check(t);   /* locks other threads released for it are not held at exit */
     rt_flock_lock(&rt.threads_lock);
     t->exited = true;
     bool keep = t->depth > 0;   /* orphaned locks: the wait-for graph still needs them */
@@ -55,6 +56,8 @@ static void thread_exit(void *arg)
     }
     rt_self = &sentinel;
     if (!keep) {
+        if (t->gone)
+            munmap(t->gone, t->capgone * sizeof *t->gone);
         if (t->held != t->inline_held)
             free(t->held);
         free(t);

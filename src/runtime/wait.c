@@ -136,8 +136,8 @@ static bool holds(rt_thread *h, rt_lock *l, uint32_t gen, bool shared_only_block
         d = h->cap;
     for (uint32_t i = 0; i < d; i++) {
         const rt_held *e = &h->held[i];
-        if (e->lock != l || e->gen != gen)
-            continue;
+        if (e->lock != l || e->gen != gen || rt_held_gone(h, e->addr))
+            continue;   /* (gone: released for it by another thread) */
         if (shared_only_blocks_writer && e->mode == LG_MODE_SHARED)
             continue;
         if (mode)

@@ -1,0 +1,153 @@
+/* ownership.c - a lock released by another thread than the one that holds it.
+ *
+ * glibc lets some kinds be released by any thread (a normal or adaptive mutex, a spinlock,
+ * a read lock: semaphore-like hand-offs), and the holder's held-lock stack must then forget
+ * it, or every later acquisition of the holder adds an edge from a lock it no longer holds
+ * (a false lock-order inversion) and its exit is "holding" it.
+ *
+ * The holder may be running, inside its fast path, which reads and writes its held[] and
+ * depth with no lock and no atomic RMW (fastpath.h). So the releaser never writes the
+ * holder's held[]; it only
+ *   1. finds the holder, under threads_lock (registry walk: a slow path of a rare event),
+ *      reading held[] racily; the entry it looks for cannot change under it, because the
+ *      lock is still locked (the bookkeeping runs before the real unlock), so the holder
+ *      cannot release or re-acquire it; the holder may only *move* it, in an out-of-order
+ *      release (held_seq odd: retry the scan) or by growing held[] (under threads_lock);
+ *   2. appends the address to the holder's `gone` list (under threads_lock) and publishes
+ *      gone_pending;
+ *   3. sets the holder's fast_cap to 0, so the holder's next acquisition or release leaves
+ *      its fast path (a relaxed store; a store lost to the holder's own fast_cap update in
+ *      rt_thread_grow only delays the drain to its next slow event, which checks
+ *      gone_pending anyway).
+ * The holder drains the list in its own slow path (rt_gone_drain, before anything else
+ * reads its held[]), so held[] is only ever modified by its owner. Until then its fast path
+ * can only hit chains that exist already (no edge is added there) and readers of held[]
+ * that need the truth (the wait-for graph, exit) skip or drain gone entries. A holder that
+ * has exited (its record kept for its orphaned locks) cannot race: its entry is removed in
+ * place.
+ */
+#include <string.h>
+
+#include "../trace/trace.h"
+#include "fastpath.h"
+
+/* glibc's mutex kinds that check the owner on unlock (error-checking, recursive, robust,
+ * priority-inherit/-protect): another thread gets EPERM and nothing is released. */
+static bool owner_checked(uintptr_t addr, int type)
+{
+    if (type != LG_LOCK_MUTEX)
+        return false;
+    int kind = ((const pthread_mutex_t *)addr)->__data.__kind & 0x7f;
+    return kind != PTHREAD_MUTEX_NORMAL && kind != PTHREAD_MUTEX_ADAPTIVE_NP;
+}
+
+/* How many holds of addr t has that are not released yet: its entries' counts minus the
+ * releases already posted. Threads_lock held; t's held[] read racily (see above). */
+static long holds_of(rt_thread *t, uintptr_t addr)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        uint32_t s = atomic_load_explicit(&t->held_seq, memory_order_acquire);
+        if (s & 1) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        long n = 0;
+        uint32_t d = __atomic_load_n(&t->depth, __ATOMIC_ACQUIRE);
+        if (d > t->cap)
+            d = t->cap;
+        for (uint32_t i = 0; i < d; i++)
+            if (__atomic_load_n(&t->held[i].addr, __ATOMIC_RELAXED) == addr)
+                n += __atomic_load_n(&t->held[i].count, __ATOMIC_RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&t->held_seq, memory_order_relaxed) != s)
+            continue;
+        for (uint32_t i = 0; i < t->ngone; i++)
+            n -= t->gone[i] == addr;
+        return n;
+    }
+    return 0;   /* the owner kept moving its entries: leave it (it stays "held") */
+}
+
+/* Append addr to t's gone list. Threads_lock held. */
+static bool post_gone(rt_thread *t, uintptr_t addr)
+{
+    if (t->ngone == t->capgone) {
+        uint32_t cap = t->capgone ? t->capgone * 2 : 512;
+        uintptr_t *g = rt_map(cap * sizeof *g);
+        if (!g)
+            return false;
+        if (t->gone) {
+            memcpy(g, t->gone, t->ngone * sizeof *g);
+            munmap(t->gone, t->capgone * sizeof *g);
+        }
+        t->gone = g;
+        t->capgone = cap;
+    }
+    t->gone[t->ngone++] = addr;
+    atomic_store_explicit(&t->gone_pending, t->ngone, memory_order_release);
+    __atomic_store_n(&t->fast_cap, 0, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* Remove one hold of addr from t's held[] in place: t is an exited thread (no fast path
+ * can race) or the caller itself. */
+static void drop_hold(rt_thread *t, uintptr_t addr)
+{
+    for (uint32_t i = t->depth; i-- > 0;)
+        if (t->held[i].addr == addr) {
+            if (--t->held[i].count == 0)
+                rt_held_remove(t, i);
+            return;
+        }
+}
+
+/* The misuse itself (a lock released by a thread that does not hold it): the place where
+ * the finding of the misuse issue is to be made. For now it is counted (--verbose). */
+static void foreign_release_seen(const rt_thread *by, int holder_tid, uintptr_t addr, int type,
+                                 uintptr_t pc)
+{
+    (void)by, (void)holder_tid, (void)addr, (void)type, (void)pc;
+    atomic_fetch_add_explicit(&rt.counters[RT_C_FOREIGN], 1, memory_order_relaxed);
+}
+
+void rt_release_foreign(rt_thread *t, uintptr_t addr, int type, uintptr_t pc)
+{
+    if (type == RT_REL_COND || owner_checked(addr, type) ||
+        !atomic_load_explicit(&rt.ready, memory_order_acquire))
+        return;
+    int holder = 0;   /* no guard: nothing here calls an interposed function */
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next) {
+        if (x == t || holds_of(x, addr) <= 0)
+            continue;
+        holder = x->tid;
+        if (x->exited) {
+            drop_hold(x, addr);
+        } else if (!post_gone(x, addr)) {
+            holder = 0;   /* out of memory: the hold stays (a phantom, as before) */
+        }
+        break;
+    }
+    rt_flock_unlock(&rt.threads_lock);
+    if (holder)
+        foreign_release_seen(t, holder, addr, type, pc);
+}
+
+void rt_gone_drain(rt_thread *t)
+{
+    rt_flock_lock(&rt.threads_lock);
+    for (uint32_t i = 0; i < t->ngone; i++)
+        drop_hold(t, t->gone[i]);
+    t->ngone = 0;
+    atomic_store_explicit(&t->gone_pending, 0, memory_order_relaxed);
+    t->fast_cap = lg_trace_on ? 0 : t->cap;
+    rt_flock_unlock(&rt.threads_lock);
+}
+
+bool rt_held_gone(const rt_thread *t, uintptr_t addr)
+{
+    for (uint32_t i = 0; i < t->ngone; i++)
+        if (t->gone[i] == addr)
+            return true;
+    return false;
+}
