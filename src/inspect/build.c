@@ -20,6 +20,17 @@ typedef struct ctx {
     int *next;               /* wait-for graph */
 } ctx;
 
+/* The name of process pid among the analysed ones, NULL unknown. */
+static const char *process_comm(insp_target *tg, int pid)
+{
+    if (pid == tg->pid)
+        return tg->comm[0] ? tg->comm : NULL;
+    for (size_t k = 0; k < tg->nsys; k++)
+        if (tg->sys[k]->pid == pid)
+            return tg->sys[k]->comm[0] ? tg->sys[k]->comm : NULL;
+    return NULL;
+}
+
 static const char *tname(const insp_thread *t)
 {
     return t->name[0] ? t->name : NULL;
@@ -28,10 +39,33 @@ static const char *tname(const insp_thread *t)
 static void thread_ref(char *buf, size_t len, insp_target *tg, int tid)
 {
     insp_thread *t = insp_find_thread(tg, tid);
+    int n;
     if (t && t->name[0])
-        snprintf(buf, len, "thread %d \"%s\"", tid, t->name);
+        n = snprintf(buf, len, "thread %d \"%s\"", tid, t->name);
     else
-        snprintf(buf, len, "thread %d", tid);
+        n = snprintf(buf, len, "thread %d", tid);
+    /* A report over several processes names each thread's process but the first's. */
+    if (t && t->pid && t->pid != tg->pid && n > 0 && (size_t)n < len) {
+        const char *comm = process_comm(tg, t->pid);
+        snprintf(buf + n, len - (size_t)n, " of process %d%s%s%s", t->pid, comm ? " (" : "",
+                 comm ? comm : "", comm ? ")" : "");
+    }
+}
+
+/* The owner of what t waits for, as a reader can find it: a thread of this analysis, a
+ * thread of another process (by /proc), or outside a core. */
+static void owner_ref(char *buf, size_t len, insp_target *tg, const insp_wait *w)
+{
+    if (!(w->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE)) {
+        thread_ref(buf, len, tg, w->owner);
+        return;
+    }
+    if (w->owner_pid)
+        snprintf(buf, len, "thread %d of process %d%s%s%s", w->owner, w->owner_pid,
+                 w->owner_comm[0] ? " (" : "", w->owner_comm, w->owner_comm[0] ? ")" : "");
+    else
+        snprintf(buf, len, "thread %d, which is not in this core (the lock is "
+                 "process-shared: the chain leaves the process)", w->owner);
 }
 
 static const char *verb(lg_lock_type type, lg_mode mode)
@@ -43,6 +77,7 @@ static const char *verb(lg_lock_type type, lg_mode mode)
         return "join";
     case LG_LOCK_MUTEX:
     case LG_LOCK_SPINLOCK:
+    case LG_LOCK_STDIO:
         return "lock";
     default:
         return "wait on";
@@ -66,8 +101,8 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
         return;
     }
     if (w->type == LG_LOCK_FUTEX) {
-        snprintf(out, len, "futex wait on 0x%llx%s", (unsigned long long)w->lock,
-                 w->timed ? " (timed)" : "");
+        snprintf(out, len, "futex wait on 0x%llx (value %u%s)", (unsigned long long)w->lock,
+                 w->value, w->timed ? ", timed" : "");
         return;
     }
     size_t n;
@@ -82,7 +117,7 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
     if (n >= len)
         return;
     if (w->owner) {
-        thread_ref(who, sizeof who, c->tg, w->owner);
+        owner_ref(who, sizeof who, c->tg, w);
         const char *how = w->owner_inferred ? "read-held (inferred)"
                           : w->held_shared  ? "read-held" : "held";
         n += (size_t)snprintf(out + n, len - n, ", %s by %s%s", how, who,
@@ -120,6 +155,8 @@ static int report_lock(ctx *c, insp_thread *t)
     lg_lock *l = &c->r->locks[li];
     if (w->owner)
         l->owner = w->owner;
+    if (w->owner_pid)
+        l->owner_pid = w->owner_pid;
     if (w->readers > l->readers)
         l->readers = w->readers;
     l->lock_flags |= w->lock_flags;
@@ -134,6 +171,7 @@ static int finding_lock(ctx *c, lg_finding *f, insp_thread *t)
                                  w->attrs[0] ? w->attrs : NULL);
     if (li >= 0) {
         f->locks[li].owner = w->owner;
+        f->locks[li].owner_pid = w->owner_pid;
         f->locks[li].readers = w->readers;
         f->locks[li].lock_flags = w->lock_flags;
     }
@@ -175,8 +213,8 @@ static int add_threads(ctx *c)
                 char n[32];
                 snprintf(n, sizeof n, "%d", t->w.owner);
                 c->names[i] = lg_strdup(n);
-            } else if (t->w.type != LG_LOCK_FUTEX) {
-                c->names[i] = symbolize_data(tg, t->w.lock);
+            } else if (t->w.obj[0]) {
+                c->names[i] = lg_strdup(t->w.obj);
             }
             describe(c, t, c->names[i], desc, sizeof desc);
         } else if (t->w.kind == WAIT_SYSCALL) {

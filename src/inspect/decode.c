@@ -6,8 +6,11 @@
  * symbols are always there, even for stripped programs); the layout then gives the object's
  * base, owner, reader count and kind bits. Without a known glibc version nothing is
  * guessed: the wait stays "futex wait on ADDR". Not here: names and the graph (build.c). */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -43,13 +46,24 @@ enum { RW_READER_SHIFT = 3 };
 /* pthread_barrier_t (internal struct pthread_barrier): in, current_round, count, shared. */
 enum { BAR_IN = 0, BAR_ROUND = 4, BAR_COUNT = 8 };
 
+/* glibc's _IO_lock_t (libio/stdio-lock.h), a FILE's lock: the owner is the owning thread's
+ * descriptor (THREAD_SELF = its fs base), not a TID. */
+enum { IOLOCK_LOCK = 0, IOLOCK_CNT = 4, IOLOCK_OWNER = 8 };
+/* A FILE from fopen/fdopen is glibc's `struct locked_FILE { struct _IO_FILE_plus fp;
+ * _IO_lock_t lock; ... }`: its lock follows the FILE and its vtable pointer. The FILE's
+ * fields come from the system's own <stdio.h> (struct _IO_FILE). */
+enum { FILE_MAGIC_MASK = (int)0xffff0000u, FILE_MAGIC = (int)0xfbad0000u };
+#define LOCKED_FILE_LOCK (sizeof(FILE) + sizeof(void *))
+
 typedef enum api {
-    API_NONE, API_MUTEX, API_RDLOCK, API_WRLOCK, API_COND, API_SEM, API_JOIN, API_BARRIER
+    API_NONE, API_MUTEX, API_RDLOCK, API_WRLOCK, API_COND, API_SEM, API_JOIN, API_BARRIER,
+    API_LLL_PRIVATE,         /* a libc-internal lock (stdio's FILE locks among them) */
 } api;
 
 /* Waiting functions by name prefix, after leading underscores and "GI_" are dropped. The
  * innermost match wins: a condition wait re-taking its mutex shows lll_lock_wait first. */
 static const struct { const char *prefix; api a; } api_names[] = {
+    {"lll_lock_wait_private", API_LLL_PRIVATE},   /* before its prefix lll_lock_wait */
     {"lll_lock_wait", API_MUTEX}, {"lll_robust_lock", API_MUTEX},
     {"pthread_mutex_lock", API_MUTEX}, {"pthread_mutex_timedlock", API_MUTEX},
     {"pthread_mutex_clocklock", API_MUTEX}, {"mutex_lock_full", API_MUTEX},
@@ -115,9 +129,56 @@ static api find_api(insp_thread *t, bool *c11)
     return API_NONE;
 }
 
+static bool has_tid(const insp_target *tg, int tid)
+{
+    for (size_t i = 0; i < tg->n; i++)
+        if (tg->t[i].tid == tid)
+            return true;
+    return false;
+}
+
+bool insp_tid_here(const insp_target *tg, int tid)
+{
+    if (tid <= 0)
+        return false;
+    if (has_tid(tg, tid))
+        return true;
+    for (size_t k = 0; k < tg->nsys; k++)
+        if (has_tid(tg->sys[k], tid))
+            return true;
+    return false;
+}
+
+bool insp_tid_elsewhere(const insp_target *tg, int tid, int *pid, char *comm, size_t commlen)
+{
+    if (tg->is_core || tid <= 0)
+        return false;
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/status", tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nTgid:");
+    int tgid = p ? atoi(p + 6) : 0;
+    if (tgid <= 0 || tgid == tg->pid)
+        return false;
+    *pid = tgid;
+    comm[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/comm", tgid);
+    if ((f = fopen(path, "re"))) {
+        if (fgets(comm, (int)commlen, f))
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+    }
+    return true;
+}
+
 static bool live_tid(insp_target *tg, uint32_t tid)
 {
-    return tid && insp_find_thread(tg, (int)tid) != NULL;
+    return insp_tid_here(tg, (int)tid);
 }
 
 static void add_attr(insp_wait *w, const char *a)
@@ -146,8 +207,10 @@ static bool decode_mutex(insp_thread *t, insp_wait *w, bool c11, bool pi_op)
         add_attr(w, "priority-inheritance");
     if (kind & MUTEX_KIND_PP)
         add_attr(w, "priority-protect");
-    if (kind & MUTEX_KIND_PSHARED)
+    if (kind & MUTEX_KIND_PSHARED) {
         add_attr(w, "process-shared");
+        w->pshared = true;
+    }
     if (w->timed)
         add_attr(w, "timed");
     if ((kind & MUTEX_KIND_TYPE) == 1 && count > 1) {
@@ -207,9 +270,14 @@ static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
     return false;
 }
 
-static bool on_own_stack(const insp_thread *t)
+/* glibc's parking spot after EDEADLK: `lll_timedwait(&(int){0}, 0, ...)`, a zero word on
+ * the thread's own stack waited for with value 0. A mutex that merely lives on the stack
+ * (a local) has its real lock word there: 2, or an owner TID. */
+static bool parked(const insp_thread *t)
 {
-    return t->sp && t->arg[0] >= t->sp - 4096 && t->arg[0] < t->sp + (1u << 20);
+    uint32_t word = 1;
+    return t->sp && t->arg[0] >= t->sp - 4096 && t->arg[0] < t->sp + (1u << 20) &&
+           (uint32_t)t->arg[2] == 0 && mem_get32(t, t->arg[0], &word) && word == 0;
 }
 
 static bool rw_plausible(const insp_thread *t, uint64_t b)
@@ -217,6 +285,12 @@ static bool rw_plausible(const insp_thread *t, uint64_t b)
     uint32_t flags, shared;
     return mem_get32(t, b + RW_FLAGS, &flags) && mem_get32(t, b + RW_SHARED, &shared) &&
            flags <= 2 && shared <= 1;
+}
+
+static bool rw_shared(const insp_thread *t, uint64_t b)
+{
+    uint32_t shared = 0;
+    return mem_get32(t, b + RW_SHARED, &shared) && shared == 1;
 }
 
 static bool rw_fill(insp_thread *t, insp_wait *w, uint64_t b, lg_mode mode)
@@ -229,6 +303,9 @@ static bool rw_fill(insp_thread *t, insp_wait *w, uint64_t b, lg_mode mode)
     w->lock = b;
     w->mode = mode;
     w->owner = (int)writer;
+    w->pshared = rw_shared(t, b);
+    if (w->pshared)
+        add_attr(w, "process-shared");
     w->readers = (int)(readers >> RW_READER_SHIFT);
     /* While write-locked nobody read-holds it: the count is of readers waiting. */
     if (writer)
@@ -309,6 +386,143 @@ static bool decode_barrier(insp_thread *t, insp_wait *w)
     return true;
 }
 
+/* The owner is not a thread here: a process-shared object's owner may be a thread of
+ * another process (named so), or, in a core, outside the core. A private lock's owner TID
+ * in another process is a reused TID: its real owner exited. */
+static bool owner_elsewhere(insp_target *tg, insp_wait *w)
+{
+    if (!w->pshared)
+        return false;
+    if (insp_tid_elsewhere(tg, w->owner, &w->owner_pid, w->owner_comm, sizeof w->owner_comm) ||
+        tg->is_core) {
+        w->lock_flags |= LG_LOCK_F_OWNER_ELSEWHERE;
+        return true;
+    }
+    return false;
+}
+
+/* A caller that works on a FILE: glibc takes FILE locks inline inside these. */
+static bool stdio_function(const char *fn)
+{
+    static const char *const words[] = {
+        "IO_", "flockfile", "ftrylockfile", "funlockfile", "printf", "scanf", "puts", "putc",
+        "getc", "fwrite", "fread", "fgets", "fflush", "fclose", "fseek", "ftell", "getline",
+        "getdelim", "perror", "setvbuf", "putchar", "getchar", "ungetc", "fgetpos", "fsetpos",
+        "rewind", "fileno", "feof", "ferror", "clearerr", "fputs", "fputc", "fgetc",
+    };
+    const char *s = strip_name(fn);
+    if (strncmp(s, "IO_", 3) == 0)
+        return true;
+    for (size_t i = 1; i < sizeof words / sizeof *words; i++)
+        if (strstr(s, words[i]))
+            return true;
+    return false;
+}
+
+/* The thread whose descriptor (fs base) is `desc`, 0 none. */
+static int thread_of_descriptor(const insp_target *tg, uint64_t desc, bool *all_known)
+{
+    *all_known = true;
+    for (size_t i = 0; i < tg->n; i++) {
+        if (!tg->t[i].fs_base)
+            *all_known = false;
+        else if (tg->t[i].fs_base == desc)
+            return tg->t[i].tid;
+    }
+    return 0;
+}
+
+/* A wait in __lll_lock_wait_private: one of libc's own locks. It is a FILE's lock
+ * (_IO_lock_t) only on evidence: libc's symbol of the standard streams' locks, a FILE
+ * around it whose _lock points back at it, a stdio function calling, or an owner that is a
+ * thread's descriptor; and the layout agrees (locked, count >= 1, an owner). */
+static bool decode_stdio(insp_target *tg, insp_thread *t, insp_wait *w, bool lll_frame)
+{
+    uint64_t b = t->arg[0];
+    uint32_t word, cnt, lo, hi;
+    if (!mem_get32(t, b + IOLOCK_LOCK, &word) || !mem_get32(t, b + IOLOCK_CNT, &cnt) ||
+        !mem_get32(t, b + IOLOCK_OWNER, &lo) || !mem_get32(t, b + IOLOCK_OWNER + 4, &hi))
+        return false;
+    uint64_t owner = lo | (uint64_t)hi << 32;
+    bool all_known = false;
+    int tid = owner ? thread_of_descriptor(tg, owner, &all_known) : 0;
+    static const char *const streams[] = {"stdin", "stdout", "stderr"};
+    unsigned char fb[sizeof(FILE)];
+    FILE *fp = (FILE *)fb;
+    if (!tg->std_locks_read) {
+        /* libc exports the standard FILEs (_IO_2_1_stdout_, ...); their locks are static
+         * (_IO_stdfile_1_lock, a local symbol only debug info names) */
+        static const char *const files[] = {"_IO_2_1_stdin_", "_IO_2_1_stdout_",
+                                            "_IO_2_1_stderr_"};
+        tg->std_locks_read = true;
+        for (int k = 0; k < 3; k++) {
+            uint64_t a = libc_symbol(tg, files[k]);
+            if (a && tg->read(tg->read_ctx, a, fb, sizeof fb) == 0)
+                tg->std_locks[k] = (uint64_t)(uintptr_t)fp->_lock;
+        }
+    }
+    const char *stream = NULL;
+    for (int k = 0; k < 3; k++)
+        if (tg->std_locks[k] == b)
+            stream = streams[k];
+    uint64_t file = 0;
+    if (!stream && b > LOCKED_FILE_LOCK &&
+        tg->read(tg->read_ctx, b - LOCKED_FILE_LOCK, fb, sizeof fb) == 0 &&
+        (fp->_flags & FILE_MAGIC_MASK) == FILE_MAGIC && (uint64_t)(uintptr_t)fp->_lock == b)
+        file = b - LOCKED_FILE_LOCK;
+    bool caller = false;
+    if (t->wait_frame > 1 && (size_t)t->wait_frame <= t->stack.n)
+        for (int i = 0; i < t->wait_frame - 1 && !caller; i++)
+            caller = is_libc(&t->stack.frames[i]) && t->stack.frames[i].function &&
+                     stdio_function(t->stack.frames[i].function);
+    if (!stream && !file && (!lll_frame || (!caller && !tid)))
+        return false;
+    if (word == 0 || cnt == 0 || !owner)
+        return false;
+    w->type = LG_LOCK_STDIO;
+    w->lock = b;
+    w->mode = LG_MODE_EXCLUSIVE;
+    w->owner = tid;
+    if (stream)
+        snprintf(w->obj, sizeof w->obj, "%s", stream);
+    else if (file) {
+        char *fs = symbolize_data(tg, file);
+        if (fs && !strchr(fs, '+'))
+            snprintf(w->obj, sizeof w->obj, "%s", fs);
+        else
+            snprintf(w->obj, sizeof w->obj, "0x%llx", (unsigned long long)file);
+        free(fs);
+    }
+    if (cnt > 1) {
+        char d[32];
+        snprintf(d, sizeof d, "depth %u", cnt);
+        add_attr(w, d);
+    }
+    if (!tid && all_known) {
+        /* FILE locks are private to a process and every thread's descriptor is known: the
+         * owner is gone. */
+        char d[64];
+        snprintf(d, sizeof d, "owner descriptor 0x%llx: no thread has it",
+                 (unsigned long long)owner);
+        add_attr(w, d);
+        w->lock_flags |= LG_LOCK_F_OWNER_EXITED;
+    } else if (!tid) {
+        char d[64];
+        snprintf(d, sizeof d, "owner descriptor 0x%llx", (unsigned long long)owner);
+        add_attr(w, d);
+    }
+    return true;
+}
+
+/* Where a wait that no glibc function explains is annotated: the first frame past libc. */
+static void raw_wait_frame(insp_thread *t)
+{
+    size_t j = 0;
+    while (j < t->stack.n && is_libc(&t->stack.frames[j]))
+        j++;
+    t->wait_frame = j < t->stack.n ? (int)j + 1 : 0;
+}
+
 static void decode_futex(insp_target *tg, insp_thread *t)
 {
     insp_wait *w = &t->w;
@@ -320,12 +534,18 @@ static void decode_futex(insp_target *tg, insp_thread *t)
     w->timed = t->arg[3] != 0;   /* the timeout pointer (NULL: waits forever) */
     bool c11 = false;
     api a = find_api(t, &c11);
+    /* The stack is evidence when libc's frames are named: then no waiting glibc function
+     * means the program waits on a futex of its own (InnoDB, GLib, Qt, Rust keep their own
+     * futex locks), whatever the word's neighbours look like. */
+    bool stack_named = t->stack.n && t->stack.frames[0].function;
     bool ok = false;
-    if (tg->glibc_known) {
+    if (a == API_NONE && stack_named)
+        raw_wait_frame(t);
+    else if (tg->glibc_known) {
         bool pi = cmd == FUTEX_LOCK_PI_OP || cmd == FUTEX_LOCK_PI2_OP;
         switch (pi ? API_MUTEX : a) {
         case API_MUTEX:
-            if (!pi && on_own_stack(t))
+            if (!pi && parked(t))
                 ok = decode_parked(tg, t, w);
             else
                 ok = decode_mutex(t, w, c11, pi);
@@ -343,6 +563,9 @@ static void decode_futex(insp_target *tg, insp_thread *t)
         case API_BARRIER:
             ok = decode_barrier(t, w);
             break;
+        case API_LLL_PRIVATE:
+            ok = decode_stdio(tg, t, w, true);
+            break;
         case API_JOIN:
             w->type = LG_LOCK_THREAD;
             w->lock = ua;
@@ -353,15 +576,20 @@ static void decode_futex(insp_target *tg, insp_thread *t)
             /* No waiting frame (no symbols at all): the layout rules alone. */
             uint32_t word = 0, nw = 0;
             mem_get32(t, ua, &word);
-            if (cmd == FUTEX_WAIT_BITSET_OP && !(op & FUTEX_PRIVATE) && word == val &&
-                live_tid(tg, val)) {
+            if (cmd == FUTEX_WAIT_OP && (op & FUTEX_PRIVATE) && decode_stdio(tg, t, w, false)) {
+                ok = true;   /* the lock of a FILE: libc's stdout, or a FILE around it */
+            } else if (cmd == FUTEX_WAIT_BITSET_OP && !(op & FUTEX_PRIVATE) && word == val &&
+                       live_tid(tg, val)) {
                 w->type = LG_LOCK_THREAD;
                 w->lock = ua;
                 w->owner = (int)val;
                 ok = true;
             } else if ((val == 2 || (val & (uint32_t)FUTEX_WAITERS)) &&
-                       decode_mutex(t, w, false, false) &&
-                       (w->owner == 0 || live_tid(tg, (uint32_t)w->owner) || val != 2)) {
+                       decode_mutex(t, w, false, false) && w->owner &&
+                       (live_tid(tg, (uint32_t)w->owner) ||
+                        (w->pshared && owner_elsewhere(tg, w)))) {
+                /* Layout alone: only a mutex whose owner is a live thread. A word of 2
+                 * beside zeros is any program's own futex lock just as well. */
                 ok = true;
             } else if (cmd == FUTEX_WAIT_BITSET_OP && (val == 2 || val == 3)) {
                 memset(w->attrs, 0, sizeof w->attrs);
@@ -381,10 +609,12 @@ static void decode_futex(insp_target *tg, insp_thread *t)
         w->kind = WAIT_LOCK;
         w->type = LG_LOCK_FUTEX;
         w->lock = ua;
+        w->value = val;
         w->timed = t->arg[3] != 0;
         w->lock_flags = LG_LOCK_F_UNDECODED;
+        return;
     }
-    if (w->owner && !live_tid(tg, (uint32_t)w->owner))
+    if (w->owner && !live_tid(tg, (uint32_t)w->owner) && !owner_elsewhere(tg, w))
         w->lock_flags |= LG_LOCK_F_OWNER_EXITED;
 }
 
@@ -451,6 +681,16 @@ void decode_all(insp_target *tg)
                          t->fd_target);
             else
                 snprintf(w->desc, sizeof w->desc, "%s", n);
+        }
+        /* Names now, while this process's modules and stacks are at hand (a report over
+         * several processes is built from all their threads at once). */
+        insp_wait *w = &t->w;
+        if (w->kind == WAIT_LOCK && !w->obj[0] && w->type != LG_LOCK_THREAD &&
+            w->type != LG_LOCK_FUTEX) {
+            char *name = symbolize_data(tg, w->lock);
+            if (name)
+                snprintf(w->obj, sizeof w->obj, "%s", name);
+            free(name);
         }
     }
 }

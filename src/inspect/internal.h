@@ -37,6 +37,12 @@ typedef struct insp_wait {
     bool owner_from_runtime; /* owner named by the lockgraph runtime's records (rtstate.c) */
     bool held_shared;        /* ... and it holds the lock for reading */
     unsigned lock_flags;     /* LG_LOCK_F_* */
+    uint32_t value;          /* the futex word's expected value (undecoded waits) */
+    int owner_pid;           /* the owner's process when it is another one, else 0 */
+    char owner_comm[64];     /* ... and that process's name, "" unknown */
+    bool pshared;            /* a process-shared object (its owner may be in another process) */
+    char obj[160];           /* the object's name ("mutex_a", "stdout", "stack of thread 7 in
+                                f"), "" none: filled by decode_all while the modules are known */
     char attrs[96];
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */
 } insp_wait;
@@ -53,6 +59,8 @@ typedef struct insp_thread {
     uint64_t dregs[17];      /* registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp
                                 r8..r15 rip), for unwinding */
     bool have_regs;
+    uint64_t fs_base;        /* its thread descriptor (THREAD_SELF), 0 unknown */
+    int pid;                 /* the process it belongs to */
     int64_t blocked_ms;      /* 0 unknown */
     char fd_target[128];     /* for fd syscalls: readlink of /proc/PID/fd/N */
     char note_wait[200];     /* wait description carried by a LOCKGRAPH core note */
@@ -62,6 +70,7 @@ typedef struct insp_thread {
     bool win_ok;
     unsigned char win[INSP_WINDOW];
     uint64_t *pcs;
+    uint64_t *sps;           /* each frame's stack pointer (CFA side), same length as pcs */
     size_t npcs;
     lg_stack stack;
     int wait_frame;          /* 1 + index of the frame where it waits, 0 unknown */
@@ -119,6 +128,10 @@ typedef struct insp_target {
     double stopped_ms;
     char **notes;            /* notes for the report, collected on the way */
     size_t nnotes;
+    uint64_t std_locks[3];   /* the locks of stdin, stdout, stderr (decode.c), 0 unknown */
+    bool std_locks_read;
+    struct insp_target *const *sys;   /* the other processes analysed with it, or NULL */
+    size_t nsys;
 } insp_target;
 
 insp_thread *insp_add_thread(insp_target *tg, int tid);
@@ -169,6 +182,7 @@ int unwind_core(insp_target *tg, void *elf, const char *exe, const lg_inspect_op
                 char *err, size_t errlen);
 int symbolize_all(insp_target *tg);
 char *symbolize_data(insp_target *tg, uint64_t addr);   /* "mutex_a", "hang+0x4060", NULL */
+uint64_t libc_symbol(insp_target *tg, const char *name);   /* absolute address, 0 none */
 
 /* rtstate.c: the runtime's published state. rtstate_read while the target is stopped (or a
  * core) and after the Dwfl is set up; rtstate_symbolize once the symbolizer exists. Both
@@ -190,6 +204,10 @@ size_t rtstate_live_waits(int pid, insp_rt_wait *out, size_t max);
 
 /* decode.c */
 void decode_all(insp_target *tg);
+/* Is tid a live thread of the target (or of the system it is analysed with)? */
+bool insp_tid_here(const insp_target *tg, int tid);
+/* A live thread of another process: its process id and name. */
+bool insp_tid_elsewhere(const insp_target *tg, int tid, int *pid, char *comm, size_t commlen);
 const char *syscall_name(long nr);
 
 /* build.c */

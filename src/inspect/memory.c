@@ -51,6 +51,7 @@ void insp_set_dregs(insp_thread *t, const struct user_regs_struct *r)
                             r->rip};
     memcpy(t->dregs, d, sizeof d);
     t->have_regs = true;
+    t->fs_base = r->fs_base;
     t->sp = r->rsp;
     const uint64_t callee[6] = {r->rbx, r->rbp, r->r12, r->r13, r->r14, r->r15};
     memcpy(t->callee, callee, sizeof callee);

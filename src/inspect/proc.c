@@ -66,6 +66,7 @@ void insp_target_free(insp_target *tg)
 {
     for (size_t i = 0; i < tg->n; i++) {
         free(tg->t[i].pcs);
+        free(tg->t[i].sps);
         lg_stack_free(&tg->t[i].stack);
     }
     free(tg->t);

@@ -36,6 +36,14 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
      * activation (signal frame) is exact, so compensate. */
     if (activation && w->t->npcs > 0)
         v = pc + 1;
+    /* The frame's stack pointer: which function's frame a stack address (a lock on the
+     * stack) lies in. 0 when libdwfl does not know it. */
+    Dwarf_Word sp = 0;
+    if (dwfl_frame_reg(frame, 7, &sp) != 0)
+        sp = 0;
+    size_t nsp = w->t->npcs;
+    if (LG_APPEND(w->t->sps, nsp, &sp) < 0)
+        return DWARF_CB_ABORT;
     if (LG_APPEND(w->t->pcs, w->t->npcs, &v) < 0)
         return DWARF_CB_ABORT;
     return w->t->npcs >= w->max ? DWARF_CB_ABORT : DWARF_CB_OK;
@@ -214,8 +222,68 @@ int symbolize_all(insp_target *tg)
     return rtstate_symbolize(tg);
 }
 
+/* A lock on a thread's stack: the thread whose frames span the address, and the function
+ * whose frame holds it (the innermost frame whose stack pointer is at or below it, looking
+ * outwards: a local lives between its function's stack pointer and its caller's). */
+static char *stack_name(insp_target *tg, uint64_t addr)
+{
+    /* Without frames (--no-stacks): the thread whose stack pointer is closest below. */
+    insp_thread *near = NULL;
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        if (!t->npcs && t->sp && addr >= t->sp && addr - t->sp < (256u << 10) &&
+            (!near || t->sp > near->sp))
+            near = t;
+    }
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        if (!t->npcs || !t->sps || !t->sp || addr < t->sp)
+            continue;
+        size_t k = 0;
+        uint64_t top = 0;
+        for (size_t j = 0; j < t->npcs; j++)
+            if (t->sps[j] > top)
+                top = t->sps[j];
+        /* the outermost frame's locals lie a little above its stack pointer */
+        if (addr >= top + 4096 || addr - t->sp > (64u << 20))
+            continue;
+        for (size_t j = 1; j < t->npcs; j++) {
+            if (!t->sps[j] || t->sps[j] > addr)
+                break;
+            k = j;
+        }
+        /* frame k's stack pointer is at or below addr and frame k+1's above it: frame k's
+         * function owns the bytes in between */
+        size_t f = k;
+        const lg_frame *fr = NULL;
+        if (t->stack.n) {
+            /* symbolized stacks include inlined frames: map the physical index */
+            size_t phys = 0;
+            for (size_t s = 0; s < t->stack.n; s++) {
+                if (t->stack.frames[s].inlined)
+                    continue;
+                if (phys == f) {
+                    fr = &t->stack.frames[s];
+                    break;
+                }
+                phys++;
+            }
+        }
+        char buf[512];
+        if (fr && fr->function)
+            snprintf(buf, sizeof buf, "stack of thread %d in %s", t->tid, fr->function);
+        else
+            snprintf(buf, sizeof buf, "stack of thread %d", t->tid);
+        return lg_strdup(buf);
+    }
+    return near ? lg_asprintf("stack of thread %d", near->tid) : NULL;
+}
+
 char *symbolize_data(insp_target *tg, uint64_t addr)
 {
+    char *st = stack_name(tg, addr);
+    if (st)
+        return st;
     if (!tg->dwfl)
         return NULL;
     Dwfl_Module *m = dwfl_addrmodule(tg->dwfl, addr);
@@ -230,11 +298,50 @@ char *symbolize_data(insp_target *tg, uint64_t addr)
     if (name)
         snprintf(buf, sizeof buf, "%s+0x%llx", name, (unsigned long long)off);
     else {
-        Dwarf_Addr start = 0;
-        const char *mod = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+        Dwarf_Addr start = 0, end = 0;
+        const char *mod = dwfl_module_info(m, NULL, &start, &end, NULL, NULL, NULL, NULL);
+        if (addr < start || addr >= end)
+            return NULL;   /* not inside the module after all: no name beats a wrong one */
         const char *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
         snprintf(buf, sizeof buf, "%s+0x%llx", base ? base : "?",
                  (unsigned long long)(addr - start));
     }
     return lg_strdup(buf);
+}
+
+typedef struct sym_find {
+    const char *name;
+    uint64_t addr;
+} sym_find;
+
+static int libc_module_symbol(Dwfl_Module *m, void **userdata, const char *name,
+                              Dwarf_Addr base, void *arg)
+{
+    (void)userdata;
+    (void)base;
+    sym_find *f = arg;
+    const char *slash = name ? strrchr(name, '/') : NULL;
+    const char *b = slash ? slash + 1 : name;
+    if (!b || strncmp(b, "libc.so", 7) != 0)
+        return DWARF_CB_OK;
+    int n = dwfl_module_getsymtab(m);
+    for (int i = 0; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *s = dwfl_module_getsym_info(m, i, &sym, &addr, NULL, NULL, NULL);
+        if (s && !strcmp(s, f->name)) {
+            f->addr = addr;
+            return DWARF_CB_ABORT;
+        }
+    }
+    return DWARF_CB_ABORT;   /* the one libc searched */
+}
+
+uint64_t libc_symbol(insp_target *tg, const char *name)
+{
+    if (!tg->dwfl)
+        return 0;
+    sym_find f = {name, 0};
+    dwfl_getmodules(tg->dwfl, libc_module_symbol, &f, 0);
+    return f.addr;
 }

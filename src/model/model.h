@@ -42,6 +42,7 @@ typedef enum lg_lock_type {
     LG_LOCK_THREAD,          /* a pthread_join target */
     LG_LOCK_BARRIER,
     LG_LOCK_FUTEX,           /* a futex word we could not decode */
+    LG_LOCK_STDIO,           /* a stdio FILE's lock (glibc _IO_lock_t, flockfile) */
     LG_LOCK_TYPE_COUNT
 } lg_lock_type;
 
@@ -61,6 +62,7 @@ typedef struct lg_lock {
     int owner;               /* tid of the exclusive owner (writer), 0 none or unknown */
     int readers;             /* read holders counted by the lock (rwlocks), 0 none */
     unsigned lock_flags;     /* LG_LOCK_F_* */
+    int owner_pid;           /* the owner's process when it is not the report's, else 0 */
 } lg_lock;
 
 /* lg_lock.lock_flags. */
@@ -70,6 +72,7 @@ enum {
     LG_LOCK_F_UNDECODED    = 1u << 2, /* a futex word of unknown layout ("futex wait on") */
     LG_LOCK_F_OWNER_INFERRED = 1u << 3, /* owner is a read holder inferred, not recorded */
     LG_LOCK_F_OWNERS_FROM_RUNTIME = 1u << 4, /* owner read from the lockgraph runtime's records */
+    LG_LOCK_F_OWNER_ELSEWHERE = 1u << 5, /* owner is a thread of another process */
 };
 
 typedef struct lg_thread {
@@ -83,6 +86,7 @@ typedef struct lg_thread {
     int wait_frame;          /* 1 + index in stack of the frame that waits */
     int wait_lock;           /* 1 + index into report->locks of what it waits for */
     lg_mode wait_mode;       /* how it waits for wait_lock (rwlocks: shared = read) */
+    int pid;                 /* its process when the report spans several, else 0 */
 } lg_thread;
 
 /* Edge flags: how the acquisition happened. */

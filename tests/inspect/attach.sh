@@ -19,7 +19,7 @@ trap cleanup EXIT
 MODES=(
   "abba 66" "rwlock-ww 66" "rwlock-wr 66" "rwlock-rw 66" "ring3 66" "self 66" "self-rw 66"
   "robust 66" "pi 66" "timed 66" "c11 66" "cond 0" "sem 0" "orphan 66" "join 66" "idle 0"
-  "read 0" "barrier 0" "kinds 66" "pshared 66"
+  "read 0" "barrier 0" "kinds 66" "pshared 66" "stdio 66" "futex 0" "stack-aa 66" "stack-aba 66"
   "demo 66 $LG_BIN/lockgraph-demo --order inconsistent --files 20 --writes 2 --dir $T_TMP/demo"
 )
 mkdir -p "$T_TMP/demo"
@@ -152,6 +152,31 @@ start "$HANG" abba
 check_status 66 "attach --no-stacks" "$LG" attach "$PID" --no-stacks --json -
 check_grep "no-stacks: the cycle" '"summary": "thread [0-9]+ \\"locker-ab\\" and thread [0-9]+ \\"locker-ba\\" wait for each other \(mutex_b, mutex_a\)"' "$T_TMP/out"
 kill -9 "$PID"
+
+# Layouts alone (no stacks) are evidence only where they are consistent: stdout's lock is
+# libc's own (its FILE points at it), a stack mutex is named after the thread's stack, and a
+# word of 2 beside zeros is no mutex.
+for m in stdio futex stack-aa; do
+  start "$HANG" "$m"
+  want=66; [ "$m" = futex ] && want=0
+  check_status "$want" "attach --no-stacks $m" "$LG" attach "$PID" --no-stacks --json "$T_TMP/ns-$m.json"
+  case $m in
+    stdio) check_grep "no-stacks stdio: the cycle through stdout" '"summary": "thread [0-9]+ \\"writer\\" and thread [0-9]+ \\"file-holder\\" wait for each other \(stdout, mutex_a\)"' "$T_TMP/ns-$m.json" ;;
+    futex) check_grep "no-stacks futex: a plain futex wait" '"wait": "futex wait on 0x[0-9a-f]+ \(value 2\)"' "$T_TMP/ns-$m.json"
+           check "no-stacks futex: no mutex" bash -c "! grep -q '\"type\": \"mutex\"' '$T_TMP/ns-$m.json'" ;;
+    stack-aa) check_grep "no-stacks stack-aa: self-deadlock on the thread's stack" '"summary": "thread [0-9]+ \\"self-locker\\" waits for stack of thread [0-9]+, which it holds itself"' "$T_TMP/ns-$m.json" ;;
+  esac
+  if [ "$m" = stdio ]; then   # and from a gcore core
+    if timeout 60 gcore -o "$T_TMP/gs" "$PID" >/dev/null 2>&1; then
+      check_status 66 "core of stdio from gcore" "$LG" core "$T_TMP/gs.$PID" "$HANG" --json "$T_TMP/gs.json"
+      check "gcore stdio report" $CHECK "$T_TMP/gs.json" stdio --core
+      rm -f "$T_TMP/gs.$PID"
+    else
+      fail "gcore could not write a core of $PID"
+    fi
+  fi
+  kill -9 "$PID"
+done
 
 # Stripped binary: module+offset frames, same cycle.
 start "$LG_BIN/hang-stripped" abba

@@ -30,6 +30,12 @@ EXPECT = {
     "spin":      (None, set(), set(), set(), {"waits": {"spinner-ab": ("spinlock", "spin_b"), "spinner-ba": ("spinlock", "spin_a")}}),
     "demo":      ("deadlock", {"resource1", "resource2"}, {"mover", "deleter"}, {"mover_main", "deleter_main"}, {}),
     "pshared":   ("deadlock", {"mutex_a", "mutex_b"}, {"locker-ab", "locker-ba"}, set(), {"attr": "adaptive", "attr2": "process-shared"}),
+    # stdout's FILE lock (glibc _IO_lock_t: its owner is a thread descriptor) in a cycle
+    "stdio":     ("deadlock", {"stdout", "mutex_a"}, {"writer", "file-holder"}, {"write_line", "lock_a"}, {"types": {"stdout": "FILE"}, "never": "orphaned-lock"}),
+    # a program's own futex lock (word 2 beside zeros): a futex wait, never a mutex
+    "futex":     ("no-progress", set(), set(), set(), {"raw_futex": "futex-waiter", "never_type": "mutex"}),
+    "stack-aa":  ("deadlock", set(), {"self-locker"}, {"stack_aa"}, {"self": True, "stack_lock": "stack_aa"}),
+    "stack-aba": ("deadlock", set(), {"self-locker"}, {"stack_aba"}, {"self": True, "stack_lock": "stack_aba"}),
 }
 
 failures = []
@@ -98,6 +104,34 @@ def main():
             if a in extra:
                 attrs = " ".join(l.get("attrs") or "" for l in f["locks"])
                 check(extra[a] in attrs, f"attrs '{attrs}' lack {extra[a]}")
+    if f and "types" in extra:
+        for name, typ in extra["types"].items():
+            got = [l["type"] for l in f["locks"] if l.get("name") == name]
+            check(got == [typ], f"{name} has type {got}, want {typ}")
+    if "never" in extra:
+        check(extra["never"] not in kinds, f"reported {extra['never']}: {kinds}")
+    if f and "stack_lock" in extra:
+        # named after the thread whose stack holds it, and the function (when unwound)
+        ls = [l for l in f["locks"] if l["type"] == "mutex"]
+        check(len(ls) == 1, f"{len(ls)} mutexes in the self-deadlock, want 1")
+        for l in ls:
+            n = l.get("name") or ""
+            check(n.startswith("stack of thread "), f"stack lock named {n!r}")
+            check(stripped or n.endswith(" in " + extra["stack_lock"]),
+                  f"stack lock {n!r} does not name {extra['stack_lock']}")
+            check(l.get("owner") in {e["thread"] for e in f["edges"]}, "owner not the waiter")
+    if "raw_futex" in extra:
+        ws = [t for t in r["threads"] if t.get("name") == extra["raw_futex"] or not names]
+        ok = False
+        for t in ws:
+            l = next((l for l in r.get("locks", []) if l["id"] == t.get("wait_lock")), None)
+            ok |= bool(l and l["type"] == "futex" and not l.get("owner") and
+                       (t.get("wait") or "").startswith("futex wait on 0x") and
+                       "(value 2)" in (t.get("wait") or ""))
+        check(ok, f"{extra['raw_futex']} does not show a plain futex wait with its value")
+    if "never_type" in extra:
+        got = [l for l in r.get("locks", []) if l["type"] == extra["never_type"]]
+        check(not got, f"reported as {extra['never_type']}: {got}")
     rlocks = {l.get("name"): l for l in r.get("locks", [])}
     for name, n in extra.get("readers", {}).items():
         check(rlocks.get(name, {}).get("readers") == n,

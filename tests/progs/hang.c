@@ -3,7 +3,7 @@
  * them afterwards. Each interleaving is forced with a barrier that is not one of the locks
  * under test, so every run hangs the same way (never by luck).
  *
- *   hang MODE [--idle N]
+ *   hang MODE [--idle N] [--busy N]
  *
  * Locks are globals with readable names (mutex_a, rw_x, ...) so symbolizers can name them.
  * Threads are named after their role. --idle N adds N threads parked in a condition wait
@@ -13,14 +13,26 @@
  * Modes for attach/core beyond the deadlock kinds: `read` (a lock holder blocked in read()
  * on a pipe: a chain that ends in another system call), `barrier` (a barrier of 3 that only
  * 2 threads reach), `kinds` (ABBA over a recursive mutex held twice and an errorcheck one),
- * `pshared` (ABBA over an adaptive and a process-shared mutex).
+ * `pshared` (ABBA over an adaptive and a process-shared mutex), `stdio` (a thread holds
+ * mutex_a and writes to stdout while another holds stdout's FILE lock with flockfile and
+ * wants mutex_a), `futex` (a program's own futex lock, InnoDB style: a word of 2 beside
+ * zeros, waited for with a raw futex system call, no glibc mutex), `stack-aa` and `stack-aba`
+ * (a thread locks a mutex on its own stack twice, directly or around another one: lockdep's
+ * AA and ABA), `procs` (two processes, parent and forked child, deadlocked through two
+ * process-shared mutexes in shared memory; prints "child PID" before "ready").
+ * --busy N adds N threads that compute and sleep for microseconds in turn, forever (a busy
+ * server for bench/attach-busy.sh).
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +47,12 @@ pthread_mutex_t cond_mutex = PTHREAD_MUTEX_INITIALIZER;
 pthread_spinlock_t spin_a, spin_b;
 sem_t sem_never;
 mtx_t c11_a, c11_b;
+
+/* A program's own futex lock (InnoDB's style): 2 = locked with waiters, then other fields. */
+struct own_lock {
+    uint32_t word;
+    uint32_t fields[9];
+} innodb_lock = {2, {0}};
 
 static pthread_barrier_t both_hold;   /* every thread holds its first lock */
 static const char *mode;
@@ -262,11 +280,138 @@ static void start_one(void *(*fn)(void *))
     pthread_join(t, NULL);
 }
 
+/* ---- stdio: a FILE lock in a cycle with a mutex ---- */
+
+static void ready_raw(void)
+{
+    /* stdout's lock is part of the deadlock: announce without it */
+    if (write(1, "ready\n", 6) != 6)
+        _exit(1);
+}
+
+__attribute__((noinline)) static void write_line(void)
+{
+    printf("writer: holds mutex_a\n");   /* blocks: stdout's lock is held by file-holder */
+}
+
+static void *stdio_writer(void *arg)
+{
+    (void)arg;
+    name_self("writer");
+    pthread_mutex_lock(&mutex_a);
+    pthread_barrier_wait(&both_hold);
+    write_line();
+    return NULL;
+}
+
+static void *stdio_holder(void *arg)
+{
+    (void)arg;
+    name_self("file-holder");
+    flockfile(stdout);
+    pthread_barrier_wait(&both_hold);
+    lock_a();
+    return NULL;
+}
+
+/* ---- a program's own futex lock ---- */
+
+__attribute__((noinline)) static void own_lock_wait(void)
+{
+    while (__atomic_load_n(&innodb_lock.word, __ATOMIC_ACQUIRE) == 2)
+        syscall(SYS_futex, &innodb_lock.word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+}
+
+static void *futex_waiter(void *arg)
+{
+    (void)arg;
+    name_self("futex-waiter");
+    own_lock_wait();
+    return NULL;
+}
+
+/* ---- mutexes on the stack: lockdep's AA and ABA ---- */
+
+__attribute__((noinline)) static void stack_aa(void)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    pthread_mutex_lock(&m);   /* waits for itself */
+    pthread_mutex_unlock(&m);
+}
+
+__attribute__((noinline)) static void stack_aba(void)
+{
+    pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&a);
+    pthread_mutex_lock(&b);
+    pthread_mutex_lock(&a);   /* waits for itself, holding b */
+    pthread_mutex_unlock(&b);
+    pthread_mutex_unlock(&a);
+}
+
+/* ---- two processes through process-shared mutexes in shared memory ---- */
+
+static int procs(void)
+{
+    struct shm {
+        pthread_mutex_t m1, m2;
+        pthread_barrier_t both;
+    } *shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                  -1, 0);
+    if (shm == MAP_FAILED)
+        return 1;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&shm->m1, &ma);
+    pthread_mutex_init(&shm->m2, &ma);
+    pthread_barrierattr_t ba;
+    pthread_barrierattr_init(&ba);
+    pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+    pthread_barrier_init(&shm->both, &ba, 2);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0)
+        return 1;
+    if (child == 0) {
+        name_self("child-ba");
+        pthread_mutex_lock(&shm->m2);
+        pthread_barrier_wait(&shm->both);
+        pthread_mutex_lock(&shm->m1);
+        _exit(0);
+    }
+    name_self("parent-ab");
+    pthread_mutex_lock(&shm->m1);
+    printf("child %d\n", (int)child);
+    ready();
+    pthread_barrier_wait(&shm->both);
+    pthread_mutex_lock(&shm->m2);
+    return 0;
+}
+
+/* ---- a busy server: compute, sleep a few microseconds, again ---- */
+
+static void *busy(void *arg)
+{
+    (void)arg;
+    name_self("busy");
+    volatile unsigned long x = 0;
+    for (;;) {
+        for (unsigned long i = 0; i < 20000; i++)
+            x += i * i;
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: hang MODE [--idle N]\n"
+    fprintf(stderr, "usage: hang MODE [--idle N] [--busy N]\n"
                     "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
-                    "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n");
+                    "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n"
+                    "       stdio futex stack-aa stack-aba procs\n");
     return 2;
 }
 
@@ -275,11 +420,15 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage();
     mode = argv[1];
-    long nidle = 0;
-    if (argc == 4 && strcmp(argv[2], "--idle") == 0)
-        nidle = strtol(argv[3], NULL, 10);
-    else if (argc != 2)
-        return usage();
+    long nidle = 0, nbusy = 0;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 < argc && strcmp(argv[i], "--idle") == 0)
+            nidle = strtol(argv[i + 1], NULL, 10);
+        else if (i + 1 < argc && strcmp(argv[i], "--busy") == 0)
+            nbusy = strtol(argv[i + 1], NULL, 10);
+        else
+            return usage();
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     pthread_spin_init(&spin_a, 0);
     pthread_spin_init(&spin_b, 0);
@@ -290,6 +439,13 @@ int main(int argc, char **argv)
         pthread_t t;
         if (pthread_create(&t, NULL, idle, NULL) != 0) {
             fprintf(stderr, "hang: cannot create idle thread %ld\n", i);
+            return 1;
+        }
+    }
+    for (long i = 0; i < nbusy; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, busy, NULL) != 0) {
+            fprintf(stderr, "hang: cannot create busy thread %ld\n", i);
             return 1;
         }
     }
@@ -368,6 +524,21 @@ int main(int argc, char **argv)
         pthread_mutex_init(&mutex_a, &a);
         pthread_mutex_init(&mutex_b, &b);
         two_sides((side){"locker-ab", lock_a_twice, lock_b}, (side){"locker-ba", lock_b, lock_a});
+    } else if (!strcmp(mode, "stdio")) {
+        pthread_t t1, t2;
+        pthread_barrier_init(&both_hold, NULL, 2);
+        pthread_create(&t1, NULL, stdio_writer, NULL);
+        pthread_create(&t2, NULL, stdio_holder, NULL);
+        ready_raw();
+        pthread_join(t1, NULL);
+    } else if (!strcmp(mode, "futex")) {
+        start_one(futex_waiter);
+    } else if (!strcmp(mode, "stack-aa")) {
+        start_self(stack_aa);
+    } else if (!strcmp(mode, "stack-aba")) {
+        start_self(stack_aba);
+    } else if (!strcmp(mode, "procs")) {
+        return procs();
     } else if (!strcmp(mode, "idle")) {
         ready();
         pthread_mutex_lock(&cond_mutex);
