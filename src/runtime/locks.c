@@ -162,27 +162,101 @@ out:
     return l;
 }
 
-void rt_lock_kill(rt_lock *l)
+/* Death without the graph lock: a program that creates and destroys (or frees) millions of
+ * locks pays a few plain stores, not a global lock. The graph lock is needed only to drop
+ * edges, and whether there are any is the RT_LIFE_EDGES bit, set under the graph lock
+ * before an edge is added (rt_lock_mark_edges, which then re-reads gen: an edge is never
+ * added to a generation seen dead). A death racing an edge being added needs the lock to
+ * be held or just acquired while it is destroyed or freed, which the program may not do.
+ * A second death with nothing in between (destroy, then free) is nothing to undo. */
+bool rt_lock_kill(rt_lock *l)
 {
-    rt_report_forget_name(atomic_load(&l->addr));
-    atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
-    atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
-    rt_lock_cold_of(l)->frame_sig = 0;
-    lg_lo_clear_node(&rt.graph, l->idx);
+    uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
+    rt_report_forget_name(addr);
+    if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
+        !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
+        return false;
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&l->gen, gen, memory_order_release);
+    atomic_store_explicit(&l->dead, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&l->flags, memory_order_relaxed) & (RT_LOCK_STACK | RT_LOCK_NOTSTACK))
+        atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
+    rt_lock_cold *c = rt_lock_cold_of(l);
+    if (c->frame_sig)
+        c->frame_sig = 0;
+    /* The new generation's first acquisition from the same call site takes the fast path
+     * (no chain-set entry is needed with nothing held): create/lock/destroy churn. */
+    if (c->first_pc)
+        l->first_key = rt_chain_hash(RT_KEY_SEED, l->idx, gen, c->first_mf, c->first_pc);
+    if (atomic_load_explicit(&l->life, memory_order_acquire) & RT_LIFE_EDGES) {
+        rt_flock_lock(&rt.graph_lock);
+        atomic_fetch_and(&l->life, (uint8_t)~RT_LIFE_EDGES);
+        lg_lo_clear_node(&rt.graph, l->idx);
+        rt_flock_unlock(&rt.graph_lock);
+    }
+    return true;
 }
 
+bool rt_lock_mark_edges(rt_lock *l, uint32_t gen)
+{
+    if (!(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
+        atomic_fetch_or(&l->life, RT_LIFE_EDGES);
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+    return atomic_load(&l->gen) == gen;
+}
+
+/* Every lock whose address is in [lo, hi), inside one 64 KiB region (one block of the
+ * table, fastpath.h), dies. The addresses' home slots are consecutive in the block, modulo
+ * its size (so at most two runs); a lock not at its home slot is further on with no empty
+ * slot in between (linear probing), so each run is followed until an empty slot. */
+static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
+{
+    size_t killed = 0;
+    size_t homes = ((hi - 1) >> 4) - (lo >> 4) + 1;
+    uintptr_t a = lo;
+    while (homes) {
+        size_t i = rt_slot_of(a, t->mask);
+        size_t run = 4096 - (i & 4095);
+        if (run > homes)
+            run = homes;
+        for (size_t k = 0;; k++, i = (i + 1) & t->mask) {
+            rt_lock *l = atomic_load_explicit(&t->slots[i], memory_order_acquire);
+            if (!l) {
+                if (k >= run)
+                    break;
+                continue;
+            }
+            uintptr_t la = atomic_load_explicit(&l->addr, memory_order_relaxed);
+            if (la >= lo && la < hi)
+                killed += rt_lock_kill(l);   /* counted when it was alive */
+        }
+        homes -= run;
+        a = ((a >> 4) + run) << 4;
+    }
+    return killed;
+}
+
+/* free(), a module unloaded: cost by the pages that may hold a lock (the page filter), not
+ * by the bytes. */
 void rt_locks_forget_range(uintptr_t p, size_t n)
 {
-    /* Locks are at least 4-byte aligned (pthread types are 8-aligned; C11 the same). */
-    rt_flock_lock(&rt.graph_lock);
-    for (uintptr_t a = p & ~(uintptr_t)7; a < p + n; a += 8) {
-        rt_lock *l = rt_lock_find(a);
-        if (l) {
-            rt_lock_kill(l);
-            atomic_fetch_add(&rt.counters[RT_C_FREED], 1);
-        }
+    rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
+    if (!t || !n)
+        return;
+    uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
+    size_t killed = 0;
+    for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
+        size_t b = page_bit(pg);
+        if (!(atomic_load_explicit(&page_filter[b / 64], memory_order_relaxed) & (1ull << (b % 64))))
+            continue;
+        uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
+        killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
+        if (pg + 4096 < pg)
+            break;
     }
-    rt_flock_unlock(&rt.graph_lock);
+    if (killed)
+        atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);
 }
 
 void rt_locks_fork(int phase)
@@ -204,7 +278,7 @@ RT_EXPORT void free(void *p)
     if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && rt_self->guard == 0
         && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
         size_t n = malloc_usable_size(p);
-        if (!in_free && rt_locks_maybe_in((uintptr_t)p, n)) {
+        if (!in_free) {
             in_free++;   /* a thread-local guard: this may run before or after its record */
             rt_locks_forget_range((uintptr_t)p, n);
             in_free--;

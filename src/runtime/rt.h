@@ -81,13 +81,20 @@ typedef struct rt_lock {
     uint32_t first_stack;          /* and that acquisition's stack id (a hint: racy is fine) */
     _Atomic uint8_t flags;         /* RT_LOCK_* */
     uint8_t type;                  /* lg_lock_type */
+    _Atomic uint8_t life;          /* RT_LIFE_*: what its death has to undo */
+    _Atomic uint8_t dead;          /* died, and not born (init) or slow-acquired since */
 } rt_lock;
+enum {
+    RT_LIFE_EDGES = 1u << 0,       /* has (had) edges in the lock-order graph in this gen */
+};
 _Static_assert(sizeof(rt_lock) == 32, "rt_lock is the fast path's: keep it 32 bytes");
 
 /* What only the slow paths need, kept beside it by idx (rt_lock_cold_of). */
 typedef struct rt_lock_cold {
     uint64_t frame_sig;            /* stack locks: the frame that owns it */
     _Atomic uint64_t trace;        /* record.c: gen << 32 | trace id in that generation */
+    uintptr_t first_pc;            /* call site and mode<<8|flags of the acquisition that */
+    uint32_t first_mf;             /* set first_key: a new generation gets its key too */
 } rt_lock_cold;
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);
@@ -96,8 +103,12 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type);
 rt_lock *rt_lock_by_idx(uint32_t idx);
 rt_lock_cold *rt_lock_cold_of(const rt_lock *l);
 uint32_t rt_lock_count(void);
-/* The lock at addr (if any) is dead: new identity, edges dropped. Caller holds graph lock. */
-void rt_lock_kill(rt_lock *l);
+/* The lock is dead: new identity, edges dropped. Takes the graph lock only when the lock
+ * has edges: the caller must not hold it. False when it was dead already. */
+bool rt_lock_kill(rt_lock *l);
+/* Edges are about to be added from or to l (graph lock held); false when l died meanwhile
+ * (its generation is no longer gen). */
+bool rt_lock_mark_edges(rt_lock *l, uint32_t gen);
 /* Every lock inside [p, p+n) dies (free(), munmap of a stack). */
 void rt_locks_forget_range(uintptr_t p, size_t n);
 /* Cheap filter: could [p, p+n) contain a known lock? */

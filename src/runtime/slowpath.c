@@ -110,15 +110,25 @@ static unsigned dep_bit(const rt_held *h, unsigned mode, unsigned flags)
     return (from_shared ? (to_r ? LG_DEP_SR : LG_DEP_SN) : (to_r ? LG_DEP_ER : LG_DEP_EN)) | n_read;
 }
 
+/* Edges come from the RT_EDGE_WINDOW innermost held locks only. A lock held further out
+ * already has an edge to one of them (added when that one was taken: it was within that
+ * acquisition's window), so the new lock is reachable from it through them and a cycle
+ * through it is still found, as a longer path. With every held lock an edge source, N
+ * locks held at once would make N^2/2 edges (5,000 held: 12.5 million edges, 1.6 GB);
+ * this keeps it N * window. Lost: a path broken by a run of RT_EDGE_WINDOW trylocks (they
+ * get no incoming edge), and a cycle through a lock more than the window deep is reported
+ * with the held locks in between. */
+#define RT_EDGE_WINDOW 64
+
 /* Add the edges of acquiring l while holding t->held[0..depth). Graph lock held. */
 static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, unsigned flags,
                       uint32_t stack, pending *pend, size_t *npend)
 {
     uint64_t heldkeys[8];
-    for (uint32_t i = 0; i < t->depth; i++) {
+    for (uint32_t i = t->depth > RT_EDGE_WINDOW ? t->depth - RT_EDGE_WINDOW : 0; i < t->depth; i++) {
         rt_held *h = &t->held[i];
-        if (h->lock == l || h->gen != atomic_load(&h->lock->gen))
-            continue;
+        if (h->lock == l || !rt_lock_mark_edges(h->lock, h->gen) || !rt_lock_mark_edges(l, gen))
+            continue;   /* one of them died meanwhile: no edge between dead identities */
         /* Gate candidates: the outermost other held locks. */
         size_t nk = 0;
         for (uint32_t j = 0; j < t->depth && nk < 8; j++)
@@ -237,14 +247,16 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
             for (uint32_t i = 0; i < t->depth; i++)
                 held |= t->held[i].lock == l;
             if (!held) {
-                rt_flock_lock(&rt.graph_lock);
                 rt_lock_kill(l);
+                rt_flock_lock(&rt.graph_lock);
                 rt_lock_cold_of(l)->frame_sig = sig;
                 atomic_fetch_or(&l->flags, RT_LOCK_STACK);
                 rt_flock_unlock(&rt.graph_lock);
             }
         }
     }
+    if (atomic_load_explicit(&l->dead, memory_order_relaxed))
+        atomic_store_explicit(&l->dead, 0, memory_order_relaxed);   /* in use again */
     uint32_t gen = atomic_load(&l->gen);
     uint64_t key = rt_chain_hash(t->depth ? t->held[t->depth - 1].key : RT_KEY_SEED, l->idx,
                                  gen, mode << 8 | flags, pc);
@@ -263,6 +275,9 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
         rt_flock_unlock(&rt.graph_lock);
     }
     if (t->depth == 0) {
+        rt_lock_cold *c = rt_lock_cold_of(l);
+        c->first_pc = pc;
+        c->first_mf = mode << 8 | flags;
         l->first_stack = stack;
         l->first_key = key;
     }
@@ -341,16 +356,18 @@ void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)
     t->guard++;
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (l) {
-        rt_flock_lock(&rt.graph_lock);
         rt_lock_kill(l);
-        rt_flock_unlock(&rt.graph_lock);
     } else {
         l = rt_lock_get((uintptr_t)addr, type);
     }
     if (l) {
         l->type = (uint8_t)type;
-        atomic_store(&l->flags, (uint8_t)(lflags | (atomic_load(&l->flags) & RT_LOCK_UNTRACKED)));
-        rt_lock_cold_of(l)->frame_sig = 0;
+        uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
+                                        & RT_LOCK_UNTRACKED));
+        if (atomic_load_explicit(&l->flags, memory_order_relaxed) != f)
+            atomic_store_explicit(&l->flags, f, memory_order_release);
+        if (atomic_load_explicit(&l->dead, memory_order_relaxed))
+            atomic_store_explicit(&l->dead, 0, memory_order_relaxed);
     }
     t->guard--;
 }
@@ -364,8 +381,6 @@ void rt_lock_destroyed(void *addr)
     if (!l)
         return;
     t->guard++;
-    rt_flock_lock(&rt.graph_lock);
     rt_lock_kill(l);
-    rt_flock_unlock(&rt.graph_lock);
     t->guard--;
 }

@@ -2,6 +2,12 @@
  *   rt-ident MODE [ARGS]
  * handoff        a lock released by another thread than its holder: the holder's state
  *                forgets it (no edge from it afterwards, no "exited holding" note)
+ * hold N         N locks held at once (taken in order, released in reverse), 3 rounds;
+ *                prints VmHWM
+ * churn N        N heap mutexes created, locked, destroyed, freed; then N malloc/init/free
+ *                without destroy; prints VmHWM and the count
+ * bigfree        locks spread over a 1 MiB block (several pages and 64 KiB regions, a
+ *                spinlock at a 4-byte offset), freed without destroy
  * Every mode runs to completion; orders are forced with joins and semaphores.
  */
 #include <dlfcn.h>
@@ -81,11 +87,86 @@ NOINLINE static void handoff(void)
     printf("handoff done\n");
 }
 
+static long vm_hwm_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+NOINLINE static void hold(long n)
+{
+    pthread_mutex_t *ms = calloc((size_t)n, sizeof *ms);
+    for (long i = 0; i < n; i++)
+        pthread_mutex_init(&ms[i], NULL);
+    for (int round = 0; round < 3; round++) {
+        for (long i = 0; i < n; i++)
+            pthread_mutex_lock(&ms[i]);
+        for (long i = n; i-- > 0;)
+            pthread_mutex_unlock(&ms[i]);
+    }
+    printf("held %ld VmHWM %ld\n", n, vm_hwm_kb());
+}
+
+NOINLINE static void churn(long n)
+{
+    long done = 0;
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_t *m = malloc(sizeof *m);
+        pthread_mutex_init(m, NULL);
+        pthread_mutex_lock(m);
+        pthread_mutex_unlock(m);
+        pthread_mutex_destroy(m);
+        free(m);
+        done++;
+    }
+    for (long i = 0; i < n; i++) {   /* freed without destroy */
+        pthread_mutex_t *m = malloc(sizeof *m);
+        pthread_mutex_init(m, NULL);
+        pthread_mutex_lock(m);
+        pthread_mutex_unlock(m);
+        free(m);
+        done++;
+    }
+    printf("churn %ld VmHWM %ld\n", done, vm_hwm_kb());
+}
+
+NOINLINE static void bigfree(void)
+{
+    const size_t size = 1u << 20;
+    const size_t at[] = {0, 3 * 65536 + 16, size - 64};   /* mutexes */
+    char *b = malloc(size);
+    for (size_t i = 0; i < 3; i++)
+        pthread_mutex_init((pthread_mutex_t *)(b + at[i]), NULL);
+    pthread_spinlock_t *s = (pthread_spinlock_t *)(b + 4096 + 4);
+    pthread_spin_init(s, 0);
+    for (size_t i = 0; i < 3; i++)
+        pthread_mutex_lock((pthread_mutex_t *)(b + at[i]));
+    pthread_spin_lock(s);
+    pthread_spin_unlock(s);
+    for (size_t i = 3; i-- > 0;)
+        pthread_mutex_unlock((pthread_mutex_t *)(b + at[i]));
+    free(b);
+    printf("bigfree done\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "";
     if (!strcmp(m, "handoff")) {
         handoff();
+    } else if (!strcmp(m, "hold") && argc == 3) {
+        hold(atol(argv[2]));
+    } else if (!strcmp(m, "bigfree")) {
+        bigfree();
+    } else if (!strcmp(m, "churn") && argc == 3) {
+        churn(atol(argv[2]));
     } else {
         fprintf(stderr, "rt-ident: unknown mode '%s'\n", m);
         return 2;

@@ -13,4 +13,36 @@ check_grep "handoff ran" "handoff done" "$T_TMP/handoff.out"
 expect handoff "cross-thread release, then a consistent order: no finding" "kinds()" "[]"
 expect handoff "the holder whose lock was released exits holding nothing" "[n for n in r.get('notes', []) if 'exited holding' in n]" "[]"
 
+# 5,000 locks held at once, three rounds: memory linear in N (every held lock an edge source
+# made N^2/2 edges: 1.6 GB here). Generous bound: 40 KB a lock above a 100 MB base.
+lg_run hold -- "$IDENT" hold 5000
+expect_rc hold 0
+expect hold "5,000 held at once: no finding" "kinds()" "[]"
+T_CHECKS=$((T_CHECKS + 1))
+hwm=$(sed -n 's/^held 5000 VmHWM \([0-9]*\)$/\1/p' "$T_TMP/hold.out")
+[ -n "$hwm" ] && [ "$hwm" -lt $((100000 + 5000 * 40)) ] || fail "hold: VmHWM ${hwm:-?} kB for 5,000 held locks, want < $((100000 + 5000 * 40)) kB"
+
+# free() of a block holding locks on several pages and 64 KiB regions (one a spinlock at a
+# 4-byte offset): each of the four is forgotten, once.
+lg_run bigfree --verbose -- "$IDENT" bigfree
+expect_rc bigfree 0
+check_grep "bigfree ran" "bigfree done" "$T_TMP/bigfree.out"
+check_grep "bigfree: the four locks of the block forgotten" ", 4 freed locks," "$T_TMP/bigfree.err"
+
+# Churn: 10^6 mutexes created, used, destroyed and freed, then 10^6 used and freed without
+# destroy: runs to its end, counts every one, memory bounded (lock records are reused by
+# address: a churn at one address is one record).
+# The counts (--verbose): a new generation of a lock taken again from the same call site with
+# nothing held is the fast path (it was a slow path and a chain each: 2 million), and each
+# free() of a live lock kills it once (a destroyed one is dead already).
+lg_run churn --verbose -- "$IDENT" churn 1000000
+expect_rc churn 0
+check_grep "churn: a few slow paths and chains, not one per lock" " [0-9] chains \\(0 flushes\\), 0 edges, [0-9] slow paths," "$T_TMP/churn.err"
+check_grep "churn: every lock freed alive is forgotten once" ", 1000000 freed locks," "$T_TMP/churn.err"
+expect churn "churn: no finding" "kinds()" "[]"
+check_grep "churn: every lock created" "^churn 2000000 VmHWM" "$T_TMP/churn.out"
+T_CHECKS=$((T_CHECKS + 1))
+hwm=$(sed -n 's/^churn 2000000 VmHWM \([0-9]*\)$/\1/p' "$T_TMP/churn.out")
+[ -n "$hwm" ] && [ "$hwm" -lt 100000 ] || fail "churn: VmHWM ${hwm:-?} kB, want < 100 MB"
+
 done_tests
