@@ -8,6 +8,8 @@
  *                without destroy; prints VmHWM and the count
  * bigfree        locks spread over a 1 MiB block (several pages and 64 KiB regions, a
  *                spinlock at a 4-byte offset), freed without destroy
+ * dlreuse A B    dlopen A, its two mutexes in one order, dlclose; dlopen B, the other
+ *                order: prints each library's lock addresses (the test checks they coincide)
  * Every mode runs to completion; orders are forced with joins and semaphores.
  */
 #include <dlfcn.h>
@@ -156,6 +158,24 @@ NOINLINE static void bigfree(void)
     printf("bigfree done\n");
 }
 
+NOINLINE static int load_and_run(const char *path, int backward)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+        return -1;
+    }
+    void *(*lock)(int) = (void *(*)(int))dlsym(h, "reload_lock");
+    void (*run)(int) = (void (*)(int))dlsym(h, "reload_run");
+    if (!lock || !run) {
+        fprintf(stderr, "%s: no reload_lock/reload_run\n", path);
+        return -1;
+    }
+    printf("locks %p %p\n", lock(0), lock(1));
+    run(backward);
+    return dlclose(h);
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -163,6 +183,9 @@ int main(int argc, char **argv)
         handoff();
     } else if (!strcmp(m, "hold") && argc == 3) {
         hold(atol(argv[2]));
+    } else if (!strcmp(m, "dlreuse") && argc == 4) {
+        if (load_and_run(argv[2], 0) != 0 || load_and_run(argv[3], 1) != 0)
+            return 1;
     } else if (!strcmp(m, "bigfree")) {
         bigfree();
     } else if (!strcmp(m, "churn") && argc == 3) {
