@@ -7,13 +7,15 @@
 #include "cmd-inspect.h"
 #include "../inspect/inspect.h"
 
-enum { OPT_JSON = 1, OPT_DOT, OPT_MAX_FRAMES, OPT_NO_STACKS };
+enum { OPT_JSON = 1, OPT_DOT, OPT_MAX_FRAMES, OPT_NO_STACKS, OPT_SARIF };
 
 const lg_opt inspect_opts[] = {
     {"json", 0, "FILE", "also write the report as JSON to FILE ('-' for stdout, no text)",
      NULL, OPT_JSON},
     {"dot", 0, "FILE", "also write the wait-for graph for Graphviz to FILE ('-' for stdout)",
      NULL, OPT_DOT},
+    {"sarif", 0, "FILE", "also write the findings as SARIF 2.1.0 to FILE ('-' for stdout), "
+     "for code-scanning dashboards", NULL, OPT_SARIF},
     {"max-frames", 0, "N", "print at most N frames per stack (default: all)", NULL,
      OPT_MAX_FRAMES},
     {"no-stacks", 0, NULL, "do not unwind (faster; waits are decoded from memory alone)",
@@ -31,6 +33,9 @@ static int opt_fn(void *ctx, const lg_opt *o, const char *v)
         break;
     case OPT_DOT:
         a->dot = v;
+        break;
+    case OPT_SARIF:
+        a->sarif = v;
         break;
     case OPT_MAX_FRAMES:
         if (cli_parse_uint(a->cmd, o, v, 100000, &n) < 0)
@@ -64,7 +69,8 @@ int inspect_parse(inspect_args *a, int argc, char **argv, int *status)
 int inspect_finish(inspect_args *a, lg_report *r)
 {
     char err[512] = "";
-    if (lg_inspect_write(r, a->json, a->dot, stdout, a->max_frames, err, sizeof err) < 0) {
+    if (lg_inspect_write_all(r, a->json, a->dot, a->sarif, stdout, a->max_frames, err,
+                             sizeof err) < 0) {
         lg_report_free(r);
         return cli_error(a->cmd, "%s", err);
     }

@@ -7,7 +7,7 @@
 
 typedef struct inspect_args {
     const lg_cmd *cmd;
-    const char *json, *dot;
+    const char *json, *dot, *sarif;
     int max_frames;
     lg_inspect_options opt;
     const char *operands[2];

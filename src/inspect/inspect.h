@@ -60,6 +60,11 @@ void lg_progress_sample_free(lg_progress_sample *s);
  * or DOT took stdout. max_frames limits the text stacks (0 = all). 0, or -1 with a message. */
 int lg_inspect_write(const lg_report *r, const char *json, const char *dot, FILE *text,
                      int max_frames, char *err, size_t errlen);
+/* The same, plus a SARIF 2.1.0 log to `sarif` (NULL: none; source paths relative to the
+ * working directory where they lie under it). */
+int lg_inspect_write_all(const lg_report *r, const char *json, const char *dot,
+                         const char *sarif, FILE *text, int max_frames, char *err,
+                         size_t errlen);
 
 /* Exit status for a report produced here: 66 when it holds a defect, else 0. */
 int lg_inspect_status(const lg_report *r);

@@ -3,18 +3,31 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inspect.h"
 #include "../report/report.h"
 
-static int write_to(const char *path, const lg_report *r, int json, char *err, size_t errlen)
+enum { FORM_DOT, FORM_JSON, FORM_SARIF };
+
+/* SARIF paths are relative to the working directory when the sources lie under it. */
+static int write_sarif(FILE *f, const lg_report *r)
+{
+    char cwd[4096];
+    const lg_report *one[] = {r};
+    return lg_write_sarif(f, one, 1, LG_VERSION, getcwd(cwd, sizeof cwd) ? cwd : NULL);
+}
+
+static int write_to(const char *path, const lg_report *r, int form, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
     if (!f) {
         snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
         return -1;
     }
-    int rc = json ? lg_write_json(f, r, LG_VERSION) : lg_write_dot(f, r);
+    int rc = form == FORM_JSON    ? lg_write_json(f, r, LG_VERSION)
+             : form == FORM_SARIF ? write_sarif(f, r)
+                                  : lg_write_dot(f, r);
     if (f != stdout && fclose(f) != 0)
         rc = -1;
     if (rc < 0)
@@ -25,11 +38,21 @@ static int write_to(const char *path, const lg_report *r, int json, char *err, s
 int lg_inspect_write(const lg_report *r, const char *json, const char *dot, FILE *text,
                      int max_frames, char *err, size_t errlen)
 {
-    if (json && write_to(json, r, 1, err, errlen) < 0)
+    return lg_inspect_write_all(r, json, dot, NULL, text, max_frames, err, errlen);
+}
+
+int lg_inspect_write_all(const lg_report *r, const char *json, const char *dot,
+                         const char *sarif, FILE *text, int max_frames, char *err,
+                         size_t errlen)
+{
+    if (json && write_to(json, r, FORM_JSON, err, errlen) < 0)
         return -1;
-    if (dot && write_to(dot, r, 0, err, errlen) < 0)
+    if (dot && write_to(dot, r, FORM_DOT, err, errlen) < 0)
         return -1;
-    bool to_stdout = (json && strcmp(json, "-") == 0) || (dot && strcmp(dot, "-") == 0);
+    if (sarif && write_to(sarif, r, FORM_SARIF, err, errlen) < 0)
+        return -1;
+    bool to_stdout = (json && strcmp(json, "-") == 0) || (dot && strcmp(dot, "-") == 0)
+                     || (sarif && strcmp(sarif, "-") == 0);
     if (text && !(to_stdout && text == stdout)) {
         lg_text_options o = LG_TEXT_DEFAULTS;
         o.max_frames = max_frames;

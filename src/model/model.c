@@ -130,15 +130,20 @@ static bool system_source(const char *file)
     return false;
 }
 
+const lg_frame *lg_stack_best_frame(const lg_stack *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->frames[i].file && s->frames[i].line > 0 && !system_source(s->frames[i].file))
+            return &s->frames[i];
+    for (size_t i = 0; i < s->n; i++)
+        if (s->frames[i].file && s->frames[i].line > 0)
+            return &s->frames[i];
+    return NULL;
+}
+
 void lg_stack_where(const lg_stack *s, char *buf, size_t len)
 {
-    const lg_frame *best = NULL;
-    for (size_t i = 0; i < s->n && !best; i++)
-        if (s->frames[i].file && s->frames[i].line > 0 && !system_source(s->frames[i].file))
-            best = &s->frames[i];
-    for (size_t i = 0; i < s->n && !best; i++)
-        if (s->frames[i].file && s->frames[i].line > 0)
-            best = &s->frames[i];
+    const lg_frame *best = lg_stack_best_frame(s);
     if (best) {
         const char *base = strrchr(best->file, '/');
         snprintf(buf, len, "%s:%d", base ? base + 1 : best->file, best->line);

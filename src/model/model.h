@@ -203,6 +203,15 @@ void lg_stack_free(lg_stack *s);
  * as "file.c:LINE" (base name); else any frame with a line; else "function()"; else
  * "an unknown place". Always NUL-terminates buf. */
 void lg_stack_where(const lg_stack *s, char *buf, size_t len);
+/* That frame: the innermost with a line in the program's own source, else any with a line;
+ * NULL when no frame has one. */
+const lg_frame *lg_stack_best_frame(const lg_stack *s);
+
+/* A finding's identity across runs, processes and machines (fingerprint.c): its kind, the
+ * code locations of its edges (function and file base name:line; the order of a cycle's
+ * edges does not matter) and the names of its locks that are symbols or given names; never
+ * addresses, thread or process ids. Two processes that hit the same bug agree on it. */
+uint64_t lg_finding_fingerprint(const lg_finding *f);
 int lg_frame_set(lg_frame *f, uint64_t address, const char *module, uint64_t module_offset,
                  const char *function, uint64_t function_offset, const char *file, int line);
 void lg_frame_free(lg_frame *f);

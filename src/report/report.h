@@ -22,6 +22,10 @@ int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
                           const lg_text_options *opt);
 int lg_write_json(FILE *out, const lg_report *r, const char *version);
 int lg_write_dot(FILE *out, const lg_report *r);
+/* A SARIF 2.1.0 log of the distinct findings of n reports (the processes of one run; n = 1
+ * for one process); source paths under srcroot (absolute, or NULL) relative to it. */
+int lg_write_sarif(FILE *out, const lg_report *const *reports, size_t n, const char *version,
+                   const char *srcroot);
 
 /* A JSON string literal for s (escaped, quoted), or null when s is NULL: the one escaper
  * every JSON writer (report, timeline tables, Chrome trace) uses. */

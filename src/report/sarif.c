@@ -1,0 +1,208 @@
+/* sarif.c - the findings of one or more reports as a SARIF 2.1.0 log, for the code-scanning
+ * dashboards of CI systems.
+ *
+ * One run (the tool: lockgraph), one rule per finding kind, one result per distinct finding
+ * (merge.h: the same finding in several processes is one result whose properties list them).
+ * A result's location is where its first edge acquires (the frame lg_stack_best_frame picks);
+ * every edge adds the acquisition and the hold as related locations with a message saying
+ * which thread took which lock. partialFingerprints carries lg_finding_fingerprint, stable
+ * across runs and machines. Source paths under `srcroot` are written relative to the base id
+ * SRCROOT (declared in originalUriBaseIds), others as file:// URIs.
+ *
+ * Not here: which reports (the CLI gathers them), schema validation (tests/report).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/merge.h"
+#include "report.h"
+
+static const struct {
+    const char *title, *help;
+} rule_text[LG_KIND_COUNT] = {
+    [LG_KIND_INVERSION] = {"Lock-order inversion (potential deadlock)",
+                           "Two or more locks are taken in different orders on different code "
+                           "paths; when those paths run at the same time they can deadlock. "
+                           "Take the locks in one order everywhere."},
+    [LG_KIND_DEADLOCK] = {"Deadlock", "Threads wait for each other in a cycle and none can go "
+                                      "on. Take the locks in one order everywhere."},
+    [LG_KIND_ORPHANED] = {"Orphaned lock", "A thread waits for a lock whose owner exited "
+                                           "without releasing it; nothing can release it now."},
+    [LG_KIND_GATED_CYCLE] = {"Lock-order cycle under a common lock",
+                             "A lock-order cycle whose edges were all made while holding one "
+                             "common lock: it cannot deadlock while that lock is kept."},
+    [LG_KIND_LONG_WAIT] = {"Long lock wait", "A lock wait lasted longer than --wait-timeout "
+                                             "with no cycle."},
+    [LG_KIND_HANG] = {"No progress", "Every thread is blocked and none can run, with no lock "
+                                     "cycle."},
+    [LG_KIND_NOTE] = {"Note", "Something lockgraph could not check or wants to say."},
+};
+
+static const char *level(lg_kind k)
+{
+    if (lg_kind_is_defect(k))
+        return "error";
+    return k == LG_KIND_NOTE ? "note" : "warning";
+}
+
+/* A URI (or URI reference) for a path: unreserved characters and '/' as they are, the rest
+ * percent-encoded. */
+static void uri_chars(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+            || strchr("-._~/", *p))
+            fputc(*p, out);
+        else
+            fprintf(out, "%%%02X", *p);
+    }
+}
+
+static void artifact(FILE *out, const char *file, const char *srcroot)
+{
+    size_t rl = srcroot ? strlen(srcroot) : 0;
+    while (rl > 1 && srcroot[rl - 1] == '/')
+        rl--;
+    fputs("{\"uri\": \"", out);
+    if (rl && file[0] == '/' && strncmp(file, srcroot, rl) == 0 && file[rl] == '/') {
+        uri_chars(out, file + rl + 1);
+        fputs("\", \"uriBaseId\": \"SRCROOT\"}", out);
+    } else if (file[0] == '/') {
+        fputs("file://", out);
+        uri_chars(out, file);
+        fputs("\"}", out);
+    } else {   /* relative already (glibc's "./nptl/..."): as it is */
+        uri_chars(out, file[0] == '.' && file[1] == '/' ? file + 2 : file);
+        fputs("\"}", out);
+    }
+}
+
+/* A location object for a stack's best frame; 0 when the stack has no frame with a line. */
+static int location(FILE *out, const lg_stack *s, const char *srcroot, const char *msg,
+                    bool comma)
+{
+    const lg_frame *f = lg_stack_best_frame(s);
+    if (!f)
+        return 0;
+    fputs(comma ? ", " : "", out);
+    fputs("{\"physicalLocation\": {\"artifactLocation\": ", out);
+    artifact(out, f->file, srcroot);
+    fprintf(out, ", \"region\": {\"startLine\": %d}}", f->line);
+    if (f->function) {
+        fputs(", \"logicalLocations\": [{\"name\": ", out);
+        lg_json_str(out, f->function);
+        fputs(", \"kind\": \"function\"}]", out);
+    }
+    if (msg) {
+        fputs(", \"message\": {\"text\": ", out);
+        lg_json_str(out, msg);
+        fputc('}', out);
+    }
+    fputc('}', out);
+    return 1;
+}
+
+static const char *lock_label(const lg_finding *f, int i)
+{
+    if (i < 0 || (size_t)i >= f->nlocks)
+        return "?";
+    return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
+}
+
+static void result(FILE *out, const lg_merged *m, const lg_report *const *reports,
+                   const char *srcroot)
+{
+    const lg_finding *f = m->finding;
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *ms = open_memstream(&msg, &len);
+    if (ms) {
+        fputs(f->summary ? f->summary : lg_kind_name(f->kind), ms);
+        if (f->fix)
+            fprintf(ms, ". Fix: %s", f->fix);
+        if (fclose(ms) != 0) {
+            free(msg);
+            msg = NULL;
+        }
+    }
+    fprintf(out, "    {\"ruleId\": \"%s\", \"ruleIndex\": %d, \"level\": \"%s\",\n"
+                 "     \"message\": {\"text\": ", lg_kind_name(f->kind), (int)f->kind,
+            level(f->kind));
+    lg_json_str(out, msg ? msg : lg_kind_name(f->kind));
+    free(msg);
+    fputs("},\n     \"locations\": [", out);
+    for (size_t i = 0; i < f->nedges; i++)
+        if (location(out, &f->edges[i].stack, srcroot, NULL, false))
+            break;
+    fputs("],\n     \"relatedLocations\": [", out);
+    bool any = false;
+    for (size_t i = 0; i < f->nedges; i++) {
+        const lg_edge *e = &f->edges[i];
+        char text[256];
+        snprintf(text, sizeof text, "thread %d %s %s", e->thread,
+                 e->flags & LG_EDGE_WAITING ? "waits for" : "acquires", lock_label(f, e->acquires));
+        if (e->holds >= 0)
+            snprintf(text + strlen(text), sizeof text - strlen(text), " while holding %s",
+                     lock_label(f, e->holds));
+        if (location(out, &e->stack, srcroot, text, any))
+            any = true;
+        if (e->holds >= 0) {
+            snprintf(text, sizeof text, "thread %d acquired %s here", e->thread,
+                     lock_label(f, e->holds));
+            if (location(out, &e->holds_stack, srcroot, text, any))
+                any = true;
+        }
+    }
+    fprintf(out, "],\n     \"partialFingerprints\": {\"lockgraph/v1\": \"%016llx\"},\n"
+                 "     \"properties\": {\"processes\": [",
+            (unsigned long long)m->fingerprint);
+    for (size_t i = 0; i < m->nreports; i++) {
+        const lg_report *r = reports[m->reports[i]];
+        fprintf(out, "%s{\"pid\": %d, \"command\": ", i ? ", " : "", r->pid);
+        lg_json_str(out, r->ncommand ? r->command[0] : NULL);
+        fputc('}', out);
+    }
+    fputs("], \"locks\": [", out);
+    for (size_t i = 0; i < f->nlocks; i++) {
+        fputs(i ? ", " : "", out);
+        lg_json_str(out, lock_label(f, (int)i));
+    }
+    fputs("]}}", out);
+}
+
+int lg_write_sarif(FILE *out, const lg_report *const *reports, size_t n, const char *version,
+                   const char *srcroot)
+{
+    lg_merged *m = NULL;
+    size_t nm = 0;
+    if (lg_merge_findings(reports, n, &m, &nm) < 0)
+        return -1;
+    fputs("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
+          "  \"version\": \"2.1.0\",\n  \"runs\": [{\n"
+          "   \"tool\": {\"driver\": {\"name\": \"lockgraph\", \"version\": ", out);
+    lg_json_str(out, version);
+    fputs(",\n    \"rules\": [\n", out);
+    for (int k = 0; k < LG_KIND_COUNT; k++) {
+        fprintf(out, "     {\"id\": \"%s\", \"shortDescription\": {\"text\": ", lg_kind_name(k));
+        /* a kind added without its text still gets a valid rule */
+        lg_json_str(out, rule_text[k].title ? rule_text[k].title : lg_kind_name(k));
+        fputs("}, \"fullDescription\": {\"text\": ", out);
+        lg_json_str(out, rule_text[k].help ? rule_text[k].help : lg_kind_name(k));
+        fprintf(out, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}%s\n", level(k),
+                k + 1 < LG_KIND_COUNT ? "," : "");
+    }
+    fputs("    ]}},\n", out);
+    if (srcroot && srcroot[0] == '/') {
+        fputs("   \"originalUriBaseIds\": {\"SRCROOT\": {\"uri\": \"file://", out);
+        uri_chars(out, srcroot);
+        fputs(srcroot[strlen(srcroot) - 1] == '/' ? "\"}},\n" : "/\"}},\n", out);
+    }
+    fputs("   \"results\": [\n", out);
+    for (size_t i = 0; i < nm; i++) {
+        result(out, &m[i], reports, srcroot);
+        fputs(i + 1 < nm ? ",\n" : "\n", out);
+    }
+    fputs("   ]\n  }]\n}\n", out);
+    lg_merged_free(m, nm);
+    return ferror(out) ? -1 : 0;
+}
