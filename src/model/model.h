@@ -212,6 +212,12 @@ const lg_frame *lg_stack_best_frame(const lg_stack *s);
  * edges does not matter) and the names of its locks that are symbols or given names; never
  * addresses, thread or process ids. Two processes that hit the same bug agree on it. */
 uint64_t lg_finding_fingerprint(const lg_finding *f);
+
+/* A report read back from its JSON (json-read.c): what the model holds; unknown keys are
+ * skipped. With spans, *spans gets each finding's [start, end) in text (malloc'd, one pair a
+ * finding). 0, or -1 with a message (not JSON, not a lockgraph report, out of memory). */
+int lg_report_read_json(const char *text, size_t len, lg_report *r, size_t (**spans)[2],
+                        char *err, size_t errlen);
 int lg_frame_set(lg_frame *f, uint64_t address, const char *module, uint64_t module_offset,
                  const char *function, uint64_t function_offset, const char *file, int line);
 void lg_frame_free(lg_frame *f);
