@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 #include "../trace/sched.h"
 #include "launch.h"
@@ -116,20 +117,20 @@ static int record_fn(int argc, char **argv)
     char *trace = absolute(r.output);
     if (!trace)
         return cli_error(&cmd_record, "cannot resolve '%s': %s", r.output, strerror(errno));
+    /* The same rules as the writer's (src/util/safefile.h), checked before the program
+     * starts: a symlink, a FIFO, a directory, a missing or unwritable directory. */
+    int ce = lg_safe_check_write(trace, 0);
+    if (ce) {
+        free(trace);
+        return cli_usage_error(&cmd_record, "--output: cannot write trace file '%s': %s",
+                               r.output, lg_safe_strerror(ce));
+    }
+    /* A stale FILE goes (the first process to create FILE owns it; others write FILE.<pid>).
+     * Not another user's in a sticky directory: the check refused that. */
     if (unlink(trace) != 0 && errno != ENOENT) {
         int e = errno;
         free(trace);
         return cli_error(&cmd_record, "cannot replace '%s': %s", r.output, strerror(e));
-    }
-    char *slash = strrchr(trace, '/');
-    *slash = '\0';   /* absolute: there is one */
-    int dir_ok = access(slash == trace ? "/" : trace, W_OK | X_OK);
-    int dir_err = errno;
-    *slash = '/';
-    if (dir_ok != 0) {
-        free(trace);
-        return cli_error(&cmd_record, "cannot write trace file '%s': %s", r.output,
-                         strerror(dir_err));
     }
     int env_ok = setenv("LOCKGRAPH_TRACE", trace, 1) == 0;
     if (env_ok && r.max_size) {

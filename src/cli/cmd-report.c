@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../analysis/timeline.h"
 #include "../report/timeline-report.h"
 #include "../symbolize/symbolize.h"
 #include "../trace/reader.h"
+#include "../util/safefile.h"
 #include "cli.h"
 
 enum { OPT_FORMAT, OPT_OUTPUT, OPT_MAX_WAITS, OPT_MAX_FRAMES, OPT_NO_SYMBOLS };
@@ -164,11 +166,18 @@ static int report_main(int argc, char **argv)
         symbolize(&t, &a, shown);
 
     FILE *out = stdout;
-    if (r.output && !(out = fopen(r.output, "w"))) {
-        int e = errno;
-        lg_tl_analysis_free(&a);
-        lg_timeline_free(&t);
-        return cli_error(&cmd_report, "cannot create '%s': %s", r.output, strerror(e));
+    if (r.output) {
+        int fd, e = lg_safe_create(r.output, LG_SAFE_REPORT, &fd);
+        if (!e && !(out = fdopen(fd, "w"))) {
+            e = errno;
+            close(fd);
+        }
+        if (e) {
+            lg_tl_analysis_free(&a);
+            lg_timeline_free(&t);
+            return cli_error(&cmd_report, "cannot create '%s': %s", r.output,
+                             lg_safe_strerror(e));
+        }
     }
     int wrc;
     if (r.format == FMT_JSON) {

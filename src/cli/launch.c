@@ -11,32 +11,38 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../runtime/optcheck.h"
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 #include "launch.h"
 #include "run-hang.h"
 
-/* A file the runtime will create at exit: its directory must let us create it (or the file
- * exists and is writable). Checked before launching, so the report is not lost at the end. */
-static int check_writable(const lg_cmd *cmd, const char *what, const char *path)
+/* A path the runtime will write (the JSON at exit, the log from the start) or read: checked
+ * before launching with the same rules the runtime applies (src/util/safefile.h), so a
+ * directory, a FIFO, a symlink, a missing or unwritable directory is a usage error naming the
+ * option now, not a report lost at exit or a program that hangs. */
+static int check_path(const lg_cmd *cmd, const lg_opt *o, const char *what, const char *path)
 {
-    if (access(path, F_OK) == 0) {
-        if (access(path, W_OK) == 0)
-            return 0;
-        cli_usage_error(cmd, "cannot write %s '%s': %s", what, path, strerror(errno));
-        return -1;
+    int e;
+    if (o->id == LAUNCH_OPT_suppressions) {
+        int fd;
+        struct stat st;
+        e = lg_safe_open_read(path, &fd, &st);
+        if (!e)
+            close(fd);
+    } else {
+        e = lg_safe_check_write(path, o->id == LAUNCH_OPT_log);
     }
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? lg_asprintf("%.*s", (int)(slash - path) + (slash == path), path)
-                      : lg_strdup(".");
-    int r = dir && access(dir, W_OK | X_OK) == 0 ? 0 : -1;
-    if (r < 0)
-        cli_usage_error(cmd, "cannot write %s '%s': %s", what, path, strerror(errno));
-    free(dir);
-    return r;
+    if (!e)
+        return 0;
+    cli_usage_error(cmd, "--%s: cannot %s %s '%s': %s", o->name,
+                    o->id == LAUNCH_OPT_suppressions ? "read" : "write", what, path,
+                    lg_safe_strerror(e));
+    return -1;
 }
 
 _Static_assert((int)LAUNCH_OPT_COUNT == (int)LG_OPTV_COUNT, "launch.h and optcheck.h index one table");
@@ -56,13 +62,15 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
     switch (o->id) {
     case LAUNCH_OPT_suppressions:
         /* Checked here so a typo is a usage error, not a note in the program's output. */
-        if (*v && access(v, R_OK) < 0) {
-            cli_usage_error(cmd, "cannot read suppressions file '%s': %s", v, strerror(errno));
+        if (*v && check_path(cmd, o, "suppressions file", v) < 0)
             return -1;
-        }
         break;
     case LAUNCH_OPT_json:
-        if (*v && check_writable(cmd, "JSON report", v) < 0)
+        if (*v && check_path(cmd, o, "JSON report", v) < 0)
+            return -1;
+        break;
+    case LAUNCH_OPT_log:
+        if (*v && check_path(cmd, o, "log file", v) < 0)
             return -1;
         break;
     default:

@@ -27,7 +27,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../util/safefile.h"
 #include "../inspect/inspect.h"
 #include "cli.h"
 #include "run-hang.h"
@@ -91,9 +93,16 @@ static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status)
     const char *log = getenv("LOCKGRAPH_LOG");
     const char *json = getenv("LOCKGRAPH_JSON");
     FILE *text = stderr;
-    if (log && *log && !(text = fopen(log, "ae"))) {
-        cli_error(cmd, "cannot open log file '%s': %s", log, strerror(errno));
-        text = stderr;
+    if (log && *log) {
+        int fd, e = lg_safe_append(log, &fd);   /* the runtime's rules (safefile.h) */
+        if (!e && !(text = fdopen(fd, "a"))) {
+            e = errno;
+            close(fd);
+        }
+        if (e) {
+            cli_error(cmd, "cannot open log file '%s': %s", log, lg_safe_strerror(e));
+            text = stderr;
+        }
     }
     if (lg_inspect_write(&r, json && *json ? json : NULL, NULL, text, 0, err, sizeof err) < 0)
         cli_error(cmd, "%s", err);

@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "../symbolize/symbolize.h"
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 
 typedef struct segment {
@@ -34,6 +35,8 @@ typedef struct core_file {
     segment *seg;
     size_t nseg;
     uint64_t at_phdr, at_phnum;
+    uint64_t need;         /* bytes the program headers say the file holds */
+    bool shrank;           /* a read the headers promised came back short */
 } core_file;
 
 static int core_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -46,7 +49,10 @@ static int core_read(void *ctx, uint64_t addr, void *buf, size_t len)
         uint64_t off = addr - s->vaddr;
         if (off + len > s->filesz)
             return -1;   /* not dumped (e.g. read-only file pages) */
-        return pread(cf->fd, buf, len, (off_t)(s->offset + off)) == (ssize_t)len ? 0 : -1;
+        if (pread(cf->fd, buf, len, (off_t)(s->offset + off)) == (ssize_t)len)
+            return 0;
+        cf->shrank = true;   /* open_core checked these bytes were there */
+        return -1;
     }
     return -1;
 }
@@ -232,12 +238,14 @@ static size_t core_build_id(core_file *cf, unsigned char *out, size_t max)
 
 static int check_exe(insp_target *tg, core_file *cf, const char *exe, char *err, size_t errlen)
 {
-    int fd = open(exe, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open executable '%s': %s", exe, strerror(errno));
+    int fd;
+    struct stat st;
+    int oe = lg_safe_open_read(exe, &fd, &st);
+    if (oe) {
+        snprintf(err, errlen, "cannot open executable '%s': %s", exe, lg_safe_strerror(oe));
         return -1;
     }
-    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);   /* pread, not mmap: see open_core */
     GElf_Ehdr eh;
     if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
         (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
@@ -271,19 +279,24 @@ static int check_exe(insp_target *tg, core_file *cf, const char *exe, char *err,
 
 static int open_core(const char *path, core_file *cf, Elf **elfp, char *err, size_t errlen)
 {
-    cf->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (cf->fd < 0) {
-        snprintf(err, errlen, "cannot open core file '%s': %s", path, strerror(errno));
+    /* A regular file only: a FIFO or device is one line at once, not a wait or an endless
+     * read. */
+    struct stat st;
+    int oe = lg_safe_open_read(path, &cf->fd, &st);
+    if (oe) {
+        snprintf(err, errlen, "cannot open core file '%s': %s", path, lg_safe_strerror(oe));
         return -1;
     }
-    struct stat st;
     unsigned char ident[EI_NIDENT] = {0};
-    if (fstat(cf->fd, &st) != 0 || pread(cf->fd, ident, sizeof ident, 0) != sizeof ident ||
+    if (pread(cf->fd, ident, sizeof ident, 0) != sizeof ident ||
         memcmp(ident, ELFMAG, SELFMAG) != 0) {
         snprintf(err, errlen, "'%s' is not an ELF core file", path);
         return -1;
     }
-    Elf *elf = elf_begin(cf->fd, ELF_C_READ_MMAP, NULL);
+    /* ELF_C_READ: libelf and libdwfl read with pread. A mapping of the file would die of
+     * SIGBUS when the file shrinks while it is read; a short read is checked instead
+     * (core_changed). */
+    Elf *elf = elf_begin(cf->fd, ELF_C_READ, NULL);
     GElf_Ehdr eh;
     if (!elf || !gelf_getehdr(elf, &eh)) {
         if (elf)
@@ -328,7 +341,20 @@ static int open_core(const char *path, core_file *cf, Elf **elfp, char *err, siz
                  (long long)st.st_size, (unsigned long long)need);
         return -1;
     }
+    cf->need = need;
     return 0;
+}
+
+/* After reading: a core that shrank (or was rewritten shorter) meanwhile gave short reads;
+ * whatever was built from it is not the process's state. -1 with the message. */
+static int core_changed(const core_file *cf, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(cf->fd, &st) == 0 && !cf->shrank && (uint64_t)st.st_size >= cf->need)
+        return 0;
+    snprintf(err, errlen, "core file '%s' changed while being read (now %lld of %llu bytes)",
+             path, (long long)st.st_size, (unsigned long long)cf->need);
+    return -1;
 }
 
 int lg_inspect_core(const char *path, const char *exe, const lg_inspect_options *opt,
@@ -341,7 +367,7 @@ int lg_inspect_core(const char *path, const char *exe, const lg_inspect_options 
     insp_target tg = {.is_core = true, .read = core_read, .read_ctx = &cf};
     int rc = -1;
     if (open_core(path, &cf, &elf, err, errlen) < 0)
-        goto out;
+        goto out_unread;
     size_t nph = 0;
     elf_getphdrnum(elf, &nph);
     for (size_t i = 0; i < nph; i++) {
@@ -370,10 +396,16 @@ int lg_inspect_core(const char *path, const char *exe, const lg_inspect_options 
         goto out;
     }
     decode_all(&tg);
+    if (core_changed(&cf, path, err, errlen) < 0)
+        goto out;
     rc = build_report(&tg, out, stats);
     if (rc < 0)
         snprintf(err, errlen, "out of memory while building the report");
 out:
+    /* A failure caused by the file shrinking says so, not what it broke downstream. */
+    if (rc < 0 && cf.need)
+        core_changed(&cf, path, err, errlen);
+out_unread:
     lg_symbolizer_close(tg.sym);
     if (tg.dwfl)
         dwfl_end(tg.dwfl);

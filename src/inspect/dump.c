@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 
 enum { PAGE = 4096, CHUNK = 1 << 20 };
@@ -329,9 +330,10 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
     }
     if (proc_read_threads(&tg, err, errlen) < 0)
         goto done;
-    out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0) {
-        snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+    /* A core holds the program's memory: 0600, never into an existing file (safefile.h). */
+    int ce = lg_safe_create(path, LG_SAFE_PRIVATE, &out);
+    if (ce) {
+        snprintf(err, errlen, "cannot create '%s': %s", path, lg_safe_strerror(ce));
         goto done;
     }
     chunk = malloc(CHUNK);

@@ -7,6 +7,7 @@
 
 #include "inspect.h"
 #include "../report/report.h"
+#include "../util/safefile.h"
 
 enum { FORM_DOT, FORM_JSON, FORM_SARIF };
 
@@ -20,10 +21,18 @@ static int write_sarif(FILE *f, const lg_report *r)
 
 static int write_to(const char *path, const lg_report *r, int form, char *err, size_t errlen)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
-    if (!f) {
-        snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
-        return -1;
+    FILE *f = stdout;
+    if (strcmp(path, "-") != 0) {
+        /* Not through a symlink, never into an existing file, never group/world-writable. */
+        int fd, e = lg_safe_create(path, LG_SAFE_REPORT, &fd);
+        if (!e && !(f = fdopen(fd, "w"))) {
+            e = errno;
+            close(fd);
+        }
+        if (e) {
+            snprintf(err, errlen, "cannot create '%s': %s", path, lg_safe_strerror(e));
+            return -1;
+        }
     }
     int rc = form == FORM_JSON    ? lg_write_json(f, r, LG_VERSION)
              : form == FORM_SARIF ? write_sarif(f, r)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/safefile.h"
 #include "real.h"
 #include "record.h"
 #include "rt.h"
@@ -167,11 +168,14 @@ void rt_init(void)
     rt_threads_init();
     rt_publish();
     if (rt.cfg.log && *rt.cfg.log) {
-        rt.log_fd = open(rt.cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (rt.log_fd < 0) {
-            char m[512];
-            int n = snprintf(m, sizeof m, "lockgraph: cannot open log file '%s'\n", rt.cfg.log);
-            rt_write_all(2, m, (size_t)n);
+        /* Appended to: a regular file of ours, never through a symlink (safefile.h). */
+        int e = lg_safe_append(rt.cfg.log, &rt.log_fd);
+        if (e) {
+            char m[600];
+            int n = snprintf(m, sizeof m, "lockgraph: cannot open log file '%s': %s\n",
+                             rt.cfg.log, lg_safe_strerror(e));
+            if (n > 0)
+                rt_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
         }
     }
     rt_report_init();

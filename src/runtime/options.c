@@ -6,16 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "optcheck.h"
 #include "rt.h"
+
+/* A setuid/setgid program (AT_SECURE: the kernel says so) runs with its caller's environment:
+ * nothing in it is trusted, so every option keeps its default and the runtime writes no file
+ * (no --log, no --json; the trace writer uses secure_getenv). The one place to keep this
+ * check if the environment is ever read another way. */
+static bool secure_mode(void)
+{
+    return getauxval(AT_SECURE) != 0;
+}
+
+static const char *env_value(const char *name)
+{
+    return secure_mode() ? NULL : getenv(name);
+}
 
 /* The value in force for each option (the environment's when valid, else the default). */
 static const char *in_force[LG_OPTV_COUNT];
 
 static const char *value(const lg_optv *o, double *num)
 {
-    const char *v = getenv(o->env);
+    const char *v = env_value(o->env);
     if (!v || !*v)
         v = o->def;
     if (lg_optv_check(o, v, num) < 0) {

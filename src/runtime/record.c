@@ -385,7 +385,7 @@ void rt_rec_named(const void *addr)
 
 void rt_rec_init(void)
 {
-    if (!getenv("LOCKGRAPH_TRACE"))
+    if (!secure_getenv("LOCKGRAPH_TRACE"))
         return;
     /* Before the writer's key: thread-specific destructors run in key order. */
     rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;

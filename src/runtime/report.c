@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gelf.h>
@@ -24,6 +25,7 @@
 #include "../analysis/u64map.h"
 #include "../report/report.h"
 #include "../symbolize/symbolize.h"
+#include "../util/safefile.h"
 #include "rt.h"
 
 static lg_report report;
@@ -90,10 +92,18 @@ static void load_suppressions(void)
 {
     if (!rt.cfg.suppressions || !*rt.cfg.suppressions)
         return;
-    FILE *f = fopen(rt.cfg.suppressions, "re");
-    if (!f) {
+    /* A regular file only: a FIFO would block the program's start (safefile.h). */
+    int fd;
+    struct stat sb;
+    int e = lg_safe_open_read(rt.cfg.suppressions, &fd, &sb);
+    FILE *f = NULL;
+    if (!e && !(f = fdopen(fd, "r"))) {
+        e = errno;
+        close(fd);
+    }
+    if (e) {
         rt_report_note("cannot open suppressions file '%s': %s; going on without suppressions",
-                     rt.cfg.suppressions, strerror(errno));
+                     rt.cfg.suppressions, lg_safe_strerror(e));
         return;
     }
     static const char *const kinds[] = {"function:", "file:", "module:"};
@@ -147,7 +157,7 @@ static pid_t init_pid, root_pid;
 void rt_report_init(void)
 {
     init_pid = getpid();
-    const char *root = getenv("LOCKGRAPH_ROOT_PID");
+    const char *root = secure_getenv("LOCKGRAPH_ROOT_PID");
     root_pid = root && *root ? (pid_t)atoi(root) : init_pid;
     if (!root || !*root) {
         char v[24];
@@ -521,8 +531,14 @@ int rt_report_defects(void)
  * never silence. Not a note: the report is being written. */
 static void write_json_to(lg_report *r, const char *path)
 {
-    FILE *f = fopen(path, "we");
-    int err = f ? 0 : errno;
+    /* Never through a symlink nor into an existing file (another user's FILE.<pid> planted
+     * in /tmp gets nothing): a new file, renamed over it (safefile.h). */
+    int fd, err = lg_safe_create(path, LG_SAFE_REPORT, &fd);
+    FILE *f = NULL;
+    if (!err && !(f = fdopen(fd, "w"))) {
+        err = errno;
+        close(fd);
+    }
     if (f) {
         lg_write_json(f, r, LG_VERSION);
         if (ferror(f))
@@ -533,7 +549,7 @@ static void write_json_to(lg_report *r, const char *path)
     if (err) {
         char m[600];
         int n = snprintf(m, sizeof m, "lockgraph: cannot write JSON report '%s': %s\n", path,
-                         strerror(err));
+                         lg_safe_strerror(err));
         if (n > 0)
             emit(m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
     }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 #include "format.h"
 
@@ -379,16 +380,77 @@ static void convert_times(state *s)
     t->end_ns = end;
 }
 
-int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_status *st)
+/* Where the bytes come from: a buffer (lg_trace_read, the fuzzer) or a file read chunk by
+ * chunk with pread (lg_trace_read_file), so memory follows the chunks that are really there
+ * (a 100 GB sparse file stops at its first hole, having read 84 bytes), and a file that
+ * shrinks while being read is a short read, never a fault. */
+typedef struct source {
+    const uint8_t *data;   /* the whole trace, or NULL: read from fd */
+    int fd;
+    uint64_t len;          /* bytes there: the buffer's, or the file's size when opened */
+    uint8_t *buf;          /* fd: the bytes of the last read */
+    size_t cap;
+    int err;               /* fd: errno of a failed read, -1 for a short one */
+} source;
+
+/* n bytes at off, or NULL (s->err says why) when they are not all there. */
+static const uint8_t *src_at(source *s, uint64_t off, size_t n)
 {
-    memset(st, 0, sizeof *st);
+    if (off > s->len || n > s->len - off) {
+        s->err = -1;
+        return NULL;
+    }
+    if (s->data)
+        return s->data + off;
+    if (n == 0)
+        return (const uint8_t *)"";
+    if (n > s->cap) {
+        uint8_t *nb = realloc(s->buf, n);
+        if (!nb) {
+            s->err = ENOMEM;
+            return NULL;
+        }
+        s->buf = nb;
+        s->cap = n;
+    }
+    for (size_t got = 0; got < n;) {
+        ssize_t r = pread(s->fd, s->buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            s->err = r < 0 ? errno : -1;
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    return s->buf;
+}
+
+/* Why src_at failed, for "the chunk at offset N is cut short (...)". */
+static const char *src_why(const source *s)
+{
+    if (s->err == -1)
+        return s->data ? "the data ends" : "the file ended early: it shrank while being read";
+    return strerror(s->err);
+}
+
+static int read_source(source *src, lg_timeline *t, lg_trace_status *st)
+{
+    uint64_t len = src->len;
     st->size = len;
+    const uint8_t *data = src_at(src, 0, len < LG_TRACE_HEADER_SIZE ? (size_t)len
+                                                                      : LG_TRACE_HEADER_SIZE);
+    if (!data) {
+        fail(st, "cannot read the header: %s", src_why(src));
+        return -1;
+    }
     if (len < 8 || memcmp(data, LG_TRACE_MAGIC, 8) != 0) {
         fail(st, "not a lockgraph trace (bad magic)");
         return -1;
     }
     if (len < LG_TRACE_HEADER_SIZE) {
-        fail(st, "the header is truncated (%zu of %d bytes)", len, LG_TRACE_HEADER_SIZE);
+        fail(st, "the header is truncated (%llu of %d bytes)", (unsigned long long)len,
+             LG_TRACE_HEADER_SIZE);
         return -1;
     }
     unsigned version = lg_get16(data + LG_HDR_VERSION);
@@ -411,43 +473,58 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
     t->pid = (int)lg_get32(data + LG_HDR_PID);
     t->start_real_ns = lg_get64(data + LG_HDR_START_REAL);
 
-    size_t off = LG_TRACE_HEADER_SIZE;
+    uint64_t off = LG_TRACE_HEADER_SIZE;
+    unsigned long long o;
     int rc = 0;
     while (off < len) {
-        const uint8_t *h = data + off;
+        o = off;
         if (len - off < LG_TRACE_CHUNK_HEADER) {
-            fail(st, "the chunk at offset %zu is cut short (%zu of %d header bytes)", off,
-                 len - off, LG_TRACE_CHUNK_HEADER);
+            fail(st, "the chunk at offset %llu is cut short (%llu of %d header bytes)", o,
+                 (unsigned long long)(len - off), LG_TRACE_CHUNK_HEADER);
             rc = 1;
             break;
         }
+        uint8_t h[LG_TRACE_CHUNK_HEADER];
+        const uint8_t *hp = src_at(src, off, sizeof h);
+        if (!hp) {
+            fail(st, "the chunk at offset %llu is cut short (%s)", o, src_why(src));
+            rc = 1;
+            break;
+        }
+        memcpy(h, hp, sizeof h);
         uint32_t plen = lg_get32(h + 8), tid = lg_get32(h + 12);
         int type = h[4];
         if (lg_get32(h) != LG_TRACE_CHUNK_MAGIC) {
-            fail(st, "no chunk starts at offset %zu (bad chunk magic)", off);
+            fail(st, "no chunk starts at offset %llu (bad chunk magic)", o);
             rc = 1;
             break;
         }
         if (plen > LG_TRACE_MAX_PAYLOAD) {
-            fail(st, "the chunk at offset %zu claims %u bytes (the limit is %u)", off, plen,
+            fail(st, "the chunk at offset %llu claims %u bytes (the limit is %u)", o, plen,
                  LG_TRACE_MAX_PAYLOAD);
             rc = 1;
             break;
         }
+        /* Checked against the size before anything is allocated for it. */
         if (plen > len - off - LG_TRACE_CHUNK_HEADER) {
-            fail(st, "the chunk at offset %zu is cut short (%zu of %u bytes)", off,
-                 len - off - LG_TRACE_CHUNK_HEADER, plen);
+            fail(st, "the chunk at offset %llu is cut short (%llu of %u bytes)", o,
+                 (unsigned long long)(len - off - LG_TRACE_CHUNK_HEADER), plen);
             rc = 1;
             break;
         }
         if (h[5] || h[6] || h[7]) {
-            fail(st, "the chunk at offset %zu is corrupt (reserved header bytes are set)", off);
+            fail(st, "the chunk at offset %llu is corrupt (reserved header bytes are set)", o);
             rc = 1;
             break;
         }
-        const uint8_t *payload = h + LG_TRACE_CHUNK_HEADER;
+        const uint8_t *payload = plen ? src_at(src, off + LG_TRACE_CHUNK_HEADER, plen) : h;
+        if (!payload) {
+            fail(st, "the chunk at offset %llu is cut short (%s)", o, src_why(src));
+            rc = 1;
+            break;
+        }
         if (lg_get32(h + 16) != lg_trace_sum(payload, plen, ((uint64_t)type << 32) | tid)) {
-            fail(st, "the chunk at offset %zu is corrupt (checksum mismatch)", off);
+            fail(st, "the chunk at offset %llu is corrupt (checksum mismatch)", o);
             rc = 1;
             break;
         }
@@ -462,7 +539,7 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
         /* other types: from a newer writer, skipped (their checksum held) */
         if (c.err) {
             roll_back(t, before);
-            fail(st, "the chunk at offset %zu is malformed: %s", off, c.err);
+            fail(st, "the chunk at offset %llu is malformed: %s", o, c.err);
             rc = 1;
             break;
         }
@@ -479,54 +556,28 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
     return rc;
 }
 
+int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_status *st)
+{
+    memset(st, 0, sizeof *st);
+    source src = {.data = data ? data : (const uint8_t *)"", .fd = -1, .len = len};
+    return read_source(&src, t, st);
+}
+
 int lg_trace_read_file(const char *path, lg_timeline *t, lg_trace_status *st)
 {
     memset(st, 0, sizeof *st);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail(st, "cannot open trace file '%s': %s", path, strerror(errno));
-        return -1;
-    }
+    /* A regular file only: a FIFO or device is refused at once (/dev/zero would be read
+     * forever), and its size bounds every read. */
+    int fd;
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        close(fd);
-        fail(st, "cannot read trace file '%s': Is a directory", path);
+    int e = lg_safe_open_read(path, &fd, &sb);
+    if (e) {
+        fail(st, "cannot read trace file '%s': %s", path, lg_safe_strerror(e));
         return -1;
     }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            close(fd);
-            fail(st, "cannot read trace file '%s': out of memory", path);
-            return -1;
-        }
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                continue;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            fail(st, "cannot read trace file '%s': %s", path, strerror(e));
-            return -1;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
+    source src = {.fd = fd, .len = (uint64_t)sb.st_size};
+    int rc = read_source(&src, t, st);
+    free(src.buf);
     close(fd);
-    int rc = lg_trace_read(buf, n, t, st);
-    free(buf);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/safefile.h"
 #include "../util/xalloc.h"
 #include "format.h"
 #include "sched.h"
@@ -270,11 +271,18 @@ static uint8_t *put_chunk_header(uint8_t *h, uint32_t len, const uint8_t *payloa
 int lg_sched_append(const char *path, const lg_tl_sched *r, size_t n, uint64_t lost, char *err,
                     size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    /* The trace the runtime wrote: ours and regular, never reached through a symlink. */
+    int fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     uint8_t hdr[8];
-    if (fd < 0 || pread(fd, hdr, 8, 0) != 8 || memcmp(hdr, LG_TRACE_MAGIC, 8) != 0) {
-        snprintf(err, errlen, "cannot add the scheduler events to '%s': %s", path,
-                 fd < 0 ? strerror(errno) : "not a lockgraph trace");
+    struct stat sb;
+    const char *why = fd < 0 ? (errno == ELOOP ? lg_safe_strerror(LG_SAFE_ESYMLINK) : strerror(errno))
+                      : fstat(fd, &sb) < 0 ? strerror(errno)
+                      : !S_ISREG(sb.st_mode) ? lg_safe_strerror(LG_SAFE_ENOTREG)
+                      : sb.st_uid != geteuid() ? lg_safe_strerror(LG_SAFE_EFOREIGN)
+                      : pread(fd, hdr, 8, 0) != 8 || memcmp(hdr, LG_TRACE_MAGIC, 8) != 0
+                          ? "not a lockgraph trace" : NULL;
+    if (why) {
+        snprintf(err, errlen, "cannot add the scheduler events to '%s': %s", path, why);
         if (fd >= 0)
             close(fd);
         return -1;

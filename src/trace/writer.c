@@ -25,6 +25,7 @@
 
 #include "encode.h"
 #include "format.h"
+#include "../util/safefile.h"
 
 #define EVENTS_PREFIX_MAX 40          /* four varints before the records */
 #define CHUNK_MAX_BYTES (LG_TRACE_CHUNK_HEADER + EVENTS_PREFIX_MAX \
@@ -901,9 +902,15 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
         snprintf(err, errlen, "a trace is already being recorded");
         return -1;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create trace file '%s': %s", path, strerror(errno));
+    /* The program's memory and stacks: 0600, never through a symlink nor into an existing
+     * file (src/util/safefile.h). Appended to by every thread's write(2). */
+    int fd, ce = lg_safe_create(path, LG_SAFE_PRIVATE, &fd);
+    if (!ce && fcntl(fd, F_SETFL, O_APPEND) < 0)
+        ce = errno;
+    if (ce) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "cannot create trace file '%s': %s", path, lg_safe_strerror(ce));
         return -1;
     }
     g_meta = map(META_BYTES);
@@ -952,11 +959,12 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
 
 int lg_trace_open_env(char *err, size_t errlen)
 {
-    const char *path = getenv("LOCKGRAPH_TRACE");
+    /* secure_getenv: nothing is recorded in a setuid/setgid program (its caller's settings). */
+    const char *path = secure_getenv("LOCKGRAPH_TRACE");
     if (!path || !*path)
         return 0;
     lg_trace_options opt = {0};
-    const char *max = getenv("LOCKGRAPH_TRACE_MAX");
+    const char *max = secure_getenv("LOCKGRAPH_TRACE_MAX");
     if (max && *max) {
         char *end;
         unsigned long long v = strtoull(max, &end, 10);
@@ -969,8 +977,8 @@ int lg_trace_open_env(char *err, size_t errlen)
     /* The first process claims FILE (O_EXCL); any other that inherited the variable writes
      * FILE.<pid>, so a child that execs never truncates its parent's trace. */
     char own[4096];
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
+    int fd;
+    if (lg_safe_create_new(path, LG_SAFE_PRIVATE, &fd) == 0) {
         close(fd);
         snprintf(own, sizeof own, "%s", path);
     } else {

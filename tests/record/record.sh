@@ -131,8 +131,8 @@ check_grep "names the bad value" "^lockgraph record: invalid value 'sometimes' f
 check_status 2 "unknown option" "$LG" record -o "$T_TMP/x.trace" --colour -- true
 check_status 127 "missing program" "$LG" record -o "$T_TMP/x.trace" -- "$T_TMP/no-such-program"
 check_grep "says it cannot run it" "^lockgraph record: cannot run '.*no-such-program': No such file or directory$" "$T_TMP/err"
-check_status 1 "unwritable trace" "$LG" record -o "$T_TMP/no/such/dir/x.trace" -- true
-check_grep "says it cannot write the trace" "^lockgraph record: cannot write trace file '.*x.trace': No such file or directory$" "$T_TMP/err"
+check_status 2 "unwritable trace" "$LG" record -o "$T_TMP/no/such/dir/x.trace" -- true
+check_grep "says it cannot write the trace" "^lockgraph record: --output: cannot write trace file '.*x.trace': No such file or directory$" "$T_TMP/err"
 check_status 0 "program status passes through" "$LG" record -o "$T_TMP/t.trace" -- true
 check_status 3 "program status 3" "$LG" record -o "$T_TMP/t.trace" -- sh -c 'exit 3'
 done_tests

@@ -51,7 +51,7 @@ expect_rc supp3 0
 # A suppressions file that cannot be read: a usage error before launching; set by hand, one
 # note at init and the program goes on (this used to deadlock at the first finding).
 check_status 2 "unreadable suppressions" "$LG" run --suppressions "$T_TMP/nonexistent" -- true
-check_grep "unreadable suppressions message" "^lockgraph run: cannot read suppressions file '$T_TMP/nonexistent': No such file or directory$" "$T_TMP/err"
+check_grep "unreadable suppressions message" "^lockgraph run: --suppressions: cannot read suppressions file '$T_TMP/nonexistent': No such file or directory$" "$T_TMP/err"
 LOCKGRAPH_SUPPRESSIONS=$T_TMP/nonexistent lg_run suppmissing -- "$CASES" abba
 expect_rc suppmissing 66
 expect suppmissing "finding reported" "kinds()" "['lock-order-inversion']"
@@ -65,7 +65,7 @@ check_grep "malformed suppressions line" "^lockgraph: suppressions file '$T_TMP/
 
 # An unwritable JSON path: a usage error before launching; set by hand, one message at exit.
 check_status 2 "unwritable --json" "$LG" run --json "$T_TMP/nodir/j.json" -- true
-check_grep "unwritable --json message" "^lockgraph run: cannot write JSON report '$T_TMP/nodir/j.json': No such file or directory$" "$T_TMP/err"
+check_grep "unwritable --json message" "^lockgraph run: --json: cannot write JSON report '$T_TMP/nodir/j.json': No such file or directory$" "$T_TMP/err"
 check_status 66 "unwritable LOCKGRAPH_JSON" env LOCKGRAPH_JSON="$T_TMP/nodir/j.json" timeout 60 "$LG" run -- "$CASES" abba
 check_grep "unwritable LOCKGRAPH_JSON message" "^lockgraph: cannot write JSON report '$T_TMP/nodir/j.json': No such file or directory$" "$T_TMP/err"
 
