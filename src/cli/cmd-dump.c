@@ -8,7 +8,7 @@
 enum { OPT_OUTPUT = 1 };
 
 static const lg_opt dump_opts[] = {
-    {"output", 'o', "FILE", "write the core to FILE (required)", NULL, OPT_OUTPUT},
+    {"output", 'o', "FILE", "write the core to FILE (required): a new file, mode 0600, never through a symlink", NULL, OPT_OUTPUT},
     {0},
 };
 

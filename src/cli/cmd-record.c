@@ -28,7 +28,7 @@
 enum { OPT_OUTPUT = LAUNCH_OPT_COUNT, OPT_MAX_SIZE, OPT_SCHED };
 
 static const lg_opt opts[] = {
-    {"output", 'o', "FILE", "write the trace to FILE (required)", NULL, OPT_OUTPUT},
+    {"output", 'o', "FILE", "write the trace to FILE (required): a new file, mode 0600, never through a symlink", NULL, OPT_OUTPUT},
     {"max-size", 0, "BYTES", "stop recording when the trace reaches BYTES (default 1 GiB)",
      "LOCKGRAPH_TRACE_MAX", OPT_MAX_SIZE},
     {"sched", 0, NULL, "also record the kernel's view (root): context switches and wake-ups of "

@@ -23,7 +23,7 @@ enum { FMT_TEXT, FMT_JSON, FMT_CHROME };
 static const lg_opt opts[] = {
     {"format", 'f', "FORMAT", "text (default), json (the tables), or chrome (trace-event JSON "
      "for Perfetto UI and chrome://tracing)", NULL, OPT_FORMAT},
-    {"output", 'o', "FILE", "write to FILE instead of standard output", NULL, OPT_OUTPUT},
+    {"output", 'o', "FILE", "write to FILE instead of standard output (a new file, 0644 minus the umask, never through a symlink)", NULL, OPT_OUTPUT},
     {"max-waits", 0, "N", "longest waits listed (default 10; 0 = all)", NULL,
      OPT_MAX_WAITS},
     {"max-frames", 0, "N", "frames printed per stack (default: all)", NULL, OPT_MAX_FRAMES},

@@ -141,7 +141,7 @@ static int wait_stack(lg_stack *dst, const insp_thread *t)
 {
     size_t k = t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
                    ? (size_t)t->wait_frame - 1 : 0;
-    lg_stack tail = {t->stack.frames + k, t->stack.n - k};
+    lg_stack tail = {t->stack.frames ? t->stack.frames + k : NULL, t->stack.n - k};   /* NULL + 0 is UB */
     return lg_stack_copy(dst, &tail);
 }
 
