@@ -5,10 +5,11 @@ set -euo pipefail
 
 # Build: compiler, cmake, elfutils (libdw/libelf) for unwinding and symbolization.
 # Tests: gdb (gcore writes cores of live processes), procps (ps), libc6-dbg (glibc symbols),
-# g++ (C++ std::mutex tests), nodejs (its npm installs the SARIF schema validator), man-db (man pages render), clang + libclang-rt-dev (libFuzzer target for the trace reader; its
-# runtime is only a Recommends of clang). Bench only: valgrind (Helgrind), clang also for TSan,
+# g++ (C++ std::mutex tests), nodejs (its npm installs the SARIF schema validator), man-db (man pages render), clang + libclang-rt-dev (libFuzzer targets for the trace and core readers; its
+# runtime is only a Recommends of clang), util-linux (setpriv) + passwd (useradd): tests/security
+# act as a second, unprivileged user. Bench only: valgrind (Helgrind), clang also for TSan,
 # pigz, memcached + libmemcached-tools (real programs under the runtime).
-pkgs=(gcc g++ make cmake pkg-config libdw-dev libelf-dev elfutils gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db)
+pkgs=(gcc g++ make cmake pkg-config libdw-dev libelf-dev elfutils gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db util-linux passwd)
 [ "${LG_DEPS_BENCH:-0}" = 1 ] && pkgs+=(valgrind pigz memcached libmemcached-tools)
 
 missing=()
