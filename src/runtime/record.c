@@ -446,6 +446,8 @@ RT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     if (!real)
         return ENOSYS;
     int r = real(th, name);
+    if (r == 0)
+        rt_thread_named(th, name);   /* names known without asking the kernel (threads.c) */
     if (r != 0 || !lg_trace_on)
         return r;
     if (pthread_equal(th, pthread_self())) {

@@ -208,7 +208,11 @@ size_t rt_sample_stack(rt_thread *h, uint64_t *pcs, size_t max, char *why, size_
 extern __thread rt_thread *rt_self;
 rt_thread *rt_thread_setup(void);          /* the calling thread's record, created if new */
 int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or -1 */
+/* Report time only (a system call): t's current name from /proc/self/task/TID/comm;
+ * failures leave the known one. */
 void rt_thread_refresh_name(rt_thread *t);
+/* pthread_setname_np(th, name) succeeded: the name the runtime knows for th. */
+void rt_thread_named(pthread_t th, const char *name);
 /* Recording started: every registered thread's events take the slow path from now on. */
 void rt_threads_recording(void);
 /* Registry walk for reports and the wait-for graph: rt.threads_lock held by the caller. */

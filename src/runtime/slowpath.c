@@ -266,8 +266,6 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     memset(pend, 0, sizeof pend);
     if (!rt_chain_lookup(key, &stack)) {
         stack = rt_stack_capture(2, pc);
-        if (t->depth && !(flags & RT_ACQ_TRY))
-            rt_thread_refresh_name(t);   /* edges carry the name it has now */
         rt_flock_lock(&rt.graph_lock);
         if (!(flags & RT_ACQ_TRY))
             add_edges(t, l, gen, mode, flags, stack, pend, &npend);
@@ -285,6 +283,17 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     *h = (rt_held){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .mode = (uint8_t)mode,
                    .flags = (uint8_t)flags, .count = 1, .stack = stack, .pc = pc, .key = key};
     t->depth++;
+    if (npend) {
+        /* A report: now the kernel may be asked for this thread's name (edges carry the one
+         * known when they were made: no system call on the lock path). */
+        char known[16];
+        memcpy(known, t->name, sizeof known);
+        rt_thread_refresh_name(t);
+        for (size_t i = 0; i < npend; i++)
+            for (size_t k = 0; k < pend[i].n; k++)
+                if (pend[i].edges[k].tid == t->tid && !strcmp(pend[i].edges[k].tname, known))
+                    memcpy(pend[i].edges[k].tname, t->name, sizeof t->name);
+    }
     for (size_t i = 0; i < npend; i++) {
         rt_report_cycle(pend[i].edges, pend[i].n, &pend[i].cls, NULL);
         free(pend[i].edges);

@@ -48,6 +48,7 @@ static void thread_exit(void *arg)
     if (keep) {
         /* Noted now; a thread that later waits for one of these gets `orphaned-lock`. */
         char name[160], attrs[64];
+        rt_thread_refresh_name(t);   /* a note: the kernel may be asked now */
         rt_held *h = &t->held[t->depth - 1];
         rt_report_lock_describe(atomic_load(&h->lock->addr), (lg_lock_type)h->lock->type, 0,
                                 name, sizeof name, attrs, sizeof attrs, false);
@@ -64,17 +65,137 @@ static void thread_exit(void *arg)
     }
 }
 
+/* A thread's first lock makes no system call that the program would not make itself (a
+ * program under a strict seccomp filter must not die of the runtime): its tid is the
+ * `__owner` glibc writes into a private mutex, its name is the one known without asking
+ * the kernel (the process's at start, or what pthread_setname_np set: rt_thread_named),
+ * its stack bounds come from glibc's thread descriptor (below), the main thread's from
+ * the start. Names are read from the kernel only when a report is made
+ * (rt_thread_refresh_name). */
+static char process_name[16];
+static int process_pid;
+
+/* Names given with pthread_setname_np to a thread with no record yet (another thread named
+ * it before its first lock): taken over at its setup. Threads_lock. */
+#define RT_PENDING_NAMES 64
+static struct {
+    pthread_t th;
+    bool used;
+    char name[16];
+} pending_names[RT_PENDING_NAMES];
+static unsigned pending_next;
+static __thread char own_pending[16] __attribute__((tls_model("initial-exec")));
+
+static _Atomic uintptr_t main_lo, main_hi;
+static _Atomic int main_known;
+static void main_stack_learn(void);
+
 void rt_threads_init(void)
 {
     key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
+    process_pid = (int)getpid();
+    if (prctl(PR_GET_NAME, process_name, 0, 0, 0) != 0)   /* at start: allowed */
+        process_name[0] = '\0';
+    process_name[sizeof process_name - 1] = '\0';
+    main_stack_learn();
 }
 
 void rt_thread_refresh_name(rt_thread *t)
 {
-    char name[17] = "";
-    if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0)
-        memcpy(t->name, name, sizeof t->name);
+    char path[64], name[17];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;   /* exited, or not allowed: the known name stays */
+    ssize_t n = read(fd, name, sizeof name - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0'))
+        n--;
+    name[n] = '\0';
+    memcpy(t->name, name, sizeof t->name);
     t->name[sizeof t->name - 1] = '\0';
+}
+
+void rt_thread_named(pthread_t th, const char *name)
+{
+    char n[16] = "";
+    if (name)
+        strncpy(n, name, sizeof n - 1);
+    if (pthread_equal(th, pthread_self())) {
+        if (rt_self->cap)
+            memcpy(rt_self->name, n, sizeof n);
+        else
+            memcpy(own_pending, n, sizeof n);
+        return;
+    }
+    rt_flock_lock(&rt.threads_lock);
+    rt_thread *x = registry;
+    while (x && (x->exited || !pthread_equal(x->self, th)))
+        x = x->next;
+    if (x) {
+        memcpy(x->name, n, sizeof n);
+    } else {
+        unsigned i = 0;
+        while (i < RT_PENDING_NAMES &&
+               !(pending_names[i].used && pthread_equal(pending_names[i].th, th)))
+            i++;
+        if (i == RT_PENDING_NAMES)
+            i = pending_next++ % RT_PENDING_NAMES;   /* full: an old one goes */
+        pending_names[i].th = th;
+        pending_names[i].used = true;
+        memcpy(pending_names[i].name, n, sizeof n);
+    }
+    rt_flock_unlock(&rt.threads_lock);
+}
+
+/* The calling thread's kernel tid without gettid(2): glibc's trylock writes its cached tid
+ * into `__owner`. */
+static int own_tid(void)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    int tid = 0;
+    if (real_pthread_mutex_trylock(&m) == 0) {
+        tid = m.__data.__owner;
+        real_pthread_mutex_unlock(&m);
+    }
+    return tid > 0 ? tid : (int)syscall(SYS_gettid);
+}
+
+/* A non-main thread's stack block without pthread_getattr_np (which asks the kernel for the
+ * thread's CPU affinity): glibc's descriptor (pthread_self()) sits at the top of the block
+ * and holds the block's start and size side by side (offset 1680 in 2.36). The offset is
+ * found once by what only that pair satisfies (a page-aligned start and size whose block
+ * holds both the descriptor and the current stack pointer) and checked the same way for
+ * every later thread; a miss falls back to pthread_getattr_np. The descriptor is larger
+ * than the 2 KiB searched (2,368 bytes in 2.36), so the search stays inside it. */
+static _Atomic int block_off = -1;
+
+static bool block_at(const uintptr_t *w, int i, uintptr_t self, uintptr_t sp)
+{
+    uintptr_t lo = w[i], sz = w[i + 1];
+    return lo && !(lo & 4095) && !(sz & 4095) && sz >= 16384 && sz < ((uintptr_t)1 << 40) &&
+           lo <= sp && sp - lo < sz && lo <= self && self - lo < sz;
+}
+
+static bool stack_from_descriptor(rt_thread *t)
+{
+    uintptr_t self = (uintptr_t)pthread_self(), sp = (uintptr_t)__builtin_frame_address(0);
+    const uintptr_t *w = (const uintptr_t *)self;
+    int off = atomic_load_explicit(&block_off, memory_order_relaxed);
+    if (off < 0 || !block_at(w, off, self, sp)) {
+        off = -1;
+        for (int i = 0; i + 1 < 2048 / 8 && off < 0; i++)
+            if (block_at(w, i, self, sp))
+                off = i;
+        if (off < 0)
+            return false;
+        atomic_store_explicit(&block_off, off, memory_order_relaxed);
+    }
+    t->stack_lo = w[off];
+    t->stack_hi = w[off] + w[off + 1];
+    return true;
 }
 
 static __thread int setting_up __attribute__((tls_model("initial-exec")));
@@ -92,20 +213,34 @@ rt_thread *rt_thread_setup(void)
     t->held = t->inline_held;
     t->cap = sizeof t->inline_held / sizeof *t->inline_held;
     t->fast_cap = lg_trace_on ? 0 : t->cap;
-    t->tid = (int)syscall(SYS_gettid);
+    t->tid = own_tid();
     t->self = pthread_self();
-    rt_thread_refresh_name(t);
-    pthread_attr_t a;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
-        void *lo;
-        size_t sz;
-        if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
-            t->stack_lo = (uintptr_t)lo;
-            t->stack_hi = (uintptr_t)lo + sz;
+    memcpy(t->name, own_pending[0] ? own_pending : process_name, sizeof t->name);
+    if (!process_pid)
+        process_pid = (int)getpid();   /* set up before init: still the program's start */
+    if (t->tid == process_pid) {
+        if (!atomic_load(&main_known))
+            main_stack_learn();
+        t->stack_lo = atomic_load(&main_lo);
+        t->stack_hi = atomic_load(&main_hi);
+    } else if (!stack_from_descriptor(t)) {
+        pthread_attr_t a;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            void *lo;
+            size_t sz;
+            if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
+                t->stack_lo = (uintptr_t)lo;
+                t->stack_hi = (uintptr_t)lo + sz;
+            }
+            pthread_attr_destroy(&a);
         }
-        pthread_attr_destroy(&a);
     }
     rt_flock_lock(&rt.threads_lock);
+    for (unsigned i = 0; i < RT_PENDING_NAMES; i++)
+        if (pending_names[i].used && pthread_equal(pending_names[i].th, t->self)) {
+            memcpy(t->name, pending_names[i].name, sizeof t->name);
+            pending_names[i].used = false;
+        }
     t->next = registry;
     registry = t;
     t->registered = true;
@@ -162,9 +297,6 @@ rt_thread *rt_thread_by_tid(int tid)
 /* The main thread's stack, known even before (or without) main taking a lock: the
  * "[stack]" mapping, read once with plain read(2) (no malloc: this runs in the slow path),
  * extended down to the stack rlimit since the mapping grows on demand. 0/0 when unknown. */
-static _Atomic uintptr_t main_lo, main_hi;
-static _Atomic int main_known;
-
 static void main_stack_learn(void)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -213,7 +345,7 @@ bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked)
             main_stack_learn();
         if (addr >= atomic_load(&main_lo) && addr < atomic_load(&main_hi)) {
             on = true;
-            *tid = (int)getpid();   /* the main thread's tid is the pid */
+            *tid = process_pid;   /* the main thread's tid is the pid */
         }
     }
     return on;
@@ -225,6 +357,7 @@ void rt_threads_after_fork(rt_thread *self)
 {
     rt_flock_reset(&rt.threads_lock);
     registry = NULL;
+    process_pid = (int)getpid();
     if (self != &sentinel) {
         self->tid = (int)syscall(SYS_gettid);
         self->next = NULL;

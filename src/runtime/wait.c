@@ -617,7 +617,6 @@ static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflag
             t->wait.mode = (uint8_t)mode;
             t->wait.flags = (uint8_t)(wflags | (how == RT_WAIT_TIMED ? RT_ACQ_TIMED : 0));
             t->wait.stack = rt_stack_capture(3, pc);
-            rt_thread_refresh_name(t);
             rt_flock_lock(&rt.threads_lock);
             atomic_fetch_add(&t->wait.seq, 1);
             atomic_store(&t->wait.lock, l);
@@ -721,7 +720,6 @@ int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
                 continue;
             }
             t->wait.stack = rt_stack_capture(1, pc);
-            rt_thread_refresh_name(t);
         }
         stop = check(t, &candidate) != 0;
         t->guard--;
