@@ -79,7 +79,7 @@ lg_report *rt_report_locked(void)
 {
     if (!report_ready) {
         lg_report_init(&report);
-        report.pid = getpid();
+        report.pid = rt_pid();   /* no system call at exit: a seccomp'd program */
         report_ready = true;
     }
     return &report;
@@ -190,7 +190,7 @@ static void json_path_of(pid_t pid, char *buf, size_t len)
 
 int rt_report_child_defects(void)
 {
-    if (!shared || getpid() != init_pid)
+    if (!shared || rt_pid() != init_pid)
         return 0;
     unsigned long n = atomic_load(&shared->child_defects);
     if (n) {

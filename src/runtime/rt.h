@@ -211,6 +211,8 @@ int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or 
 /* Report time only (a system call): t's current name from /proc/self/task/TID/comm;
  * failures leave the known one. */
 void rt_thread_refresh_name(rt_thread *t);
+/* getpid() as learned at start (and after fork): no system call. */
+int rt_pid(void);
 /* pthread_setname_np(th, name) succeeded: the name the runtime knows for th. */
 void rt_thread_named(pthread_t th, const char *name);
 /* Recording started: every registered thread's events take the slow path from now on. */

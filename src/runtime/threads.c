@@ -100,6 +100,11 @@ void rt_threads_init(void)
     main_stack_learn();
 }
 
+int rt_pid(void)
+{
+    return process_pid ? process_pid : (int)getpid();
+}
+
 void rt_thread_refresh_name(rt_thread *t)
 {
     char path[64], name[17];

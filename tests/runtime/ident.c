@@ -10,11 +10,21 @@
  *                spinlock at a 4-byte offset), freed without destroy
  * dlreuse A B    dlopen A, its two mutexes in one order, dlclose; dlopen B, the other
  *                order: prints each library's lock addresses (the test checks they coincide)
+ * seccomp [bad]  installs a strict seccomp filter (only the system calls this program makes
+ *                itself, else the process is killed), then locks in threads; `bad` then
+ *                makes one call outside the filter (the filter is real: it must be killed)
  * Every mode runs to completion; orders are forced with joins and semaphores.
  */
 #include <dlfcn.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +186,94 @@ NOINLINE static int load_and_run(const char *path, int backward)
     return dlclose(h);
 }
 
+/* What this program's own code and glibc need after start-up: output, futexes, threads
+ * (stacks, guard pages, robust lists, rseq, signal masks), malloc, exit. Nothing for the
+ * runtime. */
+static const int allowed[] = {
+    SYS_write, SYS_futex, SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_rt_sigaction,
+    SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_brk, SYS_clone,
+#ifdef SYS_clone3
+    SYS_clone3,
+#endif
+#ifdef SYS_rseq
+    SYS_rseq,
+#endif
+    SYS_set_robust_list, SYS_sched_yield, SYS_getrandom,
+};
+
+static int strict_filter(void)
+{
+    enum { N = sizeof allowed / sizeof *allowed };
+    struct sock_filter f[4 + 2 * N + 1];
+    size_t k = 0;
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (size_t i = 0; i < N; i++) {
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i], 0, 1);
+        f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    }
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    struct sock_fprog prog = {.len = (unsigned short)k, .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static pthread_mutex_t sc_a = PTHREAD_MUTEX_INITIALIZER, sc_b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t sc_rw = PTHREAD_RWLOCK_INITIALIZER;
+static sem_t sc_done;
+
+static void *sc_worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&sc_a);
+        pthread_mutex_lock(&sc_b);
+        pthread_mutex_unlock(&sc_b);
+        pthread_mutex_unlock(&sc_a);
+        pthread_rwlock_rdlock(&sc_rw);
+        pthread_rwlock_unlock(&sc_rw);
+        pthread_mutex_t m;   /* a new lock on the thread's stack, and one on the heap */
+        pthread_mutex_init(&m, NULL);
+        pthread_mutex_lock(&m);
+        pthread_mutex_unlock(&m);
+        pthread_mutex_destroy(&m);
+        pthread_mutex_t *h = malloc(sizeof *h);
+        pthread_mutex_init(h, NULL);
+        pthread_mutex_lock(&sc_a);
+        pthread_mutex_lock(h);
+        pthread_mutex_unlock(h);
+        pthread_mutex_unlock(&sc_a);
+        free(h);
+    }
+    sem_post(&sc_done);
+    return NULL;
+}
+
+NOINLINE static int seccomp_run(bool bad)
+{
+    sem_init(&sc_done, 0, 0);
+    if (strict_filter() != 0) {
+        perror("seccomp");
+        return 1;
+    }
+    if (bad)
+        syscall(SYS_getppid);   /* not in the filter: killed here */
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, sc_worker, NULL);
+    for (int i = 0; i < 4; i++)
+        sem_wait(&sc_done);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    pthread_mutex_lock(&sc_b);   /* the main thread's first locks, after the filter */
+    pthread_mutex_unlock(&sc_b);
+    static const char msg[] = "seccomp done\n";
+    return write(1, msg, sizeof msg - 1) == sizeof msg - 1 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -186,6 +284,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(m, "dlreuse") && argc == 4) {
         if (load_and_run(argv[2], 0) != 0 || load_and_run(argv[3], 1) != 0)
             return 1;
+    } else if (!strcmp(m, "seccomp")) {
+        return seccomp_run(argc > 2 && !strcmp(argv[2], "bad"));
     } else if (!strcmp(m, "bigfree")) {
         bigfree();
     } else if (!strcmp(m, "churn") && argc == 3) {

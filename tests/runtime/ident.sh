@@ -31,6 +31,28 @@ echo "dlreuse: $(grep '^locks ' "$T_TMP/dlreuse.out" | tr '\n' ';')"
 expect_rc dlreuse 0
 expect dlreuse "a dlclose'd library's mutexes start fresh at the same addresses" "kinds()" "[]"
 
+# A strict seccomp filter (the program's own system calls only, anything else kills it),
+# installed after start-up, then threads lock: the runtime's lock paths make no other call
+# (it asked the kernel for the thread's name, tid and affinity on a thread's first lock).
+# The filter is real: one call outside it kills the bare program. No --json here: the
+# report file is opened at exit (run reports on stderr instead).
+T_CHECKS=$((T_CHECKS + 1))
+timeout 60 "$IDENT" seccomp bad >/dev/null 2>&1
+rc=$?
+[ $rc -eq 159 ] || fail "seccomp bad: the filter did not kill a call outside it: status $rc, want 159 (SIGSYS)"
+T_CHECKS=$((T_CHECKS + 1))
+timeout 60 "$IDENT" seccomp >"$T_TMP/sc-bare.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "seccomp done" "$T_TMP/sc-bare.out" || fail "seccomp (bare): status $rc: $(cat "$T_TMP/sc-bare.out")"
+for i in 1 2 3; do
+  T_CHECKS=$((T_CHECKS + 1))
+  timeout -k 5 120 "$LG" run -- "$IDENT" seccomp >"$T_TMP/sc.out" 2>"$T_TMP/sc.err"
+  rc=$?
+  [ $rc -eq 0 ] && grep -q "seccomp done" "$T_TMP/sc.out" || fail "seccomp under run (round $i): status $rc, want 0: $(head -c 800 "$T_TMP/sc.err")"
+  T_CHECKS=$((T_CHECKS + 1))
+  ! grep -q "lockgraph:" "$T_TMP/sc.err" || fail "seccomp under run: a report: $(head -c 800 "$T_TMP/sc.err")"
+done
+
 # 5,000 locks held at once, three rounds: memory linear in N (every held lock an edge source
 # made N^2/2 edges: 1.6 GB here). Generous bound: 40 KB a lock above a 100 MB base.
 lg_run hold -- "$IDENT" hold 5000
