@@ -32,6 +32,7 @@ bench: configure
 	@bash bench/attach-1000.sh $(BUILD)
 	@bash bench/trace-bench.sh $(BUILD)
 	@bash bench/record-bench.sh $(BUILD)
+	@bash bench/lifebench.sh $(BUILD)
 
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
