@@ -3,7 +3,10 @@
  * Edges live in one array with a free list, indexed by (from, to) in a hash map, and are
  * linked from both ends so a dying lock's edges can be dropped. The search is a BFS over
  * (node, state) pairs, state 1 meaning "arrived only through recursive-read edges": from such
- * a state only edges whose source was held exclusively may be taken (lockdep's rule).
+ * a state only edges whose source was held exclusively may be taken (lockdep's rule). It runs
+ * only when the new edge's ends share a component of the order (lockorder-order.c), and only
+ * inside it: every cycle through the edge lies there. Nodes outside it cannot reach the goal,
+ * so leaving them out changes neither the path found nor its parents.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@ void lg_lo_free(lg_lo_graph *g)
     free(g->nodes);
     free(g->edges);
     lg_u64map_free(&g->index);
+    lg_lo_order_free(g);
     lg_lo_init(g);
 }
 
@@ -163,6 +167,7 @@ int lg_lo_add(lg_lo_graph *g, const lg_lo_occurrence *o, uint32_t *edge)
         goto fail;
     }
     g->live_edges++;
+    lg_lo_order_edge(g, o->from, o->to);
     *edge = ei;
     return 1;
 fail:
@@ -190,8 +195,8 @@ void lg_lo_clear_node(lg_lo_graph *g, uint32_t n)
     for (uint32_t i = 0; i < node->nout; i++) {
         uint32_t ei = node->out[i];
         uint32_t to = g->edges[ei].to;
-        if (to != n)
-            remove_u32(g->nodes[to].in, &g->nodes[to].nin, ei);
+        /* A self edge is in our own in-list too: unlink it there before its slot is freed. */
+        remove_u32(g->nodes[to].in, &g->nodes[to].nin, ei);
         drop_edge(g, ei);
     }
     node->nout = 0;
@@ -202,6 +207,7 @@ void lg_lo_clear_node(lg_lo_graph *g, uint32_t n)
         drop_edge(g, ei);
     }
     node->nin = 0;
+    lg_lo_order_detach(g, n);   /* no edges left: it belongs nowhere */
 }
 
 typedef struct qitem {
@@ -210,9 +216,12 @@ typedef struct qitem {
 } qitem;
 
 /* BFS from `start` in `state0` to `goal`, accepting arrival states in `accept` (bit per
- * state). Returns the arrival state + 1, or 0. */
-static int search(lg_lo_graph *g, uint32_t start, int state0, uint32_t goal, unsigned accept)
+ * state), through nodes of component `only` (0: every node). Returns the arrival state + 1,
+ * or 0. */
+static int search(lg_lo_graph *g, uint32_t start, int state0, uint32_t goal, unsigned accept,
+                  uint32_t only)
 {
+    g->searches++;
     if (++g->stamp == 0) {
         for (size_t i = 0; i < g->nnodes; i++)
             g->nodes[i].mark[0] = g->nodes[i].mark[1] = 0;
@@ -242,7 +251,7 @@ static int search(lg_lo_graph *g, uint32_t start, int state0, uint32_t goal, uns
                 continue;
             uint32_t st = (usable & LG_DEP_TO_N) ? 0 : 1;
             lg_lo_node *m = &g->nodes[e->to];
-            if (m->mark[st] == g->stamp)
+            if (m->mark[st] == g->stamp || (only && m->comp != only))
                 continue;
             m->mark[st] = g->stamp;
             m->parent[st] = ei << 1 | it.state;
@@ -267,8 +276,9 @@ static int search(lg_lo_graph *g, uint32_t start, int state0, uint32_t goal, uns
 size_t lg_lo_find_cycle(lg_lo_graph *g, uint32_t ei, uint32_t *path, size_t max)
 {
     const lg_lo_edge e0 = g->edges[ei];
-    if (e0.to == LG_LO_NONE || e0.from == e0.to || max < 2)
+    if (!lg_lo_may_cycle(g, ei) || max < 2)
         return 0;
+    uint32_t only = g->unordered ? 0 : g->nodes[e0.from].comp;
     /* Two ways to leave `from` by e0: as an exclusive holder (any arrival will do), or as a
      * shared holder (only an arrival that was not recursive-read-only). */
     const unsigned choice[2] = {e0.bits & LG_DEP_FROM_E, e0.bits & LG_DEP_FROM_S};
@@ -277,7 +287,7 @@ size_t lg_lo_find_cycle(lg_lo_graph *g, uint32_t ei, uint32_t *path, size_t max)
         if (!choice[c])
             continue;
         int st0 = (choice[c] & LG_DEP_TO_N) ? 0 : 1;
-        int found = search(g, e0.to, st0, e0.from, accept[c]);
+        int found = search(g, e0.to, st0, e0.from, accept[c], only);
         if (!found)
             continue;
         /* Walk parents back from (from, found-1) to (to, st0). */

@@ -7,6 +7,12 @@
  * the first thread and stacks (opaque ids owned by the caller), and the locks that were held
  * at EVERY occurrence besides its source (the gate candidates: an intersection).
  *
+ * Incremental: the graph keeps a topological order of its strongly connected components
+ * (lockorder-order.c, Pearce-Kelly's dynamic order with cycles collapsed into components).
+ * An edge between two different components can close no cycle, so lg_lo_find_cycle answers
+ * it in O(1); an edge that breaks the order reorders only the region between its ends, and a
+ * cycle search runs only inside one component. Findings are exactly those of a full search.
+ *
  * Not here: lock identity and generations (the caller clears a node when its lock dies),
  * stacks, threads, reporting. Not thread-safe: the runtime holds its graph lock.
  */
@@ -64,7 +70,26 @@ typedef struct lg_lo_node {
     uint32_t *in, nin, capin;
     uint32_t mark[2];              /* search stamps, one per strong-path state */
     uint32_t parent[2];            /* edge index that reached this state */
+    uint32_t comp;                 /* its component (index into comps), 0: none (no edges) */
+    uint32_t cpos;                 /* its place in the component's member list */
 } lg_lo_node;
+
+/* A set of nodes that the order keeps together: it holds every cycle among its members
+ * (each strongly connected component of the graph lies inside one), and possibly more after
+ * a member died (never split again: that only costs searches, never a finding). */
+typedef struct lg_lo_comp {
+    uint64_t ord;                  /* place in the order: every edge x -> y has
+                                      ord(comp(x)) < ord(comp(y)) or the same component */
+    uint32_t *mem, nmem, capmem;   /* members; capmem == 0: the one member is in `one` */
+    uint32_t one;
+    uint32_t fmark, bmark;         /* reorder stamps: reached forward / backward */
+} lg_lo_comp;
+
+/* Scratch vectors of the reorder, kept between calls. */
+typedef struct lg_lo_vec {
+    uint32_t *v;
+    size_t n, cap;
+} lg_lo_vec;
 
 typedef struct lg_lo_graph {
     lg_lo_node *nodes; size_t nnodes;
@@ -76,6 +101,16 @@ typedef struct lg_lo_graph {
     size_t live_edges;
     size_t max_visits;             /* bound on one search; 0 = unbounded */
     bool truncated;                /* the last search hit max_visits */
+    /* The order (lockorder-order.c). */
+    lg_lo_comp *comps; size_t ncomps, capcomps;   /* comps[0] unused */
+    lg_lo_vec free_comps, stack, fwd, bwd;
+    uint64_t *pool; size_t cappool;
+    uint64_t next_ord;
+    uint32_t cstamp;
+    bool unordered;                /* no order (an allocation failed, or a test's reference):
+                                      every search is a full one */
+    size_t searches;               /* strong-path searches run */
+    size_t reorders;               /* edges that broke the order */
 } lg_lo_graph;
 
 /* One occurrence of "holding `from` in holder_mode_shared, acquired `to`". */
@@ -100,6 +135,25 @@ int lg_lo_add(lg_lo_graph *g, const lg_lo_occurrence *o, uint32_t *edge);
 
 /* Remove every edge into or out of `node` (its lock died). */
 void lg_lo_clear_node(lg_lo_graph *g, uint32_t node);
+
+/* May edge `e` close a cycle? false: it cannot, and lg_lo_find_cycle would return 0 without
+ * searching. O(1). */
+static inline bool lg_lo_may_cycle(const lg_lo_graph *g, uint32_t e)
+{
+    const lg_lo_edge *ed = &g->edges[e];
+    if (ed->to == LG_LO_NONE || ed->from == ed->to)
+        return false;
+    return g->unordered || g->nodes[ed->from].comp == g->nodes[ed->to].comp;
+}
+
+/* lockorder-order.c, for lockorder.c: place a new edge from -> to in the order (the edge is
+ * already linked), take a dying node out of its component, release everything. */
+void lg_lo_order_edge(lg_lo_graph *g, uint32_t from, uint32_t to);
+void lg_lo_order_detach(lg_lo_graph *g, uint32_t node);
+void lg_lo_order_free(lg_lo_graph *g);
+/* For tests: 1 when every live edge respects the order and every node's component agrees
+ * with its member list, else 0. */
+int lg_lo_order_valid(const lg_lo_graph *g);
 
 /* The cycle that edge `e` closes: a strong path to -> ... -> from, plus e. Writes up to `max`
  * edge indices into path (e first) and returns the cycle length, 0 when none. */

@@ -143,7 +143,8 @@ static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, uns
         int r = lg_lo_add(&rt.graph, &o, &ei);
         if (r == 1) {
             atomic_fetch_add_explicit(&rt.counters[RT_C_EDGES], 1, memory_order_relaxed);
-            if (*npend < 4) {
+            /* The graph's order answers most edges in O(1): no cycle can close. */
+            if (*npend < 4 && lg_lo_may_cycle(&rt.graph, ei)) {
                 check_edge(ei, &pend[*npend]);
                 if (pend[*npend].n)
                     (*npend)++;
