@@ -55,7 +55,7 @@ int inspect_parse(inspect_args *a, int argc, char **argv, int *status)
     a->noperands = 0;
     int i = cli_parse(a->cmd, argc, argv, 1, opt_fn, a, status);
     while (i >= 0 && i < argc) {
-        if (a->noperands == 2) {
+        if (a->noperands == (a->max_operands ? a->max_operands : 2)) {
             *status = cli_usage_error(a->cmd, "unexpected argument '%s'", argv[i]);
             return -1;
         }
@@ -81,21 +81,24 @@ int inspect_finish(inspect_args *a, lg_report *r)
 
 static int attach_fn(int argc, char **argv)
 {
-    inspect_args a = {.cmd = &cmd_attach};
+    inspect_args a = {.cmd = &cmd_attach, .max_operands = 64};
     int status;
     if (inspect_parse(&a, argc, argv, &status) < 0)
         return status;
-    if (a.noperands != 1)
-        return cli_usage_error(&cmd_attach, a.noperands ? "expected one PID"
-                                                        : "missing PID (see --help)");
-    char *end;
-    long pid = strtol(a.operands[0], &end, 10);
-    if (!*a.operands[0] || *end || pid <= 0 || pid > 0x3fffffff)
-        return cli_usage_error(&cmd_attach, "invalid pid '%s'", a.operands[0]);
+    if (a.noperands < 1)
+        return cli_usage_error(&cmd_attach, "missing PID (see --help)");
+    int pids[64];
+    for (int i = 0; i < a.noperands; i++) {
+        char *end;
+        long pid = strtol(a.operands[i], &end, 10);
+        if (!*a.operands[i] || *end || pid <= 0 || pid > 0x3fffffff)
+            return cli_usage_error(&cmd_attach, "invalid pid '%s'", a.operands[i]);
+        pids[i] = (int)pid;
+    }
     lg_report r;
     lg_report_init(&r);
     char err[512] = "";
-    if (lg_inspect_pid((int)pid, &a.opt, &r, NULL, err, sizeof err) < 0) {
+    if (lg_inspect_pids(pids, (size_t)a.noperands, &a.opt, &r, NULL, err, sizeof err) < 0) {
         lg_report_free(&r);
         return cli_error(&cmd_attach, "%s", err);
     }
@@ -105,12 +108,15 @@ static int attach_fn(int argc, char **argv)
 const lg_cmd cmd_attach = {
     .name = "attach", .fn = attach_fn,
     .summary = "explain a hung process: deadlocks, wait chains, every thread's stack",
-    .usage = "attach PID [--json FILE] [--dot FILE]",
+    .usage = "attach PID... [--json FILE] [--dot FILE]",
     .description =
         "Stops every thread of PID for a moment (ptrace, no signal), reads what each one\n"
         "waits for from the futex arguments and glibc's lock layouts, unwinds every stack,\n"
         "and lets the process go exactly as it was. Reports every wait cycle (deadlock),\n"
-        "locks whose owner exited, wait chains, and whether the process can make progress.",
+        "locks whose owner exited, wait chains, and whether the process can make progress.\n"
+        "Several PIDs are analysed as one system; a process-shared lock held in another\n"
+        "process leads there too (with the caller's rights), so cycles across processes\n"
+        "are found.",
     .opts = inspect_opts,
     .exit_status = LG_EXIT_STATUS_FINDINGS,
 };

@@ -10,8 +10,9 @@ typedef struct inspect_args {
     const char *json, *dot, *sarif;
     int max_frames;
     lg_inspect_options opt;
-    const char *operands[2];
+    const char *operands[64];   /* attach: PIDs; core: CORE [EXE] */
     int noperands;
+    int max_operands;           /* 0: 2 */
 } inspect_args;
 
 extern const lg_opt inspect_opts[];

@@ -16,7 +16,9 @@
  * Report: text to --log (appended) or stderr, JSON to --json when given (the runtime never
  * writes its own JSON: the program is killed). Exit status: --exitcode (66) for a defect,
  * 124 for a hang with no lock cycle (like timeout(1): the program was ended for taking
- * forever, not for a lock-order defect). Only the direct child's threads are watched.
+ * forever, not for a lock-order defect). The whole process tree is watched and analysed as
+ * one system (the child, its children, theirs: a deadlock may cross them through
+ * process-shared locks), and ended as a whole.
  * Not here: the launcher (cmd-run.c), the analysis (src/inspect).
  */
 #include <errno.h>
@@ -65,14 +67,19 @@ static bool ended(pid_t child)
 
 /* Inspect, and when it is a hang, report. 1 reported (status in *status), 0 not a hang
  * (keep watching), -1 the inspection failed (message printed; keep watching). */
-static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status)
+static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status, int **tree,
+                   size_t *ntree)
 {
     lg_report r;
     lg_report_init(&r);
     lg_inspect_stats st = {0};
     lg_inspect_options opt = {0};
     char err[512] = "";
-    if (lg_inspect_pid((int)child, &opt, &r, &st, err, sizeof err) < 0) {
+    if (lg_process_tree((int)child, tree, ntree) < 0)
+        *ntree = 0;
+    size_t n = *ntree > 64 ? 64 : *ntree;   /* the analysis takes at most 64 processes */
+    opt.first_required = true;              /* descendants may end meanwhile */
+    if (!n || lg_inspect_pids(*tree, n, &opt, &r, &st, err, sizeof err) < 0) {
         lg_report_free(&r);
         /* It just ended (the next waitpid reaps it): nothing to say. Otherwise say it once
          * (e.g. ptrace not permitted here) and keep watching. */
@@ -147,7 +154,7 @@ int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout)
             lg_progress_sample_free(base);
             return cli_error(cmd, "cannot wait for process %d: %s", (int)child, strerror(errno));
         }
-        lg_progress_sample *cur = lg_progress_sample_take((int)child);
+        lg_progress_sample *cur = lg_progress_sample_take_tree((int)child);
         if (!base || !cur || lg_progress_stalled(base, cur) != 1) {
             lg_progress_sample_free(base);   /* progress (or nothing to compare): reopen */
             base = cur;
@@ -156,8 +163,17 @@ int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout)
             lg_progress_sample_free(cur);
             if (now_s() - since >= timeout) {
                 int status;
-                if (explain(cmd, child, timeout, &status) == 1) {
+                int *tree = NULL;
+                size_t ntree = 0;
+                int ex = explain(cmd, child, timeout, &status, &tree, &ntree);
+                if (ex == 1) {
+                    /* the whole tree: a descendant left behind would hang forever */
+                    for (size_t i = 1; i < ntree; i++)
+                        kill(tree[i], SIGKILL);
                     kill(child, SIGKILL);
+                }
+                free(tree);
+                if (ex == 1) {
                     while (waitpid(child, &ws, 0) < 0 && errno == EINTR) {
                     }
                     lg_progress_sample_free(base);
@@ -165,7 +181,7 @@ int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout)
                 }
                 /* Not a hang (a sleep, I/O, a timed wait): watch a whole new window. */
                 lg_progress_sample_free(base);
-                base = lg_progress_sample_take((int)child);
+                base = lg_progress_sample_take_tree((int)child);
                 since = now_s();
             }
         }

@@ -225,6 +225,8 @@ static int add_threads(ctx *c)
             return -1;
         rt->blocked_ms = t->blocked_ms;
         rt->wait_frame = t->wait_frame;
+        if (t->pid && t->pid != tg->pid)
+            rt->pid = t->pid;
         if (t->w.kind == WAIT_LOCK) {
             int li = report_lock(c, t);
             if (li < 0)
@@ -585,14 +587,24 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
     const char *glibc = tg->glibc_version[0] ? tg->glibc_version : "unknown";
     char prog[96];
     if (stuck)
-        snprintf(prog, sizeof prog, "the process cannot make progress");
+        snprintf(prog, sizeof prog, "the process%s cannot make progress",
+                 tg->nsys > 1 ? "es" : "");
     else
         snprintf(prog, sizeof prog, "%zu thread%s can still run", runnable,
                  runnable == 1 ? "" : "s");
-    if (lg_report_set_verdict(r, "%s %d (%s), %zu thread%s: %s; %s%s; glibc %s",
-                              tg->is_core ? "core of process" : "process", tg->pid,
-                              tg->comm[0] ? tg->comm : "?", tg->n, tg->n == 1 ? "" : "s", what,
-                              prog, when, glibc) < 0)
+    /* Several processes analysed as one system: name them all. */
+    char procs[512];
+    size_t np = (size_t)snprintf(procs, sizeof procs, "%s %d (%s)",
+                                 tg->is_core ? "core of process"
+                                 : tg->nsys > 1 ? "processes" : "process",
+                                 tg->pid, tg->comm[0] ? tg->comm : "?");
+    for (size_t k = 0; k < tg->nsys && np < sizeof procs; k++)
+        if (tg->sys[k]->pid != tg->pid)
+            np += (size_t)snprintf(procs + np, sizeof procs - np, "%s %d (%s)",
+                                   k + 1 == tg->nsys ? " and" : ",", tg->sys[k]->pid,
+                                   tg->sys[k]->comm[0] ? tg->sys[k]->comm : "?");
+    if (lg_report_set_verdict(r, "%s, %zu thread%s: %s; %s%s; glibc %s", procs, tg->n,
+                              tg->n == 1 ? "" : "s", what, prog, when, glibc) < 0)
         goto out;
     if (stats) {
         stats->nthreads = tg->n;

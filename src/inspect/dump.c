@@ -207,7 +207,8 @@ static int build_notes(insp_target *tg, mapping *maps, size_t nmaps, buf *nb)
     free(fb.p);
     if (rc)
         return -1;
-    /* LOCKGRAPH: what /proc knew before we stopped the threads. */
+    /* LOCKGRAPH: what /proc knew before we stopped the threads, and the calls the registers
+     * show. */
     buf lg = {0};
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
@@ -328,7 +329,7 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
         snprintf(err, errlen, "no process with pid %d", pid);
         return -1;
     }
-    if (proc_read_threads(&tg, err, errlen) < 0)
+    if (proc_check_target(pid, err, errlen) < 0 || proc_read_threads(&tg, err, errlen) < 0)
         goto done;
     /* A core holds the program's memory: 0600, never into an existing file (safefile.h). */
     int ce = lg_safe_create(path, LG_SAFE_PRIVATE, &out);
@@ -348,6 +349,8 @@ int lg_inspect_dump(int pid, const char *path, lg_inspect_stats *stats, char *er
         snprintf(err, errlen, "process %d exited while being dumped", pid);
         goto resume;
     }
+    ptrace_read_regs(&tg);   /* the system calls, now that the threads are stopped */
+    proc_fd_targets(&tg);
     if (build_notes(&tg, maps, nmaps, &nb) < 0) {
         snprintf(err, errlen, "out of memory");
         goto resume;

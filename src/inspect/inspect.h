@@ -18,6 +18,8 @@
 typedef struct lg_inspect_options {
     bool no_stacks;          /* skip unwinding (faster; no frames, no symbol tie-breaks) */
     int max_frames;          /* frames kept per thread; 0 = 64 */
+    bool first_required;     /* lg_inspect_pids: only the first process must be readable;
+                                the others are dropped with a note when they are not */
 } lg_inspect_options;
 
 /* What the analysis measured, for the verdict and bench/. */
@@ -34,6 +36,11 @@ typedef struct lg_inspect_stats {
  * (lg_report_init'ed by the caller). 0, or -1 with a one-line message in err. */
 int lg_inspect_pid(int pid, const lg_inspect_options *opt, lg_report *out,
                    lg_inspect_stats *stats, char *err, size_t errlen);
+
+/* Several live processes as one system (a wait chain may cross them through process-shared
+ * locks); owners found in further processes are followed there too. */
+int lg_inspect_pids(const int *pids, size_t npids, const lg_inspect_options *opt,
+                    lg_report *out, lg_inspect_stats *stats, char *err, size_t errlen);
 
 /* The same analysis from an ELF core file; exe may be NULL (use the paths in the core). */
 int lg_inspect_core(const char *core, const char *exe, const lg_inspect_options *opt,
@@ -54,6 +61,11 @@ typedef struct lg_progress_sample lg_progress_sample;
 lg_progress_sample *lg_progress_sample_take(int pid);   /* NULL when the process is gone */
 /* 1 no progress between a and b (taken later), 0 progress, -1 error. */
 int lg_progress_stalled(const lg_progress_sample *a, const lg_progress_sample *b);
+/* The same over the whole process tree rooted at pid (its children, theirs, ...): threads
+ * of processes that come or go count as progress. NULL when pid itself is gone. */
+lg_progress_sample *lg_progress_sample_take_tree(int pid);
+/* pid and its live descendants, pid first (malloc'ed). 0, or -1 out of memory. */
+int lg_process_tree(int pid, int **pids, size_t *n);
 void lg_progress_sample_free(lg_progress_sample *s);
 
 /* Render: JSON and/or DOT to files ("-" = stdout), text to `text` (NULL: none) unless JSON

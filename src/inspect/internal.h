@@ -145,6 +145,12 @@ int proc_exists(int pid);
 int proc_read_threads(insp_target *tg, char *err, size_t errlen);
 int proc_read_maps(insp_target *tg);            /* libc path, runtime, exe */
 void proc_fd_target(int pid, int fd, char *out, size_t outlen);
+void proc_fd_targets(insp_target *tg);           /* after the registers gave the calls */
+void proc_read_syscall(insp_target *tg, insp_thread *t);   /* a thread not running only */
+
+/* access.c */
+int proc_check_target(int pid, char *err, size_t errlen);   /* one line why not, -1 */
+void insp_explain_denied(int pid, char *err, size_t errlen);
 int proc_task_list(int pid, int **tids, size_t *n);
 
 /* ptrace.c */

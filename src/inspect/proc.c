@@ -58,6 +58,7 @@ insp_thread *insp_add_thread(insp_target *tg, int tid)
     t = &tg->t[tg->n++];
     memset(t, 0, sizeof *t);
     t->tid = tid;
+    t->pid = tg->pid;
     t->nr = INSP_NR_UNKNOWN;
     return t;
 }
@@ -149,7 +150,70 @@ static bool fd_syscall(long nr)
     return false;
 }
 
-static void read_task(insp_target *tg, insp_thread *t, double self_start)
+/* /proc/PID/task/TID/syscall: only for a thread that is not running (stopped, or blocked
+ * for good): reading it makes the kernel wait until the thread is off its CPU. */
+void proc_read_syscall(insp_target *tg, insp_thread *t)
+{
+    char path[128], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", tg->pid, t->tid);
+    if (read_small(path, buf, sizeof buf) <= 0)
+        return;
+    if (strncmp(buf, "running", 7) == 0) {
+        t->nr = INSP_NR_RUNNING;
+        return;
+    }
+    unsigned long long a[6] = {0}, sp = 0;
+    long nr = -3;
+    if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3],
+               &a[4], &a[5], &sp) >= 1) {
+        t->nr = nr < 0 ? INSP_NR_RUNNING : nr;
+        t->sp = sp;
+        for (int i = 0; i < 6; i++)
+            t->arg[i] = a[i];
+    }
+}
+
+/* The descriptors blocking system calls name, once the registers gave the calls. */
+void proc_fd_targets(insp_target *tg)
+{
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        if (t->nr >= 0 && fd_syscall(t->nr))
+            proc_fd_target(tg->pid, (int)t->arg[0], t->fd_target, sizeof t->fd_target);
+    }
+}
+
+/* Seconds since boot now, and clock ticks per second; for the age of a thread. */
+static double uptime_s(void)
+{
+    char buf[128];
+    return read_small("/proc/uptime", buf, sizeof buf) > 0 ? strtod(buf, NULL) : -1;
+}
+
+/* Field 22 of a stat line (starttime, clock ticks after boot); -1 unknown. */
+static double stat_start_s(const char *stat)
+{
+    const char *p = strrchr(stat, ')');
+    if (!p)
+        return -1;
+    /* after ")": state(3) is field 1 of the rest; starttime is field 22 -> 20th after it */
+    p += 2;
+    for (int f = 3; f < 22 && p; f++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? strtod(p, NULL) / (double)hz : -1;
+}
+
+/* Before stopping anything, what costs the target nothing: name, state, and how long the
+ * thread has been off its CPU (sched's se.exec_start: when it last ran, which an attach
+ * would reset). Not its system call: reading that waits for a running thread to stop
+ * running (task_current_syscall); the registers give it once the thread is stopped. */
+static void read_task(insp_target *tg, insp_thread *t, double self_start, double up)
 {
     char path[128], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/task/%d/comm", tg->pid, t->tid);
@@ -158,35 +222,24 @@ static void read_task(insp_target *tg, insp_thread *t, double self_start)
         buf[sizeof t->name - 1] = '\0';
         memcpy(t->name, buf, strlen(buf) + 1);
     }
+    double started = -1;
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", tg->pid, t->tid);
     if (read_small(path, buf, sizeof buf) > 0) {
         const char *p = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
         if (p && p[1] == ' ')
             t->state = p[2];
+        started = stat_start_s(buf);
     }
-    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", tg->pid, t->tid);
-    if (read_small(path, buf, sizeof buf) > 0) {
-        if (strncmp(buf, "running", 7) == 0) {
-            t->nr = INSP_NR_RUNNING;
-        } else {
-            unsigned long long a[6] = {0}, sp = 0;
-            long nr = -3;
-            if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2],
-                       &a[3], &a[4], &a[5], &sp) >= 1) {
-                t->nr = nr < 0 ? INSP_NR_RUNNING : nr;
-                t->sp = sp;
-                for (int i = 0; i < 6; i++)
-                    t->arg[i] = a[i];
-            }
-        }
-    }
-    if (t->nr >= 0 && fd_syscall(t->nr))
-        proc_fd_target(tg->pid, (int)t->arg[0], t->fd_target, sizeof t->fd_target);
     if (self_start >= 0 && t->state != 'R') {
         snprintf(path, sizeof path, "/proc/%d/task/%d/sched", tg->pid, t->tid);
         double s = exec_start(path);
         if (s >= 0 && self_start > s)
             t->blocked_ms = (int64_t)(self_start - s);
+        /* Off its CPU since then, but never longer than the thread has existed (the two
+         * clocks are not the same: sched's is per CPU). */
+        if (t->blocked_ms && started >= 0 && up >= started &&
+            t->blocked_ms > (int64_t)((up - started) * 1e3))
+            t->blocked_ms = (int64_t)((up - started) * 1e3);
     }
 }
 
@@ -206,6 +259,7 @@ int proc_read_threads(insp_target *tg, char *err, size_t errlen)
     ssize_t len = readlink(path, tg->exe, sizeof tg->exe - 1);
     tg->exe[len > 0 ? len : 0] = '\0';
     double self_start = exec_start("/proc/thread-self/sched");
+    double up = uptime_s();
     for (size_t i = 0; i < n; i++) {
         insp_thread *t = insp_add_thread(tg, tids[i]);
         if (!t) {
@@ -213,13 +267,17 @@ int proc_read_threads(insp_target *tg, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        read_task(tg, t, self_start);
+        read_task(tg, t, self_start, up);
     }
     free(tids);
     if (tg->n == 0) {
         snprintf(err, errlen, "process %d has exited", tg->pid);
         return -1;
     }
+    insp_thread *leader = insp_find_thread(tg, tg->pid);
+    if (leader && (leader->state == 'Z' || leader->state == 'X'))
+        insp_note(tg, "the main thread of process %d has exited; its other %zu thread%s "
+                  "are inspected", tg->pid, tg->n - 1, tg->n == 2 ? "" : "s");
     return 0;
 }
 
@@ -265,22 +323,24 @@ struct lg_progress_sample {
     size_t n;
 };
 
-lg_progress_sample *lg_progress_sample_take(int pid)
+/* Append the tasks of one process to a sample. 0, or -1 when the process is gone. */
+static int sample_process(lg_progress_sample *s, int pid)
 {
     int *tids;
     size_t n;
     if (proc_task_list(pid, &tids, &n) < 0 || n == 0)
-        return NULL;
-    lg_progress_sample *s = calloc(1, sizeof *s);
-    if (!s || !(s->t = calloc(n, sizeof *s->t))) {
-        free(s);
+        return -1;
+    probe_task *nt = realloc(s->t, (s->n + n) * sizeof *nt);
+    if (!nt) {
         free(tids);
-        return NULL;
+        return -1;
     }
-    s->pid = pid;
+    s->t = nt;
+    size_t first = s->n;
     for (size_t i = 0; i < n; i++) {
         char path[96], buf[1024];
         probe_task *p = &s->t[s->n];
+        memset(p, 0, sizeof *p);
         p->tid = tids[i];
         snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tids[i]);
         if (read_small(path, buf, sizeof buf) <= 0)
@@ -296,7 +356,8 @@ lg_progress_sample *lg_progress_sample_take(int pid)
         p->cpu = ut + st;
         p->nr = -1;
         snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tids[i]);
-        if (read_small(path, buf, sizeof buf) > 0) {
+        /* a running thread is not in a wait: its syscall file would make us wait for it */
+        if (p->state != 'R' && read_small(path, buf, sizeof buf) > 0) {
             unsigned long long a[4];
             if (sscanf(buf, "%ld %llx %llx %llx %llx", &p->nr, &a[0], &a[1], &a[2], &a[3]) == 5 &&
                 p->nr == 202 && a[3] != 0)
@@ -314,15 +375,131 @@ lg_progress_sample *lg_progress_sample_take(int pid)
         s->n++;
     }
     free(tids);
-    insp_rt_wait *w = calloc(s->n ? s->n : 1, sizeof *w);
-    size_t nw = w ? rtstate_live_waits(pid, w, s->n) : 0;
+    size_t mine = s->n - first;
+    insp_rt_wait *w = calloc(mine ? mine : 1, sizeof *w);
+    size_t nw = w ? rtstate_live_waits(pid, w, mine) : 0;
     for (size_t i = 0; i < nw; i++)
-        for (size_t j = 0; j < s->n; j++)
+        for (size_t j = first; j < s->n; j++)
             if (s->t[j].tid == w[i].tid) {
                 s->t[j].rt_wait = true;
                 s->t[j].rt_seq = w[i].seq;
             }
     free(w);
+    return 0;
+}
+
+lg_progress_sample *lg_progress_sample_take(int pid)
+{
+    lg_progress_sample *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->pid = pid;
+    if (sample_process(s, pid) < 0) {
+        lg_progress_sample_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The children of every thread of pid (/proc/PID/task/TID/children), else, when the kernel
+ * lacks that file, every process whose parent is pid (/proc/N/stat). */
+static int children_of(int pid, int **out, size_t *nout)
+{
+    int *tids;
+    size_t n;
+    if (proc_task_list(pid, &tids, &n) < 0)
+        return -1;
+    bool have = false;
+    for (size_t i = 0; i < n; i++) {
+        char path[96], buf[4096];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, tids[i]);
+        if (read_small(path, buf, sizeof buf) < 0)
+            continue;
+        have = true;
+        for (char *p = buf, *e; *p; p = e) {
+            long c = strtol(p, &e, 10);
+            if (e == p)
+                break;
+            int ci = (int)c;
+            if (c > 0 && LG_APPEND(*out, *nout, &ci) < 0)
+                break;
+        }
+    }
+    free(tids);
+    if (have)
+        return 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        const char *q;
+        int ppid = 0;
+        if (read_small(path, buf, sizeof buf) > 0 && (q = strrchr(buf, ')')) &&
+            sscanf(q + 2, "%*c %d", &ppid) == 1 && ppid == pid) {
+            int c = atoi(e->d_name);
+            if (LG_APPEND(*out, *nout, &c) < 0)
+                break;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static bool zombie(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    const char *q;
+    return read_small(path, buf, sizeof buf) <= 0 || !(q = strrchr(buf, ')')) ||
+           q[1] != ' ' || q[2] == 'Z' || q[2] == 'X';
+}
+
+int lg_process_tree(int pid, int **pids, size_t *n)
+{
+    *pids = NULL;
+    *n = 0;
+    if (LG_APPEND(*pids, *n, &pid) < 0)
+        return -1;
+    for (size_t i = 0; i < *n && *n < 4096; i++) {   /* breadth first; bounded */
+        size_t from = *n;
+        children_of((*pids)[i], pids, n);
+        /* exited children waiting to be reaped have nothing to inspect */
+        size_t k = from;
+        for (size_t j = from; j < *n; j++)
+            if (!zombie((*pids)[j]))
+                (*pids)[k++] = (*pids)[j];
+        *n = k;
+    }
+    return 0;
+}
+
+lg_progress_sample *lg_progress_sample_take_tree(int pid)
+{
+    int *pids;
+    size_t n;
+    if (lg_process_tree(pid, &pids, &n) < 0)
+        return NULL;
+    lg_progress_sample *s = calloc(1, sizeof *s);
+    if (!s) {
+        free(pids);
+        return NULL;
+    }
+    s->pid = pid;
+    bool root = false;
+    for (size_t i = 0; i < n; i++) {
+        int rc = sample_process(s, pids[i]);
+        root |= i == 0 && rc == 0;
+    }
+    free(pids);
+    if (!root) {
+        lg_progress_sample_free(s);
+        return NULL;
+    }
     return s;
 }
 

@@ -24,13 +24,14 @@ enum { STOP_TIMEOUT_MS = 2000 };   /* a thread in uninterruptible sleep may neve
 
 static int seize(insp_target *tg, insp_thread *t, char *err, size_t errlen)
 {
+    if (t->state == 'Z' || t->state == 'X')
+        return 0;   /* an exited thread (the main one, say): nothing to stop */
     if (ptrace(PTRACE_SEIZE, t->tid, 0L, 0L) != 0) {
         if (errno == ESRCH)
             return 0;   /* exited meanwhile: nothing to stop */
         int e = errno;
         if (e == EPERM && t == &tg->t[0])
-            snprintf(err, errlen, "cannot attach to process %d: %s (is it traced by another "
-                     "debugger, or owned by another user?)", tg->pid, strerror(e));
+            insp_explain_denied(tg->pid, err, errlen);
         else
             snprintf(err, errlen, "cannot attach to thread %d of process %d: %s", t->tid,
                      tg->pid, strerror(e));
@@ -119,6 +120,8 @@ int ptrace_stop_all(insp_target *tg, char *err, size_t errlen)
                               tg->t[i].state ? tg->t[i].state : '?');
                     tg->t[i].stopped = false;   /* detach below still releases it */
                     ptrace(PTRACE_DETACH, tg->t[i].tid, 0L, 0L);
+                    /* off its CPU all this while: its system call costs no wait now */
+                    proc_read_syscall(tg, &tg->t[i]);
                 }
             break;
         }
@@ -145,13 +148,10 @@ void ptrace_read_regs(insp_target *tg)
             t->user_rdi = r.rdi;
             continue;
         }
-        /* Same call as /proc showed before the stop: keep it (arguments agree). A thread
-         * that moved on meanwhile takes the registers' view. */
-        if (t->nr != nr || t->arg[0] != r.rdi) {
-            t->nr = nr;
-            insp_set_args(t, &r);
-            t->blocked_ms = 0;
-        }
+        /* The system call and its arguments from the registers: the same view a core's
+         * NT_PRSTATUS gives, read only now that the thread is stopped. */
+        t->nr = nr;
+        insp_set_args(t, &r);
     }
 }
 

@@ -295,6 +295,16 @@ char *symbolize_data(insp_target *tg, uint64_t addr)
     char buf[512];
     if (name && off == 0)
         return lg_strdup(name);
+    {
+        /* MAP_SHARED anonymous memory shows as the module "/dev/zero (deleted)" */
+        Dwarf_Addr start = 0;
+        const char *mod = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+        const char *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
+        if (!name && base && (!strcmp(base, "zero (deleted)") || !strncmp(base, "SYSV", 4) ||
+                              !strncmp(base, "memfd:", 6)))
+            return lg_asprintf("shared memory 0x%llx+0x%llx", (unsigned long long)start,
+                               (unsigned long long)(addr - start));
+    }
     if (name)
         snprintf(buf, sizeof buf, "%s+0x%llx", name, (unsigned long long)off);
     else {

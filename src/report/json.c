@@ -83,6 +83,10 @@ static void lock_extra(FILE *out, const lg_lock *l)
         fprintf(out, ", \"owner\": %d", l->owner);
     if (l->readers)
         fprintf(out, ", \"readers\": %d", l->readers);
+    if (l->owner_pid)
+        fprintf(out, ", \"owner_pid\": %d", l->owner_pid);
+    if (l->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE)
+        fputs(", \"owner_elsewhere\": true", out);
     if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
         fputs(", \"owner_exited\": true", out);
     if (l->lock_flags & LG_LOCK_F_NO_OWNER)
@@ -114,6 +118,8 @@ static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,
 {
     fprintf(out, "%s{\"tid\": %d, \"name\": ", indent, t->tid);
     lg_json_str(out, t->name);
+    if (t->pid)
+        fprintf(out, ", \"pid\": %d", t->pid);
     if (t->state) {
         fputs(", \"state\": ", out);
         lg_json_str(out, t->state);

@@ -86,7 +86,10 @@ static void contended_locks(FILE *out, const lg_report *r)
             const lg_thread *t = text_find_thread(NULL, r, l->owner);
             int n = snprintf(owner, sizeof owner, "thread %d", l->owner);
             if (t && t->name)
-                snprintf(owner + n, sizeof owner - n, " \"%s\"", t->name);
+                n += snprintf(owner + n, sizeof owner - n, " \"%s\"", t->name);
+            int opid = l->owner_pid ? l->owner_pid : t ? t->pid : 0;
+            if (opid && n < (int)sizeof owner)
+                snprintf(owner + n, sizeof owner - n, " (pid %d)", opid);
             if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
                 snprintf(owner + n, sizeof owner - n, " (exited)");
             else if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
@@ -130,6 +133,8 @@ static void chain_node(FILE *out, const lg_thread *t)
     fprintf(out, "[thread %d", t->tid);
     if (t->name)
         fprintf(out, " \"%s\"", t->name);
+    if (t->pid)
+        fprintf(out, " of process %d", t->pid);
     fputc(']', out);
 }
 
@@ -160,15 +165,29 @@ static int cycle_min(const lg_report *r, const lg_thread *t)
 
 static void chain(FILE *out, const lg_report *r, const lg_thread *s);
 
+/* An owner that is not among the report's threads: where it is, as far as is known. */
+static void absent_owner(FILE *out, const lg_lock *l)
+{
+    if (l->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE && l->owner_pid)
+        fprintf(out, " -> [thread %d of process %d] (not inspected)", l->owner, l->owner_pid);
+    else if (l->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE)
+        fprintf(out, " -> [thread %d] outside this process", l->owner);
+    else if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
+        fprintf(out, " -> [thread %d] exited holding it", l->owner);
+    else
+        fprintf(out, " -> [thread %d] (not inspected)", l->owner);
+}
+
 /* The rest of a chain after its first thread (for grouped idle chains). */
 static void chain_tail(FILE *out, const lg_report *r, const lg_thread *s)
 {
     char name[64];
     const lg_lock *l = &r->locks[s->wait_lock - 1];
     fprintf(out, "-> [%s %s]", lg_lock_type_name(l->type), lock_label(l, name, sizeof name));
-    if (l->owner)
-        fprintf(out, " -> [thread %d] exited holding it\n", l->owner);
-    else if (l->readers)
+    if (l->owner) {
+        absent_owner(out, l);
+        fputc('\n', out);
+    } else if (l->readers)
         fprintf(out, " -> [%d reader%s, not recorded by glibc]\n", l->readers,
                 l->readers == 1 ? "" : "s");
     else if (l->type == LG_LOCK_BARRIER)
@@ -201,7 +220,7 @@ static void chain(FILE *out, const lg_report *r, const lg_thread *s)
         const lg_thread *o = owner_thread(r, t);
         if (!o) {
             if (l->owner)
-                fprintf(out, " -> [thread %d] exited holding it", l->owner);
+                absent_owner(out, l);
             else if (l->readers)
                 fprintf(out, " -> [%d reader%s, not recorded by glibc]", l->readers,
                         l->readers == 1 ? "" : "s");

@@ -45,6 +45,11 @@ void text_thread(FILE *out, const lg_finding *f, const lg_report *r, int tid)
     fprintf(out, "thread %d", tid);
     if (t && t->name)
         fprintf(out, " \"%s\"", t->name);
+    /* a report over several processes: the process, when it is not the report's */
+    const lg_thread *rt = r ? text_find_thread(NULL, r, tid) : NULL;
+    int pid = t && t->pid ? t->pid : rt ? rt->pid : 0;
+    if (pid)
+        fprintf(out, " of process %d", pid);
 }
 
 const char *text_acquire_verb(const lg_lock *l, lg_mode m)

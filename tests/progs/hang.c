@@ -19,7 +19,8 @@
  * zeros, waited for with a raw futex system call, no glibc mutex), `stack-aa` and `stack-aba`
  * (a thread locks a mutex on its own stack twice, directly or around another one: lockdep's
  * AA and ABA), `procs` (two processes, parent and forked child, deadlocked through two
- * process-shared mutexes in shared memory; prints "child PID" before "ready").
+ * process-shared mutexes in shared memory; prints "child PID" before "ready"), `main-exit`
+ * (ABBA between two threads after the main thread has called pthread_exit).
  * --busy N adds N threads that compute and sleep for microseconds in turn, forever (a busy
  * server for bench/attach-busy.sh).
  */
@@ -411,7 +412,7 @@ static int usage(void)
     fprintf(stderr, "usage: hang MODE [--idle N] [--busy N]\n"
                     "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
                     "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n"
-                    "       stdio futex stack-aa stack-aba procs\n");
+                    "       stdio futex stack-aa stack-aba procs main-exit\n");
     return 2;
 }
 
@@ -537,6 +538,14 @@ int main(int argc, char **argv)
         start_self(stack_aa);
     } else if (!strcmp(mode, "stack-aba")) {
         start_self(stack_aba);
+    } else if (!strcmp(mode, "main-exit")) {
+        pthread_t t1, t2;
+        static side s1 = {"locker-ab", lock_a, lock_b}, s2 = {"locker-ba", lock_b, lock_a};
+        pthread_barrier_init(&both_hold, NULL, 2);
+        pthread_create(&t1, NULL, run_side, &s1);
+        pthread_create(&t2, NULL, run_side, &s2);
+        ready();
+        pthread_exit(NULL);   /* the process lives on in its two deadlocked threads */
     } else if (!strcmp(mode, "procs")) {
         return procs();
     } else if (!strcmp(mode, "idle")) {
