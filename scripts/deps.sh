@@ -9,7 +9,10 @@ set -euo pipefail
 # runtime is only a Recommends of clang), util-linux (setpriv) + passwd (useradd): tests/security
 # act as a second, unprivileged user. Bench only: valgrind (Helgrind), clang also for TSan,
 # pigz, memcached + libmemcached-tools (real programs under the runtime).
-pkgs=(gcc g++ make cmake pkg-config libdw-dev libelf-dev elfutils gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db util-linux passwd)
+# Allocators and a real program linked with jemalloc (tests/runtime/allocators.sh):
+# libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0, redis-server, redis-tools (redis-cli).
+pkgs=(gcc g++ make cmake pkg-config libdw-dev libelf-dev elfutils gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db util-linux passwd
+      libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools)
 [ "${LG_DEPS_BENCH:-0}" = 1 ] && pkgs+=(valgrind pigz memcached libmemcached-tools)
 
 missing=()

@@ -75,26 +75,37 @@ static bool inline_trylock_ok(void)
  * the leaves (lock table, stack store, names). */
 static void fork_prepare(void)
 {
+    /* Until the parent or child handler: lock calls of this thread pass straight through. A
+     * prepare handler registered before ours runs after it and may lock (jemalloc takes
+     * every arena mutex): with our locks held, their slow path would wait for ever. */
+    rt_thread_setup()->guard++;
     rt_flock_lock(&rt.report_lock);
     rt_flock_lock(&rt.graph_lock);
     rt_flock_lock(&rt.threads_lock);
     rt_locks_fork(RT_FORK_PREPARE);
     rt_stacks_fork(RT_FORK_PREPARE);
     rt_report_names_fork(RT_FORK_PREPARE);
+    rt_elfsym_fork(RT_FORK_PREPARE);
+    rt_heap_fork(RT_FORK_PREPARE);
 }
 
 static void fork_parent(void)
 {
+    rt_heap_fork(RT_FORK_PARENT);
+    rt_elfsym_fork(RT_FORK_PARENT);
     rt_report_names_fork(RT_FORK_PARENT);
     rt_stacks_fork(RT_FORK_PARENT);
     rt_locks_fork(RT_FORK_PARENT);
     rt_flock_unlock(&rt.threads_lock);
     rt_flock_unlock(&rt.graph_lock);
     rt_flock_unlock(&rt.report_lock);
+    rt_self->guard--;
 }
 
 static void fork_child(void)
 {
+    rt_heap_fork(RT_FORK_CHILD);
+    rt_elfsym_fork(RT_FORK_CHILD);
     rt_report_names_fork(RT_FORK_CHILD);
     rt_stacks_fork(RT_FORK_CHILD);
     rt_locks_fork(RT_FORK_CHILD);
@@ -102,6 +113,7 @@ static void fork_child(void)
     rt_flock_reset(&rt.graph_lock);
     rt_flock_reset(&rt.report_lock);
     rt_threads_after_fork(rt_self);
+    rt_self->guard--;
 }
 
 static void at_exit(void)

@@ -11,6 +11,7 @@
  * free() filter: a bitmap over hashed page numbers of pages holding a known lock. free() of a
  * block on no such page costs one bit test.
  */
+#include <dlfcn.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,9 +270,23 @@ void rt_locks_fork(int phase)
         rt_flock_reset(&table_lock);
 }
 
-/* free() is interposed only to notice lock memory going away without destroy. */
-extern void __libc_free(void *);
+/* free() is interposed only to notice lock memory going away without destroy. The memory is
+ * then the next free()'s (jemalloc's for a program linked with it, glibc's otherwise), never
+ * glibc's by name: handing jemalloc's block to glibc's free crashes the program. */
 static __thread int in_free __attribute__((tls_model("initial-exec")));
+static void (*_Atomic next_free)(void *);
+
+static void (*free_next(void))(void *)
+{
+    void (*f)(void *) = atomic_load_explicit(&next_free, memory_order_relaxed);
+    if (likely(f) || in_free)
+        return f;   /* NULL only if dlsym itself frees while we resolve: that block leaks */
+    in_free++;
+    f = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+    in_free--;
+    atomic_store_explicit(&next_free, f, memory_order_relaxed);
+    return f;
+}
 
 RT_EXPORT void free(void *p)
 {
@@ -284,5 +299,7 @@ RT_EXPORT void free(void *p)
             in_free--;
         }
     }
-    __libc_free(p);
+    void (*f)(void *) = free_next();
+    if (f)
+        f(p);
 }

@@ -1,7 +1,9 @@
 /* options.c - the runtime's options, from the one table in options.def, read from the
- * environment (getenv is safe in a preloaded constructor: environ is set up by then). Values
- * are checked against the table's valid values (optcheck.h, shared with `lockgraph run`); a
- * bad value gets one message naming the variable and the valid range, and the default.
+ * environment (getenv is safe in a preloaded constructor: environ is set up by then; it
+ * takes no lock and allocates nothing, so it is safe when init runs inside the program's
+ * allocator too) and copied. Values are checked against the table's valid values
+ * (optcheck.h, shared with `lockgraph run`); a bad value gets one message naming the
+ * variable and the valid range, and the default.
  * --verbose prints the values in force, not the raw environment. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +51,13 @@ static const char *value(const lg_optv *o, double *num)
 void rt_options_load(rt_config *c)
 {
     double num[LG_OPTV_COUNT] = {0};
-    for (int i = 0; i < LG_OPTV_COUNT; i++)
-        in_force[i] = value(&lg_optv_table[i], &num[i]);
+    for (int i = 0; i < LG_OPTV_COUNT; i++) {
+        /* A copy in our own heap: programs rewrite their environment strings in place (redis
+         * writes its process title over them), and the JSON path is needed at exit. */
+        const char *v = value(&lg_optv_table[i], &num[i]);
+        char *copy = strdup(v);
+        in_force[i] = copy ? copy : v;
+    }
     c->log = in_force[LG_OPTV_log];
     c->json = in_force[LG_OPTV_json];
     c->suppressions = in_force[LG_OPTV_suppressions];

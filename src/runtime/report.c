@@ -19,8 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gelf.h>
-#include <libelf.h>
 
 #include "../analysis/u64map.h"
 #include "../report/report.h"
@@ -85,9 +83,51 @@ lg_report *rt_report_locked(void)
     return &report;
 }
 
+/* One suppression line: "function:GLOB", "file:GLOB" or "module:GLOB"; false if malformed. */
+static bool add_suppression(char *p)
+{
+    static const char *const kinds[] = {"function:", "file:", "module:"};
+    int k = 0;
+    while (k < 3 && strncmp(p, kinds[k], strlen(kinds[k])) != 0)
+        k++;
+    const char *glob = k < 3 ? p + strlen(kinds[k]) : NULL;
+    if (!glob || !*glob)
+        return false;
+    supp *ns = realloc(supps, (nsupps + 1) * sizeof *ns);   /* the runtime's heap (heap.c) */
+    if (!ns)
+        return true;
+    supps = ns;
+    supps[nsupps].what = k;
+    supps[nsupps].glob = strdup(glob);
+    if (supps[nsupps].glob)
+        nsupps++;
+    return true;
+}
+
+typedef struct supp_reader {
+    char line[1024];
+    size_t len;
+    bool toolong;
+    unsigned lineno, bad, first_bad;
+} supp_reader;
+
+static void supp_line_end(supp_reader *r)
+{
+    r->line[r->len] = '\0';
+    r->lineno++;
+    char *p = r->line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p && *p != '#' && (r->toolong || !add_suppression(p)) && !r->bad++)
+        r->first_bad = r->lineno;
+    r->len = 0;
+    r->toolong = false;
+}
+
 /* Loaded once at runtime init, not at the first finding: a problem with the file is known at
  * once, and its note is never made from inside an emit. One note names the file and the first
- * malformed line; the program goes on without those suppressions. */
+ * malformed line; the program goes on without those suppressions. Read with read(2), not
+ * stdio: init may run inside the program's allocator (a FILE is malloc'd). */
 static void load_suppressions(void)
 {
     if (!rt.cfg.suppressions || !*rt.cfg.suppressions)
@@ -96,54 +136,42 @@ static void load_suppressions(void)
     int fd;
     struct stat sb;
     int e = lg_safe_open_read(rt.cfg.suppressions, &fd, &sb);
-    FILE *f = NULL;
-    if (!e && !(f = fdopen(fd, "r"))) {
-        e = errno;
-        close(fd);
-    }
     if (e) {
         rt_report_note("cannot open suppressions file '%s': %s; going on without suppressions",
                      rt.cfg.suppressions, lg_safe_strerror(e));
         return;
     }
-    static const char *const kinds[] = {"function:", "file:", "module:"};
-    char line[1024];
-    unsigned lineno = 0, bad = 0, first_bad = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p || *p == '#')
+    static supp_reader r;   /* once, at init: 1 KiB off the stack of whatever called us */
+    char buf[1024];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
             continue;
-        int k = 0;
-        while (k < 3 && strncmp(p, kinds[k], strlen(kinds[k])) != 0)
-            k++;
-        const char *glob = k < 3 ? p + strlen(kinds[k]) : NULL;
-        if (!glob || !*glob) {
-            if (!bad++)
-                first_bad = lineno;
-            continue;
-        }
-        supp *ns = realloc(supps, (nsupps + 1) * sizeof *ns);
-        if (!ns)
+        if (n <= 0) {
+            if (r.len)
+                supp_line_end(&r);   /* a last line without a newline */
             break;
-        supps = ns;
-        supps[nsupps].what = k;
-        supps[nsupps].glob = strdup(glob);
-        if (supps[nsupps].glob)
-            nsupps++;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\n')
+                supp_line_end(&r);
+            else if (buf[i] == '\r')
+                continue;
+            else if (r.len + 1 < sizeof r.line)
+                r.line[r.len++] = buf[i];
+            else
+                r.toolong = true;
+        }
     }
-    fclose(f);
-    if (bad)
+    close(fd);
+    if (r.bad)
         rt_report_note("suppressions file '%s' line %u: expected function:GLOB, file:GLOB or "
-                     "module:GLOB; line ignored%s", rt.cfg.suppressions, first_bad,
-                     bad > 1 ? " (and more malformed lines)" : "");
+                     "module:GLOB; line ignored%s", rt.cfg.suppressions, r.first_bad,
+                     r.bad > 1 ? " (and more malformed lines)" : "");
 }
 
 /* Processes: the runtime's first process in a tree (the one `lockgraph run` started, found
- * through LOCKGRAPH_ROOT_PID, which it sets for its descendants) writes the JSON to FILE; every
+ * through LOCKGRAPH_ROOT_PID, which it adds for its descendants) writes the JSON to FILE; every
  * other one, forked or exec'd, to FILE.<pid>, so no process overwrites another's report. A
  * forked child's defects are counted in a page shared with the process that created it at
  * init, so that process says so at exit and ends with --exitcode too. */
@@ -154,16 +182,36 @@ typedef struct rt_shared {
 static rt_shared *shared;
 static pid_t init_pid, root_pid;
 
+/* LOCKGRAPH_ROOT_PID=pid for the processes this one execs, without setenv (which reallocs
+ * the environment with the program's allocator, and init may run inside it): a copy of
+ * environ with the entry added, in our own memory. glibc's setenv copies an environ it did
+ * not allocate, so a later setenv of the program keeps working. Init runs before the
+ * program's threads (a constructor, or a call from one), so nothing reads environ meanwhile. */
+static void mark_root(pid_t pid)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = rt_map((n + 2) * sizeof *env + 48);
+    if (!env)
+        return;   /* then exec'd children write FILE too: the report of the last one stays */
+    char *entry = (char *)(env + n + 2);
+    snprintf(entry, 48, "LOCKGRAPH_ROOT_PID=%d", (int)pid);
+    if (n)
+        memcpy(env, environ, n * sizeof *env);
+    env[n] = entry;
+    env[n + 1] = NULL;
+    environ = env;
+}
+
 void rt_report_init(void)
 {
     init_pid = getpid();
     const char *root = secure_getenv("LOCKGRAPH_ROOT_PID");
     root_pid = root && *root ? (pid_t)atoi(root) : init_pid;
-    if (!root || !*root) {
-        char v[24];
-        snprintf(v, sizeof v, "%d", (int)init_pid);
-        setenv("LOCKGRAPH_ROOT_PID", v, 1);
-    }
+    if (!root || !*root)
+        mark_root(init_pid);
     void *p = mmap(NULL, sizeof(rt_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     shared = p == MAP_FAILED ? NULL : p;
@@ -320,7 +368,8 @@ void rt_report_stack(uint32_t id, lg_stack *out)
 }
 
 /* A data symbol from the ELF symbol table (.symtab: dladdr sees only dynamic symbols, and
- * the symbolizer's module map misses .bss pages beyond the file mapping). */
+ * the symbolizer's module map misses .bss pages beyond the file mapping); elfsym.c reads it
+ * without allocating, since record names locks from inside the lock call. */
 static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
 {
     Dl_info info;
@@ -328,45 +377,7 @@ static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
         return false;
     /* The main program's name is its argv[0]: no '/' when it was found on PATH. */
     const char *path = strchr(info.dli_fname, '/') ? info.dli_fname : "/proc/self/exe";
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = false;
-    elf_version(EV_CURRENT);
-    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
-    GElf_Ehdr eh;
-    if (e && gelf_getehdr(e, &eh)) {
-        uintptr_t bias = eh.e_type == ET_DYN ? (uintptr_t)info.dli_fbase : 0;
-        uint64_t want = addr - bias;
-        Elf_Scn *scn = NULL;
-        while (!ok && (scn = elf_nextscn(e, scn))) {
-            GElf_Shdr sh;
-            if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-                continue;
-            Elf_Data *d = elf_getdata(scn, NULL);
-            size_t n = sh.sh_size / sh.sh_entsize;
-            for (size_t i = 0; d && i < n; i++) {
-                GElf_Sym sym;
-                if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
-                    continue;
-                if (want < sym.st_value || want >= sym.st_value + (sym.st_size ? sym.st_size : 1))
-                    continue;
-                const char *sn = elf_strptr(e, sh.sh_link, sym.st_name);
-                if (!sn)
-                    continue;
-                if (want - sym.st_value)
-                    snprintf(name, namelen, "%s+%llu", sn, (unsigned long long)(want - sym.st_value));
-                else
-                    snprintf(name, namelen, "%s", sn);
-                ok = true;
-                break;
-            }
-        }
-    }
-    if (e)
-        elf_end(e);
-    close(fd);
-    return ok;
+    return rt_elf_data_symbol(path, (uintptr_t)info.dli_fbase, addr, name, namelen);
 }
 
 void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *name,

@@ -34,6 +34,10 @@ static inline void *rt_map(size_t bytes)
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* ---- heap.c: the runtime's own malloc family (reached through the linker's --wrap) ---- */
+/* Fork: the heap's locks are taken before fork, released (parent) or reset (child) after. */
+void rt_heap_fork(int phase);
+
 /* ---- options.c ---- */
 typedef struct rt_options {
 #define LG_OPTION(field, flag, env, arg, def, check, help) const char *field;
@@ -226,6 +230,14 @@ bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked);
 void rt_threads_after_fork(rt_thread *self);
 void rt_threads_init(void);
 rt_thread **rt_threads_registry(void);   /* published.c */
+
+/* ---- stackbounds.c: the calling thread's stack range (0, 0 when unknown), allocation-free ---- */
+void rt_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+
+/* ---- elfsym.c: a module's .symtab data symbol at addr ("name", "name+off"), no allocation ---- */
+bool rt_elf_data_symbol(const char *path, uintptr_t base, uintptr_t addr, char *name,
+                        size_t namelen);
+void rt_elfsym_fork(int phase);
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */

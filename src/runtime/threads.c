@@ -229,16 +229,7 @@ rt_thread *rt_thread_setup(void)
         t->stack_lo = atomic_load(&main_lo);
         t->stack_hi = atomic_load(&main_hi);
     } else if (!stack_from_descriptor(t)) {
-        pthread_attr_t a;
-        if (pthread_getattr_np(pthread_self(), &a) == 0) {
-            void *lo;
-            size_t sz;
-            if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
-                t->stack_lo = (uintptr_t)lo;
-                t->stack_hi = (uintptr_t)lo + sz;
-            }
-            pthread_attr_destroy(&a);
-        }
+        rt_stack_bounds(&t->stack_lo, &t->stack_hi);   /* no program malloc (stackbounds.c) */
     }
     rt_flock_lock(&rt.threads_lock);
     for (unsigned i = 0; i < RT_PENDING_NAMES; i++)
