@@ -55,7 +55,8 @@ RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
  * a third of the interposed pair's extra cost. Every other kind (recursive, robust,
  * priority-inherit or -protect, elided) and a thread not yet known go to glibc. */
 #define RT_MUTEX_PLAIN_IGNORED (128 | 512)   /* process-shared, no-elision: same trylock */
-static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t)
+#define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe    /* __owner of a robust mutex past repair */
+static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool blocking)
 {
     int kind = m->__data.__kind & ~RT_MUTEX_PLAIN_IGNORED;
     if (likely(rt_inline_trylock && kind <= 3 && kind != RT_MUTEX_RECURSIVE && t->tid)) {
@@ -67,13 +68,17 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t)
         ++m->__data.__nusers;
         return 0;
     }
+    /* glibc's trylock of a robust mutex past repair leaves it locked, its lock does not:
+     * the blocking calls leave that one to glibc (wait.c makes the real call at once). */
+    if (blocking && unlikely(m->__data.__owner == RT_MUTEX_NOTRECOVERABLE))
+        return EBUSY;
     return real_pthread_mutex_trylock(m);
 }
 
 RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
-    int r = mutex_first_try(m, t);
+    int r = mutex_first_try(m, t, true);
     if (unlikely(r == EBUSY)) {
         r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
         t = rt_self;   /* the wait may have set the thread up */
@@ -86,7 +91,7 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
-    int r = mutex_first_try(m, t);
+    int r = mutex_first_try(m, t, false);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
     else if (r == EBUSY)
@@ -94,9 +99,11 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     return r;
 }
 
+/* A timed call whose clock or timeout glibc refuses makes no first try: glibc answers it
+ * itself in wait.c (EINVAL; some calls still take a free lock, as glibc does). */
 RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
 {
-    int r = mutex_first_try(m, rt_self);
+    int r = rt_timed_ok(CLOCK_REALTIME, t) ? mutex_first_try(m, rt_self, true) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -106,7 +113,7 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 
 RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *t)
 {
-    int r = mutex_first_try(m, rt_self);
+    int r = rt_timed_ok(c, t) ? mutex_first_try(m, rt_self, true) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -137,7 +144,7 @@ RT_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 }
 
 #define RW_ACQUIRE(fn, tryfn, mode, flags, how, clk, t)                                 \
-    int r = real_##tryfn(l);                                                            \
+    int r = how == RT_WAIT_PLAIN || rt_timed_ok(clk, t) ? real_##tryfn(l) : EBUSY;       \
     if (unlikely(r == EBUSY))                                                           \
         r = rt_wait_rwlock(l, mode, how, clk, t, PC);                                   \
     if (likely(r == 0))                                                                 \
@@ -274,32 +281,39 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     int r = real_pthread_cond_wait(c, m);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
-    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
 
 RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
+    if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
+        return real_pthread_cond_timedwait(c, m, t);   /* EINVAL: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_timedwait(c, m, t);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
-    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
 
 RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k,
                                      const struct timespec *t)
 {
+    if (unlikely(!rt_timed_ok(k, t)))
+        return real_pthread_cond_clockwait(c, m, k, t);   /* EINVAL: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_clockwait(c, m, k, t);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     cond_leave();
-    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
 
@@ -325,8 +339,10 @@ RT_EXPORT void mtx_destroy(mtx_t *m)
 RT_EXPORT int mtx_lock(mtx_t *m)
 {
     int r = real_mtx_trylock(m);
-    if (unlikely(r == thrd_busy))
-        r = rt_wait_mutex(MTX(m), RT_WAIT_PLAIN, 0, NULL, PC) == 0 ? thrd_success : thrd_error;
+    if (unlikely(r == thrd_busy)) {
+        int e = rt_wait_mutex(MTX(m), RT_WAIT_PLAIN, 0, NULL, PC);
+        r = e == 0 ? thrd_success : e == EBUSY ? thrd_busy : e == ENOMEM ? thrd_nomem : thrd_error;
+    }
     if (likely(r == thrd_success))
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)), PC);
     return r;
@@ -344,10 +360,11 @@ RT_EXPORT int mtx_trylock(mtx_t *m)
 
 RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t)
 {
-    int r = real_mtx_trylock(m);
-    if (r == thrd_busy) {
+    int r = rt_timed_ok(CLOCK_REALTIME, t) ? real_mtx_trylock(m) : thrd_busy;
+    if (r == thrd_busy) {   /* glibc's own mapping of the pthread answer (thrd_err_map) */
         int e = rt_wait_mutex(MTX(m), RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
-        r = e == 0 ? thrd_success : e == ETIMEDOUT ? thrd_timedout : thrd_error;
+        r = e == 0 ? thrd_success : e == ETIMEDOUT ? thrd_timedout : e == EBUSY ? thrd_busy
+            : e == ENOMEM ? thrd_nomem : thrd_error;
     }
     if (r == thrd_success)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TIMED, PC);
@@ -374,6 +391,8 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 
 RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict t)
 {
+    if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
+        return real_cnd_timedwait(c, m, t);   /* thrd_error: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
     cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);

@@ -156,6 +156,13 @@ typedef struct rt_wait {
     uint8_t mode, flags;
     uint32_t stack;
     _Atomic uint64_t seq;      /* bumped at every wait start and end */
+    /* wait.c's own: held[] entries below `depth` cannot change while the wait lasts (the
+     * thread is inside the lock call; a signal handler's locks sit above); a timed wait gives
+     * up at `deadline` (CLOCK_MONOTONIC ns, INT64_MAX untimed); a join waits for `join_th`
+     * (`join` is its record, when it had one at the start). */
+    uint32_t depth;
+    int64_t deadline;
+    pthread_t join_th;
 } rt_wait;
 
 #define RT_SAMPLE_FRAMES 32
@@ -305,8 +312,8 @@ enum { RT_FORK_PREPARE, RT_FORK_PARENT, RT_FORK_CHILD };
 
 /* ---- wait.c: a blocking acquisition whose first try failed ---- */
 enum { RT_WAIT_PLAIN, RT_WAIT_TIMED };
-/* Each blocks like the real call (same result codes) while watching for a deadlock. `clk`
- * and `abstime` are the caller's timeout for RT_WAIT_TIMED. */
+/* Each is the real call (same result codes, same lock state) while watching for a deadlock.
+ * `clk` and `abstime` are the caller's timeout for RT_WAIT_TIMED. */
 int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct timespec *abstime,
                   uintptr_t pc);
 int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
@@ -314,6 +321,15 @@ int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc);
 /* pthread_join whose target is still running: a join is a wait for the target thread. */
 int rt_wait_join(pthread_t th, void **ret, uintptr_t pc);
+/* Whether a timed call's clock and timeout are ones glibc accepts (else it answers EINVAL
+ * itself, for some calls even on a free lock: the wrappers then make no first try). */
+static inline bool rt_timed_ok(clockid_t clk, const struct timespec *ts)
+{
+    return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L
+           && (clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC);
+}
+/* threads.c: thread t exits holding locks; a thread already waiting for one is orphaned. */
+void rt_wait_holder_exited(rt_thread *t);
 
 /* ---- init.c ---- */
 typedef struct rt_state {

@@ -54,6 +54,7 @@ static void thread_exit(void *arg)
                                 name, sizeof name, attrs, sizeof attrs, false);
         rt_report_note("thread %d \"%s\" exited holding %u lock%s (%s%s)", t->tid, t->name,
                        t->depth, t->depth > 1 ? "s" : "", name, t->depth > 1 ? ", ..." : "");
+        rt_wait_holder_exited(t);   /* a thread already waiting for one waits forever */
     }
     rt_self = &sentinel;
     if (!keep) {

@@ -1,19 +1,51 @@
 /* wait.c - blocking acquisitions whose first try failed: the live wait-for view.
  *
- * The uncontended path never comes here (interpose.c tries first). A contended wait first
- * blocks for a short grace period like the real call; if it is still waiting after that, it
- * records what it waits for (with its stack) and keeps waiting in slices, and between slices
- * searches the wait-for graph (thread -> lock -> holders -> the locks they wait for ...). A
- * cycle is reported only when it is seen twice with no thread in it having moved (every wait
- * has a sequence number), so a transient view never produces a false deadlock. The thread
- * that sees the cycle reports it and applies --on-deadlock. Waits on a lock whose holder
- * exited are `orphaned-lock`; a timed wait in a cycle is a stall; --wait-timeout reports long
- * waits with no cycle.
+ * The uncontended path never comes here (interpose.c tries first). A contended wait records
+ * what it waits for (the lock, its mode, its stack, the held-lock depth below which its
+ * entries cannot change while it waits), tries once more, searches the wait-for graph
+ * (thread -> lock -> the threads that hold it, or a queued writer ahead of a non-recursive
+ * reader -> the lock they wait for ...) and then makes the program's own call: glibc's
+ * untimed lock, or its timed lock with the caller's clock and deadline. So a waiting thread
+ * stays queued in glibc for its whole wait, exactly as without the runtime (a writer of a
+ * writer-preferring rwlock keeps later readers out), and the call returns what glibc returns.
  *
- * Joins are waits for the joined thread. A thread in a condition wait records its mutex;
- * glibc re-acquires it internally, so the view asks the kernel (/proc/self/task/TID/syscall:
- * futex on the mutex word) whether it is blocked re-acquiring it rather than waiting for a
- * signal. Not covered: semaphores and barriers (no owner).
+ * The thread that closes a cycle sees it, before it blocks: every wait is recorded under
+ * threads_lock before its thread blocks, so of the threads of a cycle the last one to record
+ * its wait sees all the others recorded. Its view cannot be stale. Let C be that thread,
+ * waiting for L0 held by A1, A1 for L1 held by A2, ..., A(n-1) for L(n-1), which C holds (C's
+ * own state is exact). A recorded wait ends only when its lock call returns; an untimed call
+ * returns only with the lock (the immediate errors, EDEADLK for the holder itself, EINVAL,
+ * EAGAIN, EOWNERDEAD, are decided before or excluded from the graph), and a thread cannot
+ * release a lock before its wait ends, so A(n-1) cannot have acquired L(n-1) during its
+ * recorded wait (C could not hold it then) and cannot until C releases it: it is stuck for as
+ * long as C is. A thread stuck inside its lock call does not run its program's code, so its
+ * held locks below its recorded depth stay held (a signal handler's locks sit above it and
+ * do not count): A(n-1) keeps L(n-2), so A(n-2) is stuck, and so on to A1, which keeps L0.
+ * C then blocks forever: the deadlock is certain, whatever order the view was read in. For
+ * a reader of a writer-preferring (non-recursive) rwlock, the "holder" is a writer recorded
+ * as waiting for the same lock: glibc queues such readers behind a waiting writer, and C's
+ * second try (tryrdlock: EBUSY in a read phase only when a writer is queued) confirms that one
+ * is. A timed wait makes the cycle a stall (reported as such, only while its deadline is
+ * still ahead); a holder that exited holding the lock makes it `orphaned-lock` (not for
+ * robust mutexes: glibc answers EOWNERDEAD).
+ *
+ * What no closer can see alone: a thread in a condition wait re-acquires its mutex inside
+ * glibc (the view asks the kernel, /proc/self/task/TID/syscall: futex on the mutex word,
+ * which proves the wait while the mutex's holder is stuck), a holder exits after its waiter
+ * blocked (threads.c calls rt_wait_holder_exited), and --wait-timeout's long waits. For the
+ * first and the last, a wait that needs watching re-checks every 200 ms, but only where
+ * leaving the wait and coming back changes nothing glibc promises: a mutex that is not
+ * priority-inheriting (no queue: glibc's waiters re-contend for the word, which stays 2, so
+ * a wake-up is never lost), a spinlock (no queue at all) and a join (slices of
+ * pthread_timedjoin_np, bounded by the caller's deadline when it has one. Rwlock and PI waits
+ * always make the untimed call: a cycle they close only through a condition wait's
+ * re-acquisition, or their long waits, are not reported. Not covered: semaphores and
+ * barriers (no owner).
+ *
+ * Re-entrancy: a signal handler that interrupts a recorded wait and waits itself records its
+ * own wait over the outer one (saved on its stack, restored when it ends): the view shows the
+ * innermost wait, which is what the thread does. While the runtime updates the record its
+ * guard is set, so a handler's lock calls then go straight to glibc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,53 +56,26 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../analysis/waitfor.h"
 #include "fastpath.h"
 #include "record.h"
 #include "real.h"
 
-#define RT_GRACE_NS (20 * 1000000L)     /* block like the real call this long first */
-#define RT_SLICE_NS (200 * 1000000L)    /* then re-check this often */
-#define RT_CONFIRM_NS (30 * 1000000L)   /* a suspected cycle is re-checked this soon */
-#define RT_MAX_WF 256
+#define RT_SLICE_NS (200 * 1000000L)    /* a watched wait re-checks this often */
+#define RT_MAX_WF 64                    /* threads on a cycle the search follows */
+#define RT_WF_HOLDERS 16                /* holders of one lock it follows */
+#define RT_WF_VISITED 1024
 
-enum { WAIT_NOSELF = 1u << 6 };   /* a relock by the holder returns EDEADLK: not a hang */
+enum {
+    WAIT_NOSELF = 1u << 6,   /* a relock by the holder returns EDEADLK: not a hang */
+    WAIT_NONREC = 1u << 7,   /* a reader of a writer-preferring rwlock: queued writers block it */
+};
 
-typedef int (*attempt_fn)(void *obj, unsigned mode, const struct timespec *realtime_deadline);
-
-static int attempt_mutex(void *obj, unsigned mode, const struct timespec *dl)
-{
-    (void)mode;
-    return dl ? real_pthread_mutex_timedlock(obj, dl) : real_pthread_mutex_lock(obj);
-}
-
-static int attempt_rwlock(void *obj, unsigned mode, const struct timespec *dl)
-{
-    if (mode == LG_MODE_SHARED)
-        return dl ? real_pthread_rwlock_clockrdlock(obj, CLOCK_REALTIME, dl)
-                  : real_pthread_rwlock_rdlock(obj);
-    return dl ? real_pthread_rwlock_clockwrlock(obj, CLOCK_REALTIME, dl)
-              : real_pthread_rwlock_wrlock(obj);
-}
-
-static int attempt_spin(void *obj, unsigned mode, const struct timespec *dl)
-{
-    (void)mode;
-    if (!dl)
-        return real_pthread_spin_lock(obj);
-    for (unsigned i = 0;; i++) {
-        if (real_pthread_spin_trylock(obj) == 0)
-            return 0;
-        __builtin_ia32_pause();
-        if ((i & 1023) == 1023) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            if (now.tv_sec > dl->tv_sec || (now.tv_sec == dl->tv_sec && now.tv_nsec >= dl->tv_nsec))
-                return ETIMEDOUT;
-            sched_yield();
-        }
-    }
-}
+/* glibc's mutex kind bits (glibc-locks.md). */
+#define RT_MUTEX_ERRORCHECK 2
+#define RT_MUTEX_ROBUST_BIT 16
+#define RT_MUTEX_PI_BIT 32
+#define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe   /* __owner of a robust mutex past repair */
+#define RT_RWLOCK_PREFER_WRITER_NONREC 2
 
 static int64_t now_ns(clockid_t c)
 {
@@ -82,6 +87,11 @@ static int64_t now_ns(clockid_t c)
 static struct timespec ts_of(int64_t ns)
 {
     return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+}
+
+static int64_t ns_of(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
 /* ---- the wait-for graph over the thread registry (threads_lock held) ---- */
@@ -109,75 +119,158 @@ static rt_lock *reacquiring(rt_thread *t)
     return uaddr == atomic_load(&l->addr) ? l : NULL;   /* __lock is the mutex's first word */
 }
 
-/* What a thread waits for: a lock, or its condition mutex being re-acquired. */
+/* The record of the thread a join waits for, while it lives. */
+static rt_thread *join_target(rt_thread *w)
+{
+    rt_thread *j = atomic_load(&w->wait.join);
+    if (j)
+        return j->exited ? NULL : j;
+    if (!w->wait.join_th)
+        return NULL;
+    for (rt_thread *x = rt_threads_first(); x; x = x->next)
+        if (!x->exited && pthread_equal(x->self, w->wait.join_th))
+            return x;
+    return NULL;
+}
+
+static bool recorded_wait(const rt_thread *t)
+{
+    return atomic_load(&t->wait.lock) || atomic_load(&t->wait.join) || t->wait.join_th;
+}
+
+/* What a thread waits for: a lock, or its condition mutex being re-acquired (then *cond). */
 static rt_lock *wait_lock(rt_thread *t, bool *cond)
 {
     rt_lock *l = atomic_load(&t->wait.lock);
     *cond = false;
-    if (!l && !atomic_load(&t->wait.join) && (l = reacquiring(t)))
+    if (!l && !recorded_wait(t) && (l = reacquiring(t)))
         *cond = true;
     return l;
 }
 
-static uint64_t wf_waits_for(void *ctx, uint64_t th)
+/* The held entries of h that cannot change under the reader: below its recorded depth while
+ * it waits, all of them for an exited thread; a running thread's are read as they are. */
+static uint32_t stable_depth(rt_thread *h)
 {
-    (void)ctx;
-    rt_thread *t = (rt_thread *)(uintptr_t)th;
-    /* The "lock" handle is the waiting thread itself: holders depend on its wait mode. */
-    bool cond;
-    return wait_lock(t, &cond) || atomic_load(&t->wait.join) ? th : 0;
+    uint32_t d = recorded_wait(h) ? h->wait.depth : __atomic_load_n(&h->depth, __ATOMIC_ACQUIRE);
+    return d > h->cap ? h->cap : d;
 }
 
-static bool holds(rt_thread *h, rt_lock *l, uint32_t gen, bool shared_only_blocks_writer,
-                  lg_mode *mode)
+static bool holds(rt_thread *h, rt_lock *l, uint32_t gen, lg_mode *mode)
 {
-    uint32_t d = __atomic_load_n(&h->depth, __ATOMIC_ACQUIRE);
-    if (d > h->cap)
-        d = h->cap;
+    uint32_t d = stable_depth(h);
     for (uint32_t i = 0; i < d; i++) {
         const rt_held *e = &h->held[i];
-        if (e->lock != l || e->gen != gen || rt_held_gone(h, e->addr))
-            continue;   /* (gone: released for it by another thread) */
-        if (shared_only_blocks_writer && e->mode == LG_MODE_SHARED)
-            continue;
-        if (mode)
-            *mode = e->mode;
-        return true;
+        if (e->lock == l && e->gen == gen && !rt_held_gone(h, e->addr)) {   /* gone: released for it by another thread */
+            *mode = (lg_mode)e->mode;
+            return true;
+        }
     }
     return false;
 }
 
-static size_t wf_holders(void *ctx, uint64_t handle, uint64_t *out, size_t max)
+/* The threads w waits for (its lock's holders that block it, or the joined thread), up to
+ * max into out; how many there are. A reader is blocked by a write holder only, and a
+ * non-recursive reader also by the writers recorded as waiting for the lock (glibc queues it
+ * behind them); a writer or a re-acquiring condition waiter by every holder. */
+static size_t holders_of(rt_thread *w, rt_thread **out, size_t max, bool *cond_out)
 {
-    (void)ctx;
-    rt_thread *w = (rt_thread *)(uintptr_t)handle;
-    rt_thread *j = atomic_load(&w->wait.join);
-    if (j) {   /* a join waits for the target thread itself, while it lives */
-        if (j->exited || !max)
-            return 0;
-        out[0] = (uint64_t)(uintptr_t)j;
-        return 1;
+    rt_thread *j = join_target(w);
+    if (j || atomic_load(&w->wait.join) || w->wait.join_th) {
+        if (j && max)
+            out[0] = j;
+        return j ? 1 : 0;
     }
     bool cond;
     rt_lock *l = wait_lock(w, &cond);
+    if (cond_out)
+        *cond_out = cond;
     if (!l)
         return 0;
     uint32_t gen = atomic_load(&l->gen);
-    /* A recursive reader is blocked only by a writer that holds the lock; a writer or a
-     * non-recursive reader by any holder. */
     bool reader = !cond && w->wait.mode == LG_MODE_SHARED;
+    bool nonrec = reader && (w->wait.flags & WAIT_NONREC);
     size_t n = 0;
     for (rt_thread *h = rt_threads_first(); h; h = h->next) {
         lg_mode m;
-        if (!holds(h, l, gen, reader, &m))
-            continue;
-        if (h == w && (w->wait.flags & WAIT_NOSELF))
+        bool blocks;
+        if (holds(h, l, gen, &m))
+            blocks = !(reader && m == LG_MODE_SHARED) && !(h == w && (w->wait.flags & WAIT_NOSELF));
+        else
+            blocks = nonrec && h != w && atomic_load(&h->wait.lock) == l
+                     && h->wait.mode == LG_MODE_EXCLUSIVE;
+        if (!blocks)
             continue;
         if (n < max)
-            out[n] = (uint64_t)(uintptr_t)h;
+            out[n] = h;
         n++;
     }
     return n;
+}
+
+/* Depth-first search for a cycle back to `start` through recorded waits (and condition
+ * waiters seen re-acquiring). The search state lives in a per-thread mapping (it runs with
+ * the guard set, so never nested), not on a stack a signal handler may have made small, and
+ * never in the program's allocator. *unsure: the search met a condition waiter that is not
+ * (yet) re-acquiring, which only a later look can settle. */
+typedef struct wf_frame {
+    rt_thread *t;
+    uint8_t n, next;
+    rt_thread *h[RT_WF_HOLDERS];
+} wf_frame;
+typedef struct wf_scratch {
+    wf_frame st[RT_MAX_WF];
+    rt_thread *visited[RT_WF_VISITED];
+} wf_scratch;
+static __thread wf_scratch *scratch __attribute__((tls_model("initial-exec")));
+
+static bool waits(rt_thread *t)
+{
+    bool cond;
+    return recorded_wait(t) || wait_lock(t, &cond);
+}
+
+static size_t find_cycle(rt_thread *start, rt_thread **cyc, bool *unsure)
+{
+    if (!scratch && !(scratch = rt_map(sizeof *scratch)))
+        return 0;
+    wf_scratch *s = scratch;
+    size_t depth = 1, nv = 1;
+    s->st[0].t = start;
+    s->st[0].next = 0;
+    size_t nh = holders_of(start, s->st[0].h, RT_WF_HOLDERS, NULL);
+    s->st[0].n = (uint8_t)(nh < RT_WF_HOLDERS ? nh : RT_WF_HOLDERS);
+    s->visited[0] = start;
+    while (depth) {
+        wf_frame *f = &s->st[depth - 1];
+        if (f->next >= f->n) {
+            depth--;
+            continue;
+        }
+        rt_thread *h = f->h[f->next++];
+        if (h == start) {
+            for (size_t i = 0; i < depth; i++)
+                cyc[i] = s->st[i].t;
+            return depth;
+        }
+        bool seen = false;
+        for (size_t i = 0; i < nv && !seen; i++)
+            seen = s->visited[i] == h;
+        if (seen || depth >= RT_MAX_WF || nv >= RT_WF_VISITED)
+            continue;
+        s->visited[nv++] = h;
+        if (!waits(h)) {
+            if (atomic_load(&h->wait.cond))
+                *unsure = true;   /* may re-acquire its mutex later, inside glibc */
+            continue;
+        }
+        wf_frame *n = &s->st[depth++];
+        n->t = h;
+        n->next = 0;
+        nh = holders_of(h, n->h, RT_WF_HOLDERS, NULL);
+        n->n = (uint8_t)(nh < RT_WF_HOLDERS ? nh : RT_WF_HOLDERS);
+    }
+    return 0;
 }
 
 /* ---- findings ---- */
@@ -247,7 +340,7 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         rt_thread *t = ths[i];
         bool cond;
         rt_lock *l = wait_lock(t, &cond);
-        rt_thread *j = atomic_load(&t->wait.join);
+        rt_thread *j = join_target(t);
         if (l) {
             li[i] = lock_index(f, l);
         } else {
@@ -302,7 +395,7 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
         if (in)
             continue;
         rt_lock *w = atomic_load(&t->wait.lock);
-        rt_thread *j = atomic_load(&t->wait.join);
+        rt_thread *j = join_target(t);
         const char *state = t->exited ? "exited" : w || j ? "blocked" : "running";
         char buf[64] = "";
         if (w)
@@ -377,104 +470,6 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     rt_report_emit(f);
 }
 
-static uint64_t cycle_sig(rt_thread **ths, size_t n)
-{
-    uint64_t h = 77;
-    for (size_t i = 0; i < n; i++)
-        h = lg_mix64(h ^ (uint64_t)(uintptr_t)ths[i] ^ atomic_load(&ths[i]->wait.seq) << 1);
-    return h | 1;
-}
-
-static _Atomic int deadlock_seen;
-static _Atomic uint64_t reported_sets[64];
-
-static void act(bool timed)
-{
-    RT_REC_FLUSH();   /* the trace keeps the waits up to the deadlock */
-    if (timed)
-        return;   /* a stall ends by itself */
-    switch (rt.cfg.on_deadlock) {
-    case RT_ON_DEADLOCK_WAIT:
-        return;
-    case RT_ON_DEADLOCK_ABORT:
-        rt_report_write_json();
-        signal(SIGABRT, SIG_DFL);
-        abort();
-    case RT_ON_DEADLOCK_EXIT:
-    default:
-        /* Other threads may hold stdio locks: flush only what we can lock. */
-        if (ftrylockfile(stdout) == 0) {
-            fflush_unlocked(stdout);
-            funlockfile(stdout);
-        }
-        rt_report_write_json();
-        _exit(rt.cfg.exitcode);
-    }
-}
-
-/* 1: the caller should stop checking (reported; keep waiting). */
-static int check(rt_thread *t, uint64_t *candidate)
-{
-    rt_thread *ths[RT_MAX_WF];
-    uint64_t tv[RT_MAX_WF], lv[RT_MAX_WF];
-    lg_wf_ops ops = {wf_waits_for, wf_holders, NULL};
-    rt_report_lock();
-    rt_flock_lock(&rt.threads_lock);
-    size_t n = lg_wf_find_cycle(&ops, (uint64_t)(uintptr_t)t, tv, lv, RT_MAX_WF);
-    /* Orphaned: a holder of our lock has exited. */
-    rt_thread *dead = NULL;
-    if (!n) {
-        uint64_t hs[16];
-        size_t nh = wf_holders(NULL, (uint64_t)(uintptr_t)t, hs, 16);
-        for (size_t i = 0; i < nh && i < 16; i++)
-            if (((rt_thread *)(uintptr_t)hs[i])->exited)
-                dead = (rt_thread *)(uintptr_t)hs[i];
-        if (dead) {
-            ths[0] = t;
-            report_cycle(ths, 1, true, dead);
-            rt_flock_unlock(&rt.threads_lock);
-            rt_report_unlock();
-            act(false);
-            return 1;
-        }
-        rt_flock_unlock(&rt.threads_lock);
-        rt_report_unlock();
-        *candidate = 0;
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        ths[i] = (rt_thread *)(uintptr_t)tv[i];
-    uint64_t sig = cycle_sig(ths, n);
-    if (sig != *candidate) {
-        *candidate = sig;   /* seen once: confirm on the next, short, slice */
-        rt_flock_unlock(&rt.threads_lock);
-        rt_report_unlock();
-        return 0;
-    }
-    bool timed = false;
-    for (size_t i = 0; i < n; i++)
-        timed |= atomic_load(&ths[i]->wait.lock) && (ths[i]->wait.flags & RT_ACQ_TIMED);
-    /* One report per cycle (by its set of threads), whichever member sees it first. */
-    uint64_t set = 0;
-    for (size_t i = 0; i < n; i++)
-        set += lg_mix64((uint64_t)(uintptr_t)ths[i]);
-    bool first = true;
-    for (int i = 0; i < 64 && first; i++)
-        first = atomic_load(&reported_sets[i]) != set;
-    if (first) {
-        int slot = atomic_fetch_add(&deadlock_seen, 1);
-        if (slot < 64)
-            atomic_store(&reported_sets[slot], set);
-    }
-    if (first)
-        report_cycle(ths, n, false, NULL);
-    rt_flock_unlock(&rt.threads_lock);
-    rt_report_unlock();
-    if (first)
-        act(timed);
-    return 1;
-}
-
 /* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
  * user stack comes from sample.c, which signals it only where that changes nothing. */
 static void kernel_state(int tid, char *buf, size_t n)
@@ -508,8 +503,8 @@ static void long_wait(rt_thread *t)
 {
     lg_report *r = rt_report_begin();
     rt_flock_lock(&rt.threads_lock);
-    uint64_t hs[16];
-    size_t nh = wf_holders(NULL, (uint64_t)(uintptr_t)t, hs, 16);
+    rt_thread *hs[RT_WF_HOLDERS];
+    size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     lg_finding *f = lg_report_add_finding(r, LG_KIND_LONG_WAIT);
     if (f) {
         rt_lock *l = atomic_load(&t->wait.lock);
@@ -519,8 +514,8 @@ static void long_wait(rt_thread *t)
                                          (lg_mode)t->wait.mode, LG_EDGE_WAITING);
         if (e)
             rt_report_stack(t->wait.stack, &e->stack);
-        for (size_t i = 0; i < nh && i < 16; i++) {
-            rt_thread *h = (rt_thread *)(uintptr_t)hs[i];
+        for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++) {
+            rt_thread *h = hs[i];
             lg_thread *ft = lg_finding_add_thread(f, h->tid, h->name);
             char now[128], why[128] = "";
             kernel_state(h->tid, now, sizeof now);
@@ -550,186 +545,432 @@ static void long_wait(rt_thread *t)
     rt_report_unlock();
 }
 
-static int wait_loop(void *obj, lg_lock_type type, unsigned mode, unsigned wflags, int how,
-                     clockid_t clk, const struct timespec *abstime, attempt_fn attempt,
-                     uintptr_t pc)
+static _Atomic int deadlock_seen;
+static _Atomic uint64_t reported_sets[64];
+
+static void act(bool timed)
 {
-    if (how == RT_WAIT_TIMED && (!abstime || abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
-        return EINVAL;
-    int64_t user_end = INT64_MAX;   /* monotonic */
-    if (how == RT_WAIT_TIMED) {
-        int64_t left = (int64_t)abstime->tv_sec * 1000000000 + abstime->tv_nsec - now_ns(clk);
-        user_end = now_ns(CLOCK_MONOTONIC) + (left > 0 ? left : 0);
+    RT_REC_FLUSH();   /* the trace keeps the waits up to the deadlock */
+    if (timed)
+        return;   /* a stall ends by itself */
+    switch (rt.cfg.on_deadlock) {
+    case RT_ON_DEADLOCK_WAIT:
+        return;
+    case RT_ON_DEADLOCK_ABORT:
+        rt_report_write_json();
+        signal(SIGABRT, SIG_DFL);
+        abort();
+    case RT_ON_DEADLOCK_EXIT:
+    default:
+        /* Other threads may hold stdio locks: flush only what we can lock. */
+        if (ftrylockfile(stdout) == 0) {
+            fflush_unlocked(stdout);
+            funlockfile(stdout);
+        }
+        rt_report_write_json();
+        _exit(rt.cfg.exitcode);
     }
-    rt_thread *t = rt_self;
-    if (!rt.cfg.deadlocks || t->guard || t == NULL) {
-        if (how != RT_WAIT_TIMED)
-            return attempt(obj, mode, NULL);
-        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + (user_end - now_ns(CLOCK_MONOTONIC)));
-        return attempt(obj, mode, &dl);
+}
+
+/* A thread's name as it is now (threads rename themselves; reading another's costs nothing
+ * on the lock paths: only a report comes here). */
+static void name_now(rt_thread *t)
+{
+    char path[64], buf[32];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    if (buf[n - 1] == '\n')
+        n--;
+    buf[n < (ssize_t)sizeof t->name ? n : (ssize_t)sizeof t->name - 1] = '\0';
+    memcpy(t->name, buf, sizeof t->name);
+    t->name[sizeof t->name - 1] = '\0';
+}
+
+/* Whether one report per set of threads is still to be made (whichever member sees it). */
+static bool first_report(rt_thread **ths, size_t n)
+{
+    uint64_t set = 0;
+    for (size_t i = 0; i < n; i++)
+        set += lg_mix64((uint64_t)(uintptr_t)ths[i]);
+    for (int i = 0; i < 64; i++)
+        if (atomic_load(&reported_sets[i]) == set)
+            return false;
+    int slot = atomic_fetch_add(&deadlock_seen, 1);
+    if (slot < 64)
+        atomic_store(&reported_sets[slot], set);
+    return true;
+}
+
+/* A holder of the lock t waits for that exited holding it (not a robust mutex: glibc
+ * answers EOWNERDEAD there). */
+static rt_thread *dead_holder(rt_thread *t)
+{
+    rt_lock *l = atomic_load(&t->wait.lock);
+    if (!l || (l->type == LG_LOCK_MUTEX && (atomic_load(&l->flags) & RT_LOCK_ROBUST)))
+        return NULL;
+    rt_thread *hs[RT_WF_HOLDERS];
+    size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
+    for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++)
+        if (hs[i]->exited)
+            return hs[i];
+    return NULL;
+}
+
+enum { CHECK_REPORTED = 1, CHECK_WATCH = 2 };
+
+/* The view from t, which has recorded its wait and is about to block (or re-checks a watched
+ * wait): a cycle through it is reported (see the top of the file for why it is certain), as
+ * is an exited holder. CHECK_WATCH: nothing certain, but a later look may find something
+ * (a condition waiter on the way may re-acquire its mutex; --wait-timeout). The search runs
+ * under threads_lock alone; only a finding takes report_lock (the runtime's lock order:
+ * report_lock before threads_lock), and the search is repeated under both. */
+static int check(rt_thread *t)
+{
+    rt_thread *ths[RT_MAX_WF];
+    bool unsure = false;
+    rt_flock_lock(&rt.threads_lock);
+    size_t n = find_cycle(t, ths, &unsure);
+    rt_thread *dead = n ? NULL : dead_holder(t);
+    rt_flock_unlock(&rt.threads_lock);
+    if (!n && !dead)
+        return unsure ? CHECK_WATCH : 0;
+    rt_report_lock();
+    rt_flock_lock(&rt.threads_lock);
+    n = find_cycle(t, ths, &unsure);
+    dead = n ? NULL : dead_holder(t);
+    bool timed = false, expired = false;
+    int64_t now = now_ns(CLOCK_MONOTONIC);
+    for (size_t i = 0; i < n; i++)
+        if (atomic_load(&ths[i]->wait.lock) && (ths[i]->wait.flags & RT_ACQ_TIMED)) {
+            timed = true;
+            expired |= ths[i]->wait.deadline <= now;   /* it is giving up: no stall to tell */
+        }
+    bool report = (n || dead) && !expired;
+    if (report)
+        report = dead ? first_report(&dead, 1) : first_report(ths, n);
+    if (report) {
+        for (size_t i = 0; i < n; i++)
+            name_now(ths[i]);
+        name_now(t);
+        if (dead) {
+            ths[0] = t;
+            report_cycle(ths, 1, true, dead);
+        } else {
+            report_cycle(ths, n, false, NULL);
+        }
     }
-    if (how != RT_WAIT_TIMED) {
-        /* The common contended case: one clock read, one bounded wait like the real call. */
-        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + RT_GRACE_NS);
-        int r = attempt(obj, mode, &dl);
-        if (r != ETIMEDOUT)
-            return r;
+    rt_flock_unlock(&rt.threads_lock);
+    rt_report_unlock();
+    if (report)
+        act(timed && !dead);
+    return n || dead ? CHECK_REPORTED : unsure ? CHECK_WATCH : 0;
+}
+
+/* threads.c: t exits holding locks (its record stays). A thread already waiting for one of
+ * them waits forever: the exiting thread closes that, so it reports it. */
+void rt_wait_holder_exited(rt_thread *t)
+{
+    if (!rt.cfg.deadlocks)
+        return;
+    rt_thread *waiter = NULL;
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *w = rt_threads_first(); w && !waiter; w = w->next)
+        if (w != t && !w->exited && atomic_load(&w->wait.lock) && dead_holder(w) == t)
+            waiter = w;
+    rt_flock_unlock(&rt.threads_lock);
+    if (!waiter)
+        return;
+    rt_report_lock();
+    rt_flock_lock(&rt.threads_lock);
+    bool report = atomic_load(&waiter->wait.lock) && dead_holder(waiter) == t
+                  && first_report(&t, 1);
+    if (report) {
+        rt_thread *ths[1] = {waiter};
+        name_now(waiter);
+        report_cycle(ths, 1, true, t);
     }
+    rt_flock_unlock(&rt.threads_lock);
+    rt_report_unlock();
+    if (report)
+        act(false);
+}
+
+/* ---- recording a wait (re-entrant: a handler's wait saves the outer one) ---- */
+
+typedef struct saved_wait {
+    rt_lock *lock;
+    rt_thread *join;
+    pthread_t join_th;
+    uint8_t mode, flags;
+    uint32_t stack, depth;
+    int64_t deadline;
+} saved_wait;
+
+/* Guard set by the caller. */
+static void record_wait(rt_thread *t, saved_wait *sv, rt_lock *l, rt_thread *join,
+                        pthread_t join_th, unsigned mode, unsigned flags, int64_t deadline,
+                        uint32_t stack)
+{
+    rt_flock_lock(&rt.threads_lock);
+    *sv = (saved_wait){atomic_load(&t->wait.lock), atomic_load(&t->wait.join), t->wait.join_th,
+                       t->wait.mode, t->wait.flags, t->wait.stack, t->wait.depth,
+                       t->wait.deadline};
+    t->wait.mode = (uint8_t)mode;
+    t->wait.flags = (uint8_t)flags;
+    t->wait.stack = stack;
+    t->wait.depth = t->depth;
+    t->wait.deadline = deadline;
+    t->wait.join_th = join_th;
+    atomic_fetch_add(&t->wait.seq, 1);
+    atomic_store(&t->wait.join, join);
+    atomic_store(&t->wait.lock, l);
+    rt_flock_unlock(&rt.threads_lock);
+    atomic_fetch_add_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+}
+
+static void end_wait(rt_thread *t, const saved_wait *sv)
+{
+    t->guard++;
+    rt_flock_lock(&rt.threads_lock);
+    atomic_store(&t->wait.lock, sv->lock);
+    atomic_store(&t->wait.join, sv->join);
+    t->wait.join_th = sv->join_th;
+    t->wait.mode = sv->mode;
+    t->wait.flags = sv->flags;
+    t->wait.stack = sv->stack;
+    t->wait.depth = sv->depth;
+    t->wait.deadline = sv->deadline;
+    atomic_fetch_add(&t->wait.seq, 1);
+    rt_flock_unlock(&rt.threads_lock);
+    t->guard--;
+}
+
+/* ---- the program's calls ---- */
+
+typedef struct wait_call {
+    void *obj;
+    lg_lock_type type;
+    unsigned mode;
+    int how;
+    clockid_t clk;
+    const struct timespec *abstime;   /* the caller's, for RT_WAIT_TIMED */
+} wait_call;
+
+/* The program's own call: what glibc answers is the answer. */
+static int real_call(const wait_call *c)
+{
+    bool timed = c->how == RT_WAIT_TIMED;
+    switch (c->type) {
+    case LG_LOCK_RWLOCK:
+        if (c->mode == LG_MODE_SHARED)
+            return timed ? real_pthread_rwlock_clockrdlock(c->obj, c->clk, c->abstime)
+                         : real_pthread_rwlock_rdlock(c->obj);
+        return timed ? real_pthread_rwlock_clockwrlock(c->obj, c->clk, c->abstime)
+                     : real_pthread_rwlock_wrlock(c->obj);
+    case LG_LOCK_SPINLOCK:
+        return real_pthread_spin_lock(c->obj);
+    default:
+        return timed ? real_pthread_mutex_clocklock(c->obj, c->clk, c->abstime)
+                     : real_pthread_mutex_lock(c->obj);
+    }
+}
+
+static int real_try(const wait_call *c)
+{
+    switch (c->type) {
+    case LG_LOCK_RWLOCK:
+        return c->mode == LG_MODE_SHARED ? real_pthread_rwlock_tryrdlock(c->obj)
+                                         : real_pthread_rwlock_trywrlock(c->obj);
+    case LG_LOCK_SPINLOCK:
+        return real_pthread_spin_trylock(c->obj);
+    default:
+        return real_pthread_mutex_trylock(c->obj);
+    }
+}
+
+/* Waits that may leave glibc and come back unobserved (see the top of the file). */
+static bool can_watch(const wait_call *c)
+{
+    if (c->type == LG_LOCK_SPINLOCK)
+        return true;
+    return c->type == LG_LOCK_MUTEX
+           && !(((pthread_mutex_t *)c->obj)->__data.__kind & RT_MUTEX_PI_BIT);
+}
+
+/* A watched wait: the call in 200 ms pieces (never past the caller's deadline, in the
+ * caller's clock), re-checking between them. */
+static int watched_call(const wait_call *c, rt_thread *t)
+{
+    clockid_t clk = c->how == RT_WAIT_TIMED ? c->clk : CLOCK_MONOTONIC;
+    int64_t user_end = c->how == RT_WAIT_TIMED ? ns_of(c->abstime) : INT64_MAX;
     int64_t start = now_ns(CLOCK_MONOTONIC);
-    int64_t slice = how == RT_WAIT_TIMED ? RT_GRACE_NS : 0;
-    bool registered = false, stop = false, long_reported = false;
-    uint64_t candidate = 0;
-    int r;
+    bool long_reported = false, stop = false;
     for (;;) {
-        int64_t now = now_ns(CLOCK_MONOTONIC);
-        if (now >= user_end) {
-            r = ETIMEDOUT;
-            break;
-        }
+        int64_t now = now_ns(clk);
+        int64_t end = user_end - now > RT_SLICE_NS ? now + RT_SLICE_NS : user_end;
+        int r;
         if (stop) {
-            /* Reported with on-deadlock=wait (or a stall): wait like the real call. */
-            if (user_end == INT64_MAX) {
-                r = attempt(obj, mode, NULL);
-                break;
+            return real_call(c);
+        } else if (c->type == LG_LOCK_SPINLOCK) {
+            r = EBUSY;
+            for (unsigned i = 0; r == EBUSY; i++) {
+                if ((r = real_pthread_spin_trylock(c->obj)) != EBUSY)
+                    break;
+                __builtin_ia32_pause();
+                if ((i & 1023) == 1023 && now_ns(clk) >= end)
+                    r = ETIMEDOUT;
             }
-            slice = user_end - now;
+        } else {
+            struct timespec dl = ts_of(end);
+            r = real_pthread_mutex_clocklock(c->obj, clk, &dl);
         }
-        int64_t len = slice < user_end - now ? slice : user_end - now;
-        if (len > 0) {   /* (0: the grace period was already spent above) */
-            struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + len);
-            r = attempt(obj, mode, &dl);
-            if (r != ETIMEDOUT)
-                break;
-        }
-        if (stop)
-            continue;
-        t = rt_thread_setup();
-        if (t->cap == 0)
-            continue;
+        if (r != ETIMEDOUT || end == user_end)
+            return r;
         t->guard++;
-        if (!registered) {
-            rt_lock *l = rt_lock_get((uintptr_t)obj, type);
-            if (!l) {
-                t->guard--;
-                stop = true;
-                continue;
-            }
-            t->wait.mode = (uint8_t)mode;
-            t->wait.flags = (uint8_t)(wflags | (how == RT_WAIT_TIMED ? RT_ACQ_TIMED : 0));
-            t->wait.stack = rt_stack_capture(3, pc);
-            rt_flock_lock(&rt.threads_lock);
-            atomic_fetch_add(&t->wait.seq, 1);
-            atomic_store(&t->wait.lock, l);
-            rt_flock_unlock(&rt.threads_lock);
-            atomic_fetch_add_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
-            registered = true;
-        }
-        stop = check(t, &candidate) != 0;
-        if (!stop && !long_reported && rt.cfg.wait_timeout > 0
+        int k = check(t);
+        if (rt.cfg.wait_timeout > 0 && !long_reported && !(k & CHECK_REPORTED)
             && now_ns(CLOCK_MONOTONIC) - start > (int64_t)(rt.cfg.wait_timeout * 1e9)) {
             long_wait(t);
             long_reported = true;
         }
+        /* Nothing more to look for: the rest of the wait is the plain call. */
+        stop = (k & CHECK_REPORTED) || (!(k & CHECK_WATCH) && (long_reported || rt.cfg.wait_timeout <= 0));
         t->guard--;
-        slice = candidate ? RT_CONFIRM_NS : RT_SLICE_NS;
     }
-    if (registered) {
-        rt_flock_lock(&rt.threads_lock);
-        atomic_store(&t->wait.lock, NULL);
-        atomic_fetch_add(&t->wait.seq, 1);
-        rt_flock_unlock(&rt.threads_lock);
-    }
-    return r;
 }
 
-/* glibc's mutex kind (__kind & 3) 2 = error-checking; robust mutexes (16) report EDEADLK too. */
-#define RT_MUTEX_ERRORCHECK 2
-#define RT_MUTEX_ROBUST_BIT 16
+static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    bool timed = c->how == RT_WAIT_TIMED;
+    if (!rt.cfg.deadlocks || t->guard || (timed && !rt_timed_ok(c->clk, c->abstime)))
+        return real_call(c);   /* glibc says EINVAL itself (or takes a free lock) */
+    if (c->type == LG_LOCK_MUTEX
+        && ((pthread_mutex_t *)c->obj)->__data.__owner == RT_MUTEX_NOTRECOVERABLE)
+        return real_call(c);   /* ENOTRECOVERABLE at once (a trylock would leave it locked) */
+    int64_t deadline = INT64_MAX;
+    if (timed) {
+        int64_t left = ns_of(c->abstime) - now_ns(c->clk);
+        if (left <= 0)
+            return real_call(c);   /* ETIMEDOUT at once, or the lock: no wait to watch */
+        deadline = now_ns(CLOCK_MONOTONIC) + left;
+    }
+    t = rt_thread_setup();
+    if (t->cap == 0)
+        return real_call(c);
+    t->guard++;
+    rt_lock *l = rt_lock_get((uintptr_t)c->obj, c->type);
+    if (!l) {
+        t->guard--;
+        return real_call(c);
+    }
+    uint32_t stack = rt_stack_capture(3, pc);
+    saved_wait sv;
+    record_wait(t, &sv, l, NULL, 0, c->mode, wflags | (timed ? RT_ACQ_TIMED : 0), deadline,
+                stack);
+    /* Once more, now that the wait is recorded: a lock freed meanwhile is taken like the real
+     * call would (the same answers: 0, EOWNERDEAD, EAGAIN, ENOTRECOVERABLE), and a reader's
+     * EBUSY here proves the writer it would queue behind. */
+    int r = real_try(c);
+    if (r != EBUSY) {
+        t->guard--;
+        end_wait(t, &sv);
+        return r;
+    }
+    int k = check(t);
+    t->guard--;
+    if (((k & CHECK_WATCH) || rt.cfg.wait_timeout > 0) && !(k & CHECK_REPORTED) && can_watch(c))
+        r = watched_call(c, t);
+    else
+        r = real_call(c);
+    end_wait(t, &sv);
+    return r;
+}
 
 int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct timespec *abstime,
                   uintptr_t pc)
 {
     int k = m->__data.__kind;
     unsigned wf = ((k & 3) == RT_MUTEX_ERRORCHECK || (k & RT_MUTEX_ROBUST_BIT)) ? WAIT_NOSELF : 0;
+    wait_call c = {m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, how, clk, abstime};
     rt_rec_wait_begin(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
-    return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE,
-                           wait_loop(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wf, how, clk, abstime, attempt_mutex, pc), pc);
+    return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wait_for(&c, wf, pc), pc);
 }
 
 int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
                    const struct timespec *abstime, uintptr_t pc)
 {
-    /* glibc returns EDEADLK when the write holder asks again: only a reader's upgrade hangs. */
+    /* glibc returns EDEADLK when the write holder asks again, to read or to write: only a
+     * reader's upgrade hangs. */
     unsigned wf = 0;
-    if (mode == LG_MODE_SHARED && l->__data.__cur_writer == (int)rt_self->tid)
-        wf = WAIT_NOSELF;
+    if (l->__data.__cur_writer == (int)rt_self->tid && rt_self->tid)
+        wf |= WAIT_NOSELF;
+    if (mode == LG_MODE_SHARED && l->__data.__flags == RT_RWLOCK_PREFER_WRITER_NONREC)
+        wf |= WAIT_NONREC;
+    wait_call c = {l, LG_LOCK_RWLOCK, mode, how, clk, abstime};
     rt_rec_wait_begin(l, LG_LOCK_RWLOCK, mode, pc);
-    return rt_rec_wait_end(l, LG_LOCK_RWLOCK, mode,
-                           wait_loop(l, LG_LOCK_RWLOCK, mode, wf, how, clk, abstime, attempt_rwlock, pc), pc);
+    return rt_rec_wait_end(l, LG_LOCK_RWLOCK, mode, wait_for(&c, wf, pc), pc);
 }
 
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc)
 {
+    wait_call c = {(void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, RT_WAIT_PLAIN, 0, NULL};
     rt_rec_wait_begin((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, pc);
-    return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE,
-                           wait_loop((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL,
-                                     attempt_spin, pc), pc);
+    return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, wait_for(&c, 0, pc),
+                           pc);
 }
 
+/* A join is a wait for the joined thread; leaving pthread_timedjoin_np and coming back
+ * changes nothing, so a watched join waits in slices. */
 int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
 {
     rt_thread *t = rt_self;
     if (!rt.cfg.deadlocks || t->guard)
         return real_pthread_join(th, ret);
-    int64_t slice = RT_GRACE_NS;
-    bool registered = false, stop = false;
-    uint64_t candidate = 0;
-    int r;
-    for (;;) {
-        if (stop) {
-            r = real_pthread_join(th, ret);
-            break;
-        }
-        struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + slice);
-        r = pthread_timedjoin_np(th, ret, &dl);
-        if (r != ETIMEDOUT)
-            break;
-        t = rt_thread_setup();
-        if (t->cap == 0) {
-            stop = true;
-            continue;
-        }
-        t->guard++;
-        if (!registered) {
-            rt_flock_lock(&rt.threads_lock);
-            rt_thread *target = NULL;
-            for (rt_thread *x = rt_threads_first(); x; x = x->next)
-                if (!x->exited && pthread_equal(x->self, th))
-                    target = x;
-            if (target) {
-                t->wait.mode = LG_MODE_EXCLUSIVE;
-                t->wait.flags = 0;
-                atomic_fetch_add(&t->wait.seq, 1);
-                atomic_store(&t->wait.join, target);
-                registered = true;
-            }
-            rt_flock_unlock(&rt.threads_lock);
-            if (!registered) {   /* not seen yet (its record is made at its first event) */
-                t->guard--;
-                slice = RT_SLICE_NS;
-                continue;
-            }
-            t->wait.stack = rt_stack_capture(1, pc);
-        }
-        stop = check(t, &candidate) != 0;
+    t = rt_thread_setup();
+    if (t->cap == 0)
+        return real_pthread_join(th, ret);
+    t->guard++;
+    rt_thread *target = NULL;
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next)
+        if (!x->exited && pthread_equal(x->self, th))
+            target = x;
+    rt_flock_unlock(&rt.threads_lock);
+    uint32_t stack = rt_stack_capture(1, pc);
+    saved_wait sv;
+    record_wait(t, &sv, NULL, target, th, LG_MODE_EXCLUSIVE, 0, INT64_MAX, stack);
+    int r = pthread_tryjoin_np(th, ret);
+    if (r != EBUSY) {
         t->guard--;
-        slice = candidate ? RT_CONFIRM_NS : RT_SLICE_NS;
+        end_wait(t, &sv);
+        return r;
     }
-    if (registered) {
-        rt_flock_lock(&rt.threads_lock);
-        atomic_store(&t->wait.join, NULL);
-        atomic_fetch_add(&t->wait.seq, 1);
-        rt_flock_unlock(&rt.threads_lock);
+    int k = check(t);
+    t->guard--;
+    if (!(k & CHECK_WATCH) || (k & CHECK_REPORTED)) {
+        r = real_pthread_join(th, ret);
+    } else {
+        for (;;) {
+            struct timespec dl = ts_of(now_ns(CLOCK_REALTIME) + RT_SLICE_NS);
+            r = pthread_timedjoin_np(th, ret, &dl);
+            if (r != ETIMEDOUT)
+                break;
+            t->guard++;
+            k = check(t);
+            t->guard--;
+            if (!(k & CHECK_WATCH) || (k & CHECK_REPORTED)) {
+                r = real_pthread_join(th, ret);
+                break;
+            }
+        }
     }
+    end_wait(t, &sv);
     return r;
 }

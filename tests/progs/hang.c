@@ -20,7 +20,9 @@
  * (a thread locks a mutex on its own stack twice, directly or around another one: lockdep's
  * AA and ABA), `procs` (two processes, parent and forked child, deadlocked through two
  * process-shared mutexes in shared memory; prints "child PID" before "ready"), `main-exit`
- * (ABBA between two threads after the main thread has called pthread_exit).
+ * (ABBA between two threads after the main thread has called pthread_exit),
+ * `rwlock-prefer-writer` (one writer-preferring rwlock: its reader reads it again behind a
+ * queued writer).
  * --busy N adds N threads that compute and sleep for microseconds in turn, forever (a busy
  * server for bench/attach-busy.sh).
  */
@@ -265,6 +267,48 @@ static void *idle(void *arg)
     return NULL;
 }
 
+/* ---- a writer-preferring rwlock: the reader holds it, a writer queues, the reader reads it
+ * again and queues behind the writer, which waits for the reader: a deadlock on one lock ---- */
+
+static void *queued_writer(void *arg)
+{
+    (void)arg;
+    name_self("writer");
+    pthread_barrier_wait(&both_hold);
+    wrlock_x();   /* waits for the reader's read lock */
+    return NULL;
+}
+
+static void *rereader(void *arg)
+{
+    (void)arg;
+    name_self("reader");
+    rdlock_x();
+    pthread_barrier_wait(&both_hold);
+    /* Until the writer is queued in glibc: in a read phase, bit 1 of __readers says a writer
+     * waits (glibc-locks.md). Forced by the lock's own state, not by timing. */
+    while (!(__atomic_load_n(&rw_x.__data.__readers, __ATOMIC_ACQUIRE) & 2))
+        usleep(1000);
+    rdlock_x();   /* queued behind the writer */
+    return NULL;
+}
+
+static void prefer_writer(void)
+{
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&rw_x, &a);
+    pthread_rwlockattr_destroy(&a);
+    pthread_t r, w;
+    pthread_barrier_init(&both_hold, NULL, 2);
+    pthread_create(&r, NULL, rereader, NULL);
+    pthread_create(&w, NULL, queued_writer, NULL);
+    ready();
+    pthread_join(r, NULL);
+    pthread_join(w, NULL);
+}
+
 static void start_self(void (*fn)(void))
 {
     pthread_t t;
@@ -412,7 +456,7 @@ static int usage(void)
     fprintf(stderr, "usage: hang MODE [--idle N] [--busy N]\n"
                     "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
                     "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n"
-                    "       stdio futex stack-aa stack-aba procs main-exit\n");
+                    "       stdio futex stack-aa stack-aba procs main-exit rwlock-prefer-writer\n");
     return 2;
 }
 
@@ -461,6 +505,8 @@ int main(int argc, char **argv)
         two_sides((side){"writer-x", wrlock_x, rdlock_y}, (side){"writer-y", wrlock_y, rdlock_x});
     else if (!strcmp(mode, "ring3"))
         ring3();
+    else if (!strcmp(mode, "rwlock-prefer-writer"))
+        prefer_writer();
     else if (!strcmp(mode, "self"))
         start_self(relock_self);
     else if (!strcmp(mode, "self-rw"))

@@ -33,6 +33,12 @@ check_grep "rwlock-ww: write-lock" "waits to write-lock" "$T_TMP/rwlock-ww.err"
 dl_case rwlock-rw deadlock 2
 dl_case rwlock-wr deadlock 2
 check_grep "rwlock-wr: read-lock" "waits to read-lock" "$T_TMP/rwlock-wr.err"
+# A writer-preferring rwlock: the reader holds it, a writer queues, the reader reads it again
+# (native: a deadlock every time). The writer stays queued in glibc for its whole wait, so the
+# program deadlocks under the runtime too, and it is reported as the cycle of the two.
+dl_case rwlock-prefer-writer deadlock 2
+expect rwlock-prefer-writer "the reader and the writer" "sorted(t['name'] for t in f[0]['threads'])" "['reader', 'writer']"
+expect rwlock-prefer-writer "one lock, both modes" "sorted((l['name'], e['mode']) for e in f[0]['edges'] if 'waiting' in e['flags'] for l in [f[0]['locks'][e['waits_for']]])" "[('rw_x', 'read'), ('rw_x', 'write')]"
 dl_case ring3 deadlock 3
 check_grep "ring3: fix names a thread out of order" '^Fix: acquire (mutex_a before mutex_c in every thread: thread [0-9]+ "ring-3" takes mutex_c|mutex_b before mutex_a in every thread: thread [0-9]+ "ring-1" takes mutex_a|mutex_c before mutex_b in every thread: thread [0-9]+ "ring-2" takes mutex_b) first' "$T_TMP/ring3.err"
 dl_case self deadlock 1

@@ -1,0 +1,29 @@
+# semantics.sh - every interposed lock call returns what glibc returns and leaves the lock as
+# glibc leaves it (tests/runtime/semantics.c prints one line per call, arguments and state):
+# the program's output under `lockgraph run` is the bare program's, line for line, and the
+# misuse it does on purpose (EDEADLK, EPERM, EINVAL...) is no finding.
+. "$(dirname "$0")/lib.sh"
+SEM=$LG_BIN/rt-semantics
+
+T_CHECKS=$((T_CHECKS + 1))
+timeout -k 5 120 "$SEM" >"$T_TMP/bare.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q '^semantics done$' "$T_TMP/bare.out" || fail "bare run: status $rc: $(tail -c 500 "$T_TMP/bare.out")"
+# The program covers what the issue names: count its answers.
+for what in EINVAL EDEADLK EPERM EBUSY EAGAIN EOWNERDEAD ENOTRECOVERABLE ETIMEDOUT thrd_timedout thrd_error; do
+  T_CHECKS=$((T_CHECKS + 1))
+  grep -q -- "-> $what " "$T_TMP/bare.out" || fail "bare run never answers $what"
+done
+lg_run sem -- "$SEM"
+expect_rc sem 0
+expect sem "no finding" "kinds()" "[]"
+T_CHECKS=$((T_CHECKS + 1))
+diff "$T_TMP/bare.out" "$T_TMP/sem.out" >"$T_TMP/sem.diff" || fail "results or lock states differ under the runtime: $(head -c 3000 "$T_TMP/sem.diff")"
+# The same while recording (every event takes the slow path).
+T_CHECKS=$((T_CHECKS + 1))
+timeout -k 5 120 "$LG" record -o "$T_TMP/sem.lgt" -- "$SEM" >"$T_TMP/rec.out" 2>"$T_TMP/rec.err"
+rc=$?
+[ $rc -eq 0 ] || fail "record: status $rc: $(head -c 800 "$T_TMP/rec.err")"
+T_CHECKS=$((T_CHECKS + 1))
+diff "$T_TMP/bare.out" "$T_TMP/rec.out" >"$T_TMP/rec.diff" || fail "results differ under record: $(head -c 3000 "$T_TMP/rec.diff")"
+done_tests
