@@ -38,7 +38,7 @@ check_grep "rwlock-wr: read-lock" "waits to read-lock" "$T_TMP/rwlock-wr.err"
 # program deadlocks under the runtime too, and it is reported as the cycle of the two.
 dl_case rwlock-prefer-writer deadlock 2
 expect rwlock-prefer-writer "the reader and the writer" "sorted(t['name'] for t in f[0]['threads'])" "['reader', 'writer']"
-expect rwlock-prefer-writer "one lock, both modes" "sorted((l['name'], e['mode']) for e in f[0]['edges'] if 'waiting' in e['flags'] for l in [f[0]['locks'][e['waits_for']]])" "[('rw_x', 'read'), ('rw_x', 'write')]"
+expect rwlock-prefer-writer "one lock, both modes" "sorted((l['name'], e['acquires_mode']) for e in f[0]['edges'] if 'waiting' in e['flags'] for l in f[0]['locks'] if l['id'] == e['acquires'])" "[('rw_x', 'exclusive'), ('rw_x', 'shared')]"
 dl_case ring3 deadlock 3
 check_grep "ring3: fix names a thread out of order" '^Fix: acquire (mutex_a before mutex_c in every thread: thread [0-9]+ "ring-3" takes mutex_c|mutex_b before mutex_a in every thread: thread [0-9]+ "ring-1" takes mutex_a|mutex_c before mutex_b in every thread: thread [0-9]+ "ring-2" takes mutex_b) first' "$T_TMP/ring3.err"
 dl_case self deadlock 1
