@@ -15,17 +15,6 @@
 enum { PF_KTHREAD_FLAG = 0x00200000 };   /* include/linux/sched.h */
 enum { CAP_SYS_PTRACE_BIT = 19 };
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, len - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return (int)n;
-}
-
 /* A "Key:\tvalue" line of /proc/PID/status, as a number; -1 when absent. */
 static long status_field(const char *status, const char *key)
 {
@@ -39,7 +28,7 @@ static void comm_of(int pid, char *out, size_t len)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    if (read_text(path, out, len) < 0)
+    if (proc_read_small(path, out, len) < 0)
         out[0] = '\0';
     out[strcspn(out, "\n")] = '\0';
 }
@@ -47,7 +36,7 @@ static void comm_of(int pid, char *out, size_t len)
 static bool has_cap_ptrace(void)
 {
     char st[4096];
-    if (read_text("/proc/self/status", st, sizeof st) < 0)
+    if (proc_read_small("/proc/self/status", st, sizeof st) < 0)
         return false;
     const char *p = strstr(st, "\nCapEff:");
     return p && (strtoull(p + 8, NULL, 16) >> CAP_SYS_PTRACE_BIT) & 1;
@@ -58,7 +47,7 @@ void insp_explain_denied(int pid, char *err, size_t errlen)
     char path[64], st[4096], comm[64], tcomm[64];
     comm_of(pid, comm, sizeof comm);
     snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (read_text(path, st, sizeof st) < 0) {
+    if (proc_read_small(path, st, sizeof st) < 0) {
         snprintf(err, errlen, "process %d has exited", pid);
         return;
     }
@@ -86,7 +75,7 @@ void insp_explain_denied(int pid, char *err, size_t errlen)
         return;
     }
     char y[16];
-    long scope = read_text("/proc/sys/kernel/yama/ptrace_scope", y, sizeof y) > 0
+    long scope = proc_read_small("/proc/sys/kernel/yama/ptrace_scope", y, sizeof y) > 0
                      ? strtol(y, NULL, 10) : -1;
     if (scope == 3) {
         snprintf(err, errlen, "cannot attach to process %d (%s): not permitted: "
@@ -113,7 +102,7 @@ int proc_check_target(int pid, char *err, size_t errlen)
     comm_of(pid, comm, sizeof comm);
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     char st[4096];
-    long tgid = read_text(path, st, sizeof st) > 0 ? status_field(st, "Tgid") : -1;
+    long tgid = proc_read_small(path, st, sizeof st) > 0 ? status_field(st, "Tgid") : -1;
     if (pid == getpid() || tgid == getpid()) {
         snprintf(err, errlen, "process %d is lockgraph itself: run `lockgraph attach` from "
                  "another process", pid);
@@ -125,7 +114,7 @@ int proc_check_target(int pid, char *err, size_t errlen)
         return -1;
     }
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (read_text(path, buf, sizeof buf) <= 0) {
+    if (proc_read_small(path, buf, sizeof buf) <= 0) {
         snprintf(err, errlen, "no process with pid %d", pid);
         return -1;
     }
@@ -148,7 +137,7 @@ int proc_check_target(int pid, char *err, size_t errlen)
         if (proc_task_list(pid, &tids, &n) == 0) {
             for (size_t i = 0; i < n; i++) {
                 snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tids[i]);
-                if (read_text(path, buf, sizeof buf) > 0 && (q = strrchr(buf, ')')) &&
+                if (proc_read_small(path, buf, sizeof buf) > 0 && (q = strrchr(buf, ')')) &&
                     q[1] == ' ' && q[2] != 'Z' && q[2] != 'X')
                     live++;
             }

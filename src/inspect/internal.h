@@ -142,6 +142,8 @@ double insp_now_ms(void);
 
 /* proc.c */
 int proc_exists(int pid);
+/* A small /proc (or other) file into buf, NUL-terminated: its length, or -1. */
+int proc_read_small(const char *path, char *buf, size_t len);
 int proc_read_threads(insp_target *tg, char *err, size_t errlen);
 int proc_read_maps(insp_target *tg);            /* libc path, runtime, exe */
 void proc_fd_target(int pid, int fd, char *out, size_t outlen);

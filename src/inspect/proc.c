@@ -85,7 +85,7 @@ int proc_exists(int pid)
     return stat(path, &st) == 0;
 }
 
-static int read_small(const char *path, char *buf, size_t len)
+int proc_read_small(const char *path, char *buf, size_t len)
 {
     FILE *f = fopen(path, "re");
     if (!f)
@@ -123,7 +123,7 @@ int proc_task_list(int pid, int **tids, size_t *n)
 static double exec_start(const char *path)
 {
     char buf[4096];
-    if (read_small(path, buf, sizeof buf) < 0)
+    if (proc_read_small(path, buf, sizeof buf) < 0)
         return -1;
     const char *p = strstr(buf, "se.exec_start");
     if (!p || !(p = strchr(p, ':')))
@@ -156,7 +156,7 @@ void proc_read_syscall(insp_target *tg, insp_thread *t)
 {
     char path[128], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", tg->pid, t->tid);
-    if (read_small(path, buf, sizeof buf) <= 0)
+    if (proc_read_small(path, buf, sizeof buf) <= 0)
         return;
     if (strncmp(buf, "running", 7) == 0) {
         t->nr = INSP_NR_RUNNING;
@@ -187,7 +187,7 @@ void proc_fd_targets(insp_target *tg)
 static double uptime_s(void)
 {
     char buf[128];
-    return read_small("/proc/uptime", buf, sizeof buf) > 0 ? strtod(buf, NULL) : -1;
+    return proc_read_small("/proc/uptime", buf, sizeof buf) > 0 ? strtod(buf, NULL) : -1;
 }
 
 /* Field 22 of a stat line (starttime, clock ticks after boot); -1 unknown. */
@@ -217,14 +217,14 @@ static void read_task(insp_target *tg, insp_thread *t, double self_start, double
 {
     char path[128], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/task/%d/comm", tg->pid, t->tid);
-    if (read_small(path, buf, sizeof buf) > 0) {
+    if (proc_read_small(path, buf, sizeof buf) > 0) {
         buf[strcspn(buf, "\n")] = '\0';
         buf[sizeof t->name - 1] = '\0';
         memcpy(t->name, buf, strlen(buf) + 1);
     }
     double started = -1;
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", tg->pid, t->tid);
-    if (read_small(path, buf, sizeof buf) > 0) {
+    if (proc_read_small(path, buf, sizeof buf) > 0) {
         const char *p = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
         if (p && p[1] == ' ')
             t->state = p[2];
@@ -253,7 +253,7 @@ int proc_read_threads(insp_target *tg, char *err, size_t errlen)
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/comm", tg->pid);
-    if (read_small(path, tg->comm, sizeof tg->comm) > 0)
+    if (proc_read_small(path, tg->comm, sizeof tg->comm) > 0)
         tg->comm[strcspn(tg->comm, "\n")] = '\0';
     snprintf(path, sizeof path, "/proc/%d/exe", tg->pid);
     ssize_t len = readlink(path, tg->exe, sizeof tg->exe - 1);
@@ -343,7 +343,7 @@ static int sample_process(lg_progress_sample *s, int pid)
         memset(p, 0, sizeof *p);
         p->tid = tids[i];
         snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tids[i]);
-        if (read_small(path, buf, sizeof buf) <= 0)
+        if (proc_read_small(path, buf, sizeof buf) <= 0)
             continue;   /* exited meanwhile */
         const char *q = strrchr(buf, ')');
         if (!q)
@@ -357,14 +357,14 @@ static int sample_process(lg_progress_sample *s, int pid)
         p->nr = -1;
         snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tids[i]);
         /* a running thread is not in a wait: its syscall file would make us wait for it */
-        if (p->state != 'R' && read_small(path, buf, sizeof buf) > 0) {
+        if (p->state != 'R' && proc_read_small(path, buf, sizeof buf) > 0) {
             unsigned long long a[4];
             if (sscanf(buf, "%ld %llx %llx %llx %llx", &p->nr, &a[0], &a[1], &a[2], &a[3]) == 5 &&
                 p->nr == 202 && a[3] != 0)
                 p->futex = a[0];
         }
         snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tids[i]);
-        if (read_small(path, buf, sizeof buf) > 0) {
+        if (proc_read_small(path, buf, sizeof buf) > 0) {
             const char *v = strstr(buf, "voluntary_ctxt_switches:");
             const char *nv = strstr(buf, "nonvoluntary_ctxt_switches:");
             if (v)
@@ -413,7 +413,7 @@ static int children_of(int pid, int **out, size_t *nout)
     for (size_t i = 0; i < n; i++) {
         char path[96], buf[4096];
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, tids[i]);
-        if (read_small(path, buf, sizeof buf) < 0)
+        if (proc_read_small(path, buf, sizeof buf) < 0)
             continue;
         have = true;
         for (char *p = buf, *e; *p; p = e) {
@@ -439,7 +439,7 @@ static int children_of(int pid, int **out, size_t *nout)
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
         const char *q;
         int ppid = 0;
-        if (read_small(path, buf, sizeof buf) > 0 && (q = strrchr(buf, ')')) &&
+        if (proc_read_small(path, buf, sizeof buf) > 0 && (q = strrchr(buf, ')')) &&
             sscanf(q + 2, "%*c %d", &ppid) == 1 && ppid == pid) {
             int c = atoi(e->d_name);
             if (LG_APPEND(*out, *nout, &c) < 0)
@@ -455,7 +455,7 @@ static bool zombie(int pid)
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     const char *q;
-    return read_small(path, buf, sizeof buf) <= 0 || !(q = strrchr(buf, ')')) ||
+    return proc_read_small(path, buf, sizeof buf) <= 0 || !(q = strrchr(buf, ')')) ||
            q[1] != ' ' || q[2] == 'Z' || q[2] == 'X';
 }
 
