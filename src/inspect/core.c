@@ -86,12 +86,15 @@ static void files_from_nt_file(insp_target *tg, const char *desc, size_t len)
         return;
     const char *name = desc + 16 + count * 24, *end = desc + len;
     for (uint64_t i = 0; i < count && name < end; i++) {
+        /* The last name may run to the end of the note unterminated: every look stays
+         * inside its n bytes. */
         size_t n = strnlen(name, (size_t)(end - name));
-        const char *base = strrchr(name, '/');
+        const char *base = memrchr(name, '/', n);
         base = base ? base + 1 : name;
-        if (!tg->libc_path[0] && strncmp(base, "libc.so", 7) == 0)
+        size_t bn = (size_t)(name + n - base);
+        if (!tg->libc_path[0] && bn >= 7 && memcmp(base, "libc.so", 7) == 0)
             snprintf(tg->libc_path, sizeof tg->libc_path, "%.*s", (int)n, name);
-        if (!tg->has_runtime && strncmp(base, "liblockgraph", 12) == 0) {
+        if (!tg->has_runtime && bn >= 12 && memcmp(base, "liblockgraph", 12) == 0) {
             tg->has_runtime = true;
             snprintf(tg->runtime_path, sizeof tg->runtime_path, "%.*s", (int)n, name);
         }
