@@ -146,6 +146,27 @@ static int read_rest(const lg_json *j, lg_finding *f, const lg_json *locks, cons
         if (notes->items[i]->type == LG_JSON_STRING
             && lg_finding_add_note(f, "%s", notes->items[i]->string) < 0)
             return -1;
+    /* Other lock sets at the same code path; "lock_sets" counts the kept and the dropped. */
+    const lg_json *sets = lg_json_get(j, "other_lock_sets");
+    for (size_t i = 0; sets && sets->type == LG_JSON_ARRAY && i < sets->n; i++) {
+        const lg_json *set = sets->items[i];
+        if (set->type != LG_JSON_ARRAY)
+            continue;
+        const char **labels = calloc(set->n ? set->n : 1, sizeof *labels);
+        if (!labels)
+            return -1;
+        size_t n = 0;
+        for (size_t k = 0; k < set->n; k++)
+            if (set->items[k]->type == LG_JSON_STRING)
+                labels[n++] = set->items[k]->string;
+        int rc = lg_finding_add_lockset(f, labels, n);
+        free(labels);
+        if (rc < 0)
+            return -1;
+    }
+    double total = lg_json_num_of(j, "lock_sets", 0);
+    if (total >= 1 && total <= 1e15 && (size_t)total - 1 > f->sets_seen)
+        f->sets_seen = (size_t)total - 1;
     return 0;
 }
 

@@ -258,6 +258,9 @@ static void finding_free(lg_finding *f)
     }
     free(f->edges);
     notes_free(f->notes, f->nnotes);
+    for (size_t i = 0; i < f->nsets; i++)
+        notes_free(f->sets[i].locks, f->sets[i].n);
+    free(f->sets);
 }
 
 static int set_string(char **dst, const char *fmt, va_list ap)
@@ -295,6 +298,26 @@ int lg_finding_add_note(lg_finding *f, const char *fmt, ...)
     int rc = notes_add(&f->notes, &f->nnotes, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int lg_finding_add_lockset(lg_finding *f, const char *const *labels, size_t n)
+{
+    f->sets_seen++;
+    if (f->nsets >= LG_LOCKSETS_KEPT)
+        return 0;
+    lg_lockset set = {calloc(n ? n : 1, sizeof(char *)), 0};
+    if (!set.locks)
+        return -1;
+    for (; set.n < n; set.n++)
+        if (!(set.locks[set.n] = strdup(labels[set.n]))) {
+            notes_free(set.locks, set.n);
+            return -1;
+        }
+    if (LG_APPEND(f->sets, f->nsets, &set) < 0) {
+        notes_free(set.locks, set.n);
+        return -1;
+    }
+    return 0;
 }
 
 int lg_finding_find_lock(const lg_finding *f, uint64_t address)

@@ -129,6 +129,15 @@ enum {
     LG_FINDING_SELF        = 1u << 2, /* a thread waits for a lock it holds itself */
 };
 
+/* Another lock set whose cycle was made at the same acquisition sites as its finding's: one
+ * report per code path (a loop taking many locks in rotated orders is one bug, not one per
+ * pair). The cycle's lock labels in order: a name, else the id. */
+typedef struct lg_lockset {
+    char **locks; size_t n;
+} lg_lockset;
+/* At most this many other sets are kept per finding; the count goes on (sets_seen). */
+#define LG_LOCKSETS_KEPT 4096
+
 typedef struct lg_finding {
     lg_kind kind;
     unsigned flags;          /* LG_FINDING_* */
@@ -138,6 +147,8 @@ typedef struct lg_finding {
     lg_thread *threads; size_t nthreads;
     lg_edge *edges;     size_t nedges;
     char **notes;       size_t nnotes;   /* extra lines for people */
+    lg_lockset *sets;   size_t nsets;    /* other lock sets at the same code path (kept) */
+    size_t sets_seen;                    /* every other lock set seen, kept or not */
 } lg_finding;
 
 typedef struct lg_report {
@@ -182,6 +193,9 @@ int lg_finding_set_summary(lg_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int lg_finding_set_fix(lg_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Another lock set at this finding's code path: counted always, kept while fewer than
+ * LG_LOCKSETS_KEPT are. labels[i] must not be NULL. -1 on allocation failure. */
+int lg_finding_add_lockset(lg_finding *f, const char *const *labels, size_t n);
 int lg_finding_add_note(lg_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Returns the lock's index; an address already present returns its existing index. */

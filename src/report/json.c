@@ -205,6 +205,15 @@ static void finding(FILE *out, const lg_report *r, const lg_finding *f)
     }
     fputs("],\n     \"notes\": ", out);
     strings(out, f->notes, f->nnotes);
+    if (f->sets_seen) {
+        /* One report per code path: how many lock sets share it, and the others' locks. */
+        fprintf(out, ",\n     \"lock_sets\": %zu, \"other_lock_sets\": [", f->sets_seen + 1);
+        for (size_t i = 0; i < f->nsets; i++) {
+            fputs(i ? ",\n       " : "\n       ", out);
+            strings(out, f->sets[i].locks, f->sets[i].n);
+        }
+        fputc(']', out);
+    }
     fputc('}', out);
 }
 

@@ -132,6 +132,7 @@ static void at_exit(void)
         if (n > 0)
             rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, buf, (size_t)n);
     }
+    rt_report_paths_summary();
     int children = rt_report_child_defects();   /* noted before the JSON is written */
     rt_report_write_json();
     if (rt_report_defects() > 0 || children > 0) {

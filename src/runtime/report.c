@@ -28,6 +28,7 @@
 
 static lg_report report;
 static lg_u64map names;   /* lock address -> char * (lg_lock_name), under names_lock */
+static lg_u64map paths;   /* code path of a reported cycle -> its finding's index (report_lock) */
 static rt_flock names_lock = RT_FLOCK_INIT;   /* a leaf: taken under any other lock */
 static bool report_ready;
 /* This thread holds report_lock (rt_report_begin/rt_report_lock): a note made meanwhile (from
@@ -436,11 +437,78 @@ static void chain_text(const lg_finding *f, const int *li, size_t n, bool closed
     }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The code path of a cycle: the multiset of its edges' (holding site, acquiring site) stack
+ * pairs, whatever the locks. 0 when a stack is missing: such a cycle is never grouped. */
+static uint64_t path_key(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls)
+{
+    uint64_t one[8], *keys = n <= 8 ? one : malloc(n * sizeof *keys);
+    if (!keys)
+        return 0;
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!edges[i].from_stack || !edges[i].to_stack)
+            goto out;
+        keys[i] = lg_mix64(((uint64_t)edges[i].from_stack << 32 | edges[i].to_stack)
+                           ^ (uint64_t)edges[i].bits << 24);
+    }
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    h = 0x51ed270b27a1f2c5ull ^ n ^ (cls->gated ? 0x8000 : 0) ^ (cls->same_thread ? 0x4000 : 0);
+    for (size_t i = 0; i < n; i++)
+        h = lg_mix64(h ^ keys[i]);
+    h = h == UINT64_MAX ? 3 : h | 1;   /* 0 and UINT64_MAX are the map's own */
+out:
+    if (keys != one)
+        free(keys);
+    return h;
+}
+
+/* A cycle at the code path of finding `f`: one more lock set for it, no new report. Under
+ * report_lock. Past LG_LOCKSETS_KEPT sets only the count grows, so no lock is described. */
+static void add_lockset(lg_finding *f, const rt_cycle_edge *edges, size_t n)
+{
+    if (f->nsets >= LG_LOCKSETS_KEPT) {
+        f->sets_seen++;
+        return;
+    }
+    char (*names)[160] = calloc(n, sizeof *names);
+    const char **labels = calloc(n, sizeof *labels);
+    if (names && labels) {
+        for (size_t i = 0; i < n; i++) {
+            rt_lock *l = rt_lock_by_idx(edges[i].from);
+            uintptr_t addr = l ? atomic_load(&l->addr) : 0;
+            char attrs[64];
+            rt_report_lock_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
+                                    l ? atomic_load(&l->flags) : 0, names[i], sizeof names[i],
+                                    attrs, sizeof attrs, false);
+            if (!names[i][0])
+                snprintf(names[i], sizeof names[i], "0x%lx", (unsigned long)addr);
+            labels[i] = names[i];
+        }
+        lg_finding_add_lockset(f, labels, n);
+    } else {
+        f->sets_seen++;
+    }
+    free(names);
+    free(labels);
+}
+
 void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
                      const char *gate_name)
 {
     (void)gate_name;
     lg_report *r = rt_report_begin();
+    uint64_t pk = path_key(edges, n, cls), idx;
+    if (pk && lg_u64map_get(&paths, pk, &idx) && idx < r->nfindings) {
+        add_lockset(&r->findings[idx], edges, n);
+        rt_report_unlock();
+        return;
+    }
     lg_finding *f = lg_report_add_finding(r, cls->gated ? LG_KIND_GATED_CYCLE : LG_KIND_INVERSION);
     if (!f) {
         rt_report_end(NULL);
@@ -527,7 +595,32 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
                             "cannot deadlock", name, g ? (unsigned long)atomic_load(&g->addr) : 0UL);
     }
     free(li);
-    rt_report_end(f);
+    size_t at = r->nfindings - 1;
+    rt_report_emit(f);
+    if (pk && r->nfindings > at)   /* reported, not suppressed: its code path is known now */
+        lg_u64map_put(&paths, pk, at);
+    rt_report_unlock();
+}
+
+/* At exit: each finding whose code path made cycles on other lock sets says how many, once
+ * (the first report was printed when its cycle closed; the JSON lists the others). */
+void rt_report_paths_summary(void)
+{
+    lg_report *r = rt_report_begin();
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const lg_finding *f = &r->findings[i];
+        if (!f->sets_seen)
+            continue;
+        char m[1400];
+        int k = snprintf(m, sizeof m, "lockgraph: the same code paths as \"%s\" made that cycle "
+                         "on %zu more lock set%s (one report per code path%s)\n",
+                         f->summary ? f->summary : lg_kind_name(f->kind), f->sets_seen,
+                         f->sets_seen == 1 ? "" : "s",
+                         rt.cfg.json && *rt.cfg.json ? "; the JSON report lists them" : "");
+        if (k > 0)
+            emit(m, (size_t)k < sizeof m ? (size_t)k : sizeof m - 1);
+    }
+    rt_report_unlock();
 }
 
 int rt_report_defects(void)

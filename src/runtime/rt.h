@@ -286,6 +286,7 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
                      const char *gate_name);
 void rt_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_report_write_json(void);
+void rt_report_paths_summary(void);        /* at exit: lock sets grouped per code path */
 int rt_report_defects(void);
 lg_report *rt_report_begin(void);          /* lock the global report */
 void rt_report_lock(void);                 /* report_lock, marked held by this thread */
