@@ -33,6 +33,7 @@ bench: configure
 	@bash bench/trace-bench.sh $(BUILD)
 	@bash bench/record-bench.sh $(BUILD)
 	@bash bench/lifebench.sh $(BUILD)
+	@bash bench/graphbench.sh $(BUILD)
 
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
