@@ -34,6 +34,11 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm (the SARIF validator's installer): Debian ships it apart from nodejs; a nodejs from
+# elsewhere (NodeSource) carries its own, and Debian's npm package would conflict with it.
+if [ "$job" != build ] && ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=

@@ -82,5 +82,6 @@ extern const lg_cmd cmd_dump;
 extern const lg_cmd cmd_report;
 extern const lg_cmd cmd_record;
 extern const lg_cmd cmd_run;
+extern const lg_cmd cmd_merge;
 
 #endif

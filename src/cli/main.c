@@ -14,6 +14,7 @@ static const lg_cmd *const commands[] = {
     &cmd_attach,
     &cmd_dump,
     &cmd_core,
+    &cmd_merge,
     &cmd_help,
     &cmd_version,
 };

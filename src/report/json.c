@@ -7,7 +7,6 @@
 
 #include "report.h"
 
-#define LG_JSON_FORMAT 1
 
 void lg_json_str(FILE *out, const char *s)
 {

@@ -15,6 +15,8 @@ typedef struct lg_text_options {
     int show_modules;    /* print (module+offset) after each frame */
 } lg_text_options;
 
+/* The JSON report's format number ("format"): raised when a key changes meaning. */
+#define LG_JSON_FORMAT 1
 #define LG_TEXT_DEFAULTS {.max_frames = 0, .show_modules = 1}
 
 int lg_write_text(FILE *out, const lg_report *r, const lg_text_options *opt);
