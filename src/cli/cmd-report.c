@@ -17,7 +17,8 @@
 #include "../util/safefile.h"
 #include "cli.h"
 
-enum { OPT_FORMAT, OPT_OUTPUT, OPT_MAX_WAITS, OPT_MAX_FRAMES, OPT_NO_SYMBOLS };
+enum { OPT_FORMAT, OPT_OUTPUT, OPT_MAX_WAITS, OPT_MAX_FRAMES, OPT_NO_SYMBOLS, OPT_ALL,
+       OPT_ALL_HOLDS };
 enum { FMT_TEXT, FMT_JSON, FMT_CHROME };
 
 static const lg_opt opts[] = {
@@ -29,6 +30,10 @@ static const lg_opt opts[] = {
     {"max-frames", 0, "N", "frames printed per stack (default: all)", NULL, OPT_MAX_FRAMES},
     {"no-symbols", 0, NULL, "print stacks as addresses, without reading the program's ELF files",
      NULL, OPT_NO_SYMBOLS},
+    {"all", 'a', NULL, "every row of the threads and locks tables (default: the 20 with the most "
+     "waiting)", NULL, OPT_ALL},
+    {"all-holds", 0, NULL, "chrome: every hold of every lock (default: the waits, the holds that "
+     "made them and the wake-ups, at most " "200,000 slices)", NULL, OPT_ALL_HOLDS},
     {0},
 };
 
@@ -38,6 +43,7 @@ typedef struct report_args {
     unsigned long max_waits, max_frames;
     int max_waits_set;
     int no_symbols;
+    bool all, all_holds;
 } report_args;
 
 static int on_opt(void *ctx, const lg_opt *o, const char *v)
@@ -67,6 +73,12 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
         return cli_parse_uint(&cmd_report, o, v, 1000, &r->max_frames);
     case OPT_NO_SYMBOLS:
         r->no_symbols = 1;
+        return 0;
+    case OPT_ALL:
+        r->all = true;
+        return 0;
+    case OPT_ALL_HOLDS:
+        r->all_holds = true;
         return 0;
     }
     return 0;
@@ -183,10 +195,18 @@ static int report_main(int argc, char **argv)
     if (r.format == FMT_JSON) {
         wrc = lg_write_timeline_json(out, &t, &a, shown);
     } else if (r.format == FMT_CHROME) {
-        wrc = lg_write_chrome(out, &t, &a);
+        lg_tl_chrome_options co = {.all_holds = r.all_holds};
+        wrc = lg_write_chrome(out, &t, &a, &co);
+        if (wrc == 0 && (co.omitted_waits || co.omitted_holds))
+            fprintf(stderr, "lockgraph report: the Chrome trace leaves out %zu waits and %zu "
+                    "holds (at most %d slices%s); the tables count every one\n",
+                    co.omitted_waits, co.omitted_holds, LG_TL_CHROME_MAX_SLICES,
+                    r.all_holds ? "" : "; only the holds that made a wait are exported without "
+                    "--all-holds");
     } else {
         lg_tl_text_options o = {.max_waits = max_waits ? max_waits : a.nlongest,
-                                .max_frames = (int)r.max_frames, .show_modules = 1};
+                                .max_frames = (int)r.max_frames, .show_modules = 1,
+                                .all_rows = r.all};
         wrc = lg_write_timeline_text(out, &t, &a, &o);
     }
     if (out != stdout && fclose(out) != 0)

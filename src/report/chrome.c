@@ -6,6 +6,10 @@
  * nest or follow each other. Lane k > 0 of thread T is the pseudo tid ((k << 22) | T) for
  * waits and (((256 + k) << 22) | T) for holds (kernel tids are below 2^22). Timestamps are
  * microseconds with nanosecond decimals, from the start of the recording.
+ * Bounded by default, so a busy server's trace gives a file a browser opens: every wait (the
+ * longest first when over the cap), the holds that made each (the holder's when it began,
+ * the releaser's that ended it) and the wake-up flows; --all-holds adds every other hold;
+ * otherData counts what was left out. The process is named after the program.
  * Not here: the text and JSON tables (text-timeline.c, json-timeline.c).
  */
 #include <inttypes.h>
@@ -134,34 +138,138 @@ static size_t find_hold(const hkey *k, size_t n, int tid, uint32_t lock, uint64_
     return h ? h->idx : LG_TL_NONE;
 }
 
-int lg_write_chrome(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
+/* The holds that made wait w: the holder's when it began, and the releaser's that ended it
+ * (held before w began, or taken while w waited, and released when w was readied). */
+static size_t holds_of_wait(const lg_tl_analysis *a, const lg_tl_wait *w, const hkey *hk,
+                            size_t nk, unsigned char *keep)
 {
+    size_t added = 0;
+    if (w->readier) {
+        size_t h = find_hold(hk, nk, w->readier, w->lock, w->release_ts);
+        if (h != LG_TL_NONE && !keep[h]) {
+            keep[h] = 1;
+            added++;
+        }
+    }
+    if (!w->owner)
+        return added;
+    /* holds are by begin time: the owner's hold of the lock that began last before w */
+    size_t lo = 0, hi = a->nholds;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->holds[mid].begin <= w->begin)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0;) {
+        const lg_tl_hold *h = &a->holds[i];
+        if (h->tid == w->owner && h->lock == w->lock) {
+            if ((!h->ended || h->end >= w->begin) && !keep[i]) {
+                keep[i] = 1;
+                added++;
+            }
+            return added;
+        }
+        if (w->begin - h->begin > 10ull * 1000000000ull)
+            return added;   /* bounded look back: 10 s of holds */
+    }
+    return added;
+}
+
+static int cmp_wait_len(const void *x, const void *y)
+{
+    const ival *p = x, *q = y;
+    uint64_t lp = p->end - p->begin, lq = q->end - q->begin;
+    if (lp != lq)
+        return lp < lq ? 1 : -1;
+    return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+int lg_write_chrome(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
+                    lg_tl_chrome_options *opt)
+{
+    lg_tl_chrome_options dflt = {0};
+    if (!opt)
+        opt = &dflt;
+    size_t cap = opt->max_slices ? opt->max_slices : LG_TL_CHROME_MAX_SLICES;
+    opt->omitted_waits = opt->omitted_holds = 0;
     size_t nw = a->nwaits, nh = a->nholds;
     ival *wv = malloc((nw ? nw : 1) * sizeof *wv), *hv = malloc((nh ? nh : 1) * sizeof *hv);
     int *wl = malloc((nw ? nw : 1) * sizeof *wl), *hl = malloc((nh ? nh : 1) * sizeof *hl);
     hkey *hk = malloc((nh ? nh : 1) * sizeof *hk);
+    unsigned char *keepw = NULL, *keeph = NULL;
     int rc = -1;
     if (!wv || !hv || !wl || !hl || !hk)
         goto out;
-    for (size_t i = 0; i < nw; i++)
-        wv[i] = (ival){a->waits[i].begin, a->waits[i].end, i, a->waits[i].tid};
+    keepw = calloc(nw ? nw : 1, 1);
+    keeph = calloc(nh ? nh : 1, 1);
+    if (!keepw || !keeph)
+        goto out;
     size_t nk = 0;
-    for (size_t i = 0; i < nh; i++) {
-        hv[i] = (ival){a->holds[i].begin, a->holds[i].end, i, a->holds[i].tid};
+    for (size_t i = 0; i < nh; i++)
         if (a->holds[i].ended)
             hk[nk++] = (hkey){a->holds[i].tid, a->holds[i].lock, a->holds[i].end, i};
-    }
-    qsort(wv, nw, sizeof *wv, cmp_ival);
-    qsort(hv, nh, sizeof *hv, cmp_ival);
     qsort(hk, nk, sizeof *hk, cmp_hkey);
-    if (deal(wv, nw, wl) < 0 || deal(hv, nh, hl) < 0)
+    /* What goes in: the longest waits first, each with the holds that made it, until the
+     * cap; then, with --all-holds, the other holds while room is left. */
+    for (size_t i = 0; i < nw; i++)
+        wv[i] = (ival){a->waits[i].begin, a->waits[i].end, i, a->waits[i].tid};
+    qsort(wv, nw, sizeof *wv, cmp_wait_len);
+    size_t used_slices = 0;
+    for (size_t k = 0; k < nw; k++) {
+        if (used_slices >= cap) {
+            opt->omitted_waits++;
+            continue;
+        }
+        keepw[wv[k].idx] = 1;
+        used_slices += 1 + holds_of_wait(a, &a->waits[wv[k].idx], hk, nk, keeph);
+    }
+    for (size_t i = 0; i < nh; i++) {
+        if (keeph[i])
+            continue;
+        if (opt->all_holds && used_slices < cap) {
+            keeph[i] = 1;
+            used_slices++;
+        } else {
+            opt->omitted_holds++;
+        }
+    }
+    /* Lanes for what goes in; -1 (not shown) for the rest. */
+    size_t nwk = 0, nhk = 0;
+    for (size_t i = 0; i < nw; i++) {
+        wl[i] = -1;
+        if (keepw[i])
+            wv[nwk++] = (ival){a->waits[i].begin, a->waits[i].end, i, a->waits[i].tid};
+    }
+    for (size_t i = 0; i < nh; i++) {
+        hl[i] = -1;
+        if (keeph[i])
+            hv[nhk++] = (ival){a->holds[i].begin, a->holds[i].end, i, a->holds[i].tid};
+    }
+    qsort(wv, nwk, sizeof *wv, cmp_ival);
+    qsort(hv, nhk, sizeof *hv, cmp_ival);
+    if (deal(wv, nwk, wl) < 0 || deal(hv, nhk, hl) < 0)
         goto out;
 
     int pid = t->pid;
+    /* The process is named after the program (the trace's first module is the executable). */
+    const char *prog = t->nmodules && t->modules[0].path ? t->modules[0].path : NULL;
+    const char *base = prog ? strrchr(prog, '/') : NULL;
+    char pname[300];
+    snprintf(pname, sizeof pname, "%s (pid %d)", base ? base + 1 : prog ? prog : "program", pid);
     fprintf(out, "{\"displayTimeUnit\": \"ns\",\n\"otherData\": {\"generator\": "
-            "\"lockgraph report\", \"pid\": %d},\n\"traceEvents\": [\n"
+            "\"lockgraph report\", \"pid\": %d, \"omitted_waits\": %zu, "
+            "\"omitted_holds\": %zu, \"note\": ", pid, opt->omitted_waits, opt->omitted_holds);
+    lg_json_str(out, opt->omitted_waits || opt->omitted_holds
+                         ? (opt->all_holds ? "more slices than the cap: the longest waits and their holds are kept"
+                                           : "the waits, the holds that made them and the wake-ups; every hold with --all-holds")
+                         : "everything recorded is here");
+    fprintf(out, "},\n\"traceEvents\": [\n"
             "{\"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"name\": \"process_name\", "
-            "\"args\": {\"name\": \"pid %d (lockgraph record)\"}}", pid, pid, pid);
+            "\"args\": {\"name\": ", pid);
+    lg_json_str(out, pname);
+    fputs("}}", out);
 
     /* Track names: every thread, and each extra lane that is used (a bit per lane). */
     uint64_t *used = calloc((a->nthreads ? a->nthreads : 1) * 8, sizeof *used);
@@ -244,6 +352,8 @@ int lg_write_chrome(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
     fputs("\n]}\n", out);
     rc = ferror(out) ? -1 : 0;
 out:
+    free(keepw);
+    free(keeph);
     free(wv);
     free(hv);
     free(wl);

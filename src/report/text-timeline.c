@@ -1,8 +1,12 @@
-/* text-timeline.c - `lockgraph report` for people: a fixed skeleton (summary line, threads
- * table, locks table, longest waits with holder, readying thread, both stacks and the critical
- * path), pinned by golden tests. Not here: JSON (json-timeline.c), Chrome (chrome.c).
+/* text-timeline.c - `lockgraph report` for people: the answer first (the locks with the most
+ * waiting, the longest wait with its holder and releaser, the threads that waited most), then
+ * the threads and locks tables sorted by waiting, the top rows only unless --all (a server
+ * has thousands of locks; the one with 1.6 s of waiting must not be row 3,000), then the
+ * longest waits with holder, readying thread, both stacks and the critical path. Pinned by
+ * golden tests. Not here: JSON (json-timeline.c), Chrome (chrome.c).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "text-internal.h"
 #include "timeline-report.h"
@@ -30,11 +34,139 @@ static void stack_of(FILE *out, const lg_timeline *t, uint32_t id, const lg_tl_t
     text_stack(out, s ? &s->sym : &empty, "        ", &to);
 }
 
-static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
+#define TL_SUMMARY_TOP 3
+
+/* Threads by time spent waiting (locks and condition variables), most first; ties by tid. */
+static const lg_tl_analysis *sort_a;
+static int by_thread_wait(const void *x, const void *y)
 {
-    fprintf(out, "threads\n  %-8s %-16s %12s %12s %12s %12s %9s %9s\n", "tid", "name",
+    const lg_tl_thread_stats *p = &sort_a->threads[*(const size_t *)x];
+    const lg_tl_thread_stats *q = &sort_a->threads[*(const size_t *)y];
+    uint64_t wp = p->lock_wait + p->cond_wait, wq = q->lock_wait + q->cond_wait;
+    if (wp != wq)
+        return wp < wq ? 1 : -1;
+    return (p->tid > q->tid) - (p->tid < q->tid);
+}
+
+/* Locks by total wait, then contended acquisitions, then acquisitions, most first; ties by id. */
+static int by_lock_wait(const void *x, const void *y)
+{
+    const lg_tl_lock_stats *p = &sort_a->locks[*(const size_t *)x];
+    const lg_tl_lock_stats *q = &sort_a->locks[*(const size_t *)y];
+    if (p->total_wait != q->total_wait)
+        return p->total_wait < q->total_wait ? 1 : -1;
+    if (p->contended != q->contended)
+        return p->contended < q->contended ? 1 : -1;
+    if (p->acquisitions != q->acquisitions)
+        return p->acquisitions < q->acquisitions ? 1 : -1;
+    return (p->lock > q->lock) - (p->lock < q->lock);
+}
+
+/* Indices 0..n-1 sorted by cmp (single-threaded: the writers run once per report). NULL when
+ * out of memory: the callers then keep the analysis's own order. */
+static size_t *sorted(const lg_tl_analysis *a, size_t n, int (*cmp)(const void *, const void *))
+{
+    size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    if (!ix)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ix[i] = i;
+    sort_a = a;
+    qsort(ix, n, sizeof *ix, cmp);
+    return ix;
+}
+
+static size_t rows_of(const lg_tl_text_options *o, size_t n)
+{
+    size_t max = o->max_rows ? o->max_rows : 20;
+    return o->all_rows || n <= max ? n : max;
+}
+
+static void more_rows(FILE *out, size_t shown, size_t n, const char *what)
+{
+    if (shown < n)
+        fprintf(out, "  (%zu more %s, with less waiting: --all lists every one)\n", n - shown,
+                what);
+}
+
+/* The answer first: where the time went. */
+static void summary(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
+                    const size_t *lk, const size_t *th)
+{
+    fputs("summary\n", out);
+    size_t shown = 0;
+    for (size_t i = 0; i < a->nlocks && shown < TL_SUMMARY_TOP; i++) {
+        const lg_tl_lock_stats *l = &a->locks[lk ? lk[i] : i];
+        if (!l->total_wait)
+            continue;
+        char label[256], tw[32], lw[32];
+        tl_lock_label(label, sizeof label, t, l->lock);
+        tl_duration(tw, sizeof tw, l->total_wait);
+        tl_duration(lw, sizeof lw, l->longest_wait);
+        size_t waits = 0, open = 0;
+        for (size_t k = 0; k < a->nwaits; k++)
+            if (a->waits[k].kind == LG_TL_WAIT_LOCK && a->waits[k].lock == l->lock) {
+                waits++;
+                open += !a->waits[k].ended;
+            }
+        fprintf(out, "  %-14s %s: %s over %zu wait%s (longest %s", shown ? "" : "most waiting:",
+                label, tw, waits, waits == 1 ? "" : "s", lw);
+        if (open)
+            fprintf(out, "; %zu still waiting when the trace ended", open);
+        fputs(")\n", out);
+        shown++;
+    }
+    if (!shown) {
+        fputs("  no thread waited for a lock\n\n", out);
+        return;
+    }
+    if (a->nlongest) {
+        const lg_tl_wait *w = &a->waits[a->longest[0]];
+        char d[32], lock[256];
+        tl_duration(d, sizeof d, w->end - w->begin);
+        tl_lock_label(lock, sizeof lock, t, w->lock);
+        fprintf(out, "  %-14s ", "longest wait:");
+        thread_ref(out, t, w->tid);
+        fprintf(out, " waited %s for %s", d, lock);
+        if (w->owner) {
+            fputs("; held by ", out);
+            thread_ref(out, t, w->owner);
+            fputs(" when it began", out);
+        }
+        if (w->readier) {
+            fputs("; released to it by ", out);
+            thread_ref(out, t, w->readier);
+        } else if (!w->ended) {
+            fputs("; still waiting when the trace ended", out);
+        }
+        fputc('\n', out);
+    }
+    shown = 0;
+    for (size_t i = 0; i < a->nthreads && shown < TL_SUMMARY_TOP; i++) {
+        const lg_tl_thread_stats *s = &a->threads[th ? th[i] : i];
+        if (!s->lock_wait && !s->cond_wait)
+            continue;
+        char lw[32];
+        tl_duration(lw, sizeof lw, s->lock_wait + s->cond_wait);
+        fprintf(out, "%s", shown ? ", " : "  waited most:   ");
+        thread_ref(out, t, s->tid);
+        fprintf(out, " %s", lw);
+        shown++;
+    }
+    if (shown)
+        fputc('\n', out);
+    fputc('\n', out);
+}
+
+static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
+                          const size_t *order, const lg_tl_text_options *o)
+{
+    size_t rows = rows_of(o, a->nthreads);
+    fprintf(out, "threads%s\n  %-8s %-16s %12s %12s %12s %12s %9s %9s\n",
+            a->nthreads > 1 ? ", most waiting first" : "", "tid", "name",
             "lifetime", "lock wait", "cond wait", "not waiting", "acquired", "contended");
-    for (size_t i = 0; i < a->nthreads; i++) {
+    for (size_t r = 0; r < rows; r++) {
+        size_t i = order ? order[r] : r;
         const lg_tl_thread_stats *s = &a->threads[i];
         char life[32], lw[32], cw[32], nw[32];
         uint64_t span = s->end - s->begin, waited = s->lock_wait + s->cond_wait;
@@ -46,14 +178,15 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
         fprintf(out, "  %-8d %-16.16s %12s %12s %12s %12s %9zu %9zu\n", s->tid,
                 name ? name : "-", life, lw, cw, nw, s->acquisitions, s->contended);
     }
+    more_rows(out, rows, a->nthreads, "threads");
     fputc('\n', out);
     if (!a->sched)
         return;
     /* the kernel's view (--sched): what "not waiting" was made of */
     fprintf(out, "threads, the kernel's view\n  %-8s %-16s %12s %12s %12s\n", "tid", "name",
             "on cpu", "runnable", "off cpu");
-    for (size_t i = 0; i < a->nthreads; i++) {
-        const lg_tl_thread_stats *s = &a->threads[i];
+    for (size_t r = 0; r < rows; r++) {
+        const lg_tl_thread_stats *s = &a->threads[order ? order[r] : r];
         char on[32], rn[32], off[32];
         uint64_t span = s->end - s->begin, busy = s->on_cpu + s->runnable;
         tl_duration(on, sizeof on, s->on_cpu);
@@ -62,18 +195,22 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
         const char *name = tl_thread_name(t, s->tid);
         fprintf(out, "  %-8d %-16.16s %12s %12s %12s\n", s->tid, name ? name : "-", on, rn, off);
     }
+    more_rows(out, rows, a->nthreads, "threads");
     if (a->sched_inferred)
         fprintf(out, "  (%zu switch-ins were missing from the kernel's trace; inferred from the "
                 "threads being seen on a CPU later)\n", a->sched_inferred);
     fputc('\n', out);
 }
 
-static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a)
+static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
+                        const size_t *order, const lg_tl_text_options *o)
 {
-    fprintf(out, "locks\n  %-28s %9s %9s %9s %12s %12s  %s\n", "lock", "acquired", "contended",
+    size_t rows = rows_of(o, a->nlocks);
+    fprintf(out, "locks%s\n  %-28s %9s %9s %9s %12s %12s  %s\n",
+            a->nlocks > 1 ? ", most waiting first" : "", "lock", "acquired", "contended",
             "try-fail", "total wait", "longest", "top holders (time held)");
-    for (size_t i = 0; i < a->nlocks; i++) {
-        const lg_tl_lock_stats *l = &a->locks[i];
+    for (size_t r = 0; r < rows; r++) {
+        const lg_tl_lock_stats *l = &a->locks[order ? order[r] : r];
         char label[256], tw[32], lw[32];
         tl_lock_label(label, sizeof label, t, l->lock);
         tl_duration(tw, sizeof tw, l->total_wait);
@@ -87,6 +224,7 @@ static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a
         }
         fputc('\n', out);
     }
+    more_rows(out, rows, a->nlocks, "locks");
     fputc('\n', out);
 }
 
@@ -185,8 +323,12 @@ int lg_write_timeline_text(FILE *out, const lg_timeline *t, const lg_tl_analysis
     for (size_t i = 0; i < t->nnotes; i++)
         fprintf(out, "note: %s\n", t->notes[i]);
     fputc('\n', out);
-    threads_table(out, t, a);
-    locks_table(out, t, a);
+    size_t *th = sorted(a, a->nthreads, by_thread_wait), *lk = sorted(a, a->nlocks, by_lock_wait);
+    summary(out, t, a, lk, th);
+    threads_table(out, t, a, th, o);
+    locks_table(out, t, a, lk, o);
+    free(th);
+    free(lk);
     size_t max = o->max_waits ? o->max_waits : 10, n = a->nlongest < max ? a->nlongest : max;
     if (n == 0) {
         fputs("longest waits: none, no thread waited for a lock\n", out);

@@ -135,4 +135,55 @@ check_status 2 "unwritable trace" "$LG" record -o "$T_TMP/no/such/dir/x.trace" -
 check_grep "says it cannot write the trace" "^lockgraph record: --output: cannot write trace file '.*x.trace': No such file or directory$" "$T_TMP/err"
 check_status 0 "program status passes through" "$LG" record -o "$T_TMP/t.trace" -- true
 check_status 3 "program status 3" "$LG" record -o "$T_TMP/t.trace" -- sh -c 'exit 3'
+
+# ---- the answer first: a program whose worst lock is known (worst.c) ----
+check_status 0 "record worst" timeout 120 "$LG" record -o "$T_TMP/w.trace" -- "$LG_BIN/record-worst"
+check_status 0 "report worst" timeout 60 "$LG" report "$T_TMP/w.trace"
+cp "$T_TMP/out" "$T_TMP/worst.txt"
+check "summary and tables lead with hot_lock, then warm_lock (more waits, less waiting)" python3 - "$T_TMP/worst.txt" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+i = lines.index("summary")
+assert lines[1] == "" and "most waiting:" in lines[i + 1] and "hot_lock: " in lines[i + 1], lines[i:i + 5]
+assert "over 2 waits" in lines[i + 1], lines[i + 1]
+assert "warm_lock: " in lines[i + 2] and "over 3 waits" in lines[i + 2], lines[i + 2]
+assert lines[i + 3].strip().startswith("longest wait:") and "hot_lock" in lines[i + 3], lines[i + 3]
+assert lines[i + 4].strip().startswith("waited most:"), lines[i + 4]
+t = lines.index("locks, most waiting first")
+assert "hot_lock" in lines[t + 2] and "warm_lock" in lines[t + 3], lines[t:t + 4]
+rows = [l for l in lines[t + 2:] if re.match(r"  L\d+ ", l)]
+assert len(rows) == 20, len(rows)
+assert "  (13 more locks, with less waiting: --all lists every one)" in lines, "no more-rows line"
+PY
+check_status 0 "report worst --all" timeout 60 "$LG" report --all "$T_TMP/w.trace"
+check "--all lists all 33 locks" python3 - "$T_TMP/out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+t = text.index("locks, most waiting first")
+rows = [l for l in text[t:].split("\n\n")[0].split("\n") if re.match(r"  L\d+ ", l)]
+assert len(rows) == 33 and "more locks" not in text, len(rows)
+PY
+check_status 0 "chrome export of worst" timeout 60 "$LG" report -f chrome -o "$T_TMP/w.json" "$T_TMP/w.trace"
+check "chrome: valid, named after the program, waits and only the holds that made them" python3 - "$T_TMP/w.json" "$CHECK" <<'PY'
+import json, subprocess, sys
+assert subprocess.call([sys.executable, sys.argv[2], sys.argv[1]]) == 0
+d = json.load(open(sys.argv[1]))
+ev = d["traceEvents"]
+pn = [e for e in ev if e.get("name") == "process_name"][0]["args"]["name"]
+assert pn.startswith("record-worst (pid "), pn
+waits = [e for e in ev if e.get("cat") == "lock-wait"]
+holds = [e for e in ev if e.get("cat") == "lock-hold"]
+assert len(waits) == 5, len(waits)
+assert all("filler" not in h["name"] and "cold_lock" not in h["name"] for h in holds), holds
+assert 0 < len(holds) <= 10 and d["otherData"]["omitted_holds"] >= 31, (len(holds), d["otherData"])
+PY
+check_grep "report says what the export left out" "the Chrome trace leaves out 0 waits and [0-9]+ holds" "$T_TMP/err"
+check_status 0 "chrome --all-holds" timeout 60 "$LG" report -f chrome --all-holds -o "$T_TMP/wa.json" "$T_TMP/w.trace"
+check "chrome --all-holds: every hold" python3 - "$T_TMP/wa.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+holds = [e for e in d["traceEvents"] if e.get("cat") == "lock-hold"]
+assert d["otherData"]["omitted_holds"] == 0 and sum("filler" in h["name"] for h in holds) == 30, d["otherData"]
+PY
+
 done_tests

@@ -66,7 +66,7 @@ static void one(const uint8_t *data, size_t size)
         lg_tl_analysis a;
         if (lg_tl_analyze(&t, &a) == 0) {
             lg_write_timeline_json(sink, &t, &a, 0);
-            lg_write_chrome(sink, &t, &a);
+            lg_write_chrome(sink, &t, &a, NULL);
             lg_tl_step path[16];
             for (size_t i = 0; i < a.nlongest && i < 8; i++)
                 lg_tl_critical_path(&a, a.longest[i], path, 16);

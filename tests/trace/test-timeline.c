@@ -85,7 +85,7 @@ static char *render(int which, const lg_timeline *t, const lg_tl_analysis *a)
     FILE *f = open_memstream(&buf, &len);
     lg_tl_text_options o = {.max_waits = 10, .show_modules = 1};
     int rc = which == 0 ? lg_write_timeline_text(f, t, a, &o)
-           : which == 1 ? lg_write_timeline_json(f, t, a, 0) : lg_write_chrome(f, t, a);
+           : which == 1 ? lg_write_timeline_json(f, t, a, 0) : lg_write_chrome(f, t, a, NULL);
     CHECK(rc == 0);
     fclose(f);
     return buf;
@@ -178,6 +178,24 @@ int main(void)
     free(text);
     free(json);
     free(chrome);
+
+    /* The Chrome export's bound: by default the waits and the holds that made them (the
+     * holder's when each began, the releaser's); --all-holds every hold; a cap keeps the
+     * longest waits first and counts the rest. */
+    {
+        FILE *sink = fopen("/dev/null", "w");
+        lg_tl_chrome_options co = {0};
+        CHECK_INT(lg_write_chrome(sink, &t, &a, &co), 0);
+        CHECK_INT(co.omitted_waits, 0);
+        CHECK_INT(co.omitted_holds, (long long)a.nholds - 3);   /* 100's, 200's, 900's kept */
+        lg_tl_chrome_options all = {.all_holds = true};
+        CHECK_INT(lg_write_chrome(sink, &t, &a, &all), 0);
+        CHECK_INT(all.omitted_waits + all.omitted_holds, 0);
+        lg_tl_chrome_options capped = {.max_slices = 2};
+        CHECK_INT(lg_write_chrome(sink, &t, &a, &capped), 0);
+        CHECK_INT(capped.omitted_waits, (long long)a.nwaits - 1);   /* the longest one stays */
+        fclose(sink);
+    }
 
     lg_tl_analysis_free(&a);
     lg_timeline_free(&t);
