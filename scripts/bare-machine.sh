@@ -46,13 +46,21 @@ for m in proc sys dev dev/pts; do
   mounted+=("$DIR/$m")
 done
 cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+# The network's own certificate authorities (a TLS-inspecting egress proxy installs its CA on
+# the host, in /usr/local/share/ca-certificates): the tests' npm install needs them to reach
+# the registry. They are the network's, not a package the project adds; apt uses plain HTTP.
+extra_ca=
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  cat /usr/local/share/ca-certificates/*.crt >"$DIR/root/network-ca.crt"
+  extra_ca=NODE_EXTRA_CA_CERTS=/root/network-ca.crt
+fi
 
 # The project as a clone has it: tracked files only, no build tree.
 rm -rf "$DIR/root/lockgraph"
 mkdir -p "$DIR/root/lockgraph"
 git -C "$ROOT" ls-files -z | (cd "$ROOT" && tar --null -T - -cf -) | tar -xf - -C "$DIR/root/lockgraph"
 
-in_root() { chroot "$DIR" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+in_root() { chroot "$DIR" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 $extra_ca \
               PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 status=0
 say "running ./make.sh demo"
