@@ -16,8 +16,9 @@ build=(gcc g++ make cmake pkg-config libdw-dev libelf-dev)
 # the trace and core readers; its runtime is only a Recommends of clang), util-linux (setpriv)
 # + passwd (useradd): tests/security act as a second, unprivileged user. Allocators and a real
 # program linked with jemalloc (tests/runtime/allocators.sh): libjemalloc2,
-# libtcmalloc-minimal4, libmimalloc2.0, redis-server, redis-tools (redis-cli).
-test=(elfutils gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db util-linux passwd
+# libtcmalloc-minimal4, libmimalloc2.0, redis-server, redis-tools (redis-cli). libglib2.0-dev:
+# GLib programs built by tests/runtime/glib.sh (GMutex, GRecMutex, GRWLock, GCond interposed).
+test=(elfutils libglib2.0-dev gdb procps libc6-dbg python3 clang libclang-rt-dev nodejs man-db util-linux passwd
       libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 redis-server redis-tools)
 # Bench only: valgrind (Helgrind), clang also for TSan, pigz, memcached + libmemcached-tools
 # (real programs under the runtime).

@@ -30,7 +30,7 @@ static const char *const lock_types[LG_LOCK_TYPE_COUNT] = {
     [LG_LOCK_SPINLOCK] = "spinlock",   [LG_LOCK_SEMAPHORE] = "semaphore",
     [LG_LOCK_CONDVAR] = "condvar",     [LG_LOCK_THREAD] = "thread",
     [LG_LOCK_BARRIER] = "barrier",     [LG_LOCK_FUTEX] = "futex",
-    [LG_LOCK_STDIO] = "FILE",
+    [LG_LOCK_STDIO] = "FILE",          [LG_LOCK_CUSTOM] = "custom",
 };
 
 static const char *const modes[LG_MODE_COUNT] = {

@@ -43,6 +43,7 @@ typedef enum lg_lock_type {
     LG_LOCK_BARRIER,
     LG_LOCK_FUTEX,           /* a futex word we could not decode */
     LG_LOCK_STDIO,           /* a stdio FILE's lock (glibc _IO_lock_t, flockfile) */
+    LG_LOCK_CUSTOM,          /* the program's own lock, described by lockgraph.h's annotations */
     LG_LOCK_TYPE_COUNT
 } lg_lock_type;
 

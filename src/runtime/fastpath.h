@@ -131,9 +131,10 @@ static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, 
 }
 
 /* A lock was acquired (the real call succeeded) by t, the calling thread's rt_self (passed
- * by a wrapper that already loaded it for its first try). */
+ * by a wrapper that already loaded it for its first try). `type`: an lg_lock_type, or
+ * RT_FT(family, type) for a lock of another family than the native one. */
 static inline __attribute__((always_inline)) void rt_acquired_by(rt_thread *t, void *addr,
-                                                                 lg_lock_type type,
+                                                                 unsigned type,
                                                                  unsigned mode, unsigned flags,
                                                                  uintptr_t pc)
 {
@@ -142,7 +143,7 @@ static inline __attribute__((always_inline)) void rt_acquired_by(rt_thread *t, v
     rt_acquired_slow(t, addr, type, mode, flags, pc);
 }
 
-static inline __attribute__((always_inline)) void rt_acquired(void *addr, lg_lock_type type,
+static inline __attribute__((always_inline)) void rt_acquired(void *addr, unsigned type,
                                                               unsigned mode, unsigned flags,
                                                               uintptr_t pc)
 {
@@ -171,6 +172,25 @@ static inline __attribute__((always_inline)) void rt_released(void *addr, int ty
     if (likely(rt_release_fast(t, t->fast_cap, addr)))
         return;
     rt_released_slow(t, addr, type, pc);
+}
+
+/* A condition wait releases its mutex and re-acquires it on wake-up while the thread still
+ * holds everything else: the re-acquisition is an edge (RT_ACQ_COND). The thread also notes
+ * the mutex, so the wait-for view can tell (wait.c) when it is blocked re-acquiring it. */
+static inline void rt_cond_enter(void *m, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    if (t->cap) {   /* not the shared sentinel */
+        t->wait.cond_pc = pc;
+        atomic_store_explicit(&t->wait.cond, rt_lock_find((uintptr_t)m), memory_order_release);
+    }
+}
+
+static inline void rt_cond_leave(void)
+{
+    rt_thread *t = rt_self;
+    if (t->cap)
+        atomic_store_explicit(&t->wait.cond, NULL, memory_order_relaxed);
 }
 
 #endif

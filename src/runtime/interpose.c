@@ -257,30 +257,14 @@ RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
  * also notes the mutex, so the wait-for view can tell (wait.c) when it is blocked inside
  * glibc re-acquiring it. ---- */
 
-static inline void cond_enter(void *m, uintptr_t pc)
-{
-    rt_thread *t = rt_self;
-    if (t->cap) {   /* not the shared sentinel */
-        t->wait.cond_pc = pc;
-        atomic_store_explicit(&t->wait.cond, rt_lock_find((uintptr_t)m), memory_order_release);
-    }
-}
-
-static inline void cond_leave(void)
-{
-    rt_thread *t = rt_self;
-    if (t->cap)
-        atomic_store_explicit(&t->wait.cond, NULL, memory_order_relaxed);
-}
-
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     rt_released(m, RT_REL_COND, PC);
-    cond_enter(m, PC);
+    rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_wait(c, m);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    cond_leave();
+    rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -291,11 +275,11 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
     if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
         return real_pthread_cond_timedwait(c, m, t);   /* EINVAL: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
-    cond_enter(m, PC);
+    rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_timedwait(c, m, t);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    cond_leave();
+    rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -307,11 +291,11 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     if (unlikely(!rt_timed_ok(k, t)))
         return real_pthread_cond_clockwait(c, m, k, t);   /* EINVAL: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
-    cond_enter(m, PC);
+    rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_pthread_cond_clockwait(c, m, k, t);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    cond_leave();
+    rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
@@ -380,11 +364,11 @@ RT_EXPORT int mtx_unlock(mtx_t *m)
 RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
     rt_released(m, RT_REL_COND, PC);
-    cond_enter(m, PC);
+    rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_wait(c, m);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    cond_leave();
+    rt_cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }
@@ -394,11 +378,11 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
         return real_cnd_timedwait(c, m, t);   /* thrd_error: the mutex stays held */
     rt_released(m, RT_REL_COND, PC);
-    cond_enter(m, PC);
+    rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     int r = real_cnd_timedwait(c, m, t);
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    cond_leave();
+    rt_cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }

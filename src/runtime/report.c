@@ -407,7 +407,9 @@ void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
     } else {
         snprintf(name, namelen, "heap 0x%lx", (unsigned long)addr);
     }
-    snprintf(attrs, attrslen, "%s%s%s",
+    const char *fam = rt_family_name_of(addr);   /* "GMutex", "annotated": "" for pthread */
+    snprintf(attrs, attrslen, "%s%s%s%s%s",
+             fam, fam[0] && (lflags & (RT_LOCK_C11 | RT_LOCK_STACK)) ? ", " : "",
              lflags & RT_LOCK_C11 ? "c11" : "",
              (lflags & RT_LOCK_C11) && (lflags & RT_LOCK_STACK) ? ", " : "",
              lflags & RT_LOCK_STACK ? "stack" : "");

@@ -61,6 +61,41 @@ typedef struct rt_config {
 void rt_options_load(rt_config *c);
 void rt_options_print(int fd, const rt_config *c);
 
+/* ---- families.c: lock families (families.def: one row each) ---- */
+enum {
+#define FAMILY(id, name, ops) RT_FAM_##id,
+#include "families.def"
+#undef FAMILY
+    RT_FAM_COUNT
+};
+/* A lock call tells the runtime its lock type and family in one value (the native family
+ * is 0, so a plain lg_lock_type is a native lock). */
+#define RT_FT(fam, type) ((unsigned)(fam) << 8 | (unsigned)(type))
+#define RT_FT_TYPE(ft) ((lg_lock_type)((unsigned)(ft) & 0xff))
+#define RT_FT_FAM(ft) ((unsigned)(ft) >> 8)
+
+/* How a family's waits block (wait.c). Every op is a call of the family's own functions,
+ * returning what they return mapped to errno values (0 taken, EBUSY held, else an error). */
+typedef struct rt_family {
+    /* The program's blocking call; RT_WAIT_TIMED: with the caller's clock and deadline. NULL:
+     * the program blocks by itself (annotations): wait.c records the wait and checks it, the
+     * program then waits and says when it is over. */
+    int (*lock)(void *obj, lg_lock_type type, unsigned mode, int how, clockid_t clk,
+                const struct timespec *abstime);
+    int (*trylock)(void *obj, lg_lock_type type, unsigned mode);
+    /* The wait until `end` (clock clk), ETIMEDOUT past it; NULL when leaving the family's
+     * wait and coming back may change what it promises (queued waiters): never sliced. */
+    int (*slice)(void *obj, lg_lock_type type, unsigned mode, clockid_t clk,
+                 const struct timespec *end);
+    bool (*sliceable)(void *obj, lg_lock_type type);   /* NULL: every wait that has slice */
+} rt_family;
+#define FAMILY(id, name, ops) extern const rt_family ops;
+#include "families.def"
+#undef FAMILY
+const rt_family *rt_family_get(unsigned fam);   /* the native row for an unknown id */
+/* The family's name for a lock's attributes ("" native), from its record. */
+const char *rt_family_name_of(uintptr_t addr);
+
 /* ---- locks.c: lock identity ---- */
 enum {
     RT_LOCK_RECURSIVE = 1u << 0,   /* re-entry by the holder is allowed */
@@ -99,6 +134,7 @@ typedef struct rt_lock_cold {
     _Atomic uint64_t trace;        /* record.c: gen << 32 | trace id in that generation */
     uintptr_t first_pc;            /* call site and mode<<8|flags of the acquisition that */
     uint32_t first_mf;             /* set first_key: a new generation gets its key too */
+    _Atomic uint8_t family;        /* RT_FAM_*: whose calls the lock is used through */
 } rt_lock_cold;
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);
@@ -257,7 +293,7 @@ void rt_stacks_where(void **starts_at, void **count_at, void **arena_at);   /* p
 void rt_publish(void);
 
 /* ---- slowpath.c ---- */
-void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,
+void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
                       unsigned flags, uintptr_t pc);
 /* A condition wait releases its mutex: not a release event for a trace. */
 #define RT_REL_COND (-1)
@@ -265,7 +301,7 @@ void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc);
 /* Take t->held[i] out (count already 0): later entries move down, their chain keys are
  * recomputed. Called by t itself only. */
 void rt_held_remove(rt_thread *t, uint32_t i);
-void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags);
+void rt_lock_created(void *addr, unsigned ft, unsigned lflags);   /* ft: RT_FT or a type */
 void rt_lock_destroyed(void *addr);
 /* The keys of held locks, used as gate candidates. */
 static inline uint64_t rt_lock_key(uint32_t idx, uint32_t gen)
@@ -320,6 +356,12 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
 int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
                    const struct timespec *abstime, uintptr_t pc);
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc);
+/* A family's blocking lock (RT_FT(family, type)) whose first try failed: its own call. */
+int rt_wait_family(void *obj, unsigned ft, unsigned mode, uintptr_t pc);
+/* Waits the program makes itself (annotations): announced before, ended after (r: 0 the
+ * lock was taken, else the program gave up). flags: RT_ACQ_* of the wait. */
+void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uintptr_t pc);
+void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr_t pc);
 /* pthread_join whose target is still running: a join is a wait for the target thread. */
 int rt_wait_join(pthread_t th, void **ret, uintptr_t pc);
 /* Whether a timed call's clock and timeout are ones glibc accepts (else it answers EINVAL

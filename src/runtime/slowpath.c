@@ -184,11 +184,12 @@ static uint64_t recompute_key(rt_thread *t, uint32_t i)
                          (unsigned)h->mode << 8 | h->flags, h->pc);
 }
 
-void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode,
+void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
                       unsigned flags, uintptr_t pc)
 {
     if (t->guard)
         return;
+    lg_lock_type type = RT_FT_TYPE(ft);
     rt_gone_check(t);   /* another thread released some of ours: forget them first */
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the fast path's work with the real capacity, then the event
@@ -230,6 +231,11 @@ void rt_acquired_slow(rt_thread *t, void *addr, lg_lock_type type, unsigned mode
     rt_lock *l = rt_lock_get((uintptr_t)addr, type);
     if (!l || (atomic_load(&l->flags) & RT_LOCK_UNTRACKED))
         goto out;
+    /* Whose calls it is used through (reports say so): memory reused by another family's
+     * lock takes that family's. */
+    if (atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) != RT_FT_FAM(ft))
+        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
+                              memory_order_relaxed);
     /* A lock on a thread stack: same identity only while the frame that owns it lives. */
     int stid;
     if (!(atomic_load(&l->flags) & (RT_LOCK_STACK | RT_LOCK_NOTSTACK))) {
@@ -303,10 +309,11 @@ out:
     t->guard--;
 }
 
-void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc)
+void rt_released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
 {
     if (t->guard)
         return;
+    int type = ft < 0 ? ft : (int)RT_FT_TYPE((unsigned)ft);
     rt_gone_check(t);
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the event, then the fast path's pop. */
@@ -355,8 +362,9 @@ void rt_held_remove(rt_thread *t, uint32_t i)
     atomic_fetch_add_explicit(&t->held_seq, 1, memory_order_release);
 }
 
-void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)
+void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
 {
+    lg_lock_type type = RT_FT_TYPE(ft);
     rt_thread *t = rt_self;
     if (t->guard)
         return;
@@ -372,6 +380,8 @@ void rt_lock_created(void *addr, lg_lock_type type, unsigned lflags)
     }
     if (l) {
         l->type = (uint8_t)type;
+        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
+                              memory_order_relaxed);
         uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
                                         & RT_LOCK_UNTRACKED));
         if (atomic_load_explicit(&l->flags, memory_order_relaxed) != f)

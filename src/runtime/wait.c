@@ -73,7 +73,6 @@ enum {
 /* glibc's mutex kind bits (glibc-locks.md). */
 #define RT_MUTEX_ERRORCHECK 2
 #define RT_MUTEX_ROBUST_BIT 16
-#define RT_MUTEX_PI_BIT 32
 #define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe   /* __owner of a robust mutex past repair */
 #define RT_RWLOCK_PREFER_WRITER_NONREC 2
 
@@ -756,51 +755,29 @@ static void end_wait(rt_thread *t, const saved_wait *sv)
 typedef struct wait_call {
     void *obj;
     lg_lock_type type;
+    unsigned fam;                     /* RT_FAM_*: how it blocks (families.def) */
     unsigned mode;
     int how;
     clockid_t clk;
     const struct timespec *abstime;   /* the caller's, for RT_WAIT_TIMED */
 } wait_call;
 
-/* The program's own call: what glibc answers is the answer. */
+/* The program's own call: what its lock family answers is the answer. */
 static int real_call(const wait_call *c)
 {
-    bool timed = c->how == RT_WAIT_TIMED;
-    switch (c->type) {
-    case LG_LOCK_RWLOCK:
-        if (c->mode == LG_MODE_SHARED)
-            return timed ? real_pthread_rwlock_clockrdlock(c->obj, c->clk, c->abstime)
-                         : real_pthread_rwlock_rdlock(c->obj);
-        return timed ? real_pthread_rwlock_clockwrlock(c->obj, c->clk, c->abstime)
-                     : real_pthread_rwlock_wrlock(c->obj);
-    case LG_LOCK_SPINLOCK:
-        return real_pthread_spin_lock(c->obj);
-    default:
-        return timed ? real_pthread_mutex_clocklock(c->obj, c->clk, c->abstime)
-                     : real_pthread_mutex_lock(c->obj);
-    }
+    return rt_family_get(c->fam)->lock(c->obj, c->type, c->mode, c->how, c->clk, c->abstime);
 }
 
 static int real_try(const wait_call *c)
 {
-    switch (c->type) {
-    case LG_LOCK_RWLOCK:
-        return c->mode == LG_MODE_SHARED ? real_pthread_rwlock_tryrdlock(c->obj)
-                                         : real_pthread_rwlock_trywrlock(c->obj);
-    case LG_LOCK_SPINLOCK:
-        return real_pthread_spin_trylock(c->obj);
-    default:
-        return real_pthread_mutex_trylock(c->obj);
-    }
+    return rt_family_get(c->fam)->trylock(c->obj, c->type, c->mode);
 }
 
-/* Waits that may leave glibc and come back unobserved (see the top of the file). */
+/* Waits that may leave the family's call and come back unobserved (see the top). */
 static bool can_watch(const wait_call *c)
 {
-    if (c->type == LG_LOCK_SPINLOCK)
-        return true;
-    return c->type == LG_LOCK_MUTEX
-           && !(((pthread_mutex_t *)c->obj)->__data.__kind & RT_MUTEX_PI_BIT);
+    const rt_family *f = rt_family_get(c->fam);
+    return f->slice && (!f->sliceable || f->sliceable(c->obj, c->type));
 }
 
 /* A watched wait: the call in 200 ms pieces (never past the caller's deadline, in the
@@ -814,22 +791,10 @@ static int watched_call(const wait_call *c, rt_thread *t)
     for (;;) {
         int64_t now = now_ns(clk);
         int64_t end = user_end - now > RT_SLICE_NS ? now + RT_SLICE_NS : user_end;
-        int r;
-        if (stop) {
+        if (stop)
             return real_call(c);
-        } else if (c->type == LG_LOCK_SPINLOCK) {
-            r = EBUSY;
-            for (unsigned i = 0; r == EBUSY; i++) {
-                if ((r = real_pthread_spin_trylock(c->obj)) != EBUSY)
-                    break;
-                __builtin_ia32_pause();
-                if ((i & 1023) == 1023 && now_ns(clk) >= end)
-                    r = ETIMEDOUT;
-            }
-        } else {
-            struct timespec dl = ts_of(end);
-            r = real_pthread_mutex_clocklock(c->obj, clk, &dl);
-        }
+        struct timespec dl = ts_of(end);
+        int r = rt_family_get(c->fam)->slice(c->obj, c->type, c->mode, clk, &dl);
         if (r != ETIMEDOUT || end == user_end)
             return r;
         t->guard++;
@@ -870,6 +835,8 @@ static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
         t->guard--;
         return real_call(c);
     }
+    if (c->fam)
+        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)c->fam, memory_order_relaxed);
     uint32_t stack = rt_stack_capture(3, pc);
     saved_wait sv;
     record_wait(t, &sv, l, NULL, 0, c->mode, wflags | (timed ? RT_ACQ_TIMED : 0), deadline,
@@ -898,7 +865,7 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
 {
     int k = m->__data.__kind;
     unsigned wf = ((k & 3) == RT_MUTEX_ERRORCHECK || (k & RT_MUTEX_ROBUST_BIT)) ? WAIT_NOSELF : 0;
-    wait_call c = {m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, how, clk, abstime};
+    wait_call c = {m, LG_LOCK_MUTEX, RT_FAM_NATIVE, LG_MODE_EXCLUSIVE, how, clk, abstime};
     rt_rec_wait_begin(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
     return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wait_for(&c, wf, pc), pc);
 }
@@ -913,17 +880,75 @@ int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
         wf |= WAIT_NOSELF;
     if (mode == LG_MODE_SHARED && l->__data.__flags == RT_RWLOCK_PREFER_WRITER_NONREC)
         wf |= WAIT_NONREC;
-    wait_call c = {l, LG_LOCK_RWLOCK, mode, how, clk, abstime};
+    wait_call c = {l, LG_LOCK_RWLOCK, RT_FAM_NATIVE, mode, how, clk, abstime};
     rt_rec_wait_begin(l, LG_LOCK_RWLOCK, mode, pc);
     return rt_rec_wait_end(l, LG_LOCK_RWLOCK, mode, wait_for(&c, wf, pc), pc);
 }
 
 int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc)
 {
-    wait_call c = {(void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, RT_WAIT_PLAIN, 0, NULL};
+    wait_call c = {(void *)l, LG_LOCK_SPINLOCK, RT_FAM_NATIVE, LG_MODE_EXCLUSIVE, RT_WAIT_PLAIN, 0, NULL};
     rt_rec_wait_begin((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, pc);
     return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, wait_for(&c, 0, pc),
                            pc);
+}
+
+/* A family's blocking lock whose first try failed (glib.c): the family's own call, watched
+ * like a pthread one. */
+int rt_wait_family(void *obj, unsigned ft, unsigned mode, uintptr_t pc)
+{
+    wait_call c = {obj, RT_FT_TYPE(ft), RT_FT_FAM(ft), mode, RT_WAIT_PLAIN, 0, NULL};
+    rt_rec_wait_begin(obj, c.type, mode, pc);
+    return rt_rec_wait_end(obj, c.type, mode, wait_for(&c, 0, pc), pc);
+}
+
+/* ---- waits the program makes by itself (annotate.c) ----
+ * The program says "about to wait for obj" and later "acquired it" (or "gave up"): between
+ * the two it spins or sleeps in its own code. The wait is recorded and the wait-for graph
+ * checked at the announcement, exactly as wait_for does before a blocking call (the top of
+ * the file argues why the thread that closes a cycle sees it then), and the record is ended
+ * at the acquisition. One announced wait per thread at a time: a nested announcement (a
+ * signal handler's, or a lock that waits on another inside its own wait) is not recorded. */
+static __thread struct announced {
+    saved_wait sv;
+    uintptr_t addr;
+    bool on, recorded;
+} announced __attribute__((tls_model("initial-exec")));
+
+void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uintptr_t pc)
+{
+    rt_thread *t = rt_self;
+    lg_lock_type type = RT_FT_TYPE(ft);
+    if (t->guard || announced.on)
+        return;
+    announced = (struct announced){.addr = (uintptr_t)obj, .on = true};
+    rt_rec_wait_begin(obj, type, mode, pc);
+    if (!rt.cfg.deadlocks)
+        return;
+    t = rt_thread_setup();
+    if (t->cap == 0)
+        return;
+    t->guard++;
+    rt_lock *l = rt_lock_get((uintptr_t)obj, type);
+    if (l) {
+        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
+                              memory_order_relaxed);
+        uint32_t stack = rt_stack_capture(2, pc);
+        record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX, stack);
+        announced.recorded = true;
+        check(t);
+    }
+    t->guard--;
+}
+
+void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr_t pc)
+{
+    if (!announced.on || announced.addr != (uintptr_t)obj)
+        return;
+    announced.on = false;
+    if (announced.recorded)
+        end_wait(rt_self, &announced.sv);
+    rt_rec_wait_end(obj, RT_FT_TYPE(ft), mode, r, pc);
 }
 
 /* A join is a wait for the joined thread; leaving pthread_timedjoin_np and coming back

@@ -27,6 +27,8 @@ check_status 66 "under lockgraph run: the inversion is found" "$prefix/bin/lockg
 check_grep "under the runtime lg_version() is its version" '^runtime: [0-9]+\.[0-9]+\.[0-9]+$' "$T_TMP/out"
 check_grep "the report uses the header's names" '"name": "queue lock"' "$T_TMP/h.json"
 check_grep "both names" '"name": "stats lock"' "$T_TMP/h.json"
+check_grep "the annotated spinlock, by its name" '"name": "journal spin"' "$T_TMP/h.json"
+check_grep "as a custom lock" '"type": "custom"' "$T_TMP/h.json"
 
 for f in "$LG_BIN"/*; do
   case $(basename "$f") in lockgraph|lockgraph-demo)
