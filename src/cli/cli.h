@@ -20,6 +20,8 @@ enum {
     LG_EXIT_ERROR = 1,    /* operational error */
     LG_EXIT_USAGE = 2,    /* usage error */
     LG_EXIT_DEFECT = 66,  /* a defect was found (same as ThreadSanitizer) */
+    LG_EXIT_UNCHECKED = 69, /* run/record: the runtime was not loaded, nothing was checked
+                               (EX_UNAVAILABLE), when the program itself exited 0 */
 };
 
 typedef struct lg_opt {

@@ -149,7 +149,8 @@ static int record_fn(int argc, char **argv)
             return cli_error(&cmd_record, "--sched: %s", err);
         }
     }
-    lg_launch_opts lo = {.before_exec = r.sched ? follow : NULL, .ctx = &r};
+    bool unloaded = false;
+    lg_launch_opts lo = {.before_exec = r.sched ? follow : NULL, .ctx = &r, .unloaded = &unloaded};
     int st = lg_launch(&cmd_record, argv + first, &lo);
     if (r.sched && r.ss.made) {
         struct stat tb;
@@ -159,8 +160,8 @@ static int record_fn(int argc, char **argv)
     }
 
     struct stat sb;
-    if (stat(trace, &sb) != 0 && (st == 126 || st == 127 || st == LG_EXIT_ERROR))
-        ;   /* not run at all: launch.c said why */
+    if (unloaded || (stat(trace, &sb) != 0 && (st == 126 || st == 127 || st == LG_EXIT_ERROR)))
+        ;   /* not run at all, or not under the runtime: launch.c said why */
     else if (stat(trace, &sb) != 0)
         fprintf(stderr, "lockgraph record: '%s' recorded no trace (a static program, or one "
                 "that cleared LD_PRELOAD, cannot be recorded)\n", argv[first]);
@@ -185,6 +186,9 @@ const lg_cmd cmd_record = {
         "threads are recorded too (a private tracefs instance, removed afterwards).",
     .opts = opts,
     .exit_status = "PROG's own; --exitcode (66) when a defect was found; 128+N when PROG "
-                   "died of signal N; 127 program not found, 126 not executable; 1 when "
-                   "FILE cannot be written or the runtime is missing; 2 usage error.",
+                   "died of signal N; 127 program not found, 126 not executable; 69 when "
+                   "the runtime could not be loaded into PROG (static, setuid/setgid, "
+                   "LD_PRELOAD removed: nothing recorded or checked, one line says why) and "
+                   "PROG exited 0; 1 when FILE cannot be written or the runtime is missing; "
+                   "2 usage error.",
 };

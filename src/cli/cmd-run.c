@@ -57,6 +57,10 @@ const lg_cmd cmd_run = {
         "Runs PROGRAM with the lockgraph runtime preloaded (no recompilation). Every\n"
         "lock-order inversion is reported on stderr (or --log) when its closing edge is\n"
         "first made; a real deadlock is reported the moment it closes and ends the program.\n"
+        "Reports go to a copy of stderr (or --log) taken at start, never into a file or\n"
+        "socket the program puts on fd 2 later; _exit, exec and fatal signals still write\n"
+        "the JSON. When no process of the program loaded the runtime (a static or\n"
+        "setuid program, LD_PRELOAD removed), one line says so and the exit status is 69.\n"
         "Every option can also be set through the environment variable shown with it,\n"
         "also when preloading liblockgraph.so by hand (--hang-timeout: by lockgraph run\n"
         "only, which watches the program from outside).",
@@ -66,6 +70,9 @@ const lg_cmd cmd_run = {
                    "128+N when PROGRAM died of signal N; 127 program not found, 126 not "
                    "executable; with --hang-timeout, 124 when PROGRAM hung with no lock "
                    "cycle and was ended (like timeout(1)), --exitcode when the hang is a "
-                   "deadlock or an orphaned lock; 1 when the runtime is missing; 2 usage "
-                   "error.",
+                   "deadlock or an orphaned lock; 69 when the runtime could not be loaded "
+                   "into PROGRAM (a static or setuid/setgid program, LD_PRELOAD removed: "
+                   "nothing was checked, one line says why, the JSON has \"checked\": "
+                   "false) and PROGRAM exited 0, else PROGRAM's failing status; 1 when the "
+                   "runtime is missing; 2 usage error.",
 };

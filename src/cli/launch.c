@@ -7,6 +7,8 @@
  * user set. Not here: the runtime's own behaviour (src/runtime), the trace (cmd-record.c).
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,7 +20,9 @@
 #include "../runtime/optcheck.h"
 #include "../util/safefile.h"
 #include "../util/xalloc.h"
+#include "../report/report.h"
 #include "launch.h"
+#include "loaded.h"
 #include "run-hang.h"
 
 /* A path the runtime will write (the JSON at exit, the log from the start) or read: checked
@@ -87,11 +91,17 @@ static void forward(int sig)
         kill(child, sig);
 }
 
-/* 0 when `prog` names something execvp could run, else the errno to report. */
-static int find_program(const char *prog)
+/* 0 when `prog` names something execvp could run, else the errno to report; *found: its
+ * path (malloc'd; NULL when not found). */
+static int find_program(const char *prog, char **found)
 {
-    if (strchr(prog, '/'))
-        return access(prog, F_OK) ? errno : access(prog, X_OK) ? errno : 0;
+    *found = NULL;
+    if (strchr(prog, '/')) {
+        int e = access(prog, F_OK) ? errno : access(prog, X_OK) ? errno : 0;
+        if (!e)
+            *found = lg_strdup(prog);
+        return e;
+    }
     const char *path = getenv("PATH");
     if (!path)
         path = "/usr/bin:/bin";
@@ -101,12 +111,54 @@ static int find_program(const char *prog)
         char *p = lg_asprintf("%.*s/%s", (int)n, n ? path : ".", prog);
         if (p && access(p, F_OK) == 0)
             err = access(p, X_OK) == 0 ? 0 : EACCES;
-        free(p);
-        if (!err)
+        if (!err) {
+            *found = p;
             return 0;
+        }
+        free(p);
         path += n + (path[n] == ':');
     }
     return err;
+}
+
+/* No process image ran the runtime: one line with the reason, a JSON report that says
+ * nothing was checked, and a status CI cannot take for a clean run (the program's own when
+ * it failed, else LG_EXIT_UNCHECKED). */
+static int not_loaded(const lg_cmd *cmd, char **argv, const char *path, bool saw_exec,
+                      int status, const lg_launch_opts *o)
+{
+    char why[PATH_MAX + 256];
+    lg_loaded_reason(path, saw_exec, why, sizeof why);
+    fprintf(stderr, "lockgraph %s: nothing was checked: the runtime was not loaded into '%s': "
+            "%s\n", cmd->name, argv[0], why);
+    if (o->unloaded)
+        *o->unloaded = true;
+    const char *json = getenv("LOCKGRAPH_JSON");
+    if (json && *json) {
+        lg_report r;
+        lg_report_init(&r);
+        int argc = 0;
+        while (argv[argc])
+            argc++;
+        r.pid = (int)child;
+        lg_report_set_command(&r, argc, argv);
+        lg_report_set_unchecked(&r, "the runtime was not loaded into '%s': %s", argv[0], why);
+        int fd, e = lg_safe_create(json, LG_SAFE_REPORT, &fd);
+        FILE *f = NULL;
+        if (!e && !(f = fdopen(fd, "w"))) {
+            e = errno;
+            close(fd);
+        }
+        if (f) {
+            lg_write_json(f, &r, LG_VERSION);
+            if (fclose(f) != 0)
+                e = errno;
+        }
+        if (e)
+            cli_error(cmd, "cannot write JSON report '%s': %s", json, lg_safe_strerror(e));
+        lg_report_free(&r);
+    }
+    return status == 0 ? LG_EXIT_UNCHECKED : status;
 }
 
 int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
@@ -117,23 +169,30 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
     lg_launch_hook before_exec = o->before_exec;
     void *ctx = o->ctx;
     const char *prog = argv[0];
-    int err = find_program(prog);
+    char *path;
+    int err = find_program(prog, &path);
     if (err) {
         cli_error(cmd, "cannot run '%s': %s", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
     char *lib = cli_runtime_library();
-    if (!lib)
+    if (!lib) {
+        free(path);
         return cli_error(cmd, "cannot find the runtime library 'liblockgraph.so' (set "
                          "LOCKGRAPH_RUNTIME)");
+    }
     const char *old = getenv("LD_PRELOAD");
     char *preload = old && *old ? lg_asprintf("%s:%s", old, lib) : lg_strdup(lib);
     free(lib);
     if (!preload || setenv("LD_PRELOAD", preload, 1) < 0) {
         free(preload);
+        free(path);
         return cli_error(cmd, "cannot set LD_PRELOAD: %s", strerror(errno));
     }
     free(preload);
+    lg_loaded hs;
+    if (lg_loaded_open(&hs) < 0)
+        hs.rfd = hs.wfd = -1;   /* no verdict then: the run itself goes on */
 
     int pipefd[2], go[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -145,8 +204,10 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
     }
     fflush(NULL);
     child = fork();
-    if (child < 0)
+    if (child < 0) {
+        free(path);
         return cli_error(cmd, "cannot fork: %s", strerror(errno));
+    }
     if (child == 0) {
         close(pipefd[0]);
         close(go[1]);
@@ -161,6 +222,7 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
     }
     close(pipefd[1]);
     close(go[0]);
+    lg_loaded_forked(&hs);
     if (before_exec) {
         int hr = before_exec((int)child, ctx);
         if (hr != 0) {
@@ -194,5 +256,10 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
         sa.sa_flags = SA_RESTART;
         sigaction(sigs[i], &sa, NULL);
     }
-    return lg_run_watch(cmd, child, o->hang_timeout);
+    int status = lg_run_watch(cmd, child, o->hang_timeout);
+    bool saw_exec;
+    if (!lg_loaded_verdict(&hs, &saw_exec))
+        status = not_loaded(cmd, argv, path, saw_exec, status, o);
+    free(path);
+    return status;
 }

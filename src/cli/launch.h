@@ -37,6 +37,8 @@ typedef struct lg_launch_opts {
     /* Seconds without progress after which the hang is explained and the program ended
      * (run --hang-timeout, run-hang.c); 0: a plain wait. */
     double hang_timeout;
+    /* Set to true when no process image ran the runtime (launch.c said so); may be NULL. */
+    bool *unloaded;
 } lg_launch_opts;
 
 /* Run argv[0..] (a NULL-terminated vector) with liblockgraph.so preloaded, forwarding

@@ -201,6 +201,11 @@ int lg_report_read_json(const char *text, size_t len, lg_report *r, size_t (**sp
             sp[i][1] = findings->items[i]->end;
         }
     }
+    const lg_json *checked = lg_json_get(doc, "checked");
+    if (rc == 0 && checked && checked->type == LG_JSON_BOOL && !checked->boolean) {
+        const char *why = lg_json_str_of(doc, "unchecked_reason");
+        rc = lg_report_set_unchecked(r, "%s", why ? why : "nothing was checked");
+    }
     const lg_json *notes = lg_json_get(doc, "notes");
     for (size_t i = 0; rc == 0 && notes && notes->type == LG_JSON_ARRAY && i < notes->n; i++)
         if (notes->items[i]->type == LG_JSON_STRING)

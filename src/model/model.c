@@ -357,6 +357,15 @@ int lg_report_add_lock(lg_report *r, uint64_t address, lg_lock_type type, const 
     return locks_add(&r->locks, &r->nlocks, address, type, name, attrs);
 }
 
+int lg_report_set_unchecked(lg_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = set_string(&r->unchecked, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int lg_report_set_verdict(lg_report *r, const char *fmt, ...)
 {
     va_list ap;
@@ -399,6 +408,7 @@ void lg_report_free(lg_report *r)
     free(r->threads);
     notes_free(r->notes, r->nnotes);
     free(r->verdict);
+    free(r->unchecked);
     for (size_t i = 0; i < r->nlocks; i++) {
         free(r->locks[i].name);
         free(r->locks[i].attrs);

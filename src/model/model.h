@@ -163,6 +163,10 @@ typedef struct lg_report {
      * runtime), and every lock some thread waits for, with owners (lg_thread.wait_lock). */
     char *verdict;
     lg_lock *locks;     size_t nlocks;
+    /* Nothing was checked (the runtime was not loaded into the program: static, setuid,
+     * LD_PRELOAD removed): why. NULL for every report that checked something. JSON
+     * "checked": false with "unchecked_reason". */
+    char *unchecked;
 } lg_report;
 
 /* Names. kind_name/lock_type_name/mode_name never return NULL. */
@@ -183,6 +187,8 @@ int lg_report_add_note(lg_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 size_t lg_report_defects(const lg_report *r);
 int lg_report_set_verdict(lg_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int lg_report_set_unchecked(lg_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The report-level lock table (whole-process analyses): returns the index; an address
  * already present returns its existing index; -1 on allocation failure. */

@@ -222,8 +222,14 @@ int lg_write_json(FILE *out, const lg_report *r, const char *version)
     lg_json_str(out, version);
     fprintf(out, ", \"format\": %d,\n \"command\": ", LG_JSON_FORMAT);
     strings(out, r->command, r->ncommand);
-    fprintf(out, ", \"pid\": %d, \"defects\": %zu,\n \"findings\": [", r->pid,
-            lg_report_defects(r));
+    fprintf(out, ", \"pid\": %d, \"defects\": %zu,", r->pid, lg_report_defects(r));
+    if (r->unchecked) {
+        /* Only when false: every report without the key checked what it says it did. */
+        fputs("\n \"checked\": false, \"unchecked_reason\": ", out);
+        lg_json_str(out, r->unchecked);
+        fputc(',', out);
+    }
+    fputs("\n \"findings\": [", out);
     for (size_t i = 0; i < r->nfindings; i++) {
         fputs(i ? ",\n" : "\n", out);
         finding(out, r, &r->findings[i]);

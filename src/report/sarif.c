@@ -197,6 +197,20 @@ int lg_write_sarif(FILE *out, const lg_report *const *reports, size_t n, const c
         uri_chars(out, srcroot);
         fputs(srcroot[strlen(srcroot) - 1] == '/' ? "\"}},\n" : "/\"}},\n", out);
     }
+    /* A program the runtime was not loaded into: the run did not happen, whatever the
+     * (empty) results say; SARIF consumers show a failed invocation. */
+    bool unchecked = false;
+    for (size_t i = 0; i < n; i++)
+        if (reports[i]->unchecked) {
+            fputs(unchecked ? ", " : "   \"invocations\": [{\"executionSuccessful\": false, "
+                                     "\"toolExecutionNotifications\": [", out);
+            fputs("{\"level\": \"error\", \"message\": {\"text\": ", out);
+            lg_json_str(out, reports[i]->unchecked);
+            fputs("}}", out);
+            unchecked = true;
+        }
+    if (unchecked)
+        fputs("]}],\n", out);
     fputs("   \"results\": [\n", out);
     for (size_t i = 0; i < nm; i++) {
         result(out, &m[i], reports, srcroot);

@@ -3,8 +3,7 @@
  * Exit: an atexit handler registered from our constructor runs after every handler and
  * destructor registered later (all of the program's). If a defect was found it flushes the
  * program's stdio, writes the JSON report and ends with --exitcode; otherwise it only writes
- * the JSON and lets the program's own status stand. Fatal signals with the default action get
- * a handler that writes the JSON, then re-raises with the default action.
+ * the JSON and lets the program's own status stand. _exit, exec and fatal signals: ending.c.
  *
  * Fork: the prepare handler takes the runtime's locks so the child never inherits one held by
  * a thread that does not exist there; the child resets them and keeps only its own thread.
@@ -23,7 +22,7 @@
 #include "record.h"
 #include "rt.h"
 
-rt_state rt = {.log_fd = -1};
+rt_state rt;
 
 /* Resolver stubs: every real_* pointer starts at a stub that resolves all, then forwards. */
 #define REAL(ret, name, params, args, ver)                                                 \
@@ -87,10 +86,12 @@ static void fork_prepare(void)
     rt_report_names_fork(RT_FORK_PREPARE);
     rt_elfsym_fork(RT_FORK_PREPARE);
     rt_heap_fork(RT_FORK_PREPARE);
+    rt_fds_fork(RT_FORK_PREPARE);
 }
 
 static void fork_parent(void)
 {
+    rt_fds_fork(RT_FORK_PARENT);
     rt_heap_fork(RT_FORK_PARENT);
     rt_elfsym_fork(RT_FORK_PARENT);
     rt_report_names_fork(RT_FORK_PARENT);
@@ -104,6 +105,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    rt_fds_fork(RT_FORK_CHILD);
     rt_heap_fork(RT_FORK_CHILD);
     rt_elfsym_fork(RT_FORK_CHILD);
     rt_report_names_fork(RT_FORK_CHILD);
@@ -116,10 +118,17 @@ static void fork_child(void)
     rt_self->guard--;
 }
 
-static void at_exit(void)
+int rt_finish_image(bool always)
 {
-    rt_thread *t = rt_self;
-    t->guard++;
+    int children = rt_report_child_defects();   /* noted before the JSON is written */
+    int gen, prior = rt_ending_prior_defects(&gen);
+    if (always || rt_report_has_content())
+        rt_report_write_json();
+    return rt_report_defects() + children + prior;
+}
+
+int rt_finish(void)
+{
     if (rt.cfg.verbose) {
         char buf[512];
         int n = snprintf(buf, sizeof buf,
@@ -130,44 +139,22 @@ static void at_exit(void)
                          atomic_load(&rt.counters[RT_C_WAITS]), atomic_load(&rt.counters[RT_C_FREED]),
                          atomic_load(&rt.counters[RT_C_FINDINGS]));
         if (n > 0)
-            rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, buf, (size_t)n);
+            rt_out(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
     }
     rt_report_paths_summary();
-    int children = rt_report_child_defects();   /* noted before the JSON is written */
-    rt_report_write_json();
-    if (rt_report_defects() > 0 || children > 0) {
+    return rt_finish_image(true);
+}
+
+static void at_exit(void)
+{
+    rt_thread *t = rt_self;
+    t->guard++;
+    rt_ending_begin();   /* from here an _exit is the runtime's own, below */
+    if (rt_finish() > 0) {
         fflush(NULL);
         _exit(rt.cfg.exitcode);
     }
     t->guard--;
-}
-
-static const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS,
-                            SIGFPE, SIGILL};
-
-static void on_fatal(int sig)
-{
-    rt_self->guard++;
-    RT_REC_FLUSH();
-    rt_report_write_json();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_signals(void)
-{
-    if ((!rt.cfg.json || !*rt.cfg.json) && !lg_trace_on)
-        return;
-    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
-        struct sigaction old;
-        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
-            struct sigaction sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = on_fatal;
-            sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-            sigaction(fatal[i], &sa, NULL);
-        }
-    }
 }
 
 void rt_init(void)
@@ -180,26 +167,18 @@ void rt_init(void)
     rt_options_load(&rt.cfg);
     rt_threads_init();
     rt_publish();
-    if (rt.cfg.log && *rt.cfg.log) {
-        /* Appended to: a regular file of ours, never through a symlink (safefile.h). */
-        int e = lg_safe_append(rt.cfg.log, &rt.log_fd);
-        if (e) {
-            char m[600];
-            int n = snprintf(m, sizeof m, "lockgraph: cannot open log file '%s': %s\n",
-                             rt.cfg.log, lg_safe_strerror(e));
-            if (n > 0)
-                rt_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
-        }
-    }
+    rt_fds_init();
+    rt_ending_init();
     rt_report_init();
     lg_lo_init(&rt.graph);
     rt.graph.max_visits = 0;
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit);
     rt_rec_init();
-    install_signals();
+    rt_ending_signals();
+    rt_handshake_init();
     if (rt.cfg.verbose)
-        rt_options_print(rt.log_fd >= 0 ? rt.log_fd : 2, &rt.cfg);
+        rt_options_print(rt_out_fd(), &rt.cfg);
     atomic_store_explicit(&rt.ready, true, memory_order_release);
 }
 

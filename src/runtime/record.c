@@ -12,7 +12,7 @@
  *   A helper called from several places of one thread shows its first caller's stack.
  * - Contention is the runtime's: interpose.c tries first, wait.c blocks; a wait that ends
  *   with the lock is WAIT_END, and the acquisition that follows is not a second event.
- * - dlopen and the exec family are wrapped here too, for the module snapshot and the flush;
+ * - dlopen is wrapped here too, for the module snapshot (the exec family: ending.c);
  *   pthread_create (while recording only) so a thread starts with THREAD_START naming its
  *   creator, and pthread_setname_np so a rename reaches the trace.
  *
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,11 +82,16 @@ static void rt_leave(rt_thread *t)
         t->guard--;
 }
 
+/* The name the runtime knows (pthread_setname_np, or the process name: threads.c), with no
+ * system call: a strict seccomp filter of the program must not kill it, on the lock path nor
+ * at thread exit. A thread renamed behind glibc's back (prctl(PR_SET_NAME), writing
+ * /proc/self/task/TID/comm) keeps its earlier name in the trace; reports read the kernel's
+ * (rt_thread_refresh_name). Called at the thread's first event. */
 static void thread_name(char name[17])
 {
+    rt_thread *t = rt_thread_setup();
     memset(name, 0, 17);
-    if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
-        name[0] = '\0';
+    snprintf(name, 17, "%s", t->name);
 }
 
 static void rec_thread_exit(void *p)
@@ -96,9 +100,8 @@ static void rec_thread_exit(void *p)
     if (!t)
         return;
     if (lg_trace_on) {
-        char name[17];
-        thread_name(name);
-        lg_trace_thread(t->tid, name);
+        /* Its name is in the trace already: defined at its first event and again at each
+         * pthread_setname_np (the runtime's own record may be gone by now). */
         lg_trace_emit(LG_EV_THREAD_EXIT, 0, LG_MODE_EXCLUSIVE, 0, 0);
     }
     rec_self = NULL;
@@ -113,7 +116,7 @@ static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
     rec_thread *t = rt_map(sizeof(rec_thread));
     if (!t)
         return NULL;
-    t->tid = (int)syscall(SYS_gettid);
+    t->tid = rt_thread_setup()->tid;   /* known without asking the kernel (threads.c) */
     rec_self = t;
     if (rec_key_ok)
         pthread_setspecific(rec_key, t);
@@ -383,10 +386,22 @@ void rt_rec_named(const void *addr)
     rt_leave(g);
 }
 
+static void say(const char *msg)
+{
+    rt_out(msg, strlen(msg));
+}
+
+static int own_tid(void)
+{
+    return rt_thread_setup()->tid;
+}
+
 void rt_rec_init(void)
 {
     if (!secure_getenv("LOCKGRAPH_TRACE"))
         return;
+    lg_trace_say_hook = say;
+    lg_trace_tid_hook = own_tid;
     /* Before the writer's key: thread-specific destructors run in key order. */
     rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;
     char err[512];
@@ -397,7 +412,7 @@ void rt_rec_init(void)
         char m[600];
         int n = snprintf(m, sizeof m, "lockgraph: %s\n", err);
         if (n > 0)
-            rt_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
+            rt_out(m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
     }
 }
 
@@ -470,7 +485,7 @@ RT_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     return r;
 }
 
-/* ---- dlopen and exec: the module map changes, or the process image is replaced ---- */
+/* ---- dlopen: the module map changes (exec: ending.c flushes the trace) ---- */
 
 RT_EXPORT void *dlopen(const char *file, int mode)
 {
@@ -482,22 +497,3 @@ RT_EXPORT void *dlopen(const char *file, int mode)
         lg_trace_modules();
     return h;
 }
-
-#define EXEC_WRAP(name, params, args)                                                      \
-    RT_EXPORT int name params                                                              \
-    {                                                                                      \
-        static int(*real) params;                                                          \
-        if (!real)                                                                         \
-            real = (int(*) params)dlsym(RTLD_NEXT, #name);                                 \
-        RT_REC_FLUSH();                                                                    \
-        if (!real) {                                                                       \
-            errno = ENOSYS;                                                                \
-            return -1;                                                                     \
-        }                                                                                  \
-        return real args;                                                                  \
-    }
-
-EXEC_WRAP(execve, (const char *p, char *const a[], char *const e[]), (p, a, e))
-EXEC_WRAP(execv, (const char *p, char *const a[]), (p, a))
-EXEC_WRAP(execvp, (const char *p, char *const a[]), (p, a))
-EXEC_WRAP(execvpe, (const char *p, char *const a[], char *const e[]), (p, a, e))

@@ -217,6 +217,20 @@ void rt_report_init(void)
                    -1, 0);
     shared = p == MAP_FAILED ? NULL : p;
     load_suppressions();
+    int gen, prior = rt_ending_prior_defects(&gen);
+    if (prior > 0) {
+        char path[PATH_MAX + 32] = "";
+        if (rt.cfg.json && *rt.cfg.json) {
+            snprintf(path, sizeof path, "%s", rt.cfg.json);
+            if (init_pid != root_pid)
+                snprintf(path + strlen(path), sizeof path - strlen(path), ".%d", (int)init_pid);
+            if (gen > 1)
+                snprintf(path + strlen(path), sizeof path - strlen(path), ".exec%d", gen - 1);
+        }
+        rt_report_note("%d defect%s found by this process before it exec'd this program%s%s",
+                       prior, prior > 1 ? "s were" : " was", path[0] ? "; their JSON report: " : "",
+                       path);
+    }
 }
 
 static void count_child_defect(const lg_finding *f)
@@ -235,6 +249,12 @@ static void json_path_of(pid_t pid, char *buf, size_t len)
         snprintf(buf, len, "%s", rt.cfg.json);
     else
         snprintf(buf, len, "%s.%d", rt.cfg.json, (int)pid);
+    /* An image exec'd after one that found defects (ending.c): beside that one's report. */
+    int gen;
+    if (pid == init_pid && rt_ending_prior_defects(&gen) > 0) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, len - n, ".exec%d", gen);
+    }
 }
 
 int rt_report_child_defects(void)
@@ -284,7 +304,7 @@ bool rt_report_suppressed(const lg_finding *f)
 
 static void emit(const char *s, size_t n)
 {
-    rt_write_all(rt.log_fd >= 0 ? rt.log_fd : 2, s, n);
+    rt_out(s, n);   /* the runtime's own descriptor, checked (fds.c) */
 }
 
 void rt_report_end(lg_finding *f)
@@ -625,6 +645,14 @@ void rt_report_paths_summary(void)
     rt_report_unlock();
 }
 
+bool rt_report_has_content(void)
+{
+    lg_report *r = rt_report_begin();
+    bool any = r->nfindings || r->nnotes;
+    rt_report_unlock();
+    return any;
+}
+
 int rt_report_defects(void)
 {
     lg_report *r = rt_report_begin();
@@ -666,6 +694,13 @@ void rt_report_write_json(void)
     if (!rt.cfg.json || !*rt.cfg.json)
         return;
     lg_report *r = rt_report_begin();
+    static bool lost_noted;
+    if (rt_out_lost() && !lost_noted) {
+        lost_noted = true;
+        lg_report_add_note(r, "the program closed or replaced the descriptor lockgraph's reports "
+                           "went to (its stderr or --log file at start): some reports are only "
+                           "in this file");
+    }
     if (!r->ncommand) {
         char buf[4096];
         int fd = open("/proc/self/cmdline", 0);

@@ -324,6 +324,7 @@ void rt_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_report_write_json(void);
 void rt_report_paths_summary(void);        /* at exit: lock sets grouped per code path */
 int rt_report_defects(void);
+bool rt_report_has_content(void);   /* a finding or a note so far */
 lg_report *rt_report_begin(void);          /* lock the global report */
 void rt_report_lock(void);                 /* report_lock, marked held by this thread */
 void rt_report_unlock(void);
@@ -381,7 +382,6 @@ typedef struct rt_state {
     rt_flock threads_lock;
     rt_flock report_lock;
     lg_lo_graph graph;
-    int log_fd;
     _Atomic bool ready;
     _Atomic unsigned long counters[8];
     _Atomic bool budget_warned;
@@ -393,5 +393,28 @@ void rt_init(void);
  * and lock elision is off (set once by rt_init; false before). */
 extern bool rt_inline_trylock;
 void rt_write_all(int fd, const char *s, size_t n);
+
+/* ---- fds.c: the runtime's own descriptors (stderr's copy, --log, the trace) ---- */
+void rt_fds_resolve(void);
+void rt_fds_init(void);                  /* at init: stderr's copy, the log opened */
+void rt_out(const char *s, size_t n);    /* a report's text, to the log or stderr's copy */
+int rt_out_fd(void);                     /* where rt_out writes now; -1 nowhere */
+bool rt_out_lost(void);                  /* the program closed it: reports only in the JSON */
+void rt_fds_fork(int phase);
+/* ---- ending.c: _exit, exec, fatal signals; init.c: what every ending does ---- */
+void rt_ending_resolve(void);
+void rt_ending_init(void);                 /* LOCKGRAPH_PRIOR_DEFECTS of an exec'd image */
+void rt_ending_signals(void);              /* the fatal-signal handler where the default is */
+void rt_ending_begin(void);                /* the exit handler runs: _exit is ours now */
+int rt_ending_prior_defects(int *gen);     /* defects of the images before this exec */
+/* The JSON written (always, or when it has a finding or a note); the defects (own, forked
+ * children's, the images' before an exec). */
+int rt_finish_image(bool always);
+int rt_finish(void);                       /* the same, after the --verbose counters */
+/* ---- handshake.c: telling the launcher the runtime runs (src/cli/launch.c) ---- */
+void rt_handshake_init(void);
+void rt_handshake_exec(bool before);       /* an exec starts (true) or failed (false) */
+/* handshake.c: the descriptor to the launcher (src/cli/launch.c), NULL if none. */
+struct lg_ownfd *rt_handshake_ownfd(void);
 
 #endif

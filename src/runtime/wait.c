@@ -567,6 +567,7 @@ static void act(bool timed)
             funlockfile(stdout);
         }
         rt_report_write_json();
+        rt_ending_begin();   /* the real _exit: the trace ends at the deadlock, unclosed */
         _exit(rt.cfg.exitcode);
     }
 }

@@ -148,6 +148,16 @@ void lg_trace_flush_thread(void);
 void lg_trace_flush_all(void);
 /* Flush everything, write the end record, stop recording, close the file. Idempotent. */
 void lg_trace_close(void);
+/* The trace file's descriptor (src/util/ownfd.h): the runtime keeps the program's close(2)
+ * and dup2(2) off it, and moves it (o->fd, stored atomically) when the program dup2s onto
+ * its number. fd -1 when no trace is open. */
+struct lg_ownfd;
+/* Where the writer's one-line messages go (NULL: fd 2); the runtime sets its own. */
+extern void (*lg_trace_say_hook)(const char *msg);
+/* The calling thread's tid (NULL: gettid(2)); the runtime knows it without a system call,
+ * which a strict seccomp filter of the program may not allow. */
+extern int (*lg_trace_tid_hook)(void);
+struct lg_ownfd *lg_trace_ownfd(void);
 
 /* Counters for tests and benchmarks. `buffers` thread buffers exist (live threads' and
  * recycled ones), of which `resident` bytes are in memory (mincore). */

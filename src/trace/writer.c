@@ -25,6 +25,7 @@
 
 #include "encode.h"
 #include "format.h"
+#include "../util/ownfd.h"
 #include "../util/safefile.h"
 
 #define EVENTS_PREFIX_MAX 40          /* four varints before the records */
@@ -60,7 +61,13 @@ static int g_inflight;             /* write_chunk calls in progress: close waits
 static __thread int tl_closing __attribute__((tls_model("initial-exec")));
 static int g_full;                 /* budget spent or write failed: only the end record now */
 static char g_full_why[160];
-static int g_fd = -1;
+/* The trace file: at a high number, close-on-exec, by identity (src/util/ownfd.h); its path
+ * to open it again when the program closed the descriptor (close_range(2), closing every
+ * descriptor). */
+static lg_ownfd g_own = {.fd = -1};
+#define g_fd g_own.fd
+static char g_path[4096];
+static int g_reopen_lock;
 static uint64_t g_max_bytes;
 static uint64_t g_bytes, g_events, g_dropped, g_chunks;
 static lg_trace_buf *g_bufs;       /* every buffer ever made; never unmapped */
@@ -125,8 +132,14 @@ static void spin_unlock(int *l)
     __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
+void (*lg_trace_say_hook)(const char *msg);
+
 static void say(const char *msg)
 {
+    if (lg_trace_say_hook) {   /* the runtime's own checked descriptor (src/runtime/fds.c) */
+        lg_trace_say_hook(msg);
+        return;
+    }
     /* stderr may be anything; one write, errors ignored: this is a courtesy message */
     ssize_t rc = write(2, msg, strlen(msg));
     (void)rc;
@@ -140,11 +153,38 @@ static void update_on(void)
 
 /* ---- chunks ---- */
 
+/* The program closed the trace's descriptor (a raw close_range, or a close the runtime did
+ * not see): the same file again by its path, at a high number; never another file that now
+ * has the name. 0, or -1 with errno. */
+static int reopen(int bad)
+{
+    spin_lock(&g_reopen_lock);
+    int rc = 0;
+    if (__atomic_load_n(&g_own.fd, __ATOMIC_ACQUIRE) == bad) {
+        int fd = open(g_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        lg_ownfd o = g_own;
+        if (fd < 0 || !lg_ownfd_is(&g_own, fd) || lg_ownfd_take(fd, true, &o) != 0) {
+            if (fd >= 0 && o.fd != fd)
+                close(fd);
+            errno = EBADF;
+            rc = -1;
+        } else {
+            __atomic_store_n(&g_own.fd, o.fd, __ATOMIC_RELEASE);
+        }
+    }
+    spin_unlock(&g_reopen_lock);
+    return rc;
+}
+
 static int write_all(const uint8_t *p, size_t n)
 {
+    int reopened = 0;
     while (n) {
-        ssize_t w = write(g_fd, p, n);
+        int fd = __atomic_load_n(&g_own.fd, __ATOMIC_ACQUIRE);
+        ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EBADF && !reopened++ && reopen(fd) == 0)
             continue;
         if (w <= 0)
             return -1;
@@ -537,9 +577,11 @@ static size_t buf_bytes(void)
            + OUT_BYTES;
 }
 
+int (*lg_trace_tid_hook)(void);
+
 static lg_trace_buf *buf_acquire(void)
 {
-    int tid = (int)syscall(SYS_gettid);
+    int tid = lg_trace_tid_hook ? lg_trace_tid_hook() : (int)syscall(SYS_gettid);
     lg_trace_buf *b = __atomic_load_n(&g_bufs, __ATOMIC_ACQUIRE);
     for (; b; b = b->next) {
         int zero = 0;
@@ -822,7 +864,20 @@ void lg_trace_flush_all(void)
     leave();
 }
 
+static void finish(int close_fd);
+
 void lg_trace_close(void)
+{
+    finish(1);
+}
+
+/* At exit the kernel closes the file: no close(2) (a seccomp'd program may not allow it). */
+static void close_at_exit(void)
+{
+    finish(0);
+}
+
+static void finish(int close_fd)
 {
     if (tl_busy)
         return;   /* from a signal handler that interrupted the writer: nothing is safe */
@@ -858,7 +913,8 @@ void lg_trace_close(void)
     spin_unlock(&g_meta_lock);
     int fd = g_fd;
     g_fd = -1;
-    close(fd);
+    if (close_fd)
+        close(fd);
     tl_closing = 0;
     leave();
 }
@@ -873,9 +929,10 @@ static void at_fork_child(void)
     lg_trace_on = 0;
     lg_trace_tl = NULL;
     tl_busy = 0;
-    if (g_fd >= 0)
-        close(g_fd);
-    g_fd = -1;
+    int fd = g_fd;
+    g_fd = -1;   /* first: the runtime's close() then closes it for real */
+    if (fd >= 0)
+        close(fd);
 }
 
 static uint64_t calibrate_q32(uint64_t *tick0, uint64_t *ns0)
@@ -907,6 +964,11 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
     int fd, ce = lg_safe_create(path, LG_SAFE_PRIVATE, &fd);
     if (!ce && fcntl(fd, F_SETFL, O_APPEND) < 0)
         ce = errno;
+    /* Out of the program's way: a program that closes every descriptor >= 3 and opens its own
+     * files gets the low numbers, never this one (ownfd.h). */
+    lg_ownfd own = {.fd = -1};
+    if (!ce && (ce = lg_ownfd_take(fd, true, &own)) == 0)
+        fd = own.fd;
     if (ce) {
         if (fd >= 0)
             close(fd);
@@ -935,7 +997,8 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
     lg_put64(h + LG_HDR_START_TICK, tick0);
     lg_put64(h + LG_HDR_NS_PER_TICK_Q32, q32);
     lg_put32(h + LG_HDR_CHECKSUM, lg_trace_sum(h, LG_HDR_CHECKSUM, 0));
-    g_fd = fd;
+    g_own = own;
+    snprintf(g_path, sizeof g_path, "%s", path);
     if (write_all(h, sizeof h) < 0) {
         snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
         close(fd);
@@ -953,7 +1016,7 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
     update_on();
     lg_trace_modules();
     if (!(opt && opt->no_atexit))
-        atexit(lg_trace_close);
+        atexit(close_at_exit);
     return 0;
 }
 
@@ -1002,4 +1065,9 @@ void lg_trace_get_stats(lg_trace_stats *st)
             for (size_t i = 0; i < pages; i++)
                 st->resident += (in[i] & 1) ? page : 0;
     }
+}
+
+struct lg_ownfd *lg_trace_ownfd(void)
+{
+    return &g_own;
 }

@@ -125,5 +125,35 @@ int main(void)
     CHECK_INT(lg_report_read_json("{\"tool\": \"other\", \"findings\": []}", 33, &r, NULL, err, sizeof err), -1);
     CHECK_STR(err, "not a lockgraph report");
     lg_report_free(&r);
+
+    /* Nothing checked (the runtime not loaded): "checked": false and the reason read back;
+     * a report without the key checked what it says; SARIF shows a failed invocation. */
+    lg_report u;
+    lg_report_init(&u);
+    u.pid = 7;
+    CHECK_INT(lg_report_set_unchecked(&u, "'p' is statically linked"), 0);
+    char *ut = render(&u);
+    CHECK(strstr(ut, "\"checked\": false, \"unchecked_reason\": \"'p' is statically linked\"") != NULL);
+    lg_report u2;
+    lg_report_init(&u2);
+    CHECK_INT(lg_report_read_json(ut, strlen(ut), &u2, NULL, err, sizeof err), 0);
+    CHECK_STR(u2.unchecked, "'p' is statically linked");
+    char *sarif = NULL;
+    size_t slen = 0;
+    FILE *sf = open_memstream(&sarif, &slen);
+    const lg_report *one[] = {&u2};
+    CHECK_INT(lg_write_sarif(sf, one, 1, "test", NULL), 0);
+    fclose(sf);
+    CHECK(strstr(sarif, "\"executionSuccessful\": false") != NULL);
+    CHECK(strstr(sarif, "'p' is statically linked") != NULL);
+    free(sarif);
+    free(ut);
+    lg_report_free(&u);
+    lg_report_free(&u2);
+    lg_report c;
+    lg_report_init(&c);
+    CHECK_INT(lg_report_read_json("{\"tool\": \"lockgraph\", \"findings\": []}", 37, &c, NULL, err, sizeof err), 0);
+    CHECK(c.unchecked == NULL);
+    lg_report_free(&c);
     T_DONE();
 }
