@@ -65,7 +65,7 @@ static void *g_fn(int i)
     if (!f) {
         static const char msg[] = "lockgraph: a GLib lock function was called, but no GLib "
                                   "defines it after the runtime\n";
-        rt_write_all(2, msg, sizeof msg - 1);
+        rt_out(msg, sizeof msg - 1);   /* stderr as it was at start (fds.c) */
         _exit(127);
     }
     atomic_store_explicit(&g_real[i], f, memory_order_release);
