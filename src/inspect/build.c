@@ -421,8 +421,8 @@ static void apply_runtime(insp_target *tg, lg_report *r)
             w->w.timed = false;
             drop_attr(w->w.attrs, "timed");
         }
-        if (w->w.kind != WAIT_LOCK ||
-            (w->w.type != LG_LOCK_MUTEX && w->w.type != LG_LOCK_RWLOCK))
+        if (w->w.kind != WAIT_LOCK || (w->w.type != LG_LOCK_MUTEX && w->w.type != LG_LOCK_RWLOCK
+                                       && w->w.type != LG_LOCK_CUSTOM))
             continue;
         if (me && me->wait_lock && me->wait_lock != w->w.lock && ++differ)
             lg_report_add_note(r, "thread %d: the lockgraph runtime records a wait for 0x%llx, "
@@ -454,6 +454,16 @@ static void apply_runtime(insp_target *tg, lg_report *r)
             lg_report_add_note(r, "0x%llx: the lock's memory names thread %d as its owner, "
                                "the lockgraph runtime records thread %d",
                                (unsigned long long)w->w.lock, w->w.owner, pick);
+        /* A lock whose memory records no owner (annotated, GLib's GMutex): the runtime's
+         * holder is the owner. */
+        if (!w->w.owner && pick && !nshared &&
+            (w->w.type == LG_LOCK_CUSTOM || (w->w.family && !strcmp(w->w.family, "GMutex")))) {
+            w->w.owner = pick;
+            w->w.owner_from_runtime = true;
+            w->w.lock_flags |= LG_LOCK_F_OWNERS_FROM_RUNTIME;
+            drop_attr(w->w.attrs, "owner not recorded by GLib");
+            continue;
+        }
         if (w->w.type != LG_LOCK_RWLOCK || w->w.owner || !nshared || !pick)
             continue;
         w->w.owner = pick;

@@ -514,6 +514,64 @@ static bool decode_stdio(insp_target *tg, insp_thread *t, insp_wait *w, bool lll
     return true;
 }
 
+/* GLib's locks (libglib-2.0). GMutex and GCond are GLib's own futex words: a wait with no
+ * glibc locking function on the stack whose first frame past libc is in libglib. A GMutex
+ * waiter is in g_mutex_lock's slow path (static: unnamed without debug info, since
+ * g_mutex_lock tail-calls it), which waits with FUTEX_WAIT_PRIVATE for the value 2; a GCond
+ * waiter in g_cond_wait or g_cond_wait_until (exported: named). GLib's other futex waits
+ * (g_bit_lock, g_pointer_bit_lock) are named functions of their own and stay undecoded.
+ * GLib's GMutex word records no owner, so none is given. GRecMutex and GRWLock are pthread
+ * objects GLib allocates: glibc's waiting function decodes them, and the frame past libc
+ * says whose they are. */
+static const lg_frame *wait_frame_of(const insp_thread *t)
+{
+    return t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
+           ? &t->stack.frames[t->wait_frame - 1] : NULL;
+}
+
+static bool in_glib(const lg_frame *f)
+{
+    const char *m = f->module ? strrchr(f->module, '/') : NULL;
+    m = m ? m + 1 : f->module;
+    return m && strncmp(m, "libglib-2.0.so", 14) == 0;
+}
+
+static bool decode_glib_futex(insp_thread *t, insp_wait *w, unsigned cmd, unsigned op,
+                              uint32_t val)
+{
+    const lg_frame *f = wait_frame_of(t);
+    if (!f || !in_glib(f) || cmd != FUTEX_WAIT_OP || !(op & FUTEX_PRIVATE))
+        return false;
+    const char *fn = f->function ? strip_name(f->function) : NULL;
+    w->lock = t->arg[0];
+    if (fn && strncmp(fn, "g_cond_wait", 11) == 0) {
+        w->type = LG_LOCK_CONDVAR;
+        w->family = "GCond";
+        w->lock_flags |= LG_LOCK_F_NO_OWNER;
+        return true;
+    }
+    if ((fn && strncmp(fn, "g_mutex_lock", 12) != 0) || val != 2)
+        return false;
+    w->type = LG_LOCK_MUTEX;
+    w->mode = LG_MODE_EXCLUSIVE;
+    w->family = "GMutex";
+    add_attr(w, "owner not recorded by GLib");
+    return true;
+}
+
+/* A pthread wait inside GLib's GRecMutex or GRWLock (glibc decoded it). */
+static void glib_pthread_family(insp_thread *t, insp_wait *w)
+{
+    const lg_frame *f = wait_frame_of(t);
+    const char *fn = f && in_glib(f) && f->function ? strip_name(f->function) : NULL;
+    if (!fn)
+        return;
+    if (strncmp(fn, "g_rec_mutex_", 12) == 0)
+        w->family = "GRecMutex's pthread mutex";
+    else if (strncmp(fn, "g_rw_lock_", 10) == 0)
+        w->family = "GRWLock's pthread rwlock";
+}
+
 /* Where a wait that no glibc function explains is annotated: the first frame past libc. */
 static void raw_wait_frame(insp_thread *t)
 {
@@ -539,9 +597,10 @@ static void decode_futex(insp_target *tg, insp_thread *t)
      * futex locks), whatever the word's neighbours look like. */
     bool stack_named = t->stack.n && t->stack.frames[0].function;
     bool ok = false;
-    if (a == API_NONE && stack_named)
+    if (a == API_NONE && stack_named) {
         raw_wait_frame(t);
-    else if (tg->glibc_known) {
+        ok = decode_glib_futex(t, w, cmd, op, val);
+    } else if (tg->glibc_known) {
         bool pi = cmd == FUTEX_LOCK_PI_OP || cmd == FUTEX_LOCK_PI2_OP;
         switch (pi ? API_MUTEX : a) {
         case API_MUTEX:
@@ -616,6 +675,8 @@ static void decode_futex(insp_target *tg, insp_thread *t)
     }
     if (w->owner && !live_tid(tg, (uint32_t)w->owner) && !owner_elsewhere(tg, w))
         w->lock_flags |= LG_LOCK_F_OWNER_EXITED;
+    if (!w->family)
+        glib_pthread_family(t, w);
 }
 
 const char *syscall_name(long nr)
@@ -656,6 +717,28 @@ static void decode_spin(insp_thread *t)
     t->wait_frame = (int)(j < t->stack.n ? j : 0) + 1;
 }
 
+/* The lockgraph runtime in the target recorded this thread's wait (rtstate.c) for a lock the
+ * program describes with annotations: no memory layout explains it, and the kernel shows at
+ * most a futex wait on its word, or nothing at all (a thread spinning on it). The runtime's
+ * record is then the wait; build.c names its holder from the runtime's held locks. */
+static void runtime_wait(insp_target *tg, insp_thread *t)
+{
+    const insp_rt_thread *me = rtstate_thread(tg, t->tid);
+    insp_wait *w = &t->w;
+    if (!me || !me->wait_lock || me->wait_type != LG_LOCK_CUSTOM)
+        return;
+    bool spinning = w->kind == WAIT_NONE;
+    if (!spinning && !(w->kind == WAIT_LOCK && w->type == LG_LOCK_FUTEX && w->lock == me->wait_lock))
+        return;
+    memset(w, 0, sizeof *w);
+    w->kind = WAIT_LOCK;
+    w->type = LG_LOCK_CUSTOM;
+    w->lock = me->wait_lock;
+    w->mode = me->wait_mode;
+    w->spinning = spinning;
+    add_attr(w, "wait announced to the lockgraph runtime");
+}
+
 void decode_all(insp_target *tg)
 {
     for (size_t i = 0; i < tg->n; i++) {
@@ -682,13 +765,18 @@ void decode_all(insp_target *tg)
             else
                 snprintf(w->desc, sizeof w->desc, "%s", n);
         }
+        runtime_wait(tg, t);
         /* Names now, while this process's modules and stacks are at hand (a report over
          * several processes is built from all their threads at once). */
         insp_wait *w = &t->w;
         if (w->kind == WAIT_LOCK && !w->obj[0] && w->type != LG_LOCK_THREAD &&
             w->type != LG_LOCK_FUTEX) {
             char *name = symbolize_data(tg, w->lock);
-            if (name)
+            if (w->family)
+                snprintf(w->obj, sizeof w->obj, "%s at 0x%llx%s%s%s", w->family,
+                         (unsigned long long)w->lock, name ? " (" : "", name ? name : "",
+                         name ? ")" : "");
+            else if (name)
                 snprintf(w->obj, sizeof w->obj, "%s", name);
             free(name);
         }

@@ -44,6 +44,8 @@ typedef struct insp_wait {
     char obj[160];           /* the object's name ("mutex_a", "stdout", "stack of thread 7 in
                                 f"), "" none: filled by decode_all while the modules are known */
     char attrs[96];
+    const char *family;      /* a library's lock around the wait ("GMutex", "GRecMutex"), or
+                                NULL: named "FAMILY at ADDR (SYMBOL)" */
     char desc[200];          /* one line: "pthread_join(thread 12)", "read(fd 7 -> pipe:[9])" */
 } insp_wait;
 
@@ -92,6 +94,7 @@ typedef struct insp_rt_thread {
     char name[16];
     bool exited;             /* exited holding locks */
     uint64_t wait_lock;      /* the lock it waits for per the runtime, 0 none */
+    int wait_type;           /* its lg_lock_type, -1 unknown (an older runtime) */
     lg_mode wait_mode;
     uint64_t cond_mutex;     /* in a condition wait on this mutex, 0 none */
     bool wait_timed;         /* the program's call has a timeout */

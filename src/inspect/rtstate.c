@@ -125,7 +125,11 @@ static int read_thread(insp_target *tg, const lg_pub_state *s, const stack_store
     memcpy(out->name, rec + s->th_name, sizeof out->name);
     out->name[sizeof out->name - 1] = '\0';
     out->exited = field(rec, sz, s->th_exited, 1) != 0;
-    out->wait_lock = lock_addr(tg, s, field(rec, sz, s->th_wait_lock, 8));
+    uint64_t wl = field(rec, sz, s->th_wait_lock, 8);
+    out->wait_lock = lock_addr(tg, s, wl);
+    uint8_t wt;
+    out->wait_type = wl && s->size >= offsetof(lg_pub_state, lk_type) + sizeof s->lk_type
+                     && rd(tg, wl + s->lk_type, &wt, 1) && wt < LG_LOCK_TYPE_COUNT ? wt : -1;
     out->wait_mode = field(rec, sz, s->th_wait_mode, 1) ? LG_MODE_SHARED : LG_MODE_EXCLUSIVE;
     out->cond_mutex = lock_addr(tg, s, field(rec, sz, s->th_wait_cond, 8));
     out->wait_timed = field(rec, sz, s->th_wait_flags, 1) & LG_PUB_WAIT_TIMED;

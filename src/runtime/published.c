@@ -22,6 +22,7 @@ SAME_SIZE(rt_held, count, 2);
 SAME_SIZE(rt_held, stack, 4);
 SAME_SIZE(rt_held, pc, 8);
 SAME_SIZE(rt_lock, addr, 8);
+SAME_SIZE(rt_lock, type, 1);
 SAME_SIZE(rt_thread, wait.flags, 1);
 SAME_SIZE(rt_thread, wait.seq, 8);
 _Static_assert(RT_ACQ_TIMED == LG_PUB_WAIT_TIMED, "published wait flag");
@@ -50,6 +51,7 @@ RT_EXPORT lg_pub_state lg_runtime_state = {
     .hd_stack = OFF(rt_held, stack),
     .hd_pc = OFF(rt_held, pc),
     .lk_addr = OFF(rt_lock, addr),
+    .lk_type = OFF(rt_lock, type),
 };
 
 void rt_publish(void)

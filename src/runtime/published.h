@@ -71,6 +71,10 @@ typedef struct lg_pub_state {
     uint64_t stack_starts;     /* address of a (uint64_t *) */
     uint64_t stack_count;      /* address of a size_t */
     uint64_t stack_arena;      /* address of a (uint64_t *) */
+
+    /* Appended (readers check `size`): in a lock record, the uint8 lg_lock_type ("custom"
+     * for a lock the program describes with annotations, which no memory layout explains). */
+    uint16_t lk_type;
 } lg_pub_state;
 
 #endif

@@ -913,8 +913,23 @@ int rt_wait_family(void *obj, unsigned ft, unsigned mode, uintptr_t pc)
 static __thread struct announced {
     saved_wait sv;
     uintptr_t addr;
-    bool on, recorded;
+    bool on, recorded, traced;
 } announced __attribute__((tls_model("initial-exec")));
+
+/* Whether another thread holds what t waits for (its recorded wait), in a mode that blocks
+ * it: the evidence that an announced wait is a contended one (the program announces every
+ * acquisition, contended or not). */
+static bool held_by_another(rt_thread *t)
+{
+    rt_thread *hs[RT_WF_HOLDERS];
+    rt_flock_lock(&rt.threads_lock);
+    size_t n = holders_of(t, hs, RT_WF_HOLDERS, NULL);
+    bool other = false;
+    for (size_t i = 0; i < n && i < RT_WF_HOLDERS; i++)
+        other |= hs[i] != t;
+    rt_flock_unlock(&rt.threads_lock);
+    return other;
+}
 
 void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uintptr_t pc)
 {
@@ -923,7 +938,6 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
     if (t->guard || announced.on)
         return;
     announced = (struct announced){.addr = (uintptr_t)obj, .on = true};
-    rt_rec_wait_begin(obj, type, mode, pc);
     if (!rt.cfg.deadlocks)
         return;
     t = rt_thread_setup();
@@ -937,9 +951,13 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
         uint32_t stack = rt_stack_capture(2, pc);
         record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX, stack);
         announced.recorded = true;
+        /* A trace shows the wait only when it is one: the lock held by another thread. */
+        announced.traced = unlikely(lg_trace_on) && held_by_another(t);
         check(t);
     }
     t->guard--;
+    if (announced.traced)
+        rt_rec_wait_begin(obj, type, mode, pc);
 }
 
 void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr_t pc)
@@ -949,7 +967,8 @@ void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr
     announced.on = false;
     if (announced.recorded)
         end_wait(rt_self, &announced.sv);
-    rt_rec_wait_end(obj, RT_FT_TYPE(ft), mode, r, pc);
+    if (announced.traced)
+        rt_rec_wait_end(obj, RT_FT_TYPE(ft), mode, r, pc);
 }
 
 /* A join is a wait for the joined thread; leaving pthread_timedjoin_np and coming back

@@ -38,8 +38,20 @@ for c in spin-try read-read recursive foreign-unlock; do
   check_grep "$c: ran to its end under the runtime" "^$c: done \(runtime [0-9]" "$T_TMP/$c.out"
 done
 
+# `record`: the locks by name and type; an announced wait is a wait in the trace only when
+# the lock was held by another thread (every acquisition is announced, contended or not).
+for c in "spin-abba 66" "spin-contended 0"; do
+  set -- $c; c=$1
+  check_status "$2" "$c: recorded" timeout -k 5 120 "$LG" record -o "$T_TMP/$c.trace" -- "$P" "$c"
+  check_status 0 "$c: report of the trace" "$LG" report "$T_TMP/$c.trace"
+  cp "$T_TMP/out" "$T_TMP/$c.report"
+done
+check_grep "spin-abba: recorded, by name" '^  L[0-9]+ custom lock A +2 +0 ' "$T_TMP/spin-abba.report"
+check_grep "spin-abba: no waits" 'no thread waited for a lock' "$T_TMP/spin-abba.report"
+check_grep "spin-contended: one contended acquisition" '^  L[0-9]+ custom lock A +2 +1 ' "$T_TMP/spin-contended.report"
+
 # The same binary without the runtime.
-for c in spin-abba futex-abba spin-try read-read recursive foreign-unlock; do
+for c in spin-abba futex-abba spin-try read-read recursive foreign-unlock spin-contended; do
   check_status 0 "$c without the runtime" "$P" "$c"
   check_grep "$c: ran as a plain program" "^$c: done \(runtime none\)" "$T_TMP/out"
 done
@@ -47,4 +59,24 @@ for c in spin-deadlock futex-deadlock; do
   # Native: a real deadlock never ends (124 is timeout's status for "still running").
   check_status 124 "$c without the runtime hangs" timeout 2 "$P" "$c"
 done
+# The published state: a deadlock of annotated futex locks left waiting (--on-deadlock wait)
+# is explained by `attach` from the runtime's records (the kernel shows only futex words):
+# both waits, their custom locks and their holders, so the cycle.
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
+. "$LG_SRCDIR/tests/inspect/procs.sh"
+start "$LG" run --on-deadlock wait -- "$P" futex-deadlock
+prog=$(pgrep -P "$PID" -f annotate-custom | head -1)
+PIDS+=("$prog")
+settle "$prog" || fail "futex-deadlock under run: threads did not settle"
+check_status 66 "attach to the annotated deadlock" "$LG" attach "$prog" --json "$T_TMP/attach.json"
+T_CHECKS=$((T_CHECKS + 1))
+got=$(python3 - "$T_TMP/attach.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = [x for x in r["findings"] if x["kind"] == "deadlock"]
+print(len(f), sorted((l["name"], l["type"]) for l in f[0]["locks"]) if f else None)
+PY
+)
+[ "$got" = "1 [('A', 'custom'), ('B', 'custom')]" ] || fail "attach: the annotated deadlock: $got"
 done_tests

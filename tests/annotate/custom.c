@@ -8,12 +8,15 @@
  *   custom spin-deadlock | futex-deadlock
  *                                   the two threads each take their first lock, wait until
  *                                   the other has its first, then take the other's: a real
- *                                   deadlock (hangs without the runtime)
+ *                                   deadlock (hangs without the runtime; prints "ready"
+ *                                   once both hold their first lock)
  *   custom spin-try                 A then try B, and B then A: a trylock adds no edge
  *   custom read-read                A then B and B then A, both as readers: silent
  *   custom foreign-unlock           thread 1 takes A; thread 2 releases it for thread 1 (a
  *                                   hand-over); thread 1 then takes B, and later thread 3
  *                                   B then A: thread 1 no longer held A, so no inversion
+ *   custom spin-contended           thread 1 holds A until thread 2, announced waiting for
+ *                                   it, spins on it: one contended wait (for `record`)
  *   custom self                     takes A twice: a self-deadlock (hangs without runtime)
  *   custom recursive                a recursive lock taken twice: silent
  */
@@ -47,11 +50,15 @@ static void futex_wait(atomic_int *w, int val)
     syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 
+static atomic_int spinning;   /* a thread found a spinlock held (spin-contended) */
+
 static void raw_lock(lock *l)
 {
     if (!l->futex) {
-        while (atomic_exchange_explicit(&l->word, 1, memory_order_acquire))
+        while (atomic_exchange_explicit(&l->word, 1, memory_order_acquire)) {
+            atomic_store(&spinning, 1);
             __builtin_ia32_pause();
+        }
         return;
     }
     int c = 0;
@@ -167,6 +174,26 @@ static void *release_a(void *arg)
     return NULL;
 }
 
+static void *hold_a_until_spun(void *arg)
+{
+    (void)arg;
+    lock_lock(&A, 0);
+    atomic_store(&phase, 1);
+    while (!atomic_load(&spinning))   /* the other thread waits for A now */
+        usleep(1000);
+    lock_unlock(&A, 0);
+    return NULL;
+}
+
+static void *take_a_when_held(void *arg)
+{
+    (void)arg;
+    wait_phase(1);
+    lock_lock(&A, 0);
+    lock_unlock(&A, 0);
+    return NULL;
+}
+
 static void run2(void *(*f)(void *), void *(*g)(void *), bool together)
 {
     pthread_t t1, t2;
@@ -193,12 +220,21 @@ int main(int argc, char **argv)
         try_second = true;
         run2(ab, ba, false);
     } else if (!strcmp(c, "spin-deadlock") || !strcmp(c, "futex-deadlock")) {
-        run2(dl_ab, dl_ba, true);
+        pthread_t t1, t2;
+        pthread_create(&t1, NULL, dl_ab, NULL);
+        pthread_create(&t2, NULL, dl_ba, NULL);
+        wait_phase(2);
+        printf("ready\n");   /* both hold their first lock: the deadlock is certain */
+        fflush(stdout);
+        pthread_join(t1, NULL);
+        pthread_join(t2, NULL);
     } else if (!strcmp(c, "foreign-unlock")) {
         run2(take_a, release_a, true);
         pthread_t t3;
         pthread_create(&t3, NULL, ba, NULL);
         pthread_join(t3, NULL);
+    } else if (!strcmp(c, "spin-contended")) {
+        run2(hold_a_until_spun, take_a_when_held, true);
     } else if (!strcmp(c, "self")) {
         lock_lock(&A, 0);
         lock_lock(&A, 0);

@@ -41,4 +41,40 @@ expect_rc gmutex-deadlock 66
 expect gmutex-deadlock "a deadlock" "kinds()" "['deadlock']"
 expect gmutex-deadlock "the two lockers wait" "sorted(t['name'] for t in f[0]['threads'])" "['locker-ab', 'locker-ba']"
 expect gmutex-deadlock "the GMutexes" "sorted(l['name'] for l in f[0]['locks'])" "['A', 'B']"
+# Hung for real without the runtime: `attach` names the waits GMutex (GLib's own futex words,
+# which record no owner: none is invented), by address and symbol.
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
+. "$LG_SRCDIR/tests/inspect/procs.sh"
+start "$P" gmutex-deadlock
+check_status 0 "attach: a hang with no owner to follow is no deadlock claimed" "$LG" attach "$PID" --json "$T_TMP/attach.json"
+cp "$T_TMP/out" "$T_TMP/attach.out"
+check_grep "attach: the waits are GMutex waits" 'waits here: lock mutex GMutex at 0x[0-9a-f]+ \(A\)' "$T_TMP/attach.out"
+T_CHECKS=$((T_CHECKS + 1))
+got=$(python3 - "$T_TMP/attach.json" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+ls = [l for l in r.get("locks", []) if re.fullmatch(r"GMutex at 0x[0-9a-f]+ \((A|B)\)", l.get("name") or "")]
+print(sorted((l["name"].split()[-1], l["type"], bool(l.get("owner"))) for l in ls),
+      sorted(f["kind"] for f in r["findings"]))
+PY
+)
+[ "$got" = "[('(A)', 'mutex', False), ('(B)', 'mutex', False)] ['no-progress']" ] || fail "attach: locks and findings: $got"
+
+# Under the runtime (left waiting by --on-deadlock wait) the runtime's records give the
+# GMutexes' holders, so `attach` finds the cycle.
+start "$LG" run --on-deadlock wait -- "$P" gmutex-deadlock
+prog=$(pgrep -P "$PID" -f glibprog | head -1)
+PIDS+=("$prog")
+settle "$prog" || fail "gmutex-deadlock under run: threads did not settle"
+check_status 66 "attach under the runtime: the deadlock" "$LG" attach "$prog" --json "$T_TMP/attach-rt.json"
+T_CHECKS=$((T_CHECKS + 1))
+got=$(python3 - "$T_TMP/attach-rt.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = [x for x in r["findings"] if x["kind"] == "deadlock"]
+print(len(f), sorted(l["name"].split()[0] + " " + l["name"].split()[-1] for l in f[0]["locks"]) if f else None)
+PY
+)
+[ "$got" = "1 ['GMutex (A)', 'GMutex (B)']" ] || fail "attach under the runtime: $got"
 done_tests

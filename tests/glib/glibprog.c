@@ -7,7 +7,8 @@
  *   grecmutex-reentry  a GRecMutex taken twice by its holder, then another GMutex
  *   gcond              holding A then B, a condition wait on A: its re-acquisition is B -> A
  *   gmutex-deadlock    two threads take A and B in opposite orders, each waiting until the
- *                      other has its first: a real deadlock (hangs without the runtime)
+ *                      other has its first: a real deadlock (hangs without the runtime;
+ *                      prints "ready" once both hold their first lock)
  *   grwlock-writer-abba  writers of two GRWLocks in opposite orders (one thread after the
  *                      other): an inversion
  */
@@ -134,6 +135,9 @@ int main(int argc, char **argv)
     } else if (!strcmp(c, "gmutex-deadlock")) {
         GThread *t1 = g_thread_new("locker-ab", dl_ab, NULL);
         GThread *t2 = g_thread_new("locker-ba", dl_ba, NULL);
+        wait_phase(2);
+        printf("ready\n");   /* both hold their first lock: the deadlock is certain */
+        fflush(stdout);
         g_thread_join(t1);
         g_thread_join(t2);
     } else {
