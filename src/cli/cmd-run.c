@@ -66,7 +66,8 @@ const lg_cmd cmd_run = {
         "only, which watches the program from outside).",
     .opts = run_opts,
     .exit_status = "PROGRAM's own; --exitcode (66) when a defect was found (also by a "
-                   "forked child: its JSON is FILE.<pid>, the parent's report names it); "
+                   "forked child: its JSON is FILE.<pid>, the parent's report names it; "
+                   "also when PROGRAM exited 0 but a process it ran found one); "
                    "128+N when PROGRAM died of signal N; 127 program not found, 126 not "
                    "executable; with --hang-timeout, 124 when PROGRAM hung with no lock "
                    "cycle and was ended (like timeout(1)), --exitcode when the hang is a "

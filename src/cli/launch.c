@@ -161,6 +161,21 @@ static int not_loaded(const lg_cmd *cmd, char **argv, const char *path, bool saw
     return status == 0 ? LG_EXIT_UNCHECKED : status;
 }
 
+/* The program exited 0, but processes it ran found defects and it ignored their status (a
+ * shell script, a test harness that expects failures): one line, and --exitcode, so CI does
+ * not see a clean run. Their reports are FILE.<pid> beside --json's FILE. */
+static int tree_defects(const lg_cmd *cmd, const lg_tree_defects *t)
+{
+    const char *json = getenv("LOCKGRAPH_JSON");
+    fprintf(stderr, "lockgraph %s: %lu defect%s found in %zu process%s the program ran (first "
+            "in pid %d%s%s%s), though it exited 0\n", cmd->name, t->defects,
+            t->defects == 1 ? "" : "s", t->images, t->images == 1 ? "" : "es", t->first_pid,
+            json && *json ? "; their JSON reports: " : "", json && *json ? json : "",
+            json && *json ? ".<pid>; `lockgraph merge` makes one report of them" : "");
+    const char *ec = getenv("LOCKGRAPH_EXITCODE");
+    return ec && *ec ? atoi(ec) : LG_EXIT_DEFECT;
+}
+
 int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
 {
     static const lg_launch_opts none;
@@ -260,6 +275,8 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
     bool saw_exec;
     if (!lg_loaded_verdict(&hs, &saw_exec))
         status = not_loaded(cmd, argv, path, saw_exec, status, o);
+    else if (status == 0 && hs.tree.images)
+        status = tree_defects(cmd, &hs.tree);
     free(path);
     return status;
 }

@@ -55,6 +55,7 @@ void lg_loaded_forked(lg_loaded *h)
 typedef struct pidstate {
     int pid;
     char last;
+    unsigned long defects;   /* the last "D" count of this pid (an exec'd image adds on) */
 } pidstate;
 
 int lg_loaded_verdict(lg_loaded *h, bool *saw_exec)
@@ -83,7 +84,9 @@ int lg_loaded_verdict(lg_loaded *h, bool *saw_exec)
             ll = 0;
             char what;
             int pid;
-            if (sscanf(line, "%c %d", &what, &pid) != 2 || (what != 'L' && what != 'X'))
+            unsigned long count = 0;
+            if (sscanf(line, "%c %d %lu", &what, &pid, &count) < 2
+                || (what != 'L' && what != 'X' && what != 'D'))
                 continue;
             if (what == 'X')
                 *saw_exec = true;
@@ -105,7 +108,11 @@ int lg_loaded_verdict(lg_loaded *h, bool *saw_exec)
                     ps = np;
                     cap = nc;
                 }
-                ps[n++].pid = pid;
+                ps[n++] = (pidstate){.pid = pid};
+            }
+            if (what == 'D') {
+                ps[k].defects = count;
+                continue;   /* not a load state: the image still ran the runtime */
             }
             ps[k].last = what;
         }
@@ -113,9 +120,17 @@ int lg_loaded_verdict(lg_loaded *h, bool *saw_exec)
     close(h->rfd);
     h->rfd = -1;
     int loaded = 0;
-    for (size_t k = 0; k < n; k++)
+    h->tree = (lg_tree_defects){0};
+    for (size_t k = 0; k < n; k++) {
         if (ps[k].last == 'L')
             loaded = 1;
+        if (ps[k].defects) {
+            if (!h->tree.images)
+                h->tree.first_pid = ps[k].pid;
+            h->tree.images++;
+            h->tree.defects += ps[k].defects;
+        }
+    }
     free(ps);
     /* A pipe that filled up may have lost the last messages: then it ran. */
     if (total >= 60000)

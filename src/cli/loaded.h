@@ -8,8 +8,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+typedef struct lg_tree_defects {
+    size_t images;             /* process images that said they found defects */
+    unsigned long defects;     /* the sum of their last counts */
+    int first_pid;
+} lg_tree_defects;
+
 typedef struct lg_loaded {
     int rfd, wfd;
+    lg_tree_defects tree;      /* filled by lg_loaded_verdict */
 } lg_loaded;
 
 /* Before the fork: the pipe, and LOCKGRAPH_HANDSHAKE=FD:INODE in the environment. 0, or -1
@@ -20,6 +27,7 @@ void lg_loaded_forked(lg_loaded *h);
 /* After the program ended: 1 when some process image still ran the runtime at its end (or
  * no verdict is possible), 0 when none did. *saw_exec: an image exec'd another. */
 int lg_loaded_verdict(lg_loaded *h, bool *saw_exec);
+/* ...and h->tree: the images that said at their end they found defects ("D PID N"). */
 /* Why not: from the program file (static, setuid, setgid), else from the handshake. */
 void lg_loaded_reason(const char *path, bool saw_exec, char *buf, size_t len);
 

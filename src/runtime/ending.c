@@ -162,6 +162,8 @@ static int before_exec(void)
     /* The JSON only when this image has something to say: the next image (the same pid)
      * writes its own, and a fork-exec loop would leave a file per child otherwise. */
     int defects = rt_finish_image(false);
+    if (!rt_report_has_content())
+        rt_report_json_forget();
     rt_handshake_exec(true);
     t->guard--;
     return defects;

@@ -132,9 +132,10 @@ void rt_fds_fork(int phase)
 
 static lg_ownfd *slot(int i)
 {
-    return i == 0 ? &err_own : i == 1 ? &log_own : i == 2 ? lg_trace_ownfd() : rt_handshake_ownfd();
+    return i == 0 ? &err_own : i == 1 ? &log_own : i == 2 ? lg_trace_ownfd()
+         : i == 3 ? rt_handshake_ownfd() : rt_report_json_ownfd();
 }
-enum { NSLOTS = 4 };
+enum { NSLOTS = 5 };
 
 /* One of ours at number fd (checked by identity: after a raw close the number may be the
  * program's own file, which is then the program's to close). */

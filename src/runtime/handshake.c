@@ -6,7 +6,9 @@
  * (and "L PID\n" again if it failed): the image that follows may not load it (LD_PRELOAD
  * removed from its environment, a static or setuid program). From these the launcher knows
  * whether any process image of the tree still ran the runtime at its end; none, or no
- * message at all, is "not loaded": nothing was checked.
+ * message at all, is "not loaded": nothing was checked. At its end an image that found
+ * defects says "D PID N", so the launcher can end with --exitcode when the program's own
+ * status hid them.
  *
  * The descriptor is used only when it is still that pipe (fstat: a FIFO with that inode),
  * so a process that inherited the variable but not the descriptor writes nothing into a file
@@ -30,14 +32,27 @@ struct lg_ownfd *rt_handshake_ownfd(void)
     return &hs;
 }
 
-static void say(char what)
+static void say_n(char what, int count)
 {
-    char m[32];
-    int n = snprintf(m, sizeof m, "%c %d\n", what, rt_pid());
+    char m[48];
+    int n = count ? snprintf(m, sizeof m, "%c %d %d\n", what, rt_pid(), count)
+                  : snprintf(m, sizeof m, "%c %d\n", what, rt_pid());
     if (hs.fd >= 0 && n > 0 && lg_ownfd_same(&hs)) {
         ssize_t w = write(hs.fd, m, (size_t)n);
         (void)w;   /* a full pipe: the launcher then counts the tree as loaded */
     }
+}
+
+static void say(char what)
+{
+    say_n(what, 0);
+}
+
+/* "D PID N": this image found N defects (or inherited them across an exec). */
+void rt_handshake_defects(int n)
+{
+    if (n > 0)
+        say_n('D', n);
 }
 
 void rt_handshake_init(void)

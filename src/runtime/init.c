@@ -115,6 +115,7 @@ static void fork_child(void)
     rt_flock_reset(&rt.graph_lock);
     rt_flock_reset(&rt.report_lock);
     rt_threads_after_fork(rt_self);
+    rt_report_json_start();   /* FILE.<pid> of the child, made before it can switch user */
     rt_self->guard--;
 }
 
@@ -170,6 +171,7 @@ void rt_init(void)
     rt_fds_init();
     rt_ending_init();
     rt_report_init();
+    rt_report_json_start();
     lg_lo_init(&rt.graph);
     rt.graph.max_visits = 0;
     pthread_atfork(fork_prepare, fork_parent, fork_child);

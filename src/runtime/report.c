@@ -23,6 +23,7 @@
 #include "../analysis/u64map.h"
 #include "../report/report.h"
 #include "../symbolize/symbolize.h"
+#include "../util/ownfd.h"
 #include "../util/safefile.h"
 #include "rt.h"
 
@@ -661,17 +662,87 @@ int rt_report_defects(void)
     return n;
 }
 
+/* The JSON file is created when the process starts (rt_report_json_start: at init, and in a
+ * forked child at fork), while it still has the credentials it started with: a program that
+ * then switches user (a server dropping root, a test that runs as nobody) can no longer
+ * create files where --json points, but keeps this descriptor. Until the process's end
+ * replaces it, the file is a report that says nothing was checked because the process did
+ * not reach its end (killed by SIGKILL, or ended in a way the runtime does not see), so a
+ * merged report never takes a killed process for a clean one. */
+static lg_ownfd json_own = {.fd = -1};
+
+struct lg_ownfd *rt_report_json_ownfd(void)
+{
+    return &json_own;
+}
+
+void rt_report_json_start(void)
+{
+    if (json_own.fd >= 0) {   /* a forked child: the parent's file stays the parent's */
+        close(json_own.fd);
+        json_own.fd = -1;
+    }
+    if (!rt.cfg.json || !*rt.cfg.json)
+        return;
+    char path[PATH_MAX + 32];
+    json_path_of(getpid(), path, sizeof path);
+    int fd;
+    if (lg_safe_create(path, LG_SAFE_REPORT, &fd) != 0)
+        return;   /* the end tries again by its path, and says why if it cannot */
+    /* No stdio here (init may run inside the program's allocator): one formatted write. */
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf,
+                     "{\"tool\": \"lockgraph\", \"version\": \"%s\", \"format\": %d,\n"
+                     " \"command\": [], \"pid\": %d, \"defects\": 0,\n"
+                     " \"checked\": false, \"unchecked_reason\": \"process %d did not reach its "
+                     "end while lockgraph watched it (killed by SIGKILL, or ended in a way the "
+                     "runtime cannot see): its findings, if any, are lost\",\n"
+                     " \"findings\": [],\n \"threads\": [],\n \"notes\": []}\n",
+                     LG_VERSION, LG_JSON_FORMAT, (int)getpid(), (int)getpid());
+    if (n > 0 && (size_t)n < sizeof buf)
+        rt_write_all(fd, buf, (size_t)n);
+    if (lg_ownfd_take(fd, true, &json_own) != 0)
+        close(fd);
+}
+
+/* An exec with nothing to report: the next image (the same pid) makes its own file if it
+ * loads the runtime; if it does not, no placeholder may claim it "did not reach its end". */
+void rt_report_json_forget(void)
+{
+    if (json_own.fd < 0)
+        return;
+    char path[PATH_MAX + 32];
+    struct stat st;
+    json_path_of(getpid(), path, sizeof path);
+    if (lg_ownfd_same(&json_own) && lstat(path, &st) == 0 && st.st_dev == json_own.dev
+        && st.st_ino == json_own.ino)
+        unlink(path);
+    close(json_own.fd);
+    json_own.fd = -1;
+}
+
 /* The report at exit: a file that cannot be written gets one message (on stderr or --log),
  * never silence. Not a note: the report is being written. */
 static void write_json_to(lg_report *r, const char *path)
 {
-    /* Never through a symlink nor into an existing file (another user's FILE.<pid> planted
-     * in /tmp gets nothing): a new file, renamed over it (safefile.h). */
-    int fd, err = lg_safe_create(path, LG_SAFE_REPORT, &fd);
+    int fd = -1, err = 0;
     FILE *f = NULL;
-    if (!err && !(f = fdopen(fd, "w"))) {
-        err = errno;
-        close(fd);
+    /* The file made at the start, when it is still that file and still this process's. */
+    if (json_own.fd >= 0 && lg_ownfd_same(&json_own) && ftruncate(json_own.fd, 0) == 0
+        && lseek(json_own.fd, 0, SEEK_SET) == 0 && (fd = dup(json_own.fd)) >= 0) {
+        if (!(f = fdopen(fd, "w"))) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    /* Else never through a symlink nor into an existing file (another user's FILE.<pid>
+     * planted in /tmp gets nothing): a new file, renamed over it (safefile.h). */
+    if (!f) {
+        err = lg_safe_create(path, LG_SAFE_REPORT, &fd);
+        if (!err && !(f = fdopen(fd, "w"))) {
+            err = errno;
+            close(fd);
+        }
     }
     if (f) {
         lg_write_json(f, r, LG_VERSION);
@@ -691,6 +762,7 @@ static void write_json_to(lg_report *r, const char *path)
 
 void rt_report_write_json(void)
 {
+    rt_report_tell_defects();
     if (!rt.cfg.json || !*rt.cfg.json)
         return;
     lg_report *r = rt_report_begin();
@@ -721,6 +793,16 @@ void rt_report_write_json(void)
     json_path_of(getpid(), path, sizeof path);
     write_json_to(r, path);
     rt_report_unlock();
+}
+
+/* The launcher learns this process image's defects through the handshake, so `run` does
+ * not exit 0 when a process the program ran found one and the program ignored its status
+ * (a shell script, a test harness). Every ending calls it; the last count stands. */
+void rt_report_tell_defects(void)
+{
+    int n = rt_report_defects() + rt_ending_prior_defects(&(int){0});
+    if (n > 0)
+        rt_handshake_defects(n);
 }
 
 /* lg_lock_name (public API): names are looked up when a report names its locks. */

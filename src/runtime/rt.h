@@ -323,6 +323,10 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
 void rt_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_report_write_json(void);
 void rt_report_paths_summary(void);        /* at exit: lock sets grouped per code path */
+void rt_report_json_start(void);           /* init and forked child: the JSON file made now */
+struct lg_ownfd *rt_report_json_ownfd(void);
+void rt_report_tell_defects(void);         /* every ending: the launcher learns the count */
+void rt_report_json_forget(void);          /* an exec with nothing written: no placeholder */
 int rt_report_defects(void);
 bool rt_report_has_content(void);   /* a finding or a note so far */
 lg_report *rt_report_begin(void);          /* lock the global report */
@@ -414,6 +418,7 @@ int rt_finish(void);                       /* the same, after the --verbose coun
 /* ---- handshake.c: telling the launcher the runtime runs (src/cli/launch.c) ---- */
 void rt_handshake_init(void);
 void rt_handshake_exec(bool before);       /* an exec starts (true) or failed (false) */
+void rt_handshake_defects(int n);          /* "D PID N" at an ending with defects */
 /* handshake.c: the descriptor to the launcher (src/cli/launch.c), NULL if none. */
 struct lg_ownfd *rt_handshake_ownfd(void);
 

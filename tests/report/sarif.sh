@@ -48,41 +48,49 @@ fp = [[r["partialFingerprints"]["lockgraph/v1"] for r in json.load(open(p))["run
 assert fp[0] == fp[1], fp
 PY
 
-# A test suite under one `lockgraph run`, merged: four programs run by a shell script (the
-# same inversion in two of them and in the forked child of a third; another inversion in the
-# fourth) give FILE and FILE.<pid> per process, and `lockgraph merge` makes one report and
-# one SARIF file of them: each distinct finding once, with every process that had it.
+# A test suite under one `lockgraph run`, merged: five programs run by a shell script that
+# ignores their statuses (the same inversion in two of them and in the forked child of a
+# third; another inversion in the fourth; a fifth that switches to user nobody first, as a
+# server dropping root does, into a directory only root may write) give FILE and FILE.<pid>
+# per process; run ends with 66 although the script exited 0; `lockgraph merge` makes one
+# report and one SARIF file of them: each distinct finding once, with every process that had it.
 CASES=$LG_BIN/rt-cases
 mkdir -p "$T_TMP/suite"
-printf '"%s" abba; "%s" abba; "%s" fork; "%s" c11; exit 0\n' "$CASES" "$CASES" "$CASES" "$CASES" >"$T_TMP/suite.sh"
-"$LG" run --json "$T_TMP/suite/lg.json" -- /bin/bash "$T_TMP/suite.sh" >"$T_TMP/suite.out" 2>&1
-check "one report per process" test "$(ls "$T_TMP/suite" | wc -l)" -ge 5
+chmod 0755 "$T_TMP/suite"
+printf '"%s" abba; "%s" abba; "%s" fork; "%s" c11; "%s" 65534; exit 0\n' "$CASES" "$CASES" \
+  "$CASES" "$CASES" "$LG_BIN/report-switcher" >"$T_TMP/suite.sh"
+check_status 66 "run a suite that exits 0" "$LG" run --json "$T_TMP/suite/lg.json" -- /bin/bash "$T_TMP/suite.sh"
+check_grep "run says the tree had defects" "^lockgraph run: [0-9]+ defects found in [0-9]+ processes the program ran \(first in pid [0-9]+; their JSON reports: .*lg.json.<pid>" "$T_TMP/err"
+check "one report per process" test "$(ls "$T_TMP/suite" | wc -l)" -ge 6
+check_grep "the switcher ran as nobody" "switcher: ran as uid 65534" "$T_TMP/out"
 check_status 66 "merge" "$LG" merge --json "$T_TMP/merged.json" --sarif "$T_TMP/merged.sarif" \
   "$T_TMP/suite"/lg.json*
 "$LG" merge "$T_TMP/suite"/lg.json* >"$T_TMP/merge.txt" 2>&1
-check_grep "merge text: two distinct findings" "reports?, 2 distinct findings \(2 defects\)" "$T_TMP/merge.txt"
+check_grep "merge text: three distinct findings" "reports?, 3 distinct findings \(3 defects\)" "$T_TMP/merge.txt"
 check_grep "merge text: processes listed" "seen in 3 processes: pid [0-9]+ \(rt-cases\)" "$T_TMP/merge.txt"
 check "merged.json: each distinct finding once, with its processes" python3 - "$T_TMP/merged.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["merged"] is True and d["defects"] == 2, d.keys()
+assert d["merged"] is True and d["defects"] == 3, d.keys()
 f = d["findings"]
-assert len(f) == 2, [x["summary"] for x in f]
+assert len(f) == 3, [x["summary"] for x in f]
 names = sorted(sorted(l["name"] for l in x["locks"]) for x in f)
-assert names == [["c11_a", "c11_b"], ["mutex_a", "mutex_b"]], names
+assert names == [["c11_a", "c11_b"], ["mutex_a", "mutex_b"], ["sw_first", "sw_second"]], names
+sw = [x for x in f if x["locks"][0]["name"].startswith("sw_")][0]
+assert d["reports"][sw["reports"][0]]["command"][0].endswith("report-switcher")
 ab = [x for x in f if x["locks"][0]["name"].startswith("mutex_")][0]
 assert len(ab["reports"]) == 3, ab["reports"]          # abba twice, the fork's child once
 pids = [d["reports"][i]["pid"] for i in ab["reports"]]
 assert len(set(pids)) == 3, pids
 assert all(d["reports"][i]["command"][0].endswith("rt-cases") for i in ab["reports"])
-assert len(set(x["fingerprint"] for x in f)) == 2
+assert len(set(x["fingerprint"] for x in f)) == 3
 PY
 check "merged.sarif is valid SARIF 2.1.0" validate "$T_TMP/merged.sarif"
-check "merged.sarif: two results, distinct fingerprints" python3 - "$T_TMP/merged.sarif" <<'PY'
+check "merged.sarif: three results, distinct fingerprints" python3 - "$T_TMP/merged.sarif" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["runs"][0]["results"]
-assert len(res) == 2, len(res)
-assert len(set(r["partialFingerprints"]["lockgraph/v1"] for r in res)) == 2
+assert len(res) == 3, len(res)
+assert len(set(r["partialFingerprints"]["lockgraph/v1"] for r in res)) == 3
 PY
 echo '{"tool": "other"}' >"$T_TMP/foreign.json"
 check_status 1 "merge of a foreign JSON" "$LG" merge "$T_TMP/foreign.json"
