@@ -39,6 +39,7 @@ bench: configure
 	@bash bench/record-bench.sh $(BUILD)
 	@bash bench/lifebench.sh $(BUILD)
 	@bash bench/graphbench.sh $(BUILD)
+	@bash bench/annobench.sh $(BUILD)
 
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null

@@ -365,6 +365,25 @@ void rt_report_note(const char *fmt, ...)
     emit(out, n > 0 && (size_t)n < sizeof out ? (size_t)n : strlen(out));
 }
 
+/* The public header's inline wrappers (lg_mutex_pre_lock ...) inlined at the top of a stack:
+ * the program's own frame that called them is where it locks (and what a report's "at"
+ * names), so they are left out. */
+static void drop_header_frames(lg_stack *s)
+{
+    static const char hdr[] = "/lockgraph/lockgraph.h";
+    size_t k = 0;
+    while (k + 1 < s->n && s->frames[k].inlined && s->frames[k].file
+           && strlen(s->frames[k].file) >= sizeof hdr - 1
+           && !strcmp(s->frames[k].file + strlen(s->frames[k].file) - (sizeof hdr - 1), hdr))
+        k++;
+    if (!k)
+        return;
+    for (size_t i = 0; i < k; i++)
+        lg_frame_free(&s->frames[i]);
+    memmove(s->frames, s->frames + k, (s->n - k) * sizeof *s->frames);
+    s->n -= k;
+}
+
 void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *out)
 {
     if (!symbolizer && !symbolizer_failed) {
@@ -372,8 +391,10 @@ void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *ou
         symbolizer = lg_symbolizer_open_pid(getpid(), err, sizeof err);
         symbolizer_failed = !symbolizer;
     }
-    if (symbolizer && lg_symbolize(symbolizer, pcs, n, first_exact, out) == 0)
+    if (symbolizer && lg_symbolize(symbolizer, pcs, n, first_exact, out) == 0) {
+        drop_header_frames(out);
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         lg_frame *f = lg_stack_push(out);
         if (f)

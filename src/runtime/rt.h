@@ -284,6 +284,7 @@ void rt_elfsym_fork(int phase);
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
+uint32_t rt_stack_of_pc(uintptr_t pc);   /* the one-frame stack of a call site (no unwind) */
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
 void rt_stacks_fork(int phase);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */

@@ -44,6 +44,8 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
+static uint32_t intern(const uint64_t *pcs, int n);
+
 uint32_t rt_stack_capture(int skip, uintptr_t pc)
 {
     /* With the interposed call's return address known, the stack starts exactly there
@@ -65,11 +67,23 @@ uint32_t rt_stack_capture(int skip, uintptr_t pc)
         if (w.n > want)
             w.n = want;
     }
-    if (!w.n)
+    return intern(w.pcs, w.n);
+}
+
+uint32_t rt_stack_of_pc(uintptr_t pc)
+{
+    uint64_t p = pc;
+    return intern(&p, pc ? 1 : 0);
+}
+
+/* The id of a stack of n PCs, stored once (0 when none or out of memory). */
+static uint32_t intern(const uint64_t *pcs, int n)
+{
+    if (!n)
         return 0;
     uint64_t h = 0x12345;
-    for (int i = 0; i < w.n; i++)
-        h = lg_mix64(h ^ w.pcs[i]);
+    for (int i = 0; i < n; i++)
+        h = lg_mix64(h ^ pcs[i]);
     h |= 1;
     if (h == UINT64_MAX)
         h = 3;
@@ -77,9 +91,9 @@ uint32_t rt_stack_capture(int skip, uintptr_t pc)
     uint64_t id = 0;
     if (lg_u64map_get(&dedupe, h, &id))
         goto out;
-    if (narena + (size_t)w.n > caparena) {
+    if (narena + (size_t)n > caparena) {
         size_t cap = caparena ? caparena * 2 : 4096;
-        while (cap < narena + (size_t)w.n)
+        while (cap < narena + (size_t)n)
             cap *= 2;
         uint64_t *a = realloc(arena, cap * sizeof *a);
         if (!a)
@@ -97,9 +111,9 @@ uint32_t rt_stack_capture(int skip, uintptr_t pc)
         if (!nstarts)
             starts[nstarts++] = 0;   /* id 0: none */
     }
-    memcpy(arena + narena, w.pcs, (size_t)w.n * sizeof *w.pcs);
-    starts[nstarts] = (uint64_t)narena << 8 | (uint64_t)w.n;
-    narena += (size_t)w.n;
+    memcpy(arena + narena, pcs, (size_t)n * sizeof *pcs);
+    starts[nstarts] = (uint64_t)narena << 8 | (uint64_t)n;
+    narena += (size_t)n;
     id = nstarts++;
     if (lg_u64map_put(&dedupe, h, id) < 0) {
         /* Still usable, just not deduplicated. */

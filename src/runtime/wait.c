@@ -914,21 +914,23 @@ static __thread struct announced {
     saved_wait sv;
     uintptr_t addr;
     bool on, recorded, traced;
+    uintptr_t site;          /* the last call site and its one-frame stack id */
+    uint32_t site_stack;
 } announced __attribute__((tls_model("initial-exec")));
 
-/* Whether another thread holds what t waits for (its recorded wait), in a mode that blocks
- * it: the evidence that an announced wait is a contended one (the program announces every
- * acquisition, contended or not). */
-static bool held_by_another(rt_thread *t)
+/* Whether a holder blocks what t waits for (its recorded wait): t itself (a relock) or
+ * *other, another thread (the evidence that an announced wait is a contended one: the
+ * program announces every acquisition, contended or not). */
+static bool blocked_now(rt_thread *t, bool *other)
 {
     rt_thread *hs[RT_WF_HOLDERS];
     rt_flock_lock(&rt.threads_lock);
     size_t n = holders_of(t, hs, RT_WF_HOLDERS, NULL);
-    bool other = false;
+    *other = false;
     for (size_t i = 0; i < n && i < RT_WF_HOLDERS; i++)
-        other |= hs[i] != t;
+        *other |= hs[i] != t;
     rt_flock_unlock(&rt.threads_lock);
-    return other;
+    return n > 0;
 }
 
 void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uintptr_t pc)
@@ -937,7 +939,9 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
     lg_lock_type type = RT_FT_TYPE(ft);
     if (t->guard || announced.on)
         return;
-    announced = (struct announced){.addr = (uintptr_t)obj, .on = true};
+    announced.addr = (uintptr_t)obj;
+    announced.on = true;
+    announced.recorded = announced.traced = false;
     if (!rt.cfg.deadlocks)
         return;
     t = rt_thread_setup();
@@ -948,12 +952,31 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
     if (l) {
         atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
                               memory_order_relaxed);
-        uint32_t stack = rt_stack_capture(2, pc);
-        record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX, stack);
+        /* Every acquisition is announced, contended or not: the wait is recorded with its
+         * call site only (no unwinding), and its whole stack is captured when another
+         * thread holds the lock (the waits a report can be about; one whose lock is taken
+         * by another thread only after the announcement keeps its call site). */
+        if (announced.site != pc || !announced.site_stack) {
+            announced.site = pc;
+            announced.site_stack = rt_stack_of_pc(pc);
+        }
+        record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX, announced.site_stack);
         announced.recorded = true;
+        atomic_fetch_sub_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+        bool contended = false;
+        if (blocked_now(t, &contended)) {
+            /* Only a held lock can close a cycle now; a later one is closed by a later
+             * wait, whose check sees this one recorded. */
+            uint32_t stack = rt_stack_capture(2, pc);
+            rt_flock_lock(&rt.threads_lock);
+            t->wait.stack = stack;
+            rt_flock_unlock(&rt.threads_lock);
+            if (contended)
+                atomic_fetch_add_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+            check(t);
+        }
         /* A trace shows the wait only when it is one: the lock held by another thread. */
-        announced.traced = unlikely(lg_trace_on) && held_by_another(t);
-        check(t);
+        announced.traced = contended && lg_trace_on;
     }
     t->guard--;
     if (announced.traced)
