@@ -11,9 +11,10 @@
  */
 #include <stdlib.h>
 
+#include "../util/safefile.h"
 #include "launch.h"
 
-enum { RUN_OPT_hang_timeout = LAUNCH_OPT_COUNT };   /* run's own: the parent watches */
+enum { RUN_OPT_hang_timeout = LAUNCH_OPT_COUNT, RUN_OPT_sarif };   /* run's own */
 
 static const lg_opt run_opts[] = {
 #define LG_OPTION(field, flag, env, arg, def, check, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
@@ -22,6 +23,8 @@ static const lg_opt run_opts[] = {
     {"hang-timeout", 0, "SECONDS", "when no thread makes progress for SECONDS, explain the "
      "hang as attach does, report and end the program (0: off)", "LOCKGRAPH_HANG_TIMEOUT",
      RUN_OPT_hang_timeout},
+    {"sarif", 0, "FILE", "at the end, every distinct finding of the process tree as SARIF "
+     "2.1.0 in FILE, for code scanning", NULL, RUN_OPT_sarif},
     {0},
 };
 
@@ -30,6 +33,15 @@ static int set_opt(void *ctx, const lg_opt *o, const char *v)
     lg_launch_opts *lo = ctx;
     if (o->id == RUN_OPT_hang_timeout)
         return cli_parse_seconds(&cmd_run, o, v, &lo->hang_timeout);
+    if (o->id == RUN_OPT_sarif) {
+        int e = lg_safe_check_write(v, 0);
+        if (e) {
+            cli_usage_error(&cmd_run, "--sarif: cannot write '%s': %s", v, lg_safe_strerror(e));
+            return -1;
+        }
+        lo->sarif = v;
+        return 0;
+    }
     return lg_launch_set_opt(&cmd_run, o, v);
 }
 
@@ -57,6 +69,10 @@ const lg_cmd cmd_run = {
         "Runs PROGRAM with the lockgraph runtime preloaded (no recompilation). Every\n"
         "lock-order inversion is reported on stderr (or --log) when its closing edge is\n"
         "first made; a real deadlock is reported the moment it closes and ends the program.\n"
+        "Under --json FILE every process of the tree writes FILE.<pid>; at the end, when\n"
+        "there are several, FILE is their merged report (each distinct finding once, with\n"
+        "the processes that had it) and a summary goes to stderr; --sarif FILE writes the\n"
+        "same findings as SARIF.\n"
         "Reports go to a copy of stderr (or --log) taken at start, never into a file or\n"
         "socket the program puts on fd 2 later; _exit, exec and fatal signals still write\n"
         "the JSON. When no process of the program loaded the runtime (a static or\n"

@@ -163,15 +163,12 @@ static int not_loaded(const lg_cmd *cmd, char **argv, const char *path, bool saw
 
 /* The program exited 0, but processes it ran found defects and it ignored their status (a
  * shell script, a test harness that expects failures): one line, and --exitcode, so CI does
- * not see a clean run. Their reports are FILE.<pid> beside --json's FILE. */
+ * not see a clean run. Their reports are in the merged one (tree.c). */
 static int tree_defects(const lg_cmd *cmd, const lg_tree_defects *t)
 {
-    const char *json = getenv("LOCKGRAPH_JSON");
     fprintf(stderr, "lockgraph %s: %lu defect%s found in %zu process%s the program ran (first "
-            "in pid %d%s%s%s), though it exited 0\n", cmd->name, t->defects,
-            t->defects == 1 ? "" : "s", t->images, t->images == 1 ? "" : "es", t->first_pid,
-            json && *json ? "; their JSON reports: " : "", json && *json ? json : "",
-            json && *json ? ".<pid>; `lockgraph merge` makes one report of them" : "");
+            "in pid %d), though it exited 0\n", cmd->name, t->defects,
+            t->defects == 1 ? "" : "s", t->images, t->images == 1 ? "" : "es", t->first_pid);
     const char *ec = getenv("LOCKGRAPH_EXITCODE");
     return ec && *ec ? atoi(ec) : LG_EXIT_DEFECT;
 }
@@ -205,6 +202,9 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
         return cli_error(cmd, "cannot set LD_PRELOAD: %s", strerror(errno));
     }
     free(preload);
+    lg_tree tree;
+    if (lg_tree_prepare(&tree, o ? o->sarif : NULL) < 0)
+        cli_error(cmd, "cannot make a temporary directory for --sarif: %s", strerror(errno));
     lg_loaded hs;
     if (lg_loaded_open(&hs) < 0)
         hs.rfd = hs.wfd = -1;   /* no verdict then: the run itself goes on */
@@ -277,6 +277,8 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
         status = not_loaded(cmd, argv, path, saw_exec, status, o);
     else if (status == 0 && hs.tree.images)
         status = tree_defects(cmd, &hs.tree);
+    lg_tree_finish(cmd, &tree, &hs, child);
+    free(hs.pids);
     free(path);
     return status;
 }

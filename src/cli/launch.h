@@ -39,7 +39,21 @@ typedef struct lg_launch_opts {
     double hang_timeout;
     /* Set to true when no process image ran the runtime (launch.c said so); may be NULL. */
     bool *unloaded;
+    /* run --sarif FILE: the tree's findings as SARIF at the end (tree.c); NULL: none. */
+    const char *sarif;
 } lg_launch_opts;
+
+/* The end of a run over a process tree (tree.c): the processes' reports merged into one
+ * (--json FILE), and SARIF. */
+#include "loaded.h"
+typedef struct lg_tree {
+    const char *sarif;
+    char tmpdir[4096];   /* --sarif without --json: where the reports go meanwhile */
+} lg_tree;
+/* Before the launch: 0, or -1 (no temporary directory: no SARIF). */
+int lg_tree_prepare(lg_tree *t, const char *sarif);
+/* After the program ended; root is the pid of the program's first process. */
+void lg_tree_finish(const lg_cmd *cmd, lg_tree *t, const lg_loaded *h, int root);
 
 /* Run argv[0..] (a NULL-terminated vector) with liblockgraph.so preloaded, forwarding
  * SIGINT/SIGTERM/SIGHUP/SIGQUIT to it; `o` may be NULL. Returns the exit status to use: the

@@ -23,6 +23,8 @@
 int lg_loaded_open(lg_loaded *h)
 {
     h->rfd = h->wfd = -1;
+    h->pids = NULL;
+    h->npids = 0;
     int p[2];
     struct stat st;
     if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -121,6 +123,11 @@ int lg_loaded_verdict(lg_loaded *h, bool *saw_exec)
     h->rfd = -1;
     int loaded = 0;
     h->tree = (lg_tree_defects){0};
+    free(h->pids);
+    h->pids = malloc((n ? n : 1) * sizeof *h->pids);
+    h->npids = 0;
+    for (size_t k = 0; h->pids && k < n; k++)
+        h->pids[h->npids++] = ps[k].pid;
     for (size_t k = 0; k < n; k++) {
         if (ps[k].last == 'L')
             loaded = 1;

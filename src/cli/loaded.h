@@ -17,6 +17,7 @@ typedef struct lg_tree_defects {
 typedef struct lg_loaded {
     int rfd, wfd;
     lg_tree_defects tree;      /* filled by lg_loaded_verdict */
+    int *pids; size_t npids;   /* ...and every pid that ran the runtime (malloc'd) */
 } lg_loaded;
 
 /* Before the fork: the pipe, and LOCKGRAPH_HANDSHAKE=FD:INODE in the environment. 0, or -1

@@ -59,13 +59,20 @@ mkdir -p "$T_TMP/suite"
 chmod 0755 "$T_TMP/suite"
 printf '"%s" abba; "%s" abba; "%s" fork; "%s" c11; "%s" 65534; exit 0\n' "$CASES" "$CASES" \
   "$CASES" "$CASES" "$LG_BIN/report-switcher" >"$T_TMP/suite.sh"
-check_status 66 "run a suite that exits 0" "$LG" run --json "$T_TMP/suite/lg.json" -- /bin/bash "$T_TMP/suite.sh"
-check_grep "run says the tree had defects" "^lockgraph run: [0-9]+ defects found in [0-9]+ processes the program ran \(first in pid [0-9]+; their JSON reports: .*lg.json.<pid>" "$T_TMP/err"
-check "one report per process" test "$(ls "$T_TMP/suite" | wc -l)" -ge 6
+check_status 66 "run a suite that exits 0" "$LG" run --json "$T_TMP/suite/lg.json" \
+  --sarif "$T_TMP/run.sarif" -- /bin/bash "$T_TMP/suite.sh"
+cp "$T_TMP/err" "$T_TMP/suite.err"
+check_grep "run says the tree had defects" "^lockgraph run: [0-9]+ defects found in [0-9]+ processes the program ran \(first in pid [0-9]+\), though it exited 0" "$T_TMP/suite.err"
+check_grep "run prints one merged summary" "^lockgraph run: [0-9]+ processes reported, 3 distinct findings \(3 defects\); one merged report: .*suite/lg.json" "$T_TMP/suite.err"
+check_grep "each finding once, with its processes" "^  seen in 3 processes: pid [0-9]+ \(rt-cases\)" "$T_TMP/suite.err"
+check "one report per process, and the merged one" test "$(ls "$T_TMP/suite" | wc -l)" -ge 7
 check_grep "the switcher ran as nobody" "switcher: ran as uid 65534" "$T_TMP/out"
-check_status 66 "merge" "$LG" merge --json "$T_TMP/merged.json" --sarif "$T_TMP/merged.sarif" \
-  "$T_TMP/suite"/lg.json*
-"$LG" merge "$T_TMP/suite"/lg.json* >"$T_TMP/merge.txt" 2>&1
+cp "$T_TMP/suite/lg.json" "$T_TMP/merged.json"
+check "run --sarif is valid SARIF 2.1.0" validate "$T_TMP/run.sarif"
+# `lockgraph merge` of the per-process reports gives the same findings.
+check_status 66 "merge" "$LG" merge --json "$T_TMP/merged2.json" --sarif "$T_TMP/merged.sarif" \
+  "$T_TMP/suite"/lg.json.*
+"$LG" merge "$T_TMP/suite"/lg.json.* >"$T_TMP/merge.txt" 2>&1
 check_grep "merge text: three distinct findings" "reports?, 3 distinct findings \(3 defects\)" "$T_TMP/merge.txt"
 check_grep "merge text: processes listed" "seen in 3 processes: pid [0-9]+ \(rt-cases\)" "$T_TMP/merge.txt"
 check "merged.json: each distinct finding once, with its processes" python3 - "$T_TMP/merged.json" <<'PY'
@@ -85,6 +92,12 @@ assert len(set(pids)) == 3, pids
 assert all(d["reports"][i]["command"][0].endswith("rt-cases") for i in ab["reports"])
 assert len(set(x["fingerprint"] for x in f)) == 3
 PY
+check "merge and run agree" python3 - "$T_TMP/merged.json" "$T_TMP/merged2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+fp = lambda d: sorted((x["fingerprint"], len(x["reports"])) for x in d["findings"])
+assert fp(a) == fp(b), (fp(a), fp(b))
+PY
 check "merged.sarif is valid SARIF 2.1.0" validate "$T_TMP/merged.sarif"
 check "merged.sarif: three results, distinct fingerprints" python3 - "$T_TMP/merged.sarif" <<'PY'
 import json, sys
@@ -96,5 +109,6 @@ echo '{"tool": "other"}' >"$T_TMP/foreign.json"
 check_status 1 "merge of a foreign JSON" "$LG" merge "$T_TMP/foreign.json"
 check_status 1 "merge of a directory" "$LG" merge "$T_TMP/suite"
 check_status 2 "merge of nothing" "$LG" merge
-check_status 0 "merge of a clean report" "$LG" merge -q "$T_TMP/suite/lg.json"
+clean=$(python3 -c 'import json,sys; print([p for p in sys.argv[1:] if json.load(open(p))["defects"] == 0][0])' "$T_TMP/suite"/lg.json.*)
+check_status 0 "merge of a clean report" "$LG" merge -q "$clean"
 done_tests

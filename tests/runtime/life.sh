@@ -50,10 +50,16 @@ lg_run threads -- "$CASES" threads1000
 expect_rc threads 0
 expect threads "1000 threads" "kinds()" "[]"
 
+# The tree's reports merged (--json FILE is the merged one; the parent's own is FILE.<pid>).
+own_report() {   # own_report NAME: $T_TMP/NAME-own.json, the first process's own report
+  cp "$(jq_py "$1" "r['reports'][0]['file']")" "$T_TMP/$1-own.json" 2>/dev/null
+}
 lg_run fork -- "$CASES" fork
 expect_rc fork 66   # a forked child found a defect: the tree's status
-expect fork "parent's report: no finding of its own" "kinds()" "[]"
-expect fork "parent's report notes the child" "any('found in forked child processes' in n for n in r.get('notes', []))" "True"
+expect fork "merged: the child's cycle, seen in one process" "[(x['kind'], len(x['reports'])) for x in f]" "[('lock-order-inversion', 1)]"
+own_report fork
+expect fork-own "parent's report: no finding of its own" "kinds()" "[]"
+expect fork-own "parent's report notes the child" "any('found in forked child processes' in n for n in r.get('notes', []))" "True"
 check_grep "fork: children consistent, last child finds its cycle" "fork bad 0" "$T_TMP/fork.out"
 
 lg_run dl -- "$CASES" dlopen "$LG_BUILD/lib/librt-plugin.so"
@@ -93,8 +99,10 @@ expect_rc forkinv 66
 child=$(sed -n 's/^child \([0-9]*\) status 66$/\1/p' "$T_TMP/forkinv.out")
 T_CHECKS=$((T_CHECKS + 1))
 [ -n "$child" ] || fail "forkinv: the child did not exit 66: $(cat "$T_TMP/forkinv.out")"
-expect forkinv "parent's JSON: its own pid" "r['pid'] != $child" "True"
-expect forkinv "parent's JSON: no finding" "kinds()" "[]"
+own_report forkinv
+expect forkinv-own "parent's JSON: its own pid" "r['pid'] != $child" "True"
+expect forkinv-own "parent's JSON: no finding" "kinds()" "[]"
+expect forkinv "merged: the child's inversion, from the child" "[r['reports'][i]['pid'] for i in f[0]['reports']]" "[$child]"
 cp "$T_TMP/forkinv.json.$child" "$T_TMP/forkinv-child.json" 2>/dev/null
 expect forkinv-child "child's JSON: the inversion" "kinds()" "['lock-order-inversion']"
 expect forkinv-child "child's JSON: its pid" "r['pid']" "$child"
