@@ -5,9 +5,15 @@
  * dynamic symbols, which is why the file is read at all.
  *
  * The last few files stay mapped (keyed by device, inode, size and mtime: a rebuilt file is
- * mapped again); every offset read from the file is checked against its size.
+ * mapped again); every offset read from the file is checked against its size. A module
+ * already looked up is found again by its load address with no system call (a strict seccomp
+ * filter of the program may allow none; `record` names locks from the lock call), until a
+ * dlclose unloads something (rt_elfsym_unloaded); `record` maps the main program's file at
+ * its start (rt_elfsym_prewarm), before the program can install a filter.
  */
+#include <dlfcn.h>
 #include <elf.h>
+#include <link.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +28,7 @@ typedef struct mapped {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    uintptr_t base;       /* the module's load address it was last looked up for; 0 none */
     const unsigned char *data;
     unsigned long used;   /* last use, for eviction */
 } mapped;
@@ -31,8 +38,14 @@ static mapped cache[CACHED];
 static unsigned long clock_;
 static rt_flock cache_lock = RT_FLOCK_INIT;   /* a leaf */
 
-static const unsigned char *map_file(const char *path, size_t *size)
+static const unsigned char *map_file(const char *path, size_t *size, uintptr_t base)
 {
+    for (int i = 0; base && i < CACHED; i++)
+        if (cache[i].data && cache[i].base == base) {
+            cache[i].used = ++clock_;
+            *size = (size_t)cache[i].size;
+            return cache[i].data;
+        }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
@@ -45,6 +58,7 @@ static const unsigned char *map_file(const char *path, size_t *size)
             if (m->data && m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size
                 && m->mtime.tv_sec == st.st_mtim.tv_sec && m->mtime.tv_nsec == st.st_mtim.tv_nsec) {
                 m->used = ++clock_;
+                m->base = base;
                 data = m->data;
             } else if (m->used < victim->used) {
                 victim = m;
@@ -55,7 +69,7 @@ static const unsigned char *map_file(const char *path, size_t *size)
             if (p != MAP_FAILED) {
                 if (victim->data)
                     munmap((void *)victim->data, (size_t)victim->size);
-                *victim = (mapped){st.st_dev, st.st_ino, st.st_size, st.st_mtim, p, ++clock_};
+                *victim = (mapped){st.st_dev, st.st_ino, st.st_size, st.st_mtim, base, p, ++clock_};
                 data = p;
             }
         }
@@ -116,7 +130,7 @@ bool rt_elf_data_symbol(const char *path, uintptr_t base, uintptr_t addr, char *
 {
     rt_flock_lock(&cache_lock);
     size_t size = 0;
-    const unsigned char *f = map_file(path, &size);
+    const unsigned char *f = map_file(path, &size, base);
     bool ok = false;
     if (f) {
         const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;
@@ -125,6 +139,31 @@ bool rt_elf_data_symbol(const char *path, uintptr_t base, uintptr_t addr, char *
     }
     rt_flock_unlock(&cache_lock);
     return ok;
+}
+
+void rt_elfsym_unloaded(void)
+{
+    rt_flock_lock(&cache_lock);
+    for (int i = 0; i < CACHED; i++)
+        cache[i].base = 0;   /* another module may be loaded there now: by identity again */
+    rt_flock_unlock(&cache_lock);
+}
+
+static int first_module(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    *(const void **)ctx = info->dlpi_phdr;
+    return 1;   /* the main program comes first */
+}
+
+void rt_elfsym_prewarm(void)
+{
+    const void *phdr = NULL;
+    Dl_info info;
+    char name[8];
+    dl_iterate_phdr(first_module, &phdr);
+    if (phdr && dladdr(phdr, &info) && info.dli_fbase)
+        rt_elf_data_symbol("/proc/self/exe", (uintptr_t)info.dli_fbase, 0, name, sizeof name);
 }
 
 void rt_elfsym_fork(int phase)

@@ -91,10 +91,12 @@ RT_EXPORT int dlclose(void *handle)
         if (s.n > s.cap)
             s.n = s.cap;
         dl_iterate_phdr(mark_present, &s);
-        if (s.subs != subs || !subs)   /* something was unloaded (or no counter to tell) */
+        if (s.subs != subs || !subs) {   /* something was unloaded (or no counter to tell) */
             for (size_t i = 0; i < s.n; i++)
                 if (!s.segs[i].present)
                     rt_locks_forget_range(s.segs[i].lo, s.segs[i].hi - s.segs[i].lo);
+            rt_elfsym_unloaded();
+        }
         munmap(s.segs, bytes);
     }
     if (lg_trace_on)

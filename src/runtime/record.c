@@ -406,8 +406,10 @@ void rt_rec_init(void)
     rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;
     char err[512];
     int on = lg_trace_open_env(err, sizeof err);
-    if (on > 0)
+    if (on > 0) {
         rt_threads_recording();
+        rt_elfsym_prewarm();   /* lock names from the program's .symtab, no syscall later */
+    }
     if (on < 0) {
         char m[600];
         int n = snprintf(m, sizeof m, "lockgraph: %s\n", err);

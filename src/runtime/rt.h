@@ -281,6 +281,8 @@ void rt_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 bool rt_elf_data_symbol(const char *path, uintptr_t base, uintptr_t addr, char *name,
                         size_t namelen);
 void rt_elfsym_fork(int phase);
+void rt_elfsym_unloaded(void);   /* a dlclose unloaded a module: load addresses may be reused */
+void rt_elfsym_prewarm(void);    /* the main program's file mapped now (record's start) */
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */

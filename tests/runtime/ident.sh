@@ -52,6 +52,20 @@ for i in 1 2 3; do
   T_CHECKS=$((T_CHECKS + 1))
   ! grep -q "lockgraph:" "$T_TMP/sc.err" || fail "seccomp under run: a report: $(head -c 800 "$T_TMP/sc.err")"
 done
+# The same under record: no system call outside the filter on the recording paths (thread
+# names and tids, lock names, trace writes) nor at thread exit and process exit; the trace
+# reads whole with every acquisition the workers made.
+for i in 1 2; do
+  T_CHECKS=$((T_CHECKS + 1))
+  rm -f "$T_TMP/sc.trace"
+  timeout -k 5 120 "$LG" record -o "$T_TMP/sc.trace" -- "$IDENT" seccomp >"$T_TMP/sc.out" 2>"$T_TMP/sc.err"
+  rc=$?
+  [ $rc -eq 0 ] && grep -q "seccomp done" "$T_TMP/sc.out" || fail "seccomp under record (round $i): status $rc, want 0: $(head -c 800 "$T_TMP/sc.err")"
+  T_CHECKS=$((T_CHECKS + 1))
+  timeout 60 "$LG" report -f json "$T_TMP/sc.trace" >"$T_TMP/sc.json" 2>"$T_TMP/sc.rerr" \
+    && python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); n=sum(l.get("acquisitions",0) for l in r["locks"]); assert r["closed"] and n >= 4*2000*6, (r["closed"], n)' "$T_TMP/sc.json" \
+    || fail "seccomp under record (round $i): the trace does not read whole: $(head -c 800 "$T_TMP/sc.rerr")"
+done
 
 # 5,000 locks held at once, three rounds: memory linear in N (every held lock an edge source
 # made N^2/2 edges: 1.6 GB here). Generous bound: 40 KB a lock above a 100 MB base.
