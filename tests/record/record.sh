@@ -51,7 +51,7 @@ if not ok:
     print(json.dumps(w, indent=1), ch); sys.exit(1)
 PY
 check_status 0 "demo report text" timeout 60 "$LG" report "$T_TMP/d.trace"
-check_grep "text: the mover's wait comes first" '^  1\. thread [0-9]+ "mover" waited [0-9.]+ ms for L[0-9]+ rwlock resource1' "$T_TMP/out"
+check_grep "text: the mover's wait is listed" '^  [0-9]+\. thread [0-9]+ "mover" waited [0-9.]+ [mun]?s for L[0-9]+ rwlock resource1' "$T_TMP/out"
 check_grep "text: readied by the creator" 'readied by thread [0-9]+ "creator", which released it' "$T_TMP/out"
 check_grep "text: waiter's stack in mover_main" ' mover_main at .*threads\.c:[0-9]+' "$T_TMP/out"
 check_grep "text: release stack in creator_main" ' creator_main at .*threads\.c:[0-9]+' "$T_TMP/out"
