@@ -80,6 +80,16 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
     default:
         break;
     }
+    /* Paths the program's processes open themselves are made absolute: a process that
+     * changes directory (a test that cds, a daemon that chdirs to /) still finds them. */
+    if (v && *v && v[0] != '/' && (o->id == LAUNCH_OPT_json || o->id == LAUNCH_OPT_log
+                                   || o->id == LAUNCH_OPT_suppressions)) {
+        char cwd[PATH_MAX];
+        char *abs = getcwd(cwd, sizeof cwd) ? lg_asprintf("%s/%s", cwd, v) : NULL;
+        int rc = setenv(o->env, abs ? abs : v, 1);
+        free(abs);
+        return rc;
+    }
     return setenv(o->env, v ? v : "1", 1);
 }
 

@@ -111,4 +111,13 @@ check_status 1 "merge of a directory" "$LG" merge "$T_TMP/suite"
 check_status 2 "merge of nothing" "$LG" merge
 clean=$(python3 -c 'import json,sys; print([p for p in sys.argv[1:] if json.load(open(p))["defects"] == 0][0])' "$T_TMP/suite"/lg.json.*)
 check_status 0 "merge of a clean report" "$LG" merge -q "$clean"
+# A relative --json, and a process that changes directory before it runs: its report still
+# lands beside the others.
+mkdir -p "$T_TMP/rel"
+(cd "$T_TMP/rel" && "$LG" run --json lg.json -- /bin/bash -c "cd / && \"$CASES\" abba; exit 0" >/dev/null 2>&1)
+check "a process that cd'd delivers its report to the --json directory" python3 - "$T_TMP/rel/lg.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(l["name"] for x in d["findings"] for l in x["locks"]) == ["mutex_a", "mutex_b"], d
+PY
 done_tests
