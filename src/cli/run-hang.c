@@ -167,7 +167,13 @@ int lg_run_watch(const lg_cmd *cmd, pid_t child, double timeout)
                 size_t ntree = 0;
                 int ex = explain(cmd, child, timeout, &status, &tree, &ntree);
                 if (ex == 1) {
-                    /* the whole tree: a descendant left behind would hang forever */
+                    /* The whole tree: a descendant left behind would hang forever. All are
+                     * stopped before any is killed, so none sees another die and runs on
+                     * (a parent whose waitpid returned would exit and write its runtime's
+                     * report over this one). */
+                    kill(child, SIGSTOP);
+                    for (size_t i = 1; i < ntree; i++)
+                        kill(tree[i], SIGSTOP);
                     for (size_t i = 1; i < ntree; i++)
                         kill(tree[i], SIGKILL);
                     kill(child, SIGKILL);

@@ -121,7 +121,8 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
         const char *how = w->owner_inferred ? "read-held (inferred)"
                           : w->held_shared  ? "read-held" : "held";
         n += (size_t)snprintf(out + n, len - n, ", %s by %s%s", how, who,
-                              w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
+                              w->owner_forked ? " in the parent process before fork (not here)"
+                              : w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
         if (w->held_shared && w->readers > 1 && n < len)
             snprintf(out + n, len - n, " and %d other reader%s", w->readers - 1,
                      w->readers == 2 ? "" : "s");
@@ -363,11 +364,27 @@ static int add_orphans(ctx *c)
                 return -1;
             nwait++;
         }
-        lg_finding_set_summary(f, "%s is held by thread %d, which exited without unlocking "
-                               "it; %zu thread%s wait%s for it forever", what, t->w.owner,
-                               nwait, nwait == 1 ? "" : "s", nwait == 1 ? "s" : "");
-        lg_finding_set_fix(f, "unlock %s on every path out of the thread that takes it "
-                           "(or make it robust and handle EOWNERDEAD)", what);
+        if (t->w.owner_forked) {
+            /* Copied locked by fork(): its holder lives on in the parent, not here. */
+            lg_finding_set_summary(f, "%s is held by thread %d of the parent process %d%s%s%s, "
+                                   "which held it when this process was forked; that thread "
+                                   "does not exist here, so %zu thread%s wait%s for it forever",
+                                   what, t->w.owner, t->w.owner_pid,
+                                   t->w.owner_comm[0] ? " (" : "", t->w.owner_comm,
+                                   t->w.owner_comm[0] ? ")" : "", nwait, nwait == 1 ? "" : "s",
+                                   nwait == 1 ? "s" : "");
+            lg_finding_add_note(f, "fork() copies every lock in the state it is in, but only "
+                                "the thread that calls fork");
+            lg_finding_set_fix(f, "do not use %s in the child of a multithreaded fork (exec at "
+                               "once), or take it in a pthread_atfork prepare handler and "
+                               "release it in the parent and child handlers", what);
+        } else {
+            lg_finding_set_summary(f, "%s is held by thread %d, which exited without unlocking "
+                                   "it; %zu thread%s wait%s for it forever", what, t->w.owner,
+                                   nwait, nwait == 1 ? "" : "s", nwait == 1 ? "s" : "");
+            lg_finding_set_fix(f, "unlock %s on every path out of the thread that takes it "
+                               "(or make it robust and handle EOWNERDEAD)", what);
+        }
     }
     return 0;
 }
@@ -542,7 +559,11 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
         c.next[i] = -1;
-        if (t->w.kind == WAIT_LOCK && t->w.owner) {
+        /* An owner that is gone (or, for a private lock, is not a thread of the waiter's
+         * process: in a system of several, the same TID is another process's thread) ends the
+         * chain. */
+        if (t->w.kind == WAIT_LOCK && t->w.owner &&
+            !(t->w.lock_flags & LG_LOCK_F_OWNER_EXITED)) {
             insp_thread *o = insp_find_thread(tg, t->w.owner);
             if (o)
                 c.next[i] = (int)(o - tg->t);

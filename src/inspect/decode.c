@@ -401,6 +401,33 @@ static bool owner_elsewhere(insp_target *tg, insp_wait *w)
     return false;
 }
 
+/* The owner of w holds it here: a private lock's owner is a thread of this very process
+ * (another process's thread with the same TID cannot own this copy), a process-shared one's
+ * a thread of any process analysed with it. */
+static bool owner_here(insp_target *tg, const insp_wait *w)
+{
+    return w->pshared ? live_tid(tg, (uint32_t)w->owner) : has_tid(tg, w->owner);
+}
+
+/* A private lock whose owner is a live thread of this process's parent: the lock was copied
+ * locked by fork() while that thread held it (only the forking thread is copied). */
+static void owner_in_parent(insp_target *tg, insp_wait *w)
+{
+    int pid = 0, ppid = 0;
+    char comm[64], path[64], buf[512];
+    const char *q;
+    if (tg->is_core || !insp_tid_elsewhere(tg, w->owner, &pid, comm, sizeof comm))
+        return;
+    snprintf(path, sizeof path, "/proc/%d/stat", tg->pid);
+    if (proc_read_small(path, buf, sizeof buf) <= 0 || !(q = strrchr(buf, ')')) ||
+        sscanf(q + 2, "%*c %d", &ppid) != 1 || ppid != pid)
+        return;
+    w->owner_forked = true;
+    w->lock_flags |= LG_LOCK_F_OWNER_FORKED;
+    w->owner_pid = pid;
+    snprintf(w->owner_comm, sizeof w->owner_comm, "%s", comm);
+}
+
 /* A caller that works on a FILE: glibc takes FILE locks inline inside these. */
 static bool stdio_function(const char *fn)
 {
@@ -673,8 +700,12 @@ static void decode_futex(insp_target *tg, insp_thread *t)
         w->lock_flags = LG_LOCK_F_UNDECODED;
         return;
     }
-    if (w->owner && !live_tid(tg, (uint32_t)w->owner) && !owner_elsewhere(tg, w))
+    if (w->owner && !(w->type == LG_LOCK_THREAD ? has_tid(tg, w->owner) : owner_here(tg, w))
+        && !owner_elsewhere(tg, w)) {
         w->lock_flags |= LG_LOCK_F_OWNER_EXITED;
+        if (w->type != LG_LOCK_THREAD && !w->pshared)
+            owner_in_parent(tg, w);
+    }
     if (!w->family)
         glib_pthread_family(t, w);
 }

@@ -41,6 +41,8 @@ typedef struct insp_wait {
     int owner_pid;           /* the owner's process when it is another one, else 0 */
     char owner_comm[64];     /* ... and that process's name, "" unknown */
     bool pshared;            /* a process-shared object (its owner may be in another process) */
+    bool owner_forked;       /* private lock, owner a live thread of the parent process
+                                (owner_pid): held there when this process was forked */
     char obj[160];           /* the object's name ("mutex_a", "stdout", "stack of thread 7 in
                                 f"), "" none: filled by decode_all while the modules are known */
     char attrs[96];

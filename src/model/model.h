@@ -74,6 +74,8 @@ enum {
     LG_LOCK_F_OWNER_INFERRED = 1u << 3, /* owner is a read holder inferred, not recorded */
     LG_LOCK_F_OWNERS_FROM_RUNTIME = 1u << 4, /* owner read from the lockgraph runtime's records */
     LG_LOCK_F_OWNER_ELSEWHERE = 1u << 5, /* owner is a thread of another process */
+    LG_LOCK_F_OWNER_FORKED = 1u << 6, /* with OWNER_EXITED: a private lock copied locked by
+                                         fork(); its owner (owner_pid) is in the parent */
 };
 
 typedef struct lg_thread {

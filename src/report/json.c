@@ -88,6 +88,8 @@ static void lock_extra(FILE *out, const lg_lock *l)
         fputs(", \"owner_elsewhere\": true", out);
     if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
         fputs(", \"owner_exited\": true", out);
+    if (l->lock_flags & LG_LOCK_F_OWNER_FORKED)
+        fputs(", \"owner_forked\": true", out);
     if (l->lock_flags & LG_LOCK_F_NO_OWNER)
         fputs(", \"no_owner\": true", out);
     if (l->lock_flags & LG_LOCK_F_UNDECODED)

@@ -90,7 +90,9 @@ static void contended_locks(FILE *out, const lg_report *r)
             int opid = l->owner_pid ? l->owner_pid : t ? t->pid : 0;
             if (opid && n < (int)sizeof owner)
                 snprintf(owner + n, sizeof owner - n, " (pid %d)", opid);
-            if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
+            if (l->lock_flags & LG_LOCK_F_OWNER_FORKED)
+                snprintf(owner + strlen(owner), sizeof owner - strlen(owner), " (before fork)");
+            else if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
                 snprintf(owner + n, sizeof owner - n, " (exited)");
             else if (l->lock_flags & LG_LOCK_F_OWNER_INFERRED)
                 snprintf(owner + strlen(owner), sizeof owner - strlen(owner), " (reader?)");
@@ -125,7 +127,10 @@ static const lg_thread *owner_thread(const lg_report *r, const lg_thread *t)
     if (!t->wait_lock || (size_t)t->wait_lock > r->nlocks)
         return NULL;
     const lg_lock *l = &r->locks[t->wait_lock - 1];
-    return l->owner ? text_find_thread(NULL, r, l->owner) : NULL;
+    /* An owner that exited (or, for a fork-copied lock, lives on in the parent, where the
+     * same TID holds the parent's copy) ends the chain. */
+    return l->owner && !(l->lock_flags & LG_LOCK_F_OWNER_EXITED)
+           ? text_find_thread(NULL, r, l->owner) : NULL;
 }
 
 static void chain_node(FILE *out, const lg_thread *t)
@@ -172,6 +177,9 @@ static void absent_owner(FILE *out, const lg_lock *l)
         fprintf(out, " -> [thread %d of process %d] (not inspected)", l->owner, l->owner_pid);
     else if (l->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE)
         fprintf(out, " -> [thread %d] outside this process", l->owner);
+    else if (l->lock_flags & LG_LOCK_F_OWNER_FORKED)
+        fprintf(out, " -> [thread %d of parent process %d] held it at fork, not copied here",
+                l->owner, l->owner_pid);
     else if (l->lock_flags & LG_LOCK_F_OWNER_EXITED)
         fprintf(out, " -> [thread %d] exited holding it", l->owner);
     else

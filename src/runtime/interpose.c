@@ -257,12 +257,37 @@ RT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
  * also notes the mutex, so the wait-for view can tell (wait.c) when it is blocked inside
  * glibc re-acquiring it. ---- */
 
+/* Cancellation: a thread cancelled inside a condition wait leaves it by unwinding, and glibc
+ * re-takes the mutex before it unwinds (POSIX: "as if" the wait had returned). The wrapper's
+ * frame is unwound with it (this file is built with -fexceptions), so the runtime knows the
+ * mutex is held by the cancelled thread: released by a cleanup handler the program pushed,
+ * or orphaned when the thread ends. A normal return clears `active` first (no cost beyond a
+ * store: the cleanup runs on the unwinding path only when armed). */
+typedef struct cond_call {
+    void *m;
+    uintptr_t pc;
+    bool active;
+} cond_call;
+
+static void cond_unwound(cond_call *c)
+{
+    if (likely(!c->active))
+        return;
+    rt_cond_leave();
+    rt_acquired(c->m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE,
+                mutex_flags((pthread_mutex_t *)c->m) | RT_ACQ_COND, c->pc);
+}
+#define COND_CALL(m) cond_call cc_ __attribute__((cleanup(cond_unwound))) = {(m), PC, true}
+#define COND_RETURNED() (cc_.active = false)
+
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     rt_released(m, RT_REL_COND, PC);
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
+    COND_CALL(m);
     int r = real_pthread_cond_wait(c, m);
+    COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
@@ -277,7 +302,9 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
     rt_released(m, RT_REL_COND, PC);
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
+    COND_CALL(m);
     int r = real_pthread_cond_timedwait(c, m, t);
+    COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
@@ -293,7 +320,9 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     rt_released(m, RT_REL_COND, PC);
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
+    COND_CALL(m);
     int r = real_pthread_cond_clockwait(c, m, k, t);
+    COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
     if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
@@ -366,7 +395,9 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
     rt_released(m, RT_REL_COND, PC);
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
+    COND_CALL(m);
     int r = real_cnd_wait(c, m);
+    COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
@@ -380,7 +411,9 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     rt_released(m, RT_REL_COND, PC);
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
+    COND_CALL(m);
     int r = real_cnd_timedwait(c, m, t);
+    COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
     rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);

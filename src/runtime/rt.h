@@ -211,6 +211,7 @@ typedef struct rt_thread {
     char name[16];
     bool exited;
     bool registered;
+    int forked_from;           /* a thread of this pid when the process forked: not in it */
     rt_wait wait;
     uintptr_t stack_lo, stack_hi;
     pthread_t self;
@@ -271,6 +272,10 @@ rt_thread *rt_thread_by_tid(int tid);
  * before main registers), and whose. Slow path and reports only. */
 bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked);
 void rt_threads_after_fork(rt_thread *self);
+/* In a forked child: the parent's pid and the stack of the fork() call, when a thread other
+ * than the forking one held locks at that moment (their records stay, exited and
+ * forked_from the parent: a wait for one of those locks waits for ever). False otherwise. */
+bool rt_fork_origin(int *parent, uint32_t *stack);
 void rt_threads_init(void);
 rt_thread **rt_threads_registry(void);   /* published.c */
 

@@ -348,20 +348,59 @@ bool rt_addr_on_stack(uintptr_t addr, int *tid, bool threads_locked)
     return on;
 }
 
-/* In the child after fork: only the forking thread exists. Other records are dropped (not
- * freed: another thread may have been inside malloc; leaking them is the safe choice). */
+/* In the child after fork: only the forking thread exists. Records of threads that held
+ * nothing are dropped (not freed: another thread may have been inside malloc; leaking them is
+ * the safe choice). A thread that held locks at fork time is not copied, but its locks are:
+ * still locked in the child's memory, with nobody here to release them. Its record stays,
+ * exited and marked forked_from the parent, so that a wait for one of them is reported as
+ * the orphan it is, naming the parent's holder, its acquisition stack and the fork site.
+ * fork_prepare held threads_lock, so no record was being linked or unlinked; a record whose
+ * held entries were being moved (held_seq odd) cannot be trusted and is dropped. */
+static int fork_parent_pid;
+static uint32_t fork_site;
+
 void rt_threads_after_fork(rt_thread *self)
 {
     rt_flock_reset(&rt.threads_lock);
+    rt_thread *old = registry;
+    int parent = process_pid ? process_pid : (int)getppid();
     registry = NULL;
     process_pid = (int)getpid();
+    bool kept = false;
+    for (rt_thread *t = old, *next; t; t = next) {
+        next = t->next;
+        if (t == self || t->depth == 0 || t->depth > t->cap
+            || (atomic_load(&t->held_seq) & 1))
+            continue;
+        if (!t->exited)
+            t->forked_from = parent;
+        t->exited = true;
+        t->fast_cap = 0;
+        atomic_store(&t->wait.lock, NULL);
+        atomic_store(&t->wait.join, NULL);
+        atomic_store(&t->wait.cond, NULL);
+        t->wait.join_th = 0;
+        t->next = registry;
+        registry = t;
+        kept |= t->forked_from != 0;
+    }
+    fork_parent_pid = kept ? parent : 0;
+    /* fork_child <- glibc's fork handlers <- fork <- the program: skip the first two */
+    fork_site = kept ? rt_stack_capture(2, 0) : 0;
     if (self != &sentinel) {
         self->tid = (int)syscall(SYS_gettid);
-        self->next = NULL;
+        self->next = registry;
         self->fast_cap = self->cap;   /* a forked child never records (trace.h) */
         registry = self;
         atomic_store(&self->wait.lock, NULL);
     }
+}
+
+bool rt_fork_origin(int *parent, uint32_t *stack)
+{
+    *parent = fork_parent_pid;
+    *stack = fork_site;
+    return fork_parent_pid != 0;
 }
 
 /* published.c: where the registry head lives, for readers outside the process. */

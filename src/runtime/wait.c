@@ -379,8 +379,10 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     }
     if (orphan && dead) {
         lg_thread *ft = lg_finding_add_thread(f, dead->tid, dead->name);
-        if (ft)
-            lg_thread_set(ft, "exited", NULL);
+        if (ft) {
+            lg_thread_set(ft, dead->forked_from ? "not in this process" : "exited", NULL);
+            ft->pid = dead->forked_from;
+        }
         add_held_stack(f, dead, atomic_load(&ths[0]->wait.lock), li[0], -1);
     }
     /* Every other thread, with its state: in the report (JSON) and as one note line. */
@@ -395,7 +397,8 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
             continue;
         rt_lock *w = atomic_load(&t->wait.lock);
         rt_thread *j = join_target(t);
-        const char *state = t->exited ? "exited" : w || j ? "blocked" : "running";
+        const char *state = t->forked_from ? "not in this process" : t->exited ? "exited"
+                            : w || j ? "blocked" : "running";
         char buf[64] = "";
         if (w)
             snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
@@ -411,7 +414,30 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
     if (nother)
         lg_finding_add_note(f, "other threads: %s%s", others, nother > 16 ? ", ..." : "");
     rt_lock *l0 = atomic_load(&ths[0]->wait.lock);
-    if (orphan) {
+    if (orphan && dead && dead->forked_from) {
+        /* Held in the parent when this process was forked: the lock was copied locked,
+         * its holder was not. */
+        const char *ln = f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id;
+        int parent;
+        uint32_t site = 0;
+        char where[256] = "an unknown place";
+        if (rt_fork_origin(&parent, &site) && site) {
+            lg_stack st = {0};
+            rt_report_stack(site, &st);
+            lg_stack_where(&st, where, sizeof where);
+            lg_stack_free(&st);
+        }
+        lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, held by thread %d \"%s\" "
+                               "of the parent process %d when this process was forked (at %s); "
+                               "that thread does not exist here, so nothing will release it",
+                               ths[0]->tid, ths[0]->name, verb(l0, ths[0]->wait.mode), ln,
+                               dead->tid, dead->name, dead->forked_from, where);
+        lg_finding_add_note(f, "fork() copies every lock in the state it is in, but only the "
+                            "thread that calls fork");
+        lg_finding_set_fix(f, "do not use %s in the child of a multithreaded fork (exec at "
+                           "once), or take it in a pthread_atfork prepare handler and release "
+                           "it in the parent and child handlers", ln);
+    } else if (orphan) {
         lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, held by thread %d \"%s\", "
                                "which exited without releasing it", ths[0]->tid, ths[0]->name,
                                verb(l0, ths[0]->wait.mode), f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id,
@@ -612,12 +638,15 @@ static bool first_report(rt_thread **ths, size_t n)
 static rt_thread *dead_holder(rt_thread *t)
 {
     rt_lock *l = atomic_load(&t->wait.lock);
-    if (!l || (l->type == LG_LOCK_MUTEX && (atomic_load(&l->flags) & RT_LOCK_ROBUST)))
+    if (!l)
         return NULL;
+    /* A robust mutex's dead owner is answered with EOWNERDEAD; not one held across fork by
+     * a thread alive in the parent (the kernel sees its owner alive). */
+    bool robust = l->type == LG_LOCK_MUTEX && (atomic_load(&l->flags) & RT_LOCK_ROBUST);
     rt_thread *hs[RT_WF_HOLDERS];
     size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++)
-        if (hs[i]->exited)
+        if (hs[i]->exited && (!robust || hs[i]->forked_from))
             return hs[i];
     return NULL;
 }

@@ -22,11 +22,17 @@
  * process-shared mutexes in shared memory; prints "child PID" before "ready"), `main-exit`
  * (ABBA between two threads after the main thread has called pthread_exit),
  * `rwlock-prefer-writer` (one writer-preferring rwlock: its reader reads it again behind a
- * queued writer).
+ * queued writer), `fork-held` (a thread holds mutex_a while main forks; the child locks
+ * mutex_a and waits forever for a thread it does not have; the parent waits for the child
+ * and exits with its status; prints "child PID" before "ready"), `cond-cancel` (a thread
+ * cancelled in pthread_cond_wait leaves with cond_mutex re-taken by glibc and no cleanup
+ * handler; main joins it, then locks cond_mutex forever), `cond-cancel-clean` (the same with
+ * a cleanup handler that unlocks it: main gets the mutex and the program ends).
  * --busy N adds N threads that compute and sleep for microseconds in turn, forever (a busy
  * server for bench/attach-busy.sh).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -36,6 +42,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -435,6 +442,101 @@ static int procs(void)
     return 0;
 }
 
+/* ---- fork while another thread holds a lock ---- */
+
+static pthread_barrier_t fork_held;
+
+static void *hold_across_fork(void *arg)
+{
+    (void)arg;
+    name_self("holder");
+    pthread_mutex_lock(&mutex_a);
+    pthread_barrier_wait(&fork_held);
+    sem_wait(&sem_never);   /* holds mutex_a in the parent for good */
+    return NULL;
+}
+
+static int fork_held_lock(void)
+{
+    pthread_t t;
+    pthread_barrier_init(&fork_held, NULL, 2);
+    pthread_create(&t, NULL, hold_across_fork, NULL);
+    pthread_barrier_wait(&fork_held);   /* the holder holds mutex_a */
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0)
+        return 1;
+    if (child == 0) {
+        name_self("forked");
+        lock_a();   /* its holder was not copied: nobody here will ever unlock it */
+        _exit(0);
+    }
+    printf("child %d\n", (int)child);
+    ready();
+    int st;
+    while (waitpid(child, &st, 0) < 0)
+        if (errno != EINTR)
+            return 1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- a thread cancelled inside pthread_cond_wait: glibc re-takes the mutex on the way out ---- */
+
+static int cancel_waiting;
+
+static void unlock_cond_mutex(void *arg)
+{
+    (void)arg;
+    pthread_mutex_unlock(&cond_mutex);
+}
+
+static void *cancelled_waiter(void *arg)
+{
+    (void)arg;
+    name_self("cancelled");
+    pthread_mutex_lock(&cond_mutex);
+    cancel_waiting = 1;
+    for (;;)   /* no cleanup handler: leaves holding cond_mutex */
+        pthread_cond_wait(&cond_never, &cond_mutex);
+    return NULL;
+}
+
+static void *cancelled_clean_waiter(void *arg)
+{
+    (void)arg;
+    name_self("cancelled");
+    pthread_mutex_lock(&cond_mutex);
+    cancel_waiting = 1;
+    pthread_cleanup_push(unlock_cond_mutex, NULL);
+    for (;;)
+        pthread_cond_wait(&cond_never, &cond_mutex);
+    pthread_cleanup_pop(0);
+    return NULL;
+}
+
+static int cond_cancel(bool clean)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, clean ? cancelled_clean_waiter : cancelled_waiter, NULL);
+    /* Until the waiter is inside pthread_cond_wait (it has released cond_mutex): forced by
+     * the mutex itself, not by timing. */
+    for (;;) {
+        pthread_mutex_lock(&cond_mutex);
+        int in = cancel_waiting;
+        pthread_mutex_unlock(&cond_mutex);
+        if (in)
+            break;
+        usleep(1000);
+    }
+    pthread_cancel(t);
+    pthread_join(t, NULL);
+    ready();
+    pthread_mutex_lock(&cond_mutex);   /* without the handler: held by a thread that is gone */
+    pthread_mutex_unlock(&cond_mutex);
+    printf("main: took cond_mutex\n");
+    return 0;
+}
+
 /* ---- a busy server: compute, sleep a few microseconds, again ---- */
 
 static void *busy(void *arg)
@@ -456,7 +558,8 @@ static int usage(void)
     fprintf(stderr, "usage: hang MODE [--idle N] [--busy N]\n"
                     "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
                     "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n"
-                    "       stdio futex stack-aa stack-aba procs main-exit rwlock-prefer-writer\n");
+                    "       stdio futex stack-aa stack-aba procs main-exit rwlock-prefer-writer\n"
+                    "       fork-held cond-cancel cond-cancel-clean\n");
     return 2;
 }
 
@@ -594,6 +697,10 @@ int main(int argc, char **argv)
         pthread_exit(NULL);   /* the process lives on in its two deadlocked threads */
     } else if (!strcmp(mode, "procs")) {
         return procs();
+    } else if (!strcmp(mode, "fork-held")) {
+        return fork_held_lock();
+    } else if (!strcmp(mode, "cond-cancel") || !strcmp(mode, "cond-cancel-clean")) {
+        return cond_cancel(!strcmp(mode, "cond-cancel-clean"));
     } else if (!strcmp(mode, "idle")) {
         ready();
         pthread_mutex_lock(&cond_mutex);

@@ -63,6 +63,31 @@ dl_case orphan orphaned-lock 1
 check_grep "orphan: exit noted" 'thread [0-9]+ "quitter" exited holding 1 lock \(mutex_a\)' "$T_TMP/orphan.err"
 expect orphan "exited holder" "[t['state'] for t in f[0]['threads'] if t['name'] == 'quitter']" "['exited']"
 
+# A thread cancelled in pthread_cond_wait leaves with the mutex glibc re-took for it: with no
+# cleanup handler it exits holding it, and main's lock of it is the orphan (not a hang, not a
+# lock nobody holds). With a handler that unlocks it, nothing is wrong and the program ends.
+dl_case cond-cancel orphaned-lock 1
+expect cond-cancel "the cancelled thread exited holding cond_mutex" "[(t['name'], t['state']) for t in f[0]['threads'] if t['name'] == 'cancelled']" "[('cancelled', 'exited')]"
+expect cond-cancel "the lock" "[l['name'] for l in f[0]['locks']]" "['cond_mutex']"
+check_grep "cond-cancel: exit noted" 'thread [0-9]+ "cancelled" exited holding 1 lock \(cond_mutex\)' "$T_TMP/cond-cancel.err"
+lg_run cond-cancel-clean -- "$HANG" cond-cancel-clean
+expect_rc cond-cancel-clean 0
+expect cond-cancel-clean "no findings" "kinds()" "[]"
+check_grep "cond-cancel-clean: main took the mutex" "^main: took cond_mutex$" "$T_TMP/cond-cancel-clean.out"
+# A child forked while another thread held mutex_a locks it: its holder was not copied. The
+# child reports it (its own JSON, FILE.<pid>) and exits 66; the parent passes that on.
+lg_run fork-held -- "$HANG" fork-held
+expect_rc fork-held 66
+child=$(sed -n 's/^child \([0-9]*\)$/\1/p' "$T_TMP/fork-held.out")
+T_CHECKS=$((T_CHECKS + 1))
+cp "$T_TMP/fork-held.json.$child" "$T_TMP/fork-held-child.json" 2>/dev/null || fail "fork-held: no report of the child $child"
+expect fork-held-child "an orphaned lock" "kinds()" "['orphaned-lock']"
+ppid=$(jq_py fork-held "r['pid']")
+expect fork-held-child "the parent's holder, not in the child" "[(t['name'], t['state'], t.get('pid')) for t in f[0]['threads'] if t['name'] == 'holder']" "[('holder', 'not in this process', $ppid)]"
+expect fork-held-child "its acquisition stack" "[len(e['holds_stack']) > 0 for e in f[0]['edges'] if e['thread'] != $child]" "[True]"
+expect fork-held-child "the fork site" "'when this process was forked (at hang.c:' in f[0]['summary']" "True"
+expect fork-held "the parent counts the child's defect" "r['notes'][0].startswith('1 defect found in forked child processes, first in pid $child')" "True"
+
 # A timed wait in a cycle is a stall: reported as such (timed), the program is left to its
 # timeout (an hour here: we stop it once the report is out).
 T_CHECKS=$((T_CHECKS + 1))
