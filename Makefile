@@ -35,6 +35,7 @@ bench: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 	@bash bench/run.sh $(BUILD)
 	@bash bench/attach-1000.sh $(BUILD)
+	@bash bench/attach-busy.sh $(BUILD)
 	@bash bench/trace-bench.sh $(BUILD)
 	@bash bench/record-bench.sh $(BUILD)
 	@bash bench/lifebench.sh $(BUILD)

@@ -110,6 +110,8 @@ typedef int (*insp_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
 typedef struct insp_target {
     int pid;
+    int mm_pid;              /* live: the task whose /proc maps and memory are the process's
+                                (pid, or a live thread once the main thread has exited) */
     bool is_core;
     char comm[64];
     char exe[4096];

@@ -275,16 +275,29 @@ int proc_read_threads(insp_target *tg, char *err, size_t errlen)
         return -1;
     }
     insp_thread *leader = insp_find_thread(tg, tg->pid);
-    if (leader && (leader->state == 'Z' || leader->state == 'X'))
+    tg->mm_pid = tg->pid;
+    if (leader && (leader->state == 'Z' || leader->state == 'X')) {
+        /* The main thread's /proc/PID/maps and memory went with it (its mm is dropped at its
+         * exit); every live thread shares the process's: read through one of them. */
+        for (size_t i = 0; i < tg->n && tg->mm_pid == tg->pid; i++)
+            if (tg->t[i].state != 'Z' && tg->t[i].state != 'X')
+                tg->mm_pid = tg->t[i].tid;
+        if (tg->mm_pid == tg->pid) {
+            snprintf(err, errlen, "process %d has exited (its main thread is a zombie and no "
+                     "other thread lives)", tg->pid);
+            return -1;
+        }
+        tg->read_ctx = (void *)(intptr_t)tg->mm_pid;
         insp_note(tg, "the main thread of process %d has exited; its other %zu thread%s "
                   "are inspected", tg->pid, tg->n - 1, tg->n == 2 ? "" : "s");
+    }
     return 0;
 }
 
 int proc_read_maps(insp_target *tg)
 {
     char path[64], line[4096 + 128];
-    snprintf(path, sizeof path, "/proc/%d/maps", tg->pid);
+    snprintf(path, sizeof path, "/proc/%d/maps", tg->mm_pid ? tg->mm_pid : tg->pid);
     FILE *f = fopen(path, "re");
     if (!f)
         return -1;

@@ -153,7 +153,7 @@ static int walk_all(insp_target *tg, const lg_inspect_options *opt)
         return 0;
     }
     pc->tg = tg;
-    if (!dwfl_attach_state(tg->dwfl, NULL, tg->pid, &thread_callbacks, pc)) {
+    if (!dwfl_attach_state(tg->dwfl, NULL, tg->mm_pid ? tg->mm_pid : tg->pid, &thread_callbacks, pc)) {
         insp_note(tg, "cannot unwind: %s", dwfl_errmsg(-1));
         free(pc);
         return 0;
@@ -175,7 +175,7 @@ int unwind_live(insp_target *tg, const lg_inspect_options *opt, char *err, size_
         return -1;
     }
     dwfl_report_begin(tg->dwfl);
-    int rc = dwfl_linux_proc_report(tg->dwfl, tg->pid);
+    int rc = dwfl_linux_proc_report(tg->dwfl, tg->mm_pid ? tg->mm_pid : tg->pid);
     dwfl_report_end(tg->dwfl, NULL, NULL);
     if (rc != 0) {
         snprintf(err, errlen, "cannot read the modules of process %d: %s", tg->pid,

@@ -178,6 +178,15 @@ for m in stdio futex stack-aa; do
   kill -9 "$PID"
 done
 
+# The main thread has exited (pthread_exit in main): its /proc/PID/maps and memory went with
+# it, so they are read through a live thread; the other two threads' deadlock is found.
+start "$HANG" main-exit
+check_status 66 "attach main-exit" "$LG" attach "$PID" --json "$T_TMP/me.json"
+check_grep "main-exit: the cycle of the two live threads" '"summary": "thread [0-9]+ \\"locker-(ab|ba)\\" and thread [0-9]+ \\"locker-(ab|ba)\\" wait for each other \((mutex_b, mutex_a|mutex_a, mutex_b)\)"' "$T_TMP/me.json"
+check_grep "main-exit: says the main thread exited" 'the main thread of process [0-9]+ has exited; its other 2 threads are inspected' "$T_TMP/me.json"
+check "main-exit: target alive" kill -0 "$PID"
+kill -9 "$PID"
+
 # Stripped binary: module+offset frames, same cycle.
 start "$LG_BIN/hang-stripped" abba
 check_status 66 "attach stripped" "$LG" attach "$PID" --json "$T_TMP/s.json"
