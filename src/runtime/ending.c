@@ -79,7 +79,7 @@ void rt_ending_begin(void)
 __attribute__((noreturn)) static void end_now(void (*real)(int), int status)
 {
     if (!atomic_exchange(&finishing, 1) && own_process()) {
-        rt_thread_setup()->guard++;
+        rt_guard_on(rt_thread_setup());
         if (lg_trace_on)
             lg_trace_close();
         if (rt_finish() > 0)
@@ -157,7 +157,7 @@ static int before_exec(void)
     if (!own_process())
         return 0;
     rt_thread *t = rt_thread_setup();
-    t->guard++;
+    rt_guard_on(t);
     RT_REC_FLUSH();
     /* The JSON only when this image has something to say: the next image (the same pid)
      * writes its own, and a fork-exec loop would leave a file per child otherwise. */
@@ -165,7 +165,7 @@ static int before_exec(void)
     if (!rt_report_has_content())
         rt_report_json_forget();
     rt_handshake_exec(true);
-    t->guard--;
+    rt_guard_off(t);
     return defects;
 }
 
@@ -257,7 +257,7 @@ static bool covered(int sig)
 
 static void on_fatal(int sig)
 {
-    rt_self->guard++;
+    rt_guard_on(rt_self);
     RT_REC_FLUSH();
     rt_report_write_json();
     struct sigaction dfl;

@@ -7,6 +7,10 @@
  * thread, a new lock, a new held-lock sequence, a release out of order, recursion, a thread
  * that records a trace) is one out-of-line call into slowpath.c. Recording adds nothing here:
  * a recording thread's fast_cap is 0, so its events all take that one call.
+ *
+ * Signals: the push and the pop run with the thread's rt_busy set (two byte stores to TLS
+ * and compiler-only fences), so a handler interrupting them, or anything else the runtime
+ * does on this thread, takes nested.c's path and never touches the half-written entry.
  */
 #ifndef LG_RT_FASTPATH_H
 #define LG_RT_FASTPATH_H
@@ -89,10 +93,11 @@ static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, ui
     }
 }
 
-/* The fast acquisition: true when done, false when the slow path must look. `limit` is the
- * thread's fast_cap (0 while it records: every event then goes through slowpath.c, which
- * records it and comes back here with the real capacity). */
-static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, uint32_t limit,
+/* The fast acquisition's work, rt_busy set by the caller: true when done, false when the
+ * slow path must look. `limit` is the thread's fast_cap (0 while it records: every event
+ * then goes through slowpath.c, which records it and comes back here with the real
+ * capacity). */
+static inline __attribute__((always_inline)) bool rt_acquire_push(rt_thread *t, uint32_t limit,
                                                                   void *addr, unsigned mode,
                                                                   unsigned flags, uintptr_t pc)
 {
@@ -130,6 +135,22 @@ static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, 
     return true;
 }
 
+/* The fast acquisition: false also when the runtime is busy on this thread already (a
+ * signal handler interrupted it): then the slow path sees the call is nested. */
+static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, uint32_t limit,
+                                                                  void *addr, unsigned mode,
+                                                                  unsigned flags, uintptr_t pc)
+{
+    if (unlikely(rt_busy))
+        return false;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    bool done = rt_acquire_push(t, limit, addr, mode, flags, pc);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+    return done;
+}
+
 /* A lock was acquired (the real call succeeded) by t, the calling thread's rt_self (passed
  * by a wrapper that already loaded it for its first try). `type`: an lg_lock_type, or
  * RT_FT(family, type) for a lock of another family than the native one. */
@@ -150,9 +171,10 @@ static inline __attribute__((always_inline)) void rt_acquired(void *addr, unsign
     rt_acquired_by(rt_self, addr, type, mode, flags, pc);
 }
 
-/* The fast release: the lock on top of the held stack, taken once. */
-static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, uint32_t limit,
-                                                                  void *addr)
+/* The fast release's work, rt_busy set by the caller: the lock on top of the held stack,
+ * taken once. */
+static inline __attribute__((always_inline)) bool rt_release_pop(rt_thread *t, uint32_t limit,
+                                                                 void *addr)
 {
     uint32_t d = t->depth;
     if (likely(d && d <= limit && t->held[d - 1].addr == (uintptr_t)addr
@@ -161,6 +183,19 @@ static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, 
         return true;
     }
     return false;
+}
+
+static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, uint32_t limit,
+                                                                  void *addr)
+{
+    if (unlikely(rt_busy))
+        return false;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    bool done = rt_release_pop(t, limit, addr);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+    return done;
 }
 
 /* A lock is about to be released (before the real call, so no other thread can take it and

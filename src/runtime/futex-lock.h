@@ -1,6 +1,8 @@
 /* futex-lock.h - the runtime's own lock: a three-state futex mutex (Drepper, "Futexes are
  * tricky"). The runtime must never use a pthread mutex for itself: we interpose those, and
- * the program could hold them. Not recursive, no owner tracking. */
+ * the program could hold them. Not recursive, no owner tracking. Signals are blocked on the
+ * holding thread from lock to unlock (src/util/sigblock.h: no handler of the program, nor
+ * the runtime's fatal-signal handler, ever runs on a thread holding one). */
 #ifndef LG_RT_FUTEX_LOCK_H
 #define LG_RT_FUTEX_LOCK_H
 
@@ -8,6 +10,8 @@
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../util/sigblock.h"
 
 typedef struct rt_flock {
     _Atomic int state;   /* 0 free, 1 locked, 2 locked with waiters */
@@ -17,6 +21,7 @@ typedef struct rt_flock {
 
 static inline void rt_flock_lock(rt_flock *l)
 {
+    lg_sigblock_enter();
     int c = 0;
     if (atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
                                                 memory_order_relaxed))
@@ -33,9 +38,11 @@ static inline void rt_flock_unlock(rt_flock *l)
 {
     if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2)
         syscall(SYS_futex, &l->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    lg_sigblock_leave();
 }
 
-/* After fork in the child: whoever held it is gone. */
+/* After fork in the child: whoever held it is gone (the forking thread's mask is restored by
+ * lg_sigblock_after_fork). */
 static inline void rt_flock_reset(rt_flock *l)
 {
     atomic_store_explicit(&l->state, 0, memory_order_relaxed);

@@ -86,14 +86,14 @@ static rt_thread *inner_begin(void)
         t = rt_thread_setup();
     }
     if (t->cap)
-        t->guard++;
+        rt_guard_on(t);
     return t;
 }
 
 static void inner_end(rt_thread *t)
 {
     if (t->cap)
-        t->guard--;
+        rt_guard_off(t);
 }
 
 /* ---- the families' ops: how wait.c blocks and tries (no timed GLib lock: no slices) ---- */

@@ -77,7 +77,7 @@ static void fork_prepare(void)
     /* Until the parent or child handler: lock calls of this thread pass straight through. A
      * prepare handler registered before ours runs after it and may lock (jemalloc takes
      * every arena mutex): with our locks held, their slow path would wait for ever. */
-    rt_thread_setup()->guard++;
+    rt_guard_on(rt_thread_setup());
     rt_flock_lock(&rt.report_lock);
     rt_flock_lock(&rt.graph_lock);
     rt_flock_lock(&rt.threads_lock);
@@ -100,7 +100,7 @@ static void fork_parent(void)
     rt_flock_unlock(&rt.threads_lock);
     rt_flock_unlock(&rt.graph_lock);
     rt_flock_unlock(&rt.report_lock);
-    rt_self->guard--;
+    rt_guard_off(rt_self);
 }
 
 static void fork_child(void)
@@ -114,9 +114,10 @@ static void fork_child(void)
     rt_flock_reset(&rt.threads_lock);
     rt_flock_reset(&rt.graph_lock);
     rt_flock_reset(&rt.report_lock);
+    lg_sigblock_after_fork();
     rt_threads_after_fork(rt_self);
     rt_report_json_start();   /* FILE.<pid> of the child, made before it can switch user */
-    rt_self->guard--;
+    rt_guard_off(rt_self);
 }
 
 int rt_finish_image(bool always)
@@ -142,6 +143,7 @@ int rt_finish(void)
         if (n > 0)
             rt_out(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
     }
+    rt_nested_note();
     rt_report_paths_summary();
     return rt_finish_image(true);
 }
@@ -149,13 +151,13 @@ int rt_finish(void)
 static void at_exit(void)
 {
     rt_thread *t = rt_self;
-    t->guard++;
+    rt_guard_on(t);
     rt_ending_begin();   /* from here an _exit is the runtime's own, below */
     if (rt_finish() > 0) {
         fflush(NULL);
         _exit(rt.cfg.exitcode);
     }
-    t->guard--;
+    rt_guard_off(t);
 }
 
 void rt_init(void)

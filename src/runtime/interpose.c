@@ -439,11 +439,13 @@ RT_EXPORT const char *lg_rt_version(void)
 
 RT_EXPORT void lg_rt_lock_name(const void *lock, const char *name)
 {
-    if (lock && rt_self->guard == 0) {
+    if (lock && !rt_is_nested(rt_self)) {
+        rt_busy = 1;
         rt_self->guard++;
         rt_report_set_name((uintptr_t)lock, name);
         rt_rec_named(lock);
         rt_self->guard--;
+        rt_busy = 0;
     }
 }
 

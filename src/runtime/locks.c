@@ -290,12 +290,16 @@ static void (*free_next(void))(void *)
 
 RT_EXPORT void free(void *p)
 {
-    if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && rt_self->guard == 0
+    if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && !rt_is_nested(rt_self)
         && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
         size_t n = malloc_usable_size(p);
         if (!in_free) {
             in_free++;   /* a thread-local guard: this may run before or after its record */
+            rt_busy = 1;
+            RT_SIGNAL_FENCE();
             rt_locks_forget_range((uintptr_t)p, n);
+            RT_SIGNAL_FENCE();
+            rt_busy = 0;
             in_free--;
         }
     }

@@ -71,7 +71,7 @@ RT_EXPORT int dlclose(void *handle)
     if (!real)
         return -1;
     rt_thread *t = rt_self;
-    if (t->guard || !atomic_load_explicit(&rt.ready, memory_order_acquire))
+    if (rt_is_nested(t) || !atomic_load_explicit(&rt.ready, memory_order_acquire))
         return real(handle);   /* our own (libdw's backends), or before the runtime is up */
 
     snap s = {.counting = true};

@@ -72,14 +72,14 @@ static rt_thread *rt_enter(void)
 {
     rt_thread *t = rt_thread_setup();
     if (t->cap)
-        t->guard++;
+        rt_guard_on(t);
     return t;
 }
 
 static void rt_leave(rt_thread *t)
 {
     if (t->cap)
-        t->guard--;
+        rt_guard_off(t);
 }
 
 /* The name the runtime knows (pthread_setname_np, or the process name: threads.c), with no
@@ -239,12 +239,41 @@ static inline void record(rec_thread *t, int type, const void *addr, lg_lock_typ
     lg_trace_emit(type, id, (int)mode, arg, stack_of(t, pc));
 }
 
-void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
-                  uintptr_t pc)
+/* The hooks called from outside the slow path (which sets rt_busy itself) take the
+ * thread's busy mark: a signal handler interrupting one (its event half-written in the
+ * thread's buffer) loses its own event instead (counted). */
+static bool busy_enter(void)
+{
+    if (rt_busy) {
+        rt_nested_dropped();
+        return false;
+    }
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    return true;
+}
+
+static void busy_leave(void)
+{
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+}
+
+static void rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
+                      uintptr_t pc)
 {
     rec_thread *t = rec_get();
     if (t)
         record(t, type, addr, ltype, mode, arg, pc);
+}
+
+void rt_rec_event(int type, const void *addr, lg_lock_type ltype, unsigned mode, uint32_t arg,
+                  uintptr_t pc)
+{
+    if (busy_enter()) {
+        rec_event(type, addr, ltype, mode, arg, pc);
+        busy_leave();
+    }
 }
 
 void rt_rec_acquired(const void *addr, lg_lock_type ltype, unsigned mode, unsigned flags,
@@ -344,25 +373,29 @@ void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uint
 
 int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, uintptr_t pc)
 {
-    if (likely(!lg_trace_on))
+    if (likely(!lg_trace_on) || !busy_enter())
         return r;
     rec_thread *t = rec_get();
-    if (!t)
-        return r;
-    bool got = r == 0 || r == EOWNERDEAD;
-    record(t, got ? LG_EV_WAIT_END : LG_EV_WAIT_FAIL, addr, ltype, mode, 0, pc);
-    t->waited = got ? addr : NULL;
+    if (t) {
+        bool got = r == 0 || r == EOWNERDEAD;
+        record(t, got ? LG_EV_WAIT_END : LG_EV_WAIT_FAIL, addr, ltype, mode, 0, pc);
+        t->waited = got ? addr : NULL;
+    }
+    busy_leave();
     return r;
 }
 
 void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc)
 {
-    rec_thread *t = rec_get();
-    if (!t)
+    if (!busy_enter())
         return;
-    uint32_t cid = lock_id(t, cond, LG_LOCK_CONDVAR), mid = lock_id(t, mutex, LG_LOCK_MUTEX);
-    if (cid)
-        lg_trace_emit(type, cid, LG_MODE_EXCLUSIVE, mid, stack_of(t, pc));
+    rec_thread *t = rec_get();
+    if (t) {
+        uint32_t cid = lock_id(t, cond, LG_LOCK_CONDVAR), mid = lock_id(t, mutex, LG_LOCK_MUTEX);
+        if (cid)
+            lg_trace_emit(type, cid, LG_MODE_EXCLUSIVE, mid, stack_of(t, pc));
+    }
+    busy_leave();
 }
 
 void rt_rec_named(const void *addr)

@@ -249,6 +249,67 @@ static inline void rt_gone_check(rt_thread *t)
  * (threads_lock held by the caller): readers of held[] skip such entries. */
 bool rt_held_gone(const rt_thread *t, uintptr_t addr);
 
+/* ---- nested.c: lock calls of a signal handler that interrupted the runtime on its thread ----
+ *
+ * `rt_busy` is set while the thread runs runtime code that changes its own state (the fast
+ * path's push and pop, the slow path, the recording hooks); with it or the guard set, an
+ * interposed call is nested (a handler interrupted that code, or the runtime's own calls):
+ * it makes the program's call and touches nothing of the interrupted frame, no runtime lock
+ * and no shared table. Its locks go on a per-thread stack of their own (TLS, written before
+ * its count is published), so a later release, nested or not, finds them; a nested release
+ * of a lock held[] lists is posted and done by the thread at its next slow event. Their
+ * lock-order edges and trace events are not made (counted: one note at exit). */
+#define RT_NEST_HELD 32
+#define RT_NEST_REL 16
+typedef struct rt_nest {
+    uint32_t nheld, nrel;
+    uint32_t lost;             /* acquisitions with no room left: their releases find none */
+    struct {
+        uintptr_t addr;
+        uint32_t count;
+    } held[RT_NEST_HELD];
+    struct {
+        uintptr_t addr;
+        int type;
+    } rel[RT_NEST_REL];
+} rt_nest;
+extern __thread uint8_t rt_busy;
+extern __thread rt_nest rt_nested;
+#define RT_SIGNAL_FENCE() atomic_signal_fence(memory_order_seq_cst)
+/* Whether an interposed call is nested: t is the caller's rt_self (maybe the sentinel). */
+static inline bool rt_is_nested(const rt_thread *t)
+{
+    return rt_busy || t->guard;
+}
+/* The guard (the runtime's own calls pass through) marks the thread busy too, so the fast
+ * path, which reads rt_busy only, leaves a call inside a guarded section to nested.c. */
+static inline void rt_guard_on(rt_thread *t)
+{
+    t->guard++;
+    rt_busy++;
+    RT_SIGNAL_FENCE();
+}
+static inline void rt_guard_off(rt_thread *t)
+{
+    RT_SIGNAL_FENCE();
+    t->guard--;
+    rt_busy--;
+}
+void rt_nested_acquired(const rt_thread *t, uintptr_t addr, unsigned flags);
+void rt_nested_released(const rt_thread *t, uintptr_t addr, int type);
+/* Not nested: addr is not in t's held[]; whether a nested acquisition of it was released. */
+bool rt_nested_release_own(uintptr_t addr);
+/* Not nested, busy: the releases nested calls posted for t's held[]. */
+void rt_nested_drain(rt_thread *t);
+static inline void rt_nested_check(rt_thread *t)
+{
+    if (unlikely(rt_nested.nrel))
+        rt_nested_drain(t);
+}
+void rt_nested_dropped(void);   /* a trace event of a nested call */
+/* At exit: the one note for everything nested calls did not check or record. */
+void rt_nested_note(void);
+
 /* ---- sample.c: another thread's current user stack (by a signal, only when harmless) ---- */
 /* Frames into pcs; 0 and the reason in `why` when it was not sampled. */
 size_t rt_sample_stack(rt_thread *h, uint64_t *pcs, size_t max, char *why, size_t whylen);
@@ -399,7 +460,8 @@ typedef struct rt_state {
     _Atomic bool budget_warned;
 } rt_state;
 extern rt_state rt;
-enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED, RT_C_FOREIGN };
+enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED, RT_C_FOREIGN,
+       RT_C_NESTED };
 void rt_init(void);
 /* interpose.c may do glibc's trylock of plain mutexes itself: the layout is the known one
  * and lock elision is off (set once by rt_init; false before). */

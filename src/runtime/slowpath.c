@@ -184,17 +184,16 @@ static uint64_t recompute_key(rt_thread *t, uint32_t i)
                          (unsigned)h->mode << 8 | h->flags, h->pc);
 }
 
-void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
-                      unsigned flags, uintptr_t pc)
+static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
+                          unsigned flags, uintptr_t pc)
 {
-    if (t->guard)
-        return;
     lg_lock_type type = RT_FT_TYPE(ft);
     rt_gone_check(t);   /* another thread released some of ours: forget them first */
+    rt_nested_check(t); /* and a signal handler some others */
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the fast path's work with the real capacity, then the event
          * from what it found (a miss is recorded from the address, and handled below). */
-        bool done = rt_acquire_fast(t, t->cap, addr, mode, flags, pc);
+        bool done = rt_acquire_push(t, t->cap, addr, mode, flags, pc);
         if (lg_trace_on) {
             if (done)
                 rt_rec_acquired_held(&t->held[t->depth - 1], type);
@@ -211,7 +210,7 @@ void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     t = rt_thread_setup();
     if (t->cap == 0)
         return;   /* out of memory for the record: this thread goes unchecked */
-    t->guard++;
+    rt_guard_on(t);
     atomic_fetch_add_explicit(&rt.counters[RT_C_SLOW], 1, memory_order_relaxed);
 
     /* Recursion: the holder takes it again. Neither an edge nor a self-deadlock. */
@@ -306,32 +305,42 @@ void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
         free(pend[i].edges);
     }
 out:
-    t->guard--;
+    rt_guard_off(t);
 }
 
-void rt_released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
+/* Whether a nested call's acquisition of addr is still held (not recorded: nor is its
+ * release). */
+static bool nested_holds(uintptr_t addr)
 {
-    if (t->guard)
-        return;
+    for (uint32_t i = rt_nested.nheld; i-- > 0;)
+        if (rt_nested.held[i].addr == addr)
+            return true;
+    return false;
+}
+
+static void released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
+{
     int type = ft < 0 ? ft : (int)RT_FT_TYPE((unsigned)ft);
     rt_gone_check(t);
+    rt_nested_check(t);
     if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the event, then the fast path's pop. */
         uint32_t d = t->depth;
         bool top = d && t->held[d - 1].addr == (uintptr_t)addr;
-        if (lg_trace_on && type != RT_REL_COND) {
+        if (lg_trace_on && type != RT_REL_COND && (top || !nested_holds((uintptr_t)addr))) {
             if (top)
                 rt_rec_released_held(&t->held[d - 1], (lg_lock_type)type, pc);
             else
                 rt_rec_released(addr, (lg_lock_type)type, pc);
         }
-        if (top && rt_release_fast(t, t->cap, addr))
+        if (top && rt_release_pop(t, t->cap, addr))
             return;
-    } else if (unlikely(lg_trace_on) && type != RT_REL_COND) {
+    } else if (unlikely(lg_trace_on) && type != RT_REL_COND && !nested_holds((uintptr_t)addr)) {
         rt_rec_released(addr, (lg_lock_type)type, pc);
     }
     if (t->cap == 0) {
-        rt_release_foreign(t, (uintptr_t)addr, type, pc);   /* its first event */
+        if (!rt_nested_release_own((uintptr_t)addr))
+            rt_release_foreign(t, (uintptr_t)addr, type, pc);   /* its first event */
         return;
     }
     for (uint32_t i = t->depth; i-- > 0;) {
@@ -343,9 +352,45 @@ void rt_released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
         rt_held_remove(t, i);
         return;
     }
-    /* Not held by us: released for another thread (semaphore-like use of a normal mutex, a
-     * read lock handed over), or a lock taken before we were loaded. */
-    rt_release_foreign(t, (uintptr_t)addr, type, pc);
+    /* Taken by a signal handler that interrupted the runtime (nested.c), or not held by us:
+     * released for another thread (semaphore-like use of a normal mutex, a read lock handed
+     * over), or a lock taken before we were loaded. */
+    if (!rt_nested_release_own((uintptr_t)addr))
+        rt_release_foreign(t, (uintptr_t)addr, type, pc);
+}
+
+/* The two entries from the fast path: a nested call (rt.h) takes nested.c's path; any other
+ * runs with rt_busy set, so a handler interrupting it is nested. */
+void rt_acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
+                      unsigned flags, uintptr_t pc)
+{
+    if (rt_is_nested(t)) {
+        rt_nested_acquired(t, (uintptr_t)addr, flags);
+        if (lg_trace_on && !t->guard)
+            rt_nested_dropped();
+        return;
+    }
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    acquired_slow(t, addr, ft, mode, flags, pc);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+}
+
+void rt_released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
+{
+    if (rt_is_nested(t)) {
+        int type = ft < 0 ? ft : (int)RT_FT_TYPE((unsigned)ft);
+        rt_nested_released(t, (uintptr_t)addr, type);
+        if (lg_trace_on && !t->guard && type != RT_REL_COND)
+            rt_nested_dropped();
+        return;
+    }
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    released_slow(t, addr, ft, pc);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
 }
 
 void rt_held_remove(rt_thread *t, uint32_t i)
@@ -362,16 +407,16 @@ void rt_held_remove(rt_thread *t, uint32_t i)
     atomic_fetch_add_explicit(&t->held_seq, 1, memory_order_release);
 }
 
-void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
+/* Births and deaths in a nested call are not seen (the lock keeps its identity): they
+ * would take the lock table's and the graph's locks. */
+static void lock_created(void *addr, unsigned ft, unsigned lflags)
 {
     lg_lock_type type = RT_FT_TYPE(ft);
-    rt_thread *t = rt_self;
-    if (t->guard)
-        return;
+    rt_thread *t;
     if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
         rt_init();
     t = rt_thread_setup();
-    t->guard++;
+    rt_guard_on(t);
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (l) {
         rt_lock_kill(l);
@@ -389,18 +434,33 @@ void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
         if (atomic_load_explicit(&l->dead, memory_order_relaxed))
             atomic_store_explicit(&l->dead, 0, memory_order_relaxed);
     }
-    t->guard--;
+    rt_guard_off(t);
+}
+
+void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
+{
+    if (rt_is_nested(rt_self))
+        return;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    lock_created(addr, ft, lflags);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
 }
 
 void rt_lock_destroyed(void *addr)
 {
     rt_thread *t = rt_self;
-    if (t->guard)
+    if (rt_is_nested(t))
         return;
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (!l)
         return;
-    t->guard++;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    rt_guard_on(t);
     rt_lock_kill(l);
-    t->guard--;
+    rt_guard_off(t);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
 }

@@ -28,8 +28,9 @@ static bool key_ok;
 static void thread_exit(void *arg)
 {
     rt_thread *t = arg;
-    t->guard++;
+    rt_guard_on(t);
     rt_gone_check(t);   /* locks other threads released for it are not held at exit */
+    rt_nested_check(t); /* nor those its signal handlers released */
     rt_flock_lock(&rt.threads_lock);
     t->exited = true;
     bool keep = t->depth > 0;   /* orphaned locks: the wait-for graph still needs them */
@@ -57,6 +58,8 @@ static void thread_exit(void *arg)
         rt_wait_holder_exited(t);   /* a thread already waiting for one waits forever */
     }
     rt_self = &sentinel;
+    RT_SIGNAL_FENCE();
+    rt_busy--;   /* the guard went with the record; later calls start from the sentinel */
     if (!keep) {
         if (t->gone)
             munmap(t->gone, t->capgone * sizeof *t->gone);

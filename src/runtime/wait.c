@@ -45,7 +45,9 @@
  * Re-entrancy: a signal handler that interrupts a recorded wait and waits itself records its
  * own wait over the outer one (saved on its stack, restored when it ends): the view shows the
  * innermost wait, which is what the thread does. While the runtime updates the record its
- * guard is set, so a handler's lock calls then go straight to glibc.
+ * guard is set, so a handler's lock calls then go straight to glibc (nested.c tracks what
+ * they hold); the threads_lock sections run with signals blocked (futex-lock.h), so no
+ * handler ever waits for a program lock while its thread holds it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -765,7 +767,7 @@ static void record_wait(rt_thread *t, saved_wait *sv, rt_lock *l, rt_thread *joi
 
 static void end_wait(rt_thread *t, const saved_wait *sv)
 {
-    t->guard++;
+    rt_guard_on(t);
     rt_flock_lock(&rt.threads_lock);
     atomic_store(&t->wait.lock, sv->lock);
     atomic_store(&t->wait.join, sv->join);
@@ -777,7 +779,7 @@ static void end_wait(rt_thread *t, const saved_wait *sv)
     t->wait.deadline = sv->deadline;
     atomic_fetch_add(&t->wait.seq, 1);
     rt_flock_unlock(&rt.threads_lock);
-    t->guard--;
+    rt_guard_off(t);
 }
 
 /* ---- the program's calls ---- */
@@ -827,7 +829,7 @@ static int watched_call(const wait_call *c, rt_thread *t)
         int r = rt_family_get(c->fam)->slice(c->obj, c->type, c->mode, clk, &dl);
         if (r != ETIMEDOUT || end == user_end)
             return r;
-        t->guard++;
+        rt_guard_on(t);
         int k = check(t);
         if (rt.cfg.wait_timeout > 0 && !long_reported && !(k & CHECK_REPORTED)
             && now_ns(CLOCK_MONOTONIC) - start > (int64_t)(rt.cfg.wait_timeout * 1e9)) {
@@ -836,7 +838,7 @@ static int watched_call(const wait_call *c, rt_thread *t)
         }
         /* Nothing more to look for: the rest of the wait is the plain call. */
         stop = (k & CHECK_REPORTED) || (!(k & CHECK_WATCH) && (long_reported || rt.cfg.wait_timeout <= 0));
-        t->guard--;
+        rt_guard_off(t);
     }
 }
 
@@ -844,7 +846,7 @@ static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
 {
     rt_thread *t = rt_self;
     bool timed = c->how == RT_WAIT_TIMED;
-    if (!rt.cfg.deadlocks || t->guard || (timed && !rt_timed_ok(c->clk, c->abstime)))
+    if (!rt.cfg.deadlocks || rt_is_nested(t) || (timed && !rt_timed_ok(c->clk, c->abstime)))
         return real_call(c);   /* glibc says EINVAL itself (or takes a free lock) */
     if (c->type == LG_LOCK_MUTEX
         && ((pthread_mutex_t *)c->obj)->__data.__owner == RT_MUTEX_NOTRECOVERABLE)
@@ -859,10 +861,10 @@ static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
     t = rt_thread_setup();
     if (t->cap == 0)
         return real_call(c);
-    t->guard++;
+    rt_guard_on(t);
     rt_lock *l = rt_lock_get((uintptr_t)c->obj, c->type);
     if (!l) {
-        t->guard--;
+        rt_guard_off(t);
         return real_call(c);
     }
     if (c->fam)
@@ -876,12 +878,12 @@ static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
      * EBUSY here proves the writer it would queue behind. */
     int r = real_try(c);
     if (r != EBUSY) {
-        t->guard--;
+        rt_guard_off(t);
         end_wait(t, &sv);
         return r;
     }
     int k = check(t);
-    t->guard--;
+    rt_guard_off(t);
     if (((k & CHECK_WATCH) || rt.cfg.wait_timeout > 0) && !(k & CHECK_REPORTED) && can_watch(c))
         r = watched_call(c, t);
     else
@@ -966,7 +968,7 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
 {
     rt_thread *t = rt_self;
     lg_lock_type type = RT_FT_TYPE(ft);
-    if (t->guard || announced.on)
+    if (rt_is_nested(t) || announced.on)
         return;
     announced.addr = (uintptr_t)obj;
     announced.on = true;
@@ -976,7 +978,7 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
     t = rt_thread_setup();
     if (t->cap == 0)
         return;
-    t->guard++;
+    rt_guard_on(t);
     rt_lock *l = rt_lock_get((uintptr_t)obj, type);
     if (l) {
         atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
@@ -1007,7 +1009,7 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
         /* A trace shows the wait only when it is one: the lock held by another thread. */
         announced.traced = contended && lg_trace_on;
     }
-    t->guard--;
+    rt_guard_off(t);
     if (announced.traced)
         rt_rec_wait_begin(obj, type, mode, pc);
 }
@@ -1028,12 +1030,12 @@ void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr
 int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
 {
     rt_thread *t = rt_self;
-    if (!rt.cfg.deadlocks || t->guard)
+    if (!rt.cfg.deadlocks || rt_is_nested(t))
         return real_pthread_join(th, ret);
     t = rt_thread_setup();
     if (t->cap == 0)
         return real_pthread_join(th, ret);
-    t->guard++;
+    rt_guard_on(t);
     rt_thread *target = NULL;
     rt_flock_lock(&rt.threads_lock);
     for (rt_thread *x = rt_threads_first(); x; x = x->next)
@@ -1045,12 +1047,12 @@ int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
     record_wait(t, &sv, NULL, target, th, LG_MODE_EXCLUSIVE, 0, INT64_MAX, stack);
     int r = pthread_tryjoin_np(th, ret);
     if (r != EBUSY) {
-        t->guard--;
+        rt_guard_off(t);
         end_wait(t, &sv);
         return r;
     }
     int k = check(t);
-    t->guard--;
+    rt_guard_off(t);
     if (!(k & CHECK_WATCH) || (k & CHECK_REPORTED)) {
         r = real_pthread_join(th, ret);
     } else {
@@ -1059,9 +1061,9 @@ int rt_wait_join(pthread_t th, void **ret, uintptr_t pc)
             r = pthread_timedjoin_np(th, ret, &dl);
             if (r != ETIMEDOUT)
                 break;
-            t->guard++;
+            rt_guard_on(t);
             k = check(t);
-            t->guard--;
+            rt_guard_off(t);
             if (!(k & CHECK_WATCH) || (k & CHECK_REPORTED)) {
                 r = real_pthread_join(th, ret);
                 break;

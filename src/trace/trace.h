@@ -14,8 +14,9 @@
  *   at exit:           lg_trace_close()  (also registered with atexit by lg_trace_open)
  *
  * Safety inside someone else's program: no malloc (buffers are mmap'd), no pthread locks
- * (spin locks that yield, with a per-thread re-entry guard: a signal handler that locks
- * while the writer is busy loses that event instead of deadlocking), write(2) of whole chunks
+ * (spin locks that yield, held with signals blocked (util/sigblock.h), with a per-thread
+ * re-entry guard: a signal handler that locks while the writer is busy loses that event
+ * instead of deadlocking), write(2) of whole chunks
  * (a thread's chunks batched, up to 128 KiB or 100 ms) to an O_APPEND descriptor, bounded
  * memory (one buffer per live thread, recycled at thread exit, its pages touched only as
  * used), a byte budget that stops recording with one message, and a fork child that stops

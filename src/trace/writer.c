@@ -27,6 +27,7 @@
 #include "format.h"
 #include "../util/ownfd.h"
 #include "../util/safefile.h"
+#include "../util/sigblock.h"
 
 #define EVENTS_PREFIX_MAX 40          /* four varints before the records */
 #define CHUNK_MAX_BYTES (LG_TRACE_CHUNK_HEADER + EVENTS_PREFIX_MAX \
@@ -122,6 +123,7 @@ static void leave(void)
 /* Lock order: a thread buffer's lock, then the meta lock. */
 static void spin_lock(int *l)
 {
+    lg_sigblock_enter();   /* no handler runs on a thread holding it (sigblock.h) */
     for (unsigned n = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); n++)
         if (n > 64)
             sched_yield();
@@ -130,6 +132,7 @@ static void spin_lock(int *l)
 static void spin_unlock(int *l)
 {
     __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+    lg_sigblock_leave();
 }
 
 void (*lg_trace_say_hook)(const char *msg);
