@@ -77,11 +77,15 @@ const lg_cmd cmd_run = {
         "socket the program puts on fd 2 later; _exit, exec and fatal signals still write\n"
         "the JSON. When no process of the program loaded the runtime (a static or\n"
         "setuid program, LD_PRELOAD removed), one line says so and the exit status is 69.\n"
+        "Lock misuse (an unlock of a lock the thread does not hold, a destroy of a held\n"
+        "lock, a thread ending with locks held, ...: --misuse) is reported as it happens;\n"
+        "every call still returns what glibc returns.\n"
         "Every option can also be set through the environment variable shown with it,\n"
         "also when preloading liblockgraph.so by hand (--hang-timeout: by lockgraph run\n"
         "only, which watches the program from outside).",
     .opts = run_opts,
-    .exit_status = "PROGRAM's own; --exitcode (66) when a defect was found (also by a "
+    .exit_status = "PROGRAM's own; --exitcode (66) when a defect (an inversion, a "
+                   "deadlock, an orphaned lock, a lock misuse) was found (also by a "
                    "forked child: its JSON is FILE.<pid>, the parent's report names it; "
                    "also when PROGRAM exited 0 but a process it ran found one); "
                    "128+N when PROGRAM died of signal N; 127 program not found, 126 not "

@@ -73,6 +73,17 @@ uint64_t lg_finding_fingerprint(const lg_finding *f)
     for (size_t i = 0; i < f->nlocks; i++)
         if (stable_name(f->locks[i].name))
             names += finish(fnv(fnv_u(FNV_BASIS, f->locks[i].type), f->locks[i].name));
+    if (f->kind == LG_KIND_MISUSE) {
+        /* One misuse per subkind and code location of the misusing call: the places where
+         * the lock was taken or destroyed vary with the run (which thread got there first). */
+        h = fnv(h, lg_misuse_name(f->misuse));
+        bool any = false;   /* exit-holding has no call: the acquisitions left held */
+        for (size_t i = 0; i < f->nsites; i++)
+            any |= f->sites[i].role == LG_SITE_MISUSE;
+        for (size_t i = 0; i < f->nsites; i++)
+            if (f->sites[i].role == (any ? LG_SITE_MISUSE : LG_SITE_ACQUIRED))
+                edges += finish(where(FNV_BASIS, &f->sites[i].stack));
+    }
     h = fnv_u(h, edges);
     h = fnv_u(h, names);
     /* Not LG_FINDING_SAME_THREAD: the same code paths are the same bug whether one thread

@@ -77,6 +77,13 @@ static int read_finding(const lg_json *j, lg_report *r)
     f->flags = (lg_json_bool_of(j, "same_thread") ? LG_FINDING_SAME_THREAD : 0)
                | (lg_json_bool_of(j, "timed") ? LG_FINDING_TIMED : 0)
                | (lg_json_bool_of(j, "self") ? LG_FINDING_SELF : 0);
+    if (k == LG_KIND_MISUSE) {
+        int m = lg_misuse_from_name(lg_json_str_of(j, "misuse"));
+        f->misuse = m < 0 ? LG_MISUSE_NONE : (lg_misuse)m;   /* a newer writer's: unnamed */
+        const char *refused = lg_json_str_of(j, "refused");
+        if (refused && lg_finding_set_refused(f, refused) < 0)
+            return -1;
+    }
     const char *s = lg_json_str_of(j, "summary"), *fix = lg_json_str_of(j, "fix");
     if ((s && lg_finding_set_summary(f, "%s", s) < 0) || (fix && lg_finding_set_fix(f, "%s", fix) < 0))
         return -1;
@@ -139,6 +146,19 @@ static int read_rest(const lg_json *j, lg_finding *f, const lg_json *locks, cons
                                           flags);
         if (!ed || read_stack(lg_json_get(e, "stack"), &ed->stack) < 0
             || read_stack(lg_json_get(e, "holds_stack"), &ed->holds_stack) < 0)
+            return -1;
+    }
+    const lg_json *sites = lg_json_get(j, "sites");
+    for (size_t i = 0; sites && sites->type == LG_JSON_ARRAY && i < sites->n; i++) {
+        const lg_json *s = sites->items[i];
+        int role = lg_site_role_from_name(lg_json_str_of(s, "role"));
+        if (role < 0)
+            continue;   /* a role of a newer writer: not one this model can say */
+        int li = lock_index(locks, lg_json_str_of(s, "lock"));
+        lg_site *st = lg_finding_add_site(f, (lg_site_role)role, (int)lg_json_num_of(s, "thread", 0),
+                                          li < 0 ? -1 : map[li],
+                                          (lg_mode)mode_of(lg_json_str_of(s, "mode")));
+        if (!st || read_stack(lg_json_get(s, "stack"), &st->stack) < 0)
             return -1;
     }
     const lg_json *notes = lg_json_get(j, "notes");

@@ -23,7 +23,80 @@ static const struct {
     [LG_KIND_LONG_WAIT]   = {"long-wait", false},
     [LG_KIND_HANG]        = {"no-progress", false},
     [LG_KIND_NOTE]        = {"note", false},
+    [LG_KIND_MISUSE]      = {"lock-misuse", true},
 };
+
+static const struct {
+    const char *name, *why;
+} misuses[LG_MISUSE_COUNT] = {
+    [LG_MISUSE_NONE] = {"", ""},
+    [LG_MISUSE_UNLOCK_NOT_HELD] = {"unlock-not-held",
+        "unlocking a lock that no thread holds is undefined: a normal mutex or an rwlock is "
+        "left corrupted (a later lock may pass a thread in or hang it); owner-checking mutexes "
+        "answer EPERM"},
+    [LG_MISUSE_UNLOCK_NOT_OWNER] = {"unlock-not-owner",
+        "only the thread that holds a lock may unlock it: the holder goes on as if it held it, "
+        "so what it protects is unprotected; owner-checking mutexes answer EPERM"},
+    [LG_MISUSE_DESTROY_HELD] = {"destroy-held",
+        "destroying a lock that a thread holds is undefined: its holder will unlock freed or "
+        "reused memory; glibc refuses a locked non-robust mutex with EBUSY"},
+    [LG_MISUSE_USE_AFTER_DESTROY] = {"use-after-destroy",
+        "a destroyed lock must be initialised again before use: glibc answers EINVAL for a "
+        "destroyed mutex, and an rwlock or spinlock may be memory reused for something else"},
+    [LG_MISUSE_REINIT_LIVE] = {"reinit-live",
+        "initialising a lock that a thread holds resets it under its holder: another thread "
+        "can take it at once, and the holder's unlock then releases someone else's lock"},
+    [LG_MISUSE_RELOCK_REFUSED] = {"relock-refused",
+        "the thread already holds this lock and it does not nest: glibc refuses the call with "
+        "EDEADLK instead of deadlocking, and a caller that goes on as if it locked it unlocks "
+        "it too early"},
+    [LG_MISUSE_EXIT_HOLDING] = {"exit-holding",
+        "a thread ended holding locks: no thread can unlock them now, and every thread that "
+        "takes one of them waits forever"},
+    [LG_MISUSE_COND_NOT_HELD] = {"cond-mutex-not-held",
+        "a condition wait must be called with its mutex held by the caller: otherwise a wake-up "
+        "can be lost between the check and the wait, and a normal mutex is unlocked for "
+        "another thread"},
+    [LG_MISUSE_COND_TWO_MUTEXES] = {"cond-two-mutexes",
+        "concurrent waits on one condition variable must use the same mutex (POSIX: "
+        "undefined); a signaller holding one of them does not exclude the other waiters"},
+};
+
+static const char *const site_roles[LG_SITE_ROLE_COUNT] = {
+    [LG_SITE_MISUSE] = "misuse", [LG_SITE_ACQUIRED] = "acquired",
+    [LG_SITE_DESTROYED] = "destroyed", [LG_SITE_OTHER_WAIT] = "other-wait",
+};
+
+const char *lg_misuse_name(lg_misuse m)
+{
+    return (unsigned)m < LG_MISUSE_COUNT ? misuses[m].name : "unknown";
+}
+
+const char *lg_misuse_why(lg_misuse m)
+{
+    return (unsigned)m < LG_MISUSE_COUNT ? misuses[m].why : "";
+}
+
+int lg_misuse_from_name(const char *name)
+{
+    for (int i = 1; name && i < LG_MISUSE_COUNT; i++)
+        if (strcmp(misuses[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *lg_site_role_name(lg_site_role r)
+{
+    return (unsigned)r < LG_SITE_ROLE_COUNT ? site_roles[r] : "unknown";
+}
+
+int lg_site_role_from_name(const char *name)
+{
+    for (int i = 0; name && i < LG_SITE_ROLE_COUNT; i++)
+        if (strcmp(site_roles[i], name) == 0)
+            return i;
+    return -1;
+}
 
 static const char *const lock_types[LG_LOCK_TYPE_COUNT] = {
     [LG_LOCK_MUTEX] = "mutex",         [LG_LOCK_RWLOCK] = "rwlock",
@@ -261,6 +334,10 @@ static void finding_free(lg_finding *f)
     for (size_t i = 0; i < f->nsets; i++)
         notes_free(f->sets[i].locks, f->sets[i].n);
     free(f->sets);
+    for (size_t i = 0; i < f->nsites; i++)
+        lg_stack_free(&f->sites[i].stack);
+    free(f->sites);
+    free(f->refused);
 }
 
 static int set_string(char **dst, const char *fmt, va_list ap)
@@ -388,6 +465,24 @@ lg_edge *lg_finding_add_edge(lg_finding *f, int tid, int holds, lg_mode holds_mo
     if (LG_APPEND(f->edges, f->nedges, &e) < 0)
         return NULL;
     return &f->edges[f->nedges - 1];
+}
+
+lg_site *lg_finding_add_site(lg_finding *f, lg_site_role role, int tid, int lock, lg_mode mode)
+{
+    lg_site s = {.role = role, .thread = tid, .lock = lock, .mode = mode};
+    if (LG_APPEND(f->sites, f->nsites, &s) < 0)
+        return NULL;
+    return &f->sites[f->nsites - 1];
+}
+
+int lg_finding_set_refused(lg_finding *f, const char *errname)
+{
+    char *s = lg_strdup(errname);
+    if (errname && !s)
+        return -1;
+    free(f->refused);
+    f->refused = s;
+    return 0;
 }
 
 /* ---- reports ---- */

@@ -122,6 +122,8 @@ typedef enum lg_kind {
     LG_KIND_LONG_WAIT,       /* "long-wait": a wait longer than --wait-timeout, no cycle */
     LG_KIND_HANG,            /* "no-progress": every thread blocked, no lock cycle */
     LG_KIND_NOTE,            /* "note": anything else worth saying (budget exhausted, ...) */
+    /* a defect too (kept last so the older kinds keep their numbers, e.g. SARIF ruleIndex) */
+    LG_KIND_MISUSE,          /* "lock-misuse": a lock call POSIX leaves undefined (lg_misuse) */
     LG_KIND_COUNT
 } lg_kind;
 
@@ -140,6 +142,37 @@ typedef struct lg_lockset {
 } lg_lockset;
 /* At most this many other sets are kept per finding; the count goes on (sets_seen). */
 #define LG_LOCKSETS_KEPT 4096
+/* Which misuse a LG_KIND_MISUSE finding is (JSON "misuse"). */
+typedef enum lg_misuse {
+    LG_MISUSE_NONE,              /* not a misuse finding */
+    LG_MISUSE_UNLOCK_NOT_HELD,   /* "unlock-not-held": unlocked while no thread holds it */
+    LG_MISUSE_UNLOCK_NOT_OWNER,  /* "unlock-not-owner": unlocked while another thread holds it */
+    LG_MISUSE_DESTROY_HELD,      /* "destroy-held": destroyed while a thread holds it */
+    LG_MISUSE_USE_AFTER_DESTROY, /* "use-after-destroy": a lock call on a destroyed lock */
+    LG_MISUSE_REINIT_LIVE,       /* "reinit-live": initialised again while a thread holds it */
+    LG_MISUSE_RELOCK_REFUSED,    /* "relock-refused": its holder locks it again; EDEADLK */
+    LG_MISUSE_EXIT_HOLDING,      /* "exit-holding": a thread ended holding it */
+    LG_MISUSE_COND_NOT_HELD,     /* "cond-mutex-not-held": a condition wait without its mutex */
+    LG_MISUSE_COND_TWO_MUTEXES,  /* "cond-two-mutexes": one condvar, two mutexes at once */
+    LG_MISUSE_COUNT
+} lg_misuse;
+
+/* A place a misuse finding points at (lg_finding.sites): what happened there. */
+typedef enum lg_site_role {
+    LG_SITE_MISUSE,          /* "misuse": the call that is the misuse */
+    LG_SITE_ACQUIRED,        /* "acquired": where `thread` acquired `lock` (still holds it) */
+    LG_SITE_DESTROYED,       /* "destroyed": where `thread` destroyed `lock` */
+    LG_SITE_OTHER_WAIT,      /* "other-wait": a wait on the same condvar with another mutex */
+    LG_SITE_ROLE_COUNT
+} lg_site_role;
+
+typedef struct lg_site {
+    lg_site_role role;
+    int thread;              /* tid */
+    int lock;                /* index into finding->locks, or -1 */
+    lg_mode mode;            /* how it was (or is being) acquired */
+    lg_stack stack;
+} lg_site;
 
 typedef struct lg_finding {
     lg_kind kind;
@@ -152,6 +185,11 @@ typedef struct lg_finding {
     char **notes;       size_t nnotes;   /* extra lines for people */
     lg_lockset *sets;   size_t nsets;    /* other lock sets at the same code path (kept) */
     size_t sets_seen;                    /* every other lock set seen, kept or not */
+    /* LG_KIND_MISUSE only: which misuse, the places it involves, and what glibc answered
+     * when it refused the call (an errno name such as "EPERM"; NULL: glibc did it). */
+    lg_misuse misuse;
+    lg_site *sites;     size_t nsites;
+    char *refused;
 } lg_finding;
 
 typedef struct lg_report {
@@ -178,6 +216,13 @@ const char *lg_lock_type_name(lg_lock_type t);
 const char *lg_mode_name(lg_mode m);
 int lg_kind_from_name(const char *name);          /* -1 when unknown */
 int lg_lock_type_from_name(const char *name);     /* -1 when unknown */
+/* "unlock-not-held", ...; "" for LG_MISUSE_NONE. lg_misuse_why: one line saying why it is a
+ * bug (for people: text, SARIF). lg_misuse_from_name: -1 when unknown. */
+const char *lg_misuse_name(lg_misuse m);
+const char *lg_misuse_why(lg_misuse m);
+int lg_misuse_from_name(const char *name);
+const char *lg_site_role_name(lg_site_role r);
+int lg_site_role_from_name(const char *name);     /* -1 when unknown */
 
 /* Reports. */
 void lg_report_init(lg_report *r);
@@ -215,6 +260,8 @@ int lg_finding_find_lock(const lg_finding *f, uint64_t address);
 lg_thread *lg_finding_add_thread(lg_finding *f, int tid, const char *name);
 lg_edge *lg_finding_add_edge(lg_finding *f, int tid, int holds, lg_mode holds_mode,
                              int acquires, lg_mode acquires_mode, unsigned flags);
+lg_site *lg_finding_add_site(lg_finding *f, lg_site_role role, int tid, int lock, lg_mode mode);
+int lg_finding_set_refused(lg_finding *f, const char *errname);
 
 /* Threads and stacks. */
 int lg_thread_set(lg_thread *t, const char *state, const char *wait);
@@ -230,8 +277,8 @@ void lg_stack_where(const lg_stack *s, char *buf, size_t len);
  * NULL when no frame has one. */
 const lg_frame *lg_stack_best_frame(const lg_stack *s);
 
-/* A finding's identity across runs, processes and machines (fingerprint.c): its kind, the
- * code locations of its edges (function and file base name:line; the order of a cycle's
+/* A finding's identity across runs, processes and machines (fingerprint.c): its kind (and a
+ * misuse's subkind and the code location of the misusing call), the code locations of its edges (function and file base name:line; the order of a cycle's
  * edges does not matter) and the names of its locks that are symbols or given names; never
  * addresses, thread or process ids. Two processes that hit the same bug agree on it. */
 uint64_t lg_finding_fingerprint(const lg_finding *f);

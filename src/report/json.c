@@ -177,6 +177,20 @@ static void edge(FILE *out, const lg_finding *f, const lg_edge *e)
     fputs("]}", out);
 }
 
+/* A misuse finding's places (model.h: lg_site). */
+static void site(FILE *out, const lg_finding *f, const lg_site *s)
+{
+    fputs("        {\"role\": ", out);
+    lg_json_str(out, lg_site_role_name(s->role));
+    fprintf(out, ", \"thread\": %d, \"lock\": ", s->thread);
+    lg_json_str(out, s->lock >= 0 && (size_t)s->lock < f->nlocks ? f->locks[s->lock].id : NULL);
+    fputs(", \"mode\": ", out);
+    lg_json_str(out, lg_mode_name(s->mode));
+    fputs(", \"stack\": ", out);
+    stack(out, &s->stack);
+    fputc('}', out);
+}
+
 static void finding(FILE *out, const lg_report *r, const lg_finding *f)
 {
     fputs("    {\"kind\": ", out);
@@ -185,6 +199,12 @@ static void finding(FILE *out, const lg_report *r, const lg_finding *f)
     for (size_t i = 0; i < sizeof finding_flags / sizeof *finding_flags; i++)
         fprintf(out, ", \"%s\": %s", finding_flags[i].name,
                 f->flags & finding_flags[i].bit ? "true" : "false");
+    if (f->kind == LG_KIND_MISUSE) {   /* only there: other findings read as before */
+        fputs(",\n     \"misuse\": ", out);
+        lg_json_str(out, lg_misuse_name(f->misuse));
+        fputs(", \"refused\": ", out);
+        lg_json_str(out, f->refused);
+    }
     fputs(",\n     \"summary\": ", out);
     lg_json_str(out, f->summary ? f->summary : lg_kind_name(f->kind));   /* never null */
     fputs(",\n     \"fix\": ", out);
@@ -203,6 +223,13 @@ static void finding(FILE *out, const lg_report *r, const lg_finding *f)
     for (size_t i = 0; i < f->nedges; i++) {
         fputs(i ? ",\n" : "\n", out);
         edge(out, f, &f->edges[i]);
+    }
+    if (f->kind == LG_KIND_MISUSE) {
+        fputs("],\n     \"sites\": [", out);
+        for (size_t i = 0; i < f->nsites; i++) {
+            fputs(i ? ",\n" : "\n", out);
+            site(out, f, &f->sites[i]);
+        }
     }
     fputs("],\n     \"notes\": ", out);
     strings(out, f->notes, f->nnotes);

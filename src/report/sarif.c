@@ -1,7 +1,8 @@
 /* sarif.c - the findings of one or more reports as a SARIF 2.1.0 log, for the code-scanning
  * dashboards of CI systems.
  *
- * One run (the tool: lockgraph), one rule per finding kind, one result per distinct finding
+ * One run (the tool: lockgraph), one rule per finding kind (lock misuse: one per subkind,
+ * "lock-misuse/unlock-not-held", after the kinds' rules), one result per distinct finding
  * (merge.h: the same finding in several processes is one result whose properties list them).
  * A result's location is where its first edge acquires (the frame lg_stack_best_frame picks);
  * every edge adds the acquisition and the hold as related locations with a message saying
@@ -36,7 +37,42 @@ static const struct {
     [LG_KIND_HANG] = {"No progress", "Every thread is blocked and none can run, with no lock "
                                      "cycle."},
     [LG_KIND_NOTE] = {"Note", "Something lockgraph could not check or wants to say."},
+    /* LG_KIND_MISUSE: a rule per subkind (misuse_title, lg_misuse_why), none of its own */
 };
+
+static const char *const misuse_title[LG_MISUSE_COUNT] = {
+    [LG_MISUSE_UNLOCK_NOT_HELD] = "Unlock of a lock no thread holds",
+    [LG_MISUSE_UNLOCK_NOT_OWNER] = "Unlock of a lock another thread holds",
+    [LG_MISUSE_DESTROY_HELD] = "Destroy of a held lock",
+    [LG_MISUSE_USE_AFTER_DESTROY] = "Use of a destroyed lock",
+    [LG_MISUSE_REINIT_LIVE] = "Initialisation of a held lock",
+    [LG_MISUSE_RELOCK_REFUSED] = "Relock refused with EDEADLK",
+    [LG_MISUSE_EXIT_HOLDING] = "Thread ended holding locks",
+    [LG_MISUSE_COND_NOT_HELD] = "Condition wait without its mutex",
+    [LG_MISUSE_COND_TWO_MUTEXES] = "Condition variable used with two mutexes",
+};
+
+/* Rules: every kind but LG_KIND_MISUSE in kind order (their indices stay the kinds'), then
+ * one per misuse subkind. */
+#define NRULES (LG_KIND_COUNT - 1 + LG_MISUSE_COUNT - 1)
+_Static_assert(LG_KIND_MISUSE == LG_KIND_COUNT - 1, "misuse rules follow the kinds' rules");
+
+static int rule_index(const lg_finding *f)
+{
+    if (f->kind != LG_KIND_MISUSE)
+        return (int)f->kind;
+    lg_misuse m = f->misuse != LG_MISUSE_NONE ? f->misuse : LG_MISUSE_UNLOCK_NOT_HELD;
+    return LG_KIND_COUNT - 1 + (int)m - 1;
+}
+
+static void rule_id(FILE *out, int rule)
+{
+    if (rule < LG_KIND_COUNT - 1)
+        fputs(lg_kind_name((lg_kind)rule), out);
+    else
+        fprintf(out, "%s/%s", lg_kind_name(LG_KIND_MISUSE),
+                lg_misuse_name((lg_misuse)(rule - (LG_KIND_COUNT - 1) + 1)));
+}
 
 static const char *level(lg_kind k)
 {
@@ -125,17 +161,28 @@ static void result(FILE *out, const lg_merged *m, const lg_report *const *report
             msg = NULL;
         }
     }
-    fprintf(out, "    {\"ruleId\": \"%s\", \"ruleIndex\": %d, \"level\": \"%s\",\n"
-                 "     \"message\": {\"text\": ", lg_kind_name(f->kind), (int)f->kind,
-            level(f->kind));
+    fputs("    {\"ruleId\": \"", out);
+    rule_id(out, rule_index(f));
+    fprintf(out, "\", \"ruleIndex\": %d, \"level\": \"%s\",\n"
+                 "     \"message\": {\"text\": ", rule_index(f), level(f->kind));
     lg_json_str(out, msg ? msg : lg_kind_name(f->kind));
     free(msg);
     fputs("},\n     \"locations\": [", out);
-    for (size_t i = 0; i < f->nedges; i++)
-        if (location(out, &f->edges[i].stack, srcroot, NULL, false))
-            break;
+    bool located = false;
+    for (size_t i = 0; i < f->nsites && !located; i++)   /* a misuse: its call, else a hold */
+        located = location(out, &f->sites[i].stack, srcroot, NULL, false);
+    for (size_t i = 0; i < f->nedges && !located; i++)
+        located = location(out, &f->edges[i].stack, srcroot, NULL, false);
     fputs("],\n     \"relatedLocations\": [", out);
     bool any = false;
+    for (size_t i = 0; i < f->nsites; i++) {
+        const lg_site *st = &f->sites[i];
+        char text[256];
+        snprintf(text, sizeof text, "thread %d: %s %s", st->thread, lg_site_role_name(st->role),
+                 lock_label(f, st->lock));
+        if (location(out, &st->stack, srcroot, text, any))
+            any = true;
+    }
     for (size_t i = 0; i < f->nedges; i++) {
         const lg_edge *e = &f->edges[i];
         char text[256];
@@ -182,14 +229,20 @@ int lg_write_sarif(FILE *out, const lg_report *const *reports, size_t n, const c
           "   \"tool\": {\"driver\": {\"name\": \"lockgraph\", \"version\": ", out);
     lg_json_str(out, version);
     fputs(",\n    \"rules\": [\n", out);
-    for (int k = 0; k < LG_KIND_COUNT; k++) {
-        fprintf(out, "     {\"id\": \"%s\", \"shortDescription\": {\"text\": ", lg_kind_name(k));
+    for (int k = 0; k < NRULES; k++) {
+        bool mis = k >= LG_KIND_COUNT - 1;
+        lg_misuse m = mis ? (lg_misuse)(k - (LG_KIND_COUNT - 1) + 1) : LG_MISUSE_NONE;
+        const char *title = mis ? misuse_title[m] : rule_text[k].title;
+        const char *help = mis ? lg_misuse_why(m) : rule_text[k].help;
+        fputs("     {\"id\": \"", out);
+        rule_id(out, k);
+        fputs("\", \"shortDescription\": {\"text\": ", out);
         /* a kind added without its text still gets a valid rule */
-        lg_json_str(out, rule_text[k].title ? rule_text[k].title : lg_kind_name(k));
+        lg_json_str(out, title ? title : lg_kind_name(k));
         fputs("}, \"fullDescription\": {\"text\": ", out);
-        lg_json_str(out, rule_text[k].help ? rule_text[k].help : lg_kind_name(k));
-        fprintf(out, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}%s\n", level(k),
-                k + 1 < LG_KIND_COUNT ? "," : "");
+        lg_json_str(out, help && *help ? help : lg_kind_name(k));
+        fprintf(out, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}%s\n",
+                level(mis ? LG_KIND_MISUSE : (lg_kind)k), k + 1 < NRULES ? "," : "");
     }
     fputs("    ]}},\n", out);
     if (srcroot && srcroot[0] == '/') {

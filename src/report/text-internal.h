@@ -27,6 +27,7 @@ void text_notes(FILE *out, char *const *notes, size_t n, const char *indent);
 
 void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
 void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
+void text_misuse(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
 void text_generic(FILE *out, const lg_report *r, const lg_finding *f, const lg_text_options *o);
 void text_process(FILE *out, const lg_report *r, const lg_text_options *o);
 /* The whole attach/core layout, when report->verdict is set (text-process.c). */

@@ -178,6 +178,9 @@ int lg_write_finding_text(FILE *out, const lg_report *r, const lg_finding *f,
     case LG_KIND_LONG_WAIT:
         text_deadlock(out, r, f, opt);
         break;
+    case LG_KIND_MISUSE:
+        text_misuse(out, r, f, opt);
+        break;
     default:
         text_generic(out, r, f, opt);
         break;

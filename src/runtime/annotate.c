@@ -48,7 +48,7 @@ RT_EXPORT void lg_rt_mutex_destroy(const void *lock, unsigned flags)
 {
     (void)flags;
     if (lock)
-        rt_lock_destroyed((void *)lock);
+        rt_lock_destroyed((void *)lock, PC);
 }
 
 RT_EXPORT void lg_rt_mutex_pre_lock(const void *lock, unsigned flags)

@@ -167,7 +167,7 @@ RT_EXPORT void g_mutex_init(void *m)
 
 RT_EXPORT void g_mutex_clear(void *m)
 {
-    rt_lock_destroyed(m);
+    rt_lock_destroyed(m, PC);
     VOID_FN(G_g_mutex_clear)(m);
 }
 
@@ -206,7 +206,7 @@ RT_EXPORT void g_rec_mutex_init(void *m)
 
 RT_EXPORT void g_rec_mutex_clear(void *m)
 {
-    rt_lock_destroyed(m);
+    rt_lock_destroyed(m, PC);
     rt_thread *t = inner_begin();
     VOID_FN(G_g_rec_mutex_clear)(m);
     inner_end(t);
@@ -249,7 +249,7 @@ RT_EXPORT void g_rw_lock_init(void *l)
 
 RT_EXPORT void g_rw_lock_clear(void *l)
 {
-    rt_lock_destroyed(l);
+    rt_lock_destroyed(l, PC);
     rt_thread *t = inner_begin();
     VOID_FN(G_g_rw_lock_clear)(l);
     inner_end(t);

@@ -10,6 +10,7 @@
 #include <threads.h>
 
 #include "fastpath.h"
+#include "misuse.h"
 #include "record.h"
 #include "real.h"
 
@@ -45,7 +46,7 @@ RT_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 
 RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
-    rt_lock_destroyed(m);
+    rt_lock_destroyed(m, PC);
     return real_pthread_mutex_destroy(m);
 }
 
@@ -58,7 +59,8 @@ RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 #define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe    /* __owner of a robust mutex past repair */
 static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool blocking)
 {
-    int kind = m->__data.__kind & ~RT_MUTEX_PLAIN_IGNORED;
+    /* unsigned: a destroyed mutex's kind is -1 (glibc's poison), which glibc answers EINVAL */
+    unsigned kind = (unsigned)m->__data.__kind & ~(unsigned)RT_MUTEX_PLAIN_IGNORED;
     if (likely(rt_inline_trylock && kind <= 3 && kind != RT_MUTEX_RECURSIVE && t->tid)) {
         if (m->__data.__lock != 0
             || !__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
@@ -85,6 +87,8 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     }
     if (likely(r == 0 || r == EOWNERDEAD))
         rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
+    else if (r == EDEADLK)
+        rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
@@ -108,6 +112,8 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
         r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
+    else if (r == EDEADLK)
+        rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
@@ -118,6 +124,8 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
         r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
+    else if (r == EDEADLK)
+        rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     return r;
 }
 
@@ -139,7 +147,7 @@ RT_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_
 
 RT_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
-    rt_lock_destroyed(l);
+    rt_lock_destroyed(l, PC);
     return real_pthread_rwlock_destroy(l);
 }
 
@@ -149,6 +157,8 @@ RT_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
         r = rt_wait_rwlock(l, mode, how, clk, t, PC);                                   \
     if (likely(r == 0))                                                                 \
         rt_acquired(l, LG_LOCK_RWLOCK, mode, flags, PC);                                \
+    else if (r == EDEADLK)                                                              \
+        rt_misuse_relock((uintptr_t)l, LG_LOCK_RWLOCK, mode, PC);                       \
     return r;
 
 RT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
@@ -222,7 +232,7 @@ RT_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 
 RT_EXPORT int pthread_spin_destroy(pthread_spinlock_t *l)
 {
-    rt_lock_destroyed((void *)l);
+    rt_lock_destroyed((void *)l, PC);
     return real_pthread_spin_destroy(l);
 }
 
@@ -230,7 +240,7 @@ RT_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {
     int r = real_pthread_spin_trylock(l);
     if (unlikely(r == EBUSY))
-        r = rt_wait_spin(l, PC);
+        r = rt_wait_spin(l, PC);   /* its own holder spins for ever: wait.c's self-deadlock */
     if (likely(r == 0))
         rt_acquired((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, 0, PC);
     return r;
@@ -282,7 +292,9 @@ static void cond_unwound(cond_call *c)
 
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+    rt_misuse_cond = (uintptr_t)c;
     rt_released(m, RT_REL_COND, PC);
+    rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     COND_CALL(m);
@@ -299,7 +311,9 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 {
     if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
         return real_pthread_cond_timedwait(c, m, t);   /* EINVAL: the mutex stays held */
+    rt_misuse_cond = (uintptr_t)c;
     rt_released(m, RT_REL_COND, PC);
+    rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     COND_CALL(m);
@@ -317,7 +331,9 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 {
     if (unlikely(!rt_timed_ok(k, t)))
         return real_pthread_cond_clockwait(c, m, k, t);   /* EINVAL: the mutex stays held */
+    rt_misuse_cond = (uintptr_t)c;
     rt_released(m, RT_REL_COND, PC);
+    rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     COND_CALL(m);
@@ -345,7 +361,7 @@ RT_EXPORT int mtx_init(mtx_t *m, int type)
 
 RT_EXPORT void mtx_destroy(mtx_t *m)
 {
-    rt_lock_destroyed(m);
+    rt_lock_destroyed(m, PC);
     real_mtx_destroy(m);
 }
 
@@ -392,7 +408,9 @@ RT_EXPORT int mtx_unlock(mtx_t *m)
 
 RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
+    rt_misuse_cond = (uintptr_t)c;
     rt_released(m, RT_REL_COND, PC);
+    rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     COND_CALL(m);
@@ -408,7 +426,9 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
 {
     if (unlikely(!rt_timed_ok(CLOCK_REALTIME, t)))
         return real_cnd_timedwait(c, m, t);   /* thrd_error: the mutex stays held */
+    rt_misuse_cond = (uintptr_t)c;
     rt_released(m, RT_REL_COND, PC);
+    rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
     COND_CALL(m);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ typedef enum {
     LG_OPTV_UINT,      /* a whole number from min to max */
     LG_OPTV_SECONDS,   /* a number of seconds from min up */
     LG_OPTV_ENUM,      /* one of the '|'-separated choices */
+    LG_OPTV_LIST,      /* comma-separated choices, each may be "-CHOICE" (turned off);
+                        * choices 0 and 1 are "all" and "none"; *num is the bit set
+                        * (bit i = choice i) after applying the items left to right */
 } lg_optv_type;
 
 typedef struct lg_optv {
@@ -67,10 +71,34 @@ static inline void lg_optv_expected(const lg_optv *o, char *buf, size_t len)
         }
         break;
     }
+    case LG_OPTV_LIST: {
+        size_t n = (size_t)snprintf(buf, len, "a comma-separated list of ");
+        for (const char *p = o->choices; *p && n + 1 < len;) {
+            size_t w = strcspn(p, "|");
+            n += (size_t)snprintf(buf + n, len - n, "%.*s%s", (int)w, p, p[w] ? ", " : "");
+            p += w + (p[w] == '|');
+        }
+        if (n + 1 < len)
+            snprintf(buf + n, len - n, " (-NAME turns NAME off)");
+        break;
+    }
     default:
         snprintf(buf, len, "any value");
         break;
     }
+}
+
+/* Index of the choice v[0..vl) in '|'-separated choices, or -1. */
+static inline int lg_optv_choice(const char *choices, const char *v, size_t vl)
+{
+    const char *p = choices;
+    for (int i = 0; *p; i++) {
+        size_t w = strcspn(p, "|");
+        if (w == vl && !strncmp(p, v, w))
+            return i;
+        p += w + (p[w] == '|');
+    }
+    return -1;
 }
 
 /* 0 when `v` is valid for `o`, else -1. For UINT and SECONDS *num gets the number, for ENUM
@@ -95,6 +123,31 @@ static inline int lg_optv_check(const lg_optv *o, const char *v, double *num)
         if (!*v || *end || errno || !isfinite(d) || d < o->min)
             return -1;
         break;
+    case LG_OPTV_LIST: {
+        unsigned long all = 0, set = 0;
+        int nch = 0;
+        for (const char *p = o->choices; *p; nch++) {
+            size_t w = strcspn(p, "|");
+            p += w + (p[w] == '|');
+        }
+        for (int i = 2; i < nch && i < 31; i++)
+            all |= 1ul << i;
+        if (!*v)
+            return -1;
+        for (const char *p = v;;) {
+            size_t w = strcspn(p, ",");
+            bool off = w && *p == '-';
+            int c = lg_optv_choice(o->choices, p + off, w - off);
+            if (c < 0 || (off && c < 2))
+                return -1;
+            set = c == 0 ? all : c == 1 ? 0 : off ? set & ~(1ul << c) : set | 1ul << c;
+            if (!p[w])
+                break;
+            p += w + 1;
+        }
+        d = (double)set;
+        break;
+    }
     case LG_OPTV_ENUM: {
         const char *p = o->choices;
         size_t vl = strlen(v);

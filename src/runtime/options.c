@@ -67,6 +67,15 @@ void rt_options_load(rt_config *c)
     c->deadlocks = num[LG_OPTV_deadlocks] != 0;
     c->verbose = strcmp(in_force[LG_OPTV_verbose], "0") != 0;
     c->wait_timeout = num[LG_OPTV_wait_timeout];
+    /* The list's bits are its choices' positions; the model names the subkinds. */
+    unsigned long set = (unsigned long)num[LG_OPTV_misuse];
+    c->misuse = 0;
+    for (int m = 1; m < LG_MISUSE_COUNT; m++) {
+        const char *name = lg_misuse_name((lg_misuse)m);
+        int ch = lg_optv_choice(lg_optv_table[LG_OPTV_misuse].choices, name, strlen(name));
+        if (ch >= 0 && (set >> ch & 1))
+            c->misuse |= 1u << m;
+    }
     static const rt_on_deadlock actions[] = {RT_ON_DEADLOCK_EXIT, RT_ON_DEADLOCK_ABORT,
                                              RT_ON_DEADLOCK_WAIT};
     c->on_deadlock = actions[(int)num[LG_OPTV_on_deadlock]];

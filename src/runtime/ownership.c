@@ -30,6 +30,7 @@
 
 #include "../trace/trace.h"
 #include "fastpath.h"
+#include "misuse.h"
 
 /* glibc's mutex kinds that check the owner on unlock (error-checking, recursive, robust,
  * priority-inherit/-protect): another thread gets EPERM and nothing is released. */
@@ -42,8 +43,9 @@ static bool owner_checked(uintptr_t addr, int type)
 }
 
 /* How many holds of addr t has that are not released yet: its entries' counts minus the
- * releases already posted. Threads_lock held; t's held[] read racily (see above). */
-static long holds_of(rt_thread *t, uintptr_t addr)
+ * releases already posted; *info (when not NULL) gets the outermost entry's stack and mode.
+ * Threads_lock held; t's held[] read racily (see above). */
+static long holds_of(rt_thread *t, uintptr_t addr, rt_holder_info *info)
 {
     for (int tries = 0; tries < 1000; tries++) {
         uint32_t s = atomic_load_explicit(&t->held_seq, memory_order_acquire);
@@ -52,20 +54,51 @@ static long holds_of(rt_thread *t, uintptr_t addr)
             continue;
         }
         long n = 0;
+        uint32_t stack = 0, mode = 0;
         uint32_t d = __atomic_load_n(&t->depth, __ATOMIC_ACQUIRE);
         if (d > t->cap)
             d = t->cap;
         for (uint32_t i = 0; i < d; i++)
-            if (__atomic_load_n(&t->held[i].addr, __ATOMIC_RELAXED) == addr)
+            if (__atomic_load_n(&t->held[i].addr, __ATOMIC_RELAXED) == addr) {
+                if (!n) {
+                    stack = __atomic_load_n(&t->held[i].stack, __ATOMIC_RELAXED);
+                    mode = __atomic_load_n(&t->held[i].mode, __ATOMIC_RELAXED);
+                }
                 n += __atomic_load_n(&t->held[i].count, __ATOMIC_RELAXED);
+            }
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&t->held_seq, memory_order_relaxed) != s)
             continue;
         for (uint32_t i = 0; i < t->ngone; i++)
             n -= t->gone[i] == addr;
+        if (info && n > 0) {
+            info->tid = t->tid;
+            memcpy(info->name, t->name, sizeof info->name);
+            info->name[sizeof info->name - 1] = '\0';
+            info->stack = stack;
+            info->mode = (uint8_t)mode;
+            info->role = LG_SITE_ACQUIRED;
+            info->addr = 0;
+        }
         return n;
     }
     return 0;   /* the owner kept moving its entries: leave it (it stays "held") */
+}
+
+size_t rt_holders_find(uintptr_t addr, const rt_thread *skip, rt_holder_info *out, size_t max)
+{
+    size_t n = 0;
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next) {
+        rt_holder_info info;
+        if (x == skip || holds_of(x, addr, &info) <= 0)
+            continue;
+        if (n < max)
+            out[n] = info;
+        n++;
+    }
+    rt_flock_unlock(&rt.threads_lock);
+    return n;
 }
 
 /* Append addr to t's gone list. Threads_lock held. */
@@ -101,38 +134,64 @@ static void drop_hold(rt_thread *t, uintptr_t addr)
         }
 }
 
-/* The misuse itself (a lock released by a thread that does not hold it): the place where
- * the finding of the misuse issue is to be made. For now it is counted (--verbose). */
-static void foreign_release_seen(const rt_thread *by, int holder_tid, uintptr_t addr, int type,
-                                 uintptr_t pc)
+/* The misuse itself: addr released by t, which does not hold it. Another thread holds it
+ * (unlock-not-owner; a condition wait: cond-mutex-not-held), or nobody does by the runtime's
+ * record and by glibc's lock word (unlock-not-held). An owner-checking mutex is refused by
+ * glibc with EPERM (it compares __owner with the caller): still the program's misuse. */
+static void foreign_release_seen(rt_thread *by, const rt_holder_info *holder, uintptr_t addr,
+                                 int type, bool native, bool checked, uintptr_t pc)
 {
-    (void)by, (void)holder_tid, (void)addr, (void)type, (void)pc;
-    atomic_fetch_add_explicit(&rt.counters[RT_C_FOREIGN], 1, memory_order_relaxed);
+    bool cond = type == RT_REL_COND;
+    int lt = cond ? LG_LOCK_MUTEX : type;
+    if (holder)
+        atomic_fetch_add_explicit(&rt.counters[RT_C_FOREIGN], 1, memory_order_relaxed);
+    else if (!native || !rt_lock_looks_free(addr, lt))
+        return;   /* locked by a thread the runtime never saw take it: no claim */
+    rt_misuse m = {
+        .what = cond ? LG_MISUSE_COND_NOT_HELD
+                     : holder ? LG_MISUSE_UNLOCK_NOT_OWNER : LG_MISUSE_UNLOCK_NOT_HELD,
+        .thread = by, .addr = addr, .pc = pc, .type = lt,
+        .mode = holder ? holder->mode : LG_MODE_EXCLUSIVE,
+        .refused = checked ? "EPERM" : NULL, .holders = holder, .nholders = holder ? 1 : 0,
+    };
+    if (cond)
+        m.cond = rt_misuse_cond;   /* the condition variable of the wait (interpose.c) */
+    rt_misuse_report(&m);
 }
 
-void rt_release_foreign(rt_thread *t, uintptr_t addr, int type, uintptr_t pc)
+void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
 {
-    if (type == RT_REL_COND || owner_checked(addr, type) ||
-        !atomic_load_explicit(&rt.ready, memory_order_acquire))
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
         return;
-    int holder = 0;   /* no guard: nothing here calls an interposed function */
+    bool cond = ft == RT_REL_COND;
+    /* glibc's layout is read only for the native family's locks: a condition wait's mutex is
+     * one when a pthread or C11 wrapper said which condvar (GLib's GCond does not). */
+    if (cond && !rt_misuse_cond)
+        return;
+    bool native = cond || RT_FT_FAM((unsigned)ft) == 0;
+    int type = cond ? RT_REL_COND : (int)RT_FT_TYPE((unsigned)ft);
+    bool checked = native && owner_checked(addr, cond ? LG_LOCK_MUTEX : type);
+    rt_holder_info holder;
+    bool found = false;   /* no guard: nothing here calls an interposed function */
     rt_flock_lock(&rt.threads_lock);
     for (rt_thread *x = rt_threads_first(); x; x = x->next) {
-        if (x == t || holds_of(x, addr) <= 0)
+        if (x == t || holds_of(x, addr, &holder) <= 0)
             continue;
-        holder = x->tid;
+        found = true;
+        /* glibc releases it for the holder unless it checks the owner (then EPERM, and the
+         * holder keeps it); a condition wait's release stays the holder's here. */
+        if (cond || checked)
+            break;
         if (x->exited) {
             drop_hold(x, addr);
         } else if (!post_gone(x, addr)) {
-            holder = 0;   /* out of memory: the hold stays (a phantom, as before) */
+            found = false;   /* out of memory: the hold stays (a phantom, as before) */
         }
         break;
     }
     rt_flock_unlock(&rt.threads_lock);
-    if (holder)
-        foreign_release_seen(t, holder, addr, type, pc);
+    foreign_release_seen(t, found ? &holder : NULL, addr, type, native, checked, pc);
 }
-
 void rt_gone_drain(rt_thread *t)
 {
     rt_flock_lock(&rt.threads_lock);

@@ -300,6 +300,10 @@ bool rt_report_suppressed(const lg_finding *f)
             if (frame_matches(&e->holds_stack.frames[j]))
                 return true;
     }
+    for (size_t i = 0; i < f->nsites; i++)   /* lock misuse: its call and the holders' */
+        for (size_t j = 0; j < f->sites[i].stack.n; j++)
+            if (frame_matches(&f->sites[i].stack.frames[j]))
+                return true;
     return false;
 }
 

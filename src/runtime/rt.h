@@ -54,6 +54,7 @@ typedef struct rt_config {
     double wait_timeout;
     bool deadlocks;
     bool verbose;
+    unsigned misuse;           /* bit m: lg_misuse m is reported (--misuse) */
     rt_on_deadlock on_deadlock;
     const char *log, *json, *suppressions;
 } rt_config;
@@ -235,9 +236,22 @@ typedef struct rt_thread {
 } rt_thread;
 
 /* ---- ownership.c: a lock released by another thread than the one holding it ---- */
+/* A thread's hold of a lock, copied out for a misuse finding (misuse.h). */
+typedef struct rt_holder_info {
+    int tid;
+    char name[16];
+    uint32_t stack;            /* stack id of its acquisition */
+    uint8_t mode;              /* lg_mode */
+    uint8_t role;              /* lg_site_role */
+    int type;                  /* lg_lock_type of addr */
+    uintptr_t addr;            /* 0: the finding's lock */
+} rt_holder_info;
+/* Up to max threads other than `skip` that hold addr (not released for them by another
+ * thread), threads_lock taken here; how many there are. */
+size_t rt_holders_find(uintptr_t addr, const rt_thread *skip, rt_holder_info *out, size_t max);
 /* t (the caller, maybe the sentinel) releases addr that it does not hold: find the holder
- * and take the lock out of its state. */
-void rt_release_foreign(rt_thread *t, uintptr_t addr, int type, uintptr_t pc);
+ * and take the lock out of its state. ft: RT_FT(family, type), or RT_REL_COND. */
+void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc);
 /* The owner's side: drop what others released. Slow path (or exit) of t itself. */
 void rt_gone_drain(rt_thread *t);
 static inline void rt_gone_check(rt_thread *t)
@@ -371,7 +385,7 @@ void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc);
  * recomputed. Called by t itself only. */
 void rt_held_remove(rt_thread *t, uint32_t i);
 void rt_lock_created(void *addr, unsigned ft, unsigned lflags);   /* ft: RT_FT or a type */
-void rt_lock_destroyed(void *addr);
+void rt_lock_destroyed(void *addr, uintptr_t pc);   /* before the real destroy */
 /* The keys of held locks, used as gate candidates. */
 static inline uint64_t rt_lock_key(uint32_t idx, uint32_t gen)
 {

@@ -17,6 +17,7 @@
 
 #include "../trace/trace.h"
 #include "real.h"
+#include "misuse.h"
 #include "rt.h"
 
 static rt_thread sentinel;
@@ -53,8 +54,11 @@ static void thread_exit(void *arg)
         rt_held *h = &t->held[t->depth - 1];
         rt_report_lock_describe(atomic_load(&h->lock->addr), (lg_lock_type)h->lock->type, 0,
                                 name, sizeof name, attrs, sizeof attrs, false);
-        rt_report_note("thread %d \"%s\" exited holding %u lock%s (%s%s)", t->tid, t->name,
-                       t->depth, t->depth > 1 ? "s" : "", name, t->depth > 1 ? ", ..." : "");
+        if (rt_misuse_on(LG_MISUSE_EXIT_HOLDING))
+            rt_misuse_exit(t);   /* the finding says it all */
+        else
+            rt_report_note("thread %d \"%s\" exited holding %u lock%s (%s%s)", t->tid, t->name,
+                           t->depth, t->depth > 1 ? "s" : "", name, t->depth > 1 ? ", ..." : "");
         rt_wait_holder_exited(t);   /* a thread already waiting for one waits forever */
     }
     rt_self = &sentinel;

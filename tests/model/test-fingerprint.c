@@ -49,6 +49,31 @@ static void abba(lg_report *r, const variant *v)
     }
 }
 
+/* A misuse: an unlock by a thread that does not hold the lock, in both processes alike. */
+static lg_finding *misuse(lg_report *r, lg_misuse m, int line, int held_line, int tid)
+{
+    lg_finding *f = lg_report_add_finding(r, LG_KIND_MISUSE);
+    f->misuse = m;
+    int l = lg_finding_add_lock(f, 0x4000 + (uint64_t)tid, LG_LOCK_MUTEX, "queue_lock", NULL);
+    lg_finding_set_summary(f, "thread %d unlocks mutex queue_lock, which thread %d holds", tid,
+                           tid + 1);
+    lg_finding_set_refused(f, "EPERM");
+    lg_site *s = lg_finding_add_site(f, LG_SITE_MISUSE, tid, l, LG_MODE_EXCLUSIVE);
+    frame(&s->stack, 0x70, "drain", "/src/app", "queue.c", line);
+    s = lg_finding_add_site(f, LG_SITE_ACQUIRED, tid + 1, l, LG_MODE_EXCLUSIVE);
+    frame(&s->stack, 0x80, "fill", "/src/app", "queue.c", held_line);
+    return f;
+}
+
+static uint64_t misuse_fp(lg_misuse m, int line, int held_line, int tid)
+{
+    lg_report r;
+    lg_report_init(&r);
+    uint64_t h = lg_finding_fingerprint(misuse(&r, m, line, held_line, tid));
+    lg_report_free(&r);
+    return h;
+}
+
 static uint64_t fp(const variant *v)
 {
     lg_report r;
@@ -82,7 +107,15 @@ int main(void)
     v.name_a = "queue lock";
     CHECK(fp(&v) != h);                  /* another named lock */
 
-    /* Two processes: the same inversion in both, a deadlock only in the second. */
+    /* A misuse is its subkind and the place of the misusing call; not where the lock was
+     * taken (which thread got it first varies), not the thread ids. */
+    uint64_t mh = misuse_fp(LG_MISUSE_UNLOCK_NOT_OWNER, 40, 12, 300);
+    CHECK(misuse_fp(LG_MISUSE_UNLOCK_NOT_OWNER, 40, 13, 8000) == mh);
+    CHECK(misuse_fp(LG_MISUSE_UNLOCK_NOT_OWNER, 41, 12, 300) != mh);
+    CHECK(misuse_fp(LG_MISUSE_UNLOCK_NOT_HELD, 40, 12, 300) != mh);
+
+    /* Two processes: the same inversion in both, a deadlock only in the second; the same
+     * misuse in both. */
     lg_report r1, r2;
     lg_report_init(&r1);
     lg_report_init(&r2);

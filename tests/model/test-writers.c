@@ -1,6 +1,7 @@
 /* test-writers.c - golden tests for the text and JSON writers over fixed reports, plus a
  * DOT smoke check. LG_UPDATE_GOLDEN=1 rewrites the expected files after a deliberate change. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/model.h"
 #include "report/report.h"
@@ -61,6 +62,37 @@ static void deadlock(lg_report *r)
     lg_report_add_note(r, "Found 1 deadlock.");
 }
 
+/* One misuse of each shape: a call with a holder elsewhere, a thread ending with locks. */
+static void misuses(lg_report *r)
+{
+    lg_finding *f = lg_report_add_finding(r, LG_KIND_MISUSE);
+    f->misuse = LG_MISUSE_UNLOCK_NOT_OWNER;
+    int q = lg_finding_add_lock(f, 0x4041a0, LG_LOCK_MUTEX, "queue_lock", "errorcheck");
+    lg_finding_add_thread(f, 201, "drainer");
+    lg_finding_add_thread(f, 202, "filler");
+    lg_finding_set_refused(f, "EPERM");
+    lg_finding_set_summary(f, "thread 201 unlocks mutex queue_lock at queue.c:40, which thread "
+                              "202 \"filler\" holds (locked at queue.c:12)");
+    lg_finding_set_fix(f, "let the thread that locks queue_lock unlock it");
+    lg_site *s = lg_finding_add_site(f, LG_SITE_MISUSE, 201, q, LG_MODE_EXCLUSIVE);
+    frame(&s->stack, 0x401800, "drain", "queue.c", 40);
+    frame(&s->stack, 0x401900, "drainer_main", "queue.c", 60);
+    s = lg_finding_add_site(f, LG_SITE_ACQUIRED, 202, q, LG_MODE_EXCLUSIVE);
+    frame(&s->stack, 0x401a00, "fill", "queue.c", 12);
+
+    f = lg_report_add_finding(r, LG_KIND_MISUSE);
+    f->misuse = LG_MISUSE_EXIT_HOLDING;
+    int a = lg_finding_add_lock(f, 0x4040a0, LG_LOCK_MUTEX, "A", NULL);
+    int b = lg_finding_add_lock(f, 0x4040e0, LG_LOCK_RWLOCK, "B", NULL);
+    lg_finding_add_thread(f, 203, "worker");
+    lg_finding_set_summary(f, "thread 203 \"worker\" ended holding 2 locks: mutex A (locked at "
+                              "app.c:10), ...");
+    s = lg_finding_add_site(f, LG_SITE_ACQUIRED, 203, a, LG_MODE_EXCLUSIVE);
+    frame(&s->stack, 0x401100, "take_a", "app.c", 10);
+    s = lg_finding_add_site(f, LG_SITE_ACQUIRED, 203, b, LG_MODE_SHARED);
+    lg_finding_add_note(f, "a note");
+}
+
 static char *render(const lg_report *r, int json)
 {
     char *buf = NULL;
@@ -86,6 +118,49 @@ int main(void)
     free(s);
     s = render(&r, 1);
     t_golden("model/golden/inversion.json", s);
+    free(s);
+    lg_report_free(&r);
+
+    lg_report_init(&r);
+    r.pid = 77;
+    misuses(&r);
+    s = render(&r, 0);
+    t_golden("model/golden/misuse.txt", s);
+    free(s);
+    s = render(&r, 1);
+    t_golden("model/golden/misuse.json", s);
+    /* What the JSON says reads back as the same findings. */
+    lg_report back;
+    lg_report_init(&back);
+    char err[128];
+    CHECK_INT(lg_report_read_json(s, strlen(s), &back, NULL, err, sizeof err), 0);
+    CHECK_INT(back.nfindings, 2);
+    if (back.nfindings == 2) {
+        const lg_finding *b0 = &back.findings[0], *o0 = &r.findings[0];
+        CHECK_INT(b0->kind, LG_KIND_MISUSE);
+        CHECK_INT(b0->misuse, LG_MISUSE_UNLOCK_NOT_OWNER);
+        CHECK(b0->refused && strcmp(b0->refused, "EPERM") == 0);
+        CHECK_INT(b0->nsites, 2);
+        CHECK_INT(back.findings[1].misuse, LG_MISUSE_EXIT_HOLDING);
+        CHECK(back.findings[1].refused == NULL);
+        CHECK_INT(back.findings[1].nsites, 2);
+        if (back.findings[1].nsites == 2) {
+            CHECK_INT(back.findings[1].sites[1].lock, 1);
+            CHECK_INT(back.findings[1].sites[1].mode, LG_MODE_SHARED);
+        }
+        if (b0->nsites == 2) {
+            CHECK_INT(b0->sites[1].role, LG_SITE_ACQUIRED);
+            CHECK_INT(b0->sites[1].thread, 202);
+            CHECK_INT(b0->sites[0].stack.n, 2);
+        }
+        CHECK(lg_finding_fingerprint(b0) == lg_finding_fingerprint(o0));
+        /* and renders the same text */
+        char *again = render(&back, 0), *orig = render(&r, 0);
+        CHECK_STR(again, orig);
+        free(again);
+        free(orig);
+    }
+    lg_report_free(&back);
     free(s);
     lg_report_free(&r);
 

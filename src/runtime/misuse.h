@@ -1,0 +1,42 @@
+/* misuse.h - lock misuse findings (misuse.c): what the callers in the runtime pass. */
+#ifndef LG_RT_MISUSE_H
+#define LG_RT_MISUSE_H
+
+#include "rt.h"
+
+/* Whether --misuse reports subkind m. */
+static inline bool rt_misuse_on(lg_misuse m)
+{
+    return (rt.cfg.misuse >> m) & 1u;
+}
+
+/* A misuse to report. `thread` made the call at `pc` on `addr` (of lg_lock_type `type`, in
+ * lg_mode `mode`); holders are the other places it involves (where a thread acquired the
+ * lock, or the other condition wait), each with its site role. pc 0: no call (exit-holding),
+ * then key_extra tells distinct findings apart. */
+typedef struct rt_misuse {
+    lg_misuse what;
+    rt_thread *thread;
+    uintptr_t addr, cond, pc, key_extra;
+    int type;
+    unsigned mode;
+    const char *refused;            /* the errno name glibc answers, when it refuses */
+    const rt_holder_info *holders;
+    size_t nholders;
+} rt_misuse;
+
+void rt_misuse_report(const rt_misuse *m);
+/* The condition variable of the condition wait this thread is entering: set by the wrappers
+ * before they release the mutex, read only when that release is a misuse. */
+extern __thread uintptr_t rt_misuse_cond;
+/* pthread_*_destroy of addr is about to be called: destroy-held when a thread holds it.
+ * Returns the errno glibc will refuse the destroy with (EBUSY: a locked mutex), else 0. */
+int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc);
+/* Thread t ends holding its held[] (threads.c): exit-holding. */
+void rt_misuse_exit(rt_thread *t);
+/* glibc answered EDEADLK to a lock call of t on addr: relock-refused, when t holds it. */
+void rt_misuse_relock(uintptr_t addr, int type, unsigned mode, uintptr_t pc);
+/* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock). */
+bool rt_lock_looks_free(uintptr_t addr, int type);
+
+#endif

@@ -1,0 +1,448 @@
+/* misuse.c - one lock misuse (or one legal look-alike) per argument, for misuse.sh.
+ *
+ * Each case prints what glibc answered ("rc NAME=VALUE"), so the script can check that the
+ * runtime changed no result; threads are ordered with semaphores and joins, never with
+ * sleeps, so each case does the same thing on every run. The lock under test is a global
+ * named after the case's lock (misuse.sh checks the names in the findings).
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;      /* a normal mutex */
+pthread_mutex_t mu2 = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t emu;                                 /* error-checking */
+pthread_mutex_t rmu;                                 /* recursive */
+pthread_mutex_t robust;
+pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+pthread_spinlock_t spin;
+pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static sem_t go, done;
+
+static void rc(const char *what, int r)
+{
+    printf("rc %s=%s\n", what, r == 0 ? "0" : strerrorname_np(r));
+}
+
+static void init_kind(pthread_mutex_t *m, int type, int robustness)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, type);
+    pthread_mutexattr_setrobust(&a, robustness);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+static void run(void *(*f)(void *), void *arg)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, f, arg);
+    pthread_join(t, NULL);
+}
+
+/* ---- misuses ---- */
+
+NOINLINE static void double_unlock(void)
+{
+    rc("lock", pthread_mutex_lock(&mu));
+    rc("unlock", pthread_mutex_unlock(&mu));
+    rc("unlock-again", pthread_mutex_unlock(&mu));
+}
+
+NOINLINE static void unlock_never_locked(void)
+{
+    rc("unlock", pthread_mutex_unlock(&mu));   /* statically initialised, never locked */
+}
+
+NOINLINE static void errorcheck_double_unlock(void)
+{
+    init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
+    rc("lock", pthread_mutex_lock(&emu));
+    rc("unlock", pthread_mutex_unlock(&emu));
+    rc("unlock-again", pthread_mutex_unlock(&emu));   /* EPERM */
+}
+
+NOINLINE static void recursive_over_unlock(void)
+{
+    init_kind(&rmu, PTHREAD_MUTEX_RECURSIVE, 0);
+    rc("lock", pthread_mutex_lock(&rmu));
+    rc("lock-again", pthread_mutex_lock(&rmu));
+    rc("unlock", pthread_mutex_unlock(&rmu));
+    rc("unlock", pthread_mutex_unlock(&rmu));
+    rc("unlock-third", pthread_mutex_unlock(&rmu));   /* EPERM */
+}
+
+NOINLINE static void rwlock_double_unlock(void)
+{
+    rc("rdlock", pthread_rwlock_rdlock(&rw));
+    rc("unlock", pthread_rwlock_unlock(&rw));
+    rc("unlock-again", pthread_rwlock_unlock(&rw));
+}
+
+NOINLINE static void spin_double_unlock(void)
+{
+    pthread_spin_init(&spin, 0);
+    rc("lock", pthread_spin_lock(&spin));
+    rc("unlock", pthread_spin_unlock(&spin));
+    rc("unlock-again", pthread_spin_unlock(&spin));
+}
+
+static void *lock_and_signal(void *m)
+{
+    rc("other-lock", pthread_mutex_lock(m));
+    sem_post(&go);
+    sem_wait(&done);   /* held until the main thread has unlocked it (or tried) */
+    if (m == &emu)
+        rc("other-unlock", pthread_mutex_unlock(m));
+    return NULL;
+}
+
+NOINLINE static void unlock_other_thread(pthread_mutex_t *m)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, lock_and_signal, m);
+    sem_wait(&go);
+    rc("unlock-not-mine", pthread_mutex_unlock(m));
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
+static void *rdlock_and_signal(void *arg)
+{
+    (void)arg;
+    rc("other-rdlock", pthread_rwlock_rdlock(&rw));
+    sem_post(&go);
+    sem_wait(&done);
+    return NULL;
+}
+
+NOINLINE static void rwlock_unlock_other_reader(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, rdlock_and_signal, NULL);
+    sem_wait(&go);
+    rc("unlock-not-mine", pthread_rwlock_unlock(&rw));
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
+NOINLINE static void destroy_locked(void)
+{
+    pthread_mutex_init(&mu2, NULL);
+    rc("lock", pthread_mutex_lock(&mu2));
+    rc("destroy", pthread_mutex_destroy(&mu2));   /* EBUSY */
+    rc("unlock", pthread_mutex_unlock(&mu2));
+    rc("destroy", pthread_mutex_destroy(&mu2));
+}
+
+NOINLINE static void destroy_rwlock_held_by_other(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, rdlock_and_signal, NULL);
+    sem_wait(&go);
+    rc("destroy", pthread_rwlock_destroy(&rw));
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
+NOINLINE static void *exit_locked(void *arg)
+{
+    (void)arg;
+    rc("lock", pthread_mutex_lock(&mu));
+    return NULL;   /* still holding mu */
+}
+
+NOINLINE static void errorcheck_relock(void)
+{
+    init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
+    rc("lock", pthread_mutex_lock(&emu));
+    rc("lock-again", pthread_mutex_lock(&emu));   /* EDEADLK */
+    rc("unlock", pthread_mutex_unlock(&emu));
+}
+
+NOINLINE static void rwlock_wrlock_twice(void)
+{
+    rc("wrlock", pthread_rwlock_wrlock(&rw));
+    rc("wrlock-again", pthread_rwlock_wrlock(&rw));   /* EDEADLK */
+    rc("rdlock", pthread_rwlock_rdlock(&rw));         /* EDEADLK, another call site */
+    rc("unlock", pthread_rwlock_unlock(&rw));
+}
+
+static struct timespec soon(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 1000000;   /* the wait ends by its timeout: nobody signals */
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+NOINLINE static void cond_wait_unlocked(pthread_mutex_t *m)
+{
+    struct timespec ts = soon();
+    int r = pthread_cond_timedwait(&cv, m, &ts);   /* normal: ETIMEDOUT, errorcheck: EPERM */
+    rc("timedwait", r);
+    if (r == ETIMEDOUT)
+        rc("unlock", pthread_mutex_unlock(m));   /* glibc re-locked it for us */
+}
+
+/* ---- legal look-alikes ---- */
+
+NOINLINE static void recursive_ok(void)
+{
+    init_kind(&rmu, PTHREAD_MUTEX_RECURSIVE, 0);
+    rc("lock", pthread_mutex_lock(&rmu));
+    rc("lock-again", pthread_mutex_lock(&rmu));
+    rc("unlock", pthread_mutex_unlock(&rmu));
+    rc("unlock", pthread_mutex_unlock(&rmu));
+    rc("destroy", pthread_mutex_destroy(&rmu));
+}
+
+NOINLINE static void destroy_unlocked(void)
+{
+    pthread_mutex_init(&mu2, NULL);
+    rc("lock", pthread_mutex_lock(&mu2));
+    rc("unlock", pthread_mutex_unlock(&mu2));
+    rc("destroy", pthread_mutex_destroy(&mu2));
+    pthread_rwlock_init(&rw, NULL);
+    rc("wrlock", pthread_rwlock_wrlock(&rw));
+    rc("unlock", pthread_rwlock_unlock(&rw));
+    rc("destroy", pthread_rwlock_destroy(&rw));
+}
+
+NOINLINE static void trylock_own(void)
+{
+    rc("lock", pthread_mutex_lock(&mu));
+    rc("trylock", pthread_mutex_trylock(&mu));   /* EBUSY: a question, not a misuse */
+    rc("unlock", pthread_mutex_unlock(&mu));
+    rc("wrlock", pthread_rwlock_wrlock(&rw));
+    rc("trywrlock", pthread_rwlock_trywrlock(&rw));
+    rc("unlock", pthread_rwlock_unlock(&rw));
+}
+
+static int ready;
+static void *signaller(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    ready = 1;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+NOINLINE static void cond_ok(void)
+{
+    pthread_t t;
+    pthread_mutex_lock(&mu);
+    pthread_create(&t, NULL, signaller, NULL);
+    while (!ready)
+        rc("wait", pthread_cond_wait(&cv, &mu));
+    pthread_mutex_unlock(&mu);
+    pthread_join(t, NULL);
+}
+
+static void *robust_die(void *arg)
+{
+    (void)arg;
+    rc("robust-lock", pthread_mutex_lock(&robust));
+    return NULL;   /* exits holding it: glibc gives the next locker EOWNERDEAD */
+}
+
+NOINLINE static void robust_recovery(void)
+{
+    init_kind(&robust, PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_ROBUST);
+    run(robust_die, NULL);
+    int r = pthread_mutex_lock(&robust);
+    rc("lock", r);
+    if (r == EOWNERDEAD)
+        rc("consistent", pthread_mutex_consistent(&robust));
+    rc("unlock", pthread_mutex_unlock(&robust));
+    rc("destroy", pthread_mutex_destroy(&robust));
+}
+
+static void unlock_cleanup(void *m)
+{
+    pthread_mutex_unlock(m);
+}
+
+static void *cancel_me(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    pthread_cleanup_push(unlock_cleanup, &mu);
+    sem_post(&go);
+    for (;;)
+        pause();   /* a cancellation point */
+    pthread_cleanup_pop(1);
+    return NULL;
+}
+
+NOINLINE static void cancel_cleanup(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_me, NULL);
+    sem_wait(&go);
+    pthread_cancel(t);
+    void *res;
+    pthread_join(t, &res);
+    printf("cancelled %d\n", res == PTHREAD_CANCELED);
+    rc("lock-after", pthread_mutex_lock(&mu));
+    rc("unlock", pthread_mutex_unlock(&mu));
+}
+
+/* std::lock's back-off, in C: take the first, try the second, on failure drop the first and
+ * start from the second. Every unlock is of a lock the same thread holds. */
+static void *hold_mu2(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu2);
+    sem_post(&go);
+    sem_wait(&done);
+    pthread_mutex_unlock(&mu2);
+    return NULL;
+}
+
+NOINLINE static void lock_backoff(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, hold_mu2, NULL);
+    sem_wait(&go);
+    pthread_mutex_lock(&mu);
+    rc("trylock", pthread_mutex_trylock(&mu2));   /* EBUSY */
+    pthread_mutex_unlock(&mu);
+    sem_post(&done);
+    pthread_mutex_lock(&mu2);
+    rc("trylock", pthread_mutex_trylock(&mu));
+    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&mu2);
+    pthread_join(t, NULL);
+}
+
+/* A binary semaphore used as a lock: taken in one thread, given back by another (legal:
+ * a semaphore has no owner). */
+static sem_t semlock;
+static void *sem_give(void *arg)
+{
+    (void)arg;
+    sem_wait(&go);
+    sem_post(&semlock);
+    return NULL;
+}
+
+NOINLINE static void sem_handoff(void)
+{
+    sem_init(&semlock, 0, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, sem_give, NULL);
+    sem_wait(&semlock);
+    sem_post(&go);
+    sem_wait(&semlock);   /* given back by the other thread */
+    sem_post(&semlock);
+    pthread_join(t, NULL);
+    rc("done", 0);
+}
+
+NOINLINE static void local_lock_use(int i)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    printf("local %d\n", i);
+    pthread_mutex_unlock(&m);
+}
+
+NOINLINE static void heap_stack_reuse(void)
+{
+    for (int i = 0; i < 4; i++) {
+        pthread_mutex_t *m = malloc(sizeof *m);
+        pthread_mutex_init(m, NULL);
+        pthread_mutex_lock(m);
+        pthread_mutex_unlock(m);
+        pthread_mutex_destroy(m);
+        free(m);
+        m = malloc(sizeof *m);   /* most likely the same address */
+        *m = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(m);
+        pthread_mutex_unlock(m);
+        free(m);
+        local_lock_use(i);
+    }
+    rc("done", 0);
+}
+
+static void prepare(void) { pthread_mutex_lock(&mu); }
+static void parent(void) { pthread_mutex_unlock(&mu); }
+static void child(void) { pthread_mutex_unlock(&mu); }
+
+NOINLINE static void fork_locks(void)
+{
+    pthread_atfork(prepare, parent, child);
+    pid_t p = fork();
+    if (p == 0) {
+        pthread_mutex_lock(&mu);
+        pthread_mutex_unlock(&mu);
+        _exit(0);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    rc("child", WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+    pthread_mutex_lock(&mu);
+    pthread_mutex_unlock(&mu);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    sem_init(&go, 0, 0);
+    sem_init(&done, 0, 0);
+    const char *c = argv[1];
+    if (!strcmp(c, "double-unlock")) double_unlock();
+    else if (!strcmp(c, "unlock-never-locked")) unlock_never_locked();
+    else if (!strcmp(c, "errorcheck-double-unlock")) errorcheck_double_unlock();
+    else if (!strcmp(c, "recursive-over-unlock")) recursive_over_unlock();
+    else if (!strcmp(c, "rwlock-double-unlock")) rwlock_double_unlock();
+    else if (!strcmp(c, "spin-double-unlock")) spin_double_unlock();
+    else if (!strcmp(c, "unlock-other-thread")) unlock_other_thread(&mu);
+    else if (!strcmp(c, "errorcheck-unlock-other-thread")) {
+        init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
+        unlock_other_thread(&emu);
+    }
+    else if (!strcmp(c, "rwlock-unlock-other-reader")) rwlock_unlock_other_reader();
+    else if (!strcmp(c, "destroy-locked")) destroy_locked();
+    else if (!strcmp(c, "destroy-rwlock-held")) destroy_rwlock_held_by_other();
+    else if (!strcmp(c, "exit-locked")) run(exit_locked, NULL);
+    else if (!strcmp(c, "errorcheck-relock")) errorcheck_relock();
+    else if (!strcmp(c, "rwlock-wrlock-twice")) rwlock_wrlock_twice();
+    else if (!strcmp(c, "cond-wait-unlocked")) cond_wait_unlocked(&mu);
+    else if (!strcmp(c, "cond-wait-unlocked-errorcheck")) {
+        init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
+        cond_wait_unlocked(&emu);
+    }
+    else if (!strcmp(c, "recursive-ok")) recursive_ok();
+    else if (!strcmp(c, "destroy-unlocked")) destroy_unlocked();
+    else if (!strcmp(c, "trylock-own")) trylock_own();
+    else if (!strcmp(c, "cond-ok")) cond_ok();
+    else if (!strcmp(c, "robust-recovery")) robust_recovery();
+    else if (!strcmp(c, "cancel-cleanup")) cancel_cleanup();
+    else if (!strcmp(c, "lock-backoff")) lock_backoff();
+    else if (!strcmp(c, "sem-handoff")) sem_handoff();
+    else if (!strcmp(c, "heap-stack-reuse")) heap_stack_reuse();
+    else if (!strcmp(c, "fork")) fork_locks();
+    else return 2;
+    printf("done %s\n", c);
+    return 0;
+}

@@ -1,0 +1,90 @@
+# misuse.sh - lock misuse findings (issue 13): each case of tests/runtime/misuse.c under
+# `lockgraph run`: the subkind, the lock, glibc's refusal, the sites, exit status 66; and the
+# program's own output (every call's result) is the bare run's, line for line. The legal
+# look-alikes get no finding and exit 0.
+. "$(dirname "$0")/lib.sh"
+MIS=$LG_BIN/rt-misuse
+
+# misuse_case CASE SUBKINDS LOCK REFUSED ROLES: one run; SUBKINDS the sorted list of the
+# findings' subkinds, LOCK the first lock's name, REFUSED the first finding's "refused",
+# ROLES the first finding's site roles in order.
+misuse_case() {
+  local c=$1 subs=$2 lock=$3 refused=$4 roles=$5
+  T_CHECKS=$((T_CHECKS + 1))
+  timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1 || fail "$c: bare run failed: $(head -c 300 "$T_TMP/$c.bare")"
+  lg_run "$c" -- "$MIS" "$c"
+  expect_rc "$c" 66
+  expect "$c" "kinds" "sorted(set(kinds()))" "['lock-misuse']"
+  expect "$c" "subkinds" "sorted(x['misuse'] for x in f)" "$subs"
+  expect "$c" "lock" "f[0]['locks'][0]['name']" "$lock"
+  expect "$c" "refused" "f[0]['refused']" "$refused"
+  expect "$c" "site roles" "[s['role'] for s in f[0]['sites']]" "$roles"
+  expect "$c" "misuse site in the case's function" \
+    "all(s['stack'] and s['stack'][0]['file'].endswith('misuse.c') for s in f[0]['sites'])" "True"
+  T_CHECKS=$((T_CHECKS + 1))
+  diff "$T_TMP/$c.bare" "$T_TMP/$c.out" >/dev/null || fail "$c: results differ under the runtime: $(diff "$T_TMP/$c.bare" "$T_TMP/$c.out" | head -c 800)"
+  local first=${subs#\[\'}; first=${first%%\'*}
+  check_grep "$c: text stanza" "lockgraph: lock misuse \\($first\\)" "$T_TMP/$c.err"
+  check_grep "$c: why line" "^Why: " "$T_TMP/$c.err"
+}
+
+misuse_case double-unlock "['unlock-not-held']" mu None "['misuse']"
+misuse_case unlock-never-locked "['unlock-not-held']" mu None "['misuse']"
+misuse_case errorcheck-double-unlock "['unlock-not-held']" emu EPERM "['misuse']"
+misuse_case recursive-over-unlock "['unlock-not-held']" rmu EPERM "['misuse']"
+misuse_case rwlock-double-unlock "['unlock-not-held']" rw None "['misuse']"
+misuse_case spin-double-unlock "['unlock-not-held']" spin None "['misuse']"
+misuse_case unlock-other-thread "['unlock-not-owner']" mu None "['misuse', 'acquired']"
+misuse_case errorcheck-unlock-other-thread "['unlock-not-owner']" emu EPERM "['misuse', 'acquired']"
+misuse_case rwlock-unlock-other-reader "['unlock-not-owner']" rw None "['misuse', 'acquired']"
+misuse_case destroy-locked "['destroy-held']" mu2 EBUSY "['misuse', 'acquired']"
+misuse_case destroy-rwlock-held "['destroy-held']" rw None "['misuse', 'acquired']"
+misuse_case exit-locked "['exit-holding']" mu None "['acquired']"
+misuse_case errorcheck-relock "['relock-refused']" emu EDEADLK "['misuse', 'acquired']"
+# two call sites: two findings (wrlock again, then rdlock)
+misuse_case rwlock-wrlock-twice "['relock-refused', 'relock-refused']" rw EDEADLK "['misuse', 'acquired']"
+misuse_case cond-wait-unlocked "['cond-mutex-not-held']" mu None "['misuse']"
+misuse_case cond-wait-unlocked-errorcheck "['cond-mutex-not-held']" emu EPERM "['misuse']"
+
+# The holder's thread and the misusing thread are told apart.
+expect unlock-other-thread "holder is another thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
+expect destroy-locked "holder is the destroyer" "f[0]['sites'][0]['thread'] == f[0]['sites'][1]['thread']" "True"
+# The cross-thread unlock is no lock-order inversion (it once made one).
+expect unlock-other-thread "no inversion" "inv()" "[]"
+# The condition variable is in the finding.
+expect cond-wait-unlocked "condvar" "[l['name'] for l in f[0]['locks']]" "['mu', 'cv']"
+
+# Legal look-alikes: no finding, status 0, same results.
+for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery cancel-cleanup \
+         lock-backoff sem-handoff heap-stack-reuse fork; do
+  timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1
+  lg_run "$c" -- "$MIS" "$c"
+  expect_rc "$c" 0
+  expect "$c" "no finding" "kinds()" "[]"
+  T_CHECKS=$((T_CHECKS + 1))
+  grep -q "^done $c\$" "$T_TMP/$c.out" && diff "$T_TMP/$c.bare" "$T_TMP/$c.out" >/dev/null ||
+    fail "$c: results differ under the runtime: $(diff "$T_TMP/$c.bare" "$T_TMP/$c.out" | head -c 800)"
+done
+
+# Suppressible like every finding: by a frame of the misusing call.
+printf 'function:double_unlock\n' >"$T_TMP/supp"
+lg_run supp --suppressions "$T_TMP/supp" -- "$MIS" double-unlock
+expect_rc supp 0
+expect supp "suppressed" "kinds()" "[]"
+
+# --misuse turns subkinds off: the program is the same, the finding is gone.
+lg_run off --misuse all,-unlock-not-held -- "$MIS" double-unlock
+expect_rc off 0
+expect off "no finding" "kinds()" "[]"
+lg_run none --misuse none -- "$MIS" exit-locked
+expect_rc none 0
+expect none "no finding, a note instead" "[n for n in r['notes'] if 'exited holding' in n] != []" "True"
+lg_run only --misuse exit-holding -- "$MIS" exit-locked
+expect_rc only 66
+T_CHECKS=$((T_CHECKS + 1))
+"$LG" run --misuse all,-bogus -- true >"$T_TMP/bad.out" 2>"$T_TMP/bad.err"
+[ $? -eq 2 ] && grep -q -- "--misuse" "$T_TMP/bad.err" || fail "a bad --misuse value is a usage error: $(cat "$T_TMP/bad.err")"
+T_CHECKS=$((T_CHECKS + 1))
+LOCKGRAPH_MISUSE=nonsense LD_PRELOAD=$LG_LIB/liblockgraph.so "$MIS" double-unlock >/dev/null 2>"$T_TMP/env.err"
+grep -q "invalid value 'nonsense' for LOCKGRAPH_MISUSE" "$T_TMP/env.err" || fail "a bad LOCKGRAPH_MISUSE: $(cat "$T_TMP/env.err")"
+done_tests
