@@ -8,8 +8,8 @@ HANG=$LG_BIN/hang
 # dl_case MODE KIND NTHREADS: the run ends by itself with status 66 and one finding of KIND
 # whose waiting edges involve NTHREADS threads.
 dl_case() {
-  local mode=$1 kind=$2 n=$3
-  lg_run "$mode" -- "$HANG" "$mode"
+  local mode=$1 kind=$2 n=$3; shift 3
+  lg_run "$mode" "$@" -- "$HANG" "$mode"
   expect_rc "$mode" 66
   expect "$mode" "kind" "kinds()" "['$kind']"
   expect "$mode" "waiting threads" "len(set(e['thread'] for e in f[0]['edges'] if 'waiting' in e['flags']))" "$n"
@@ -59,9 +59,15 @@ expect conddl "where the condition wait was called" "'cond_waiter_holding_b' in 
 # main holds mutex_a and joins a thread that waits for it: a cycle through a join.
 dl_case join deadlock 2
 expect join "join edge" "sorted(l['type'] for l in f[0]['locks'])" "['mutex', 'thread']"
-dl_case orphan orphaned-lock 1
+# The quitter's exit itself is lock misuse (exit-holding, issue 13); without that finding the
+# exit is a note, and the orphaned wait is the finding.
+dl_case orphan orphaned-lock 1 --misuse all,-exit-holding
 check_grep "orphan: exit noted" 'thread [0-9]+ "quitter" exited holding 1 lock \(mutex_a\)' "$T_TMP/orphan.err"
 expect orphan "exited holder" "[t['state'] for t in f[0]['threads'] if t['name'] == 'quitter']" "['exited']"
+lg_run orphan-misuse -- "$HANG" orphan
+expect_rc orphan-misuse 66
+expect orphan-misuse "exit-holding, then the orphaned wait" "[(x['kind'], x.get('misuse')) for x in f]" "[('lock-misuse', 'exit-holding'), ('orphaned-lock', None)]"
+expect orphan-misuse "the quitter's lock" "(f[0]['threads'][0]['name'], f[0]['locks'][0]['name'])" "('quitter', 'mutex_a')"
 
 # A thread cancelled in pthread_cond_wait leaves with the mutex glibc re-took for it: with no
 # cleanup handler it exits holding it, and main's lock of it is the orphan (not a hang, not a
