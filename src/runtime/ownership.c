@@ -169,6 +169,9 @@ void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
     if (cond && !rt_misuse_cond)
         return;
     bool native = cond || RT_FT_FAM((unsigned)ft) == 0;
+    /* An annotated lock's rules are the program's own (a semaphore-like lock may be given
+     * back by any thread): no misuse claims, only the bookkeeping. */
+    bool claims = cond || RT_FT_FAM((unsigned)ft) != RT_FAM_CUSTOM;
     int type = cond ? RT_REL_COND : (int)RT_FT_TYPE((unsigned)ft);
     bool checked = native && owner_checked(addr, cond ? LG_LOCK_MUTEX : type);
     rt_holder_info holder;
@@ -190,7 +193,8 @@ void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
         break;
     }
     rt_flock_unlock(&rt.threads_lock);
-    foreign_release_seen(t, found ? &holder : NULL, addr, type, native, checked, pc);
+    if (claims)
+        foreign_release_seen(t, found ? &holder : NULL, addr, type, native, checked, pc);
 }
 void rt_gone_drain(rt_thread *t)
 {
