@@ -72,7 +72,9 @@ expect orphan-misuse "the quitter's lock" "(f[0]['threads'][0]['name'], f[0]['lo
 # A thread cancelled in pthread_cond_wait leaves with the mutex glibc re-took for it: with no
 # cleanup handler it exits holding it, and main's lock of it is the orphan (not a hang, not a
 # lock nobody holds). With a handler that unlocks it, nothing is wrong and the program ends.
-dl_case cond-cancel orphaned-lock 1
+# The cancelled thread exits holding the mutex glibc re-took for it: exit-holding (issue 13),
+# left out here so the orphaned wait is the finding and the exit a note.
+dl_case cond-cancel orphaned-lock 1 --misuse all,-exit-holding
 expect cond-cancel "the cancelled thread exited holding cond_mutex" "[(t['name'], t['state']) for t in f[0]['threads'] if t['name'] == 'cancelled']" "[('cancelled', 'exited')]"
 expect cond-cancel "the lock" "[l['name'] for l in f[0]['locks']]" "['cond_mutex']"
 check_grep "cond-cancel: exit noted" 'thread [0-9]+ "cancelled" exited holding 1 lock \(cond_mutex\)' "$T_TMP/cond-cancel.err"
