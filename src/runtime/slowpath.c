@@ -340,12 +340,8 @@ static void released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
         rt_rec_released(addr, (lg_lock_type)type, pc);
     }
     if (t->cap == 0) {
-<<<<<<< HEAD
         if (!rt_nested_release_own((uintptr_t)addr))
-            rt_release_foreign(t, (uintptr_t)addr, type, pc);   /* its first event */
-=======
-        rt_release_foreign(t, (uintptr_t)addr, ft, pc);   /* its first event */
->>>>>>> 3adf971 (lock misuse findings (issue 13), first slice: the lock-misuse kind in the model with its subkind, sites and glibc's refusal; JSON writer and reader, text stanza (text-misuse.c), a SARIF rule per subkind, fingerprint by subkind and call site; the runtime reports unlock-not-held, unlock-not-owner, destroy-held, relock-refused, exit-holding and cond-mutex-not-held (misuse.c), --misuse picks them; a destroy glibc refuses with EBUSY no longer kills the lock's identity; the inline trylock no longer takes a destroyed mutex (kind -1) that glibc answers EINVAL)
+            rt_release_foreign(t, (uintptr_t)addr, ft, pc);   /* its first event */
         return;
     }
     for (uint32_t i = t->depth; i-- > 0;) {
@@ -357,12 +353,11 @@ static void released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
         rt_held_remove(t, i);
         return;
     }
-<<<<<<< HEAD
     /* Taken by a signal handler that interrupted the runtime (nested.c), or not held by us:
      * released for another thread (semaphore-like use of a normal mutex, a read lock handed
      * over), or a lock taken before we were loaded. */
     if (!rt_nested_release_own((uintptr_t)addr))
-        rt_release_foreign(t, (uintptr_t)addr, type, pc);
+        rt_release_foreign(t, (uintptr_t)addr, ft, pc);
 }
 
 /* The two entries from the fast path: a nested call (rt.h) takes nested.c's path; any other
@@ -397,11 +392,6 @@ void rt_released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
     released_slow(t, addr, ft, pc);
     RT_SIGNAL_FENCE();
     rt_busy = 0;
-=======
-    /* Not held by us: released for another thread (semaphore-like use of a normal mutex, a
-     * read lock handed over), or a lock taken before we were loaded. */
-    rt_release_foreign(t, (uintptr_t)addr, ft, pc);
->>>>>>> 3adf971 (lock misuse findings (issue 13), first slice: the lock-misuse kind in the model with its subkind, sites and glibc's refusal; JSON writer and reader, text stanza (text-misuse.c), a SARIF rule per subkind, fingerprint by subkind and call site; the runtime reports unlock-not-held, unlock-not-owner, destroy-held, relock-refused, exit-holding and cond-mutex-not-held (misuse.c), --misuse picks them; a destroy glibc refuses with EBUSY no longer kills the lock's identity; the inline trylock no longer takes a destroyed mutex (kind -1) that glibc answers EINVAL)
 }
 
 void rt_held_remove(rt_thread *t, uint32_t i)
@@ -467,19 +457,18 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     rt_lock *l = rt_lock_find((uintptr_t)addr);
     if (!l)
         return;
-<<<<<<< HEAD
     rt_busy = 1;
     RT_SIGNAL_FENCE();
-    rt_guard_on(t);
-=======
     /* A destroy glibc refuses (a locked mutex: EBUSY) leaves the lock alive and held. Only
      * the native family's locks have glibc's layout to read (misuse.c). */
     if (atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) == 0
-        && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc))
+        && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
+        RT_SIGNAL_FENCE();
+        rt_busy = 0;
         return;
+    }
     t = rt_self;   /* the report may have set the thread up */
-    t->guard++;
->>>>>>> 3adf971 (lock misuse findings (issue 13), first slice: the lock-misuse kind in the model with its subkind, sites and glibc's refusal; JSON writer and reader, text stanza (text-misuse.c), a SARIF rule per subkind, fingerprint by subkind and call site; the runtime reports unlock-not-held, unlock-not-owner, destroy-held, relock-refused, exit-holding and cond-mutex-not-held (misuse.c), --misuse picks them; a destroy glibc refuses with EBUSY no longer kills the lock's identity; the inline trylock no longer takes a destroyed mutex (kind -1) that glibc answers EINVAL)
+    rt_guard_on(t);
     rt_lock_kill(l);
     rt_guard_off(t);
     RT_SIGNAL_FENCE();
