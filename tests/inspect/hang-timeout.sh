@@ -37,6 +37,13 @@ check_grep "abba: deadlock in the log" '^={20} lockgraph: deadlock ={20}$' "$T_T
 check_grep "abba: acquisition stacks from the runtime" '^  holds L[0-9], locked at:$' "$T_TMP/abba.log"
 check "abba: nothing on stderr" [ ! -s "$T_TMP/abba.err" ]
 
+# The stdio deadlock: the writer blocks inside printf on stdout's lock (taken inline by glibc:
+# no call the runtime sees), the other thread holds it (flockfile) and waits for the writer's
+# mutex. The runtime claims nothing; the watcher finds the cycle through stdout's FILE lock.
+run_timed stdio "$LG" run --hang-timeout 1 --json "$T_TMP/stdio.json" -- "$HANG" stdio
+check "stdio: ended as a defect (exit $rc, want 66)" [ "$rc" = 66 ]
+check_grep "stdio: the cycle through stdout" '"summary": "thread [0-9]+ \\"(writer|file-holder)\\" and thread [0-9]+ \\"(writer|file-holder)\\" wait for each other \((stdout, mutex_a|mutex_a, stdout)\)"' "$T_TMP/stdio.json"
+
 # Busy for 3 s (CPU time changes): not a hang.
 run_timed busy "$LG" run --hang-timeout 1 -- bash -c 'e=$((SECONDS + 3)); while [ $SECONDS -lt $e ]; do :; done'
 check "busy: runs to its end (exit $rc, want 0)" [ "$rc" = 0 ]

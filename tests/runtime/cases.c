@@ -51,6 +51,37 @@ static void in_thread(const char *name, fn f)
     pthread_join(t, NULL);
 }
 
+/* stdout's FILE lock against mutex_a: explicit flockfile, then the mutex; the other way
+ * round with the mutex held around an explicit flockfile (what printf would take inside,
+ * invisibly). */
+NOINLINE static void file_then_mutex(void)
+{
+    flockfile(stdout);
+    pthread_mutex_lock(&mutex_a);
+    fputs_unlocked("file-then-mutex\n", stdout);
+    pthread_mutex_unlock(&mutex_a);
+    funlockfile(stdout);
+}
+
+NOINLINE static void mutex_then_file(void)
+{
+    pthread_mutex_lock(&mutex_a);
+    flockfile(stdout);
+    flockfile(stdout);   /* the FILE lock is recursive: no self-deadlock, no edge */
+    fputs_unlocked("mutex-then-file\n", stdout);
+    funlockfile(stdout);
+    funlockfile(stdout);
+    pthread_mutex_unlock(&mutex_a);
+}
+
+/* The same pair with printf taking the lock inside glibc: not visible to the runtime. */
+NOINLINE static void mutex_then_printf(void)
+{
+    pthread_mutex_lock(&mutex_a);
+    printf("mutex-then-printf\n");
+    pthread_mutex_unlock(&mutex_a);
+}
+
 NOINLINE static void path_ab(void)
 {
     pthread_mutex_lock(&mutex_a);
@@ -692,6 +723,12 @@ int main(int argc, char **argv)
     if (!strcmp(m, "abba")) {
         in_thread("ab-thread", path_ab);
         in_thread("ba-thread", path_ba);
+    } else if (!strcmp(m, "stdio-inversion")) {
+        in_thread("file-first", file_then_mutex);
+        in_thread("mutex-first", mutex_then_file);
+    } else if (!strcmp(m, "stdio-printf")) {
+        in_thread("file-first", file_then_mutex);
+        in_thread("mutex-first", mutex_then_printf);
     } else if (!strcmp(m, "abba-one")) {
         path_ab();
         path_ba();

@@ -4,6 +4,19 @@
 
 # ABBA across two threads: one inversion, 2 locks, 2 edges, both stacks of every edge name
 # the functions that took the locks, thread names, lock names.
+# stdout's FILE lock taken with flockfile against a mutex, both orders: an inversion naming
+# stdout (its lock is recursive: taken twice, no self-deadlock). The same with printf taking
+# it inside glibc (inline, not a call the runtime sees): nothing is claimed.
+lg_run stdio-inv -- "$CASES" stdio-inversion
+expect_rc stdio-inv 66
+expect stdio-inv "kinds" "kinds()" "['lock-order-inversion']"
+expect stdio-inv "stdout and mutex_a" "sorted((l['name'], l['type']) for l in f[0]['locks'])" "[('mutex_a', 'mutex'), ('stdout', 'FILE')]"
+expect stdio-inv "both threads" "sorted(t['name'] for t in f[0]['threads'])" "['file-first', 'mutex-first']"
+check_grep "stdio-inv: the program's output" "^mutex-then-file$" "$T_TMP/stdio-inv.out"
+lg_run stdio-printf -- "$CASES" stdio-printf
+expect_rc stdio-printf 0
+expect stdio-printf "no claim about printf's inner lock" "kinds()" "[]"
+
 lg_run abba -- "$CASES" abba
 expect_rc abba 66
 expect abba "kinds" "kinds()" "['lock-order-inversion']"
