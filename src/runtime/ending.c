@@ -36,8 +36,6 @@ static void (*real__exit)(int);
 static void (*real__Exit)(int);
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execv)(const char *, char *const[]);
-static int (*real_execvp)(const char *, char *const[]);
 static int (*real_execvpe)(const char *, char *const[], char *const[]);
 static __sighandler_t (*real_signal)(int, __sighandler_t);
 static _Atomic int finishing;
@@ -49,8 +47,6 @@ void rt_ending_resolve(void)
     real__exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     real__Exit = (void (*)(int))dlsym(RTLD_NEXT, "_Exit");
     real_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
-    real_execv = (int (*)(const char *, char *const[]))dlsym(RTLD_NEXT, "execv");
-    real_execvp = (int (*)(const char *, char *const[]))dlsym(RTLD_NEXT, "execvp");
     real_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
     real_signal = (__sighandler_t (*)(int, __sighandler_t))dlsym(RTLD_NEXT, "signal");
     __atomic_store_n(&real_sigaction,
@@ -175,13 +171,17 @@ static void after_failed_exec(void)
         rt_handshake_exec(false);
 }
 
-RT_EXPORT int execve(const char *p, char *const a[], char *const e[])
+/* One exec through the wrappers: the trace and JSON first, the environment with earlier
+ * defects when this image found some (execv/execvp are execve/execvpe of environ), the real
+ * call, and the launcher told again when it failed. */
+static int exec_through(const char *p, char *const a[], char *const e[], bool search)
 {
     resolve();
     int d = before_exec();
     size_t bytes = 0;
     char **env = d ? env_with_prior(e, d, &bytes) : NULL;
-    int r = real_execve(p, a, env ? env : e);
+    char *const *use = env ? env : e;
+    int r = search ? real_execvpe(p, a, use) : real_execve(p, a, use);
     int err = errno;
     if (env)
         munmap(env, bytes);
@@ -190,51 +190,26 @@ RT_EXPORT int execve(const char *p, char *const a[], char *const e[])
     return r;
 }
 
+RT_EXPORT int execve(const char *p, char *const a[], char *const e[])
+{
+    return exec_through(p, a, e, false);
+}
+
 RT_EXPORT int execvpe(const char *p, char *const a[], char *const e[])
 {
-    resolve();
-    int d = before_exec();
-    size_t bytes = 0;
-    char **env = d ? env_with_prior(e, d, &bytes) : NULL;
-    int r = real_execvpe(p, a, env ? env : e);
-    int err = errno;
-    if (env)
-        munmap(env, bytes);
-    after_failed_exec();
-    errno = err;
-    return r;
+    return exec_through(p, a, e, true);
 }
 
 RT_EXPORT int execv(const char *p, char *const a[])
 {
     extern char **environ;
-    resolve();
-    int d = before_exec();
-    size_t bytes = 0;
-    char **env = d ? env_with_prior(environ, d, &bytes) : NULL;
-    int r = env ? real_execve(p, a, env) : real_execv(p, a);
-    int err = errno;
-    if (env)
-        munmap(env, bytes);
-    after_failed_exec();
-    errno = err;
-    return r;
+    return exec_through(p, a, environ, false);
 }
 
 RT_EXPORT int execvp(const char *p, char *const a[])
 {
     extern char **environ;
-    resolve();
-    int d = before_exec();
-    size_t bytes = 0;
-    char **env = d ? env_with_prior(environ, d, &bytes) : NULL;
-    int r = env ? real_execvpe(p, a, env) : real_execvp(p, a);
-    int err = errno;
-    if (env)
-        munmap(env, bytes);
-    after_failed_exec();
-    errno = err;
-    return r;
+    return exec_through(p, a, environ, true);
 }
 
 /* ---- fatal signals ---- */
