@@ -710,18 +710,12 @@ static void decode_futex(insp_target *tg, insp_thread *t)
         glib_pthread_family(t, w);
 }
 
+/* Every x86_64 system call, generated at build time from the kernel headers
+ * (src/inspect/CMakeLists.txt). */
 const char *syscall_name(long nr)
 {
     static const struct { long nr; const char *name; } names[] = {
-        {0, "read"}, {1, "write"}, {7, "poll"}, {17, "pread64"}, {18, "pwrite64"},
-        {19, "readv"}, {20, "writev"}, {23, "select"}, {34, "pause"}, {35, "nanosleep"},
-        {42, "connect"}, {43, "accept"}, {44, "sendto"}, {45, "recvfrom"}, {46, "sendmsg"},
-        {47, "recvmsg"}, {61, "wait4"}, {65, "semop"}, {70, "msgrcv"}, {72, "fcntl"},
-        {73, "flock"}, {74, "fsync"}, {128, "rt_sigtimedwait"}, {130, "rt_sigsuspend"},
-        {202, "futex"}, {208, "io_getevents"}, {220, "semtimedop"}, {230, "clock_nanosleep"},
-        {232, "epoll_wait"}, {247, "waitid"}, {257, "openat"}, {270, "pselect6"},
-        {271, "ppoll"}, {281, "epoll_pwait"}, {288, "accept4"}, {295, "preadv"},
-        {296, "pwritev"}, {441, "epoll_pwait2"},
+#include "lg-syscalls.h"
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (names[i].nr == nr)
