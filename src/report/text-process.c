@@ -72,14 +72,53 @@ static int groupable(const lg_report *r, const lg_thread *t)
     return t->stack.n > 0;
 }
 
-static void contended_locks(FILE *out, const lg_report *r)
+static void waiter_tids(FILE *out, const lg_report *r, size_t i)
 {
-    if (!r->nlocks)
+    size_t nw = 0;
+    for (size_t j = 0; j < r->nthreads; j++) {
+        if (r->threads[j].wait_lock != (int)i + 1)
+            continue;
+        if (nw++ < 8)
+            fprintf(out, " %d", r->threads[j].tid);
+    }
+    if (nw > 8)
+        fprintf(out, " ... (%zu)", nw);
+    fputc('\n', out);
+}
+
+/* Condition variables, semaphores, barriers: waits, not contended locks (no thread holds
+ * them; any thread may end the wait). */
+static void ownerless_waits(FILE *out, const lg_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nlocks; i++)
+        n += (r->locks[i].lock_flags & LG_LOCK_F_NO_OWNER) != 0;
+    if (!n)
         return;
+    fputs("Waits on condition variables, semaphores and barriers (no owner: any thread may "
+          "end them):\n", out);
+    fprintf(out, "  %-4s %-10s %-28s %s\n", "ID", "TYPE", "OBJECT", "WAITERS");
+    for (size_t i = 0; i < r->nlocks; i++) {
+        const lg_lock *l = &r->locks[i];
+        if (!(l->lock_flags & LG_LOCK_F_NO_OWNER))
+            continue;
+        char name[64];
+        lock_label(l, name, sizeof name);
+        fprintf(out, "  %-4s %-10s %-28s", l->id, lg_lock_type_name(l->type), name);
+        waiter_tids(out, r, i);
+    }
+    fputc('\n', out);
+}
+
+/* Locks some thread waits for, with their owners. */
+static void owned_locks(FILE *out, const lg_report *r)
+{
     fputs("Contended locks:\n", out);
     fprintf(out, "  %-4s %-10s %-28s %-30s %s\n", "ID", "TYPE", "LOCK", "OWNER", "WAITERS");
     for (size_t i = 0; i < r->nlocks; i++) {
         const lg_lock *l = &r->locks[i];
+        if (l->lock_flags & LG_LOCK_F_NO_OWNER)
+            continue;
         char name[64], owner[128];
         lock_label(l, name, sizeof name);
         if (l->owner) {
@@ -101,25 +140,24 @@ static void contended_locks(FILE *out, const lg_report *r)
         } else if (l->readers) {
             snprintf(owner, sizeof owner, "%d reader%s (unrecorded)", l->readers,
                      l->readers == 1 ? "" : "s");
-        } else if (l->lock_flags & LG_LOCK_F_NO_OWNER) {
-            snprintf(owner, sizeof owner, "none (any thread may signal)");
         } else {
             snprintf(owner, sizeof owner, "unknown");
         }
         fprintf(out, "  %-4s %-10s %-28s %-30s", l->id, lg_lock_type_name(l->type), name,
                 owner);
-        size_t nw = 0;
-        for (size_t j = 0; j < r->nthreads; j++) {
-            if (r->threads[j].wait_lock != (int)i + 1)
-                continue;
-            if (nw++ < 8)
-                fprintf(out, " %d", r->threads[j].tid);
-        }
-        if (nw > 8)
-            fprintf(out, " ... (%zu)", nw);
-        fputc('\n', out);
+        waiter_tids(out, r, i);
     }
     fputc('\n', out);
+}
+
+static void contended_locks(FILE *out, const lg_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nlocks; i++)
+        n += !(r->locks[i].lock_flags & LG_LOCK_F_NO_OWNER);
+    if (n)
+        owned_locks(out, r);
+    ownerless_waits(out, r);
 }
 
 static const lg_thread *owner_thread(const lg_report *r, const lg_thread *t)
