@@ -74,6 +74,11 @@ int cli_parse_seconds(const lg_cmd *cmd, const lg_opt *opt, const char *v, doubl
 /* Where things are, relative to this executable (build tree and install tree alike). */
 char *cli_runtime_library(void);         /* malloc'd path of liblockgraph.so, or NULL */
 char *cli_self_dir(void);                /* malloc'd directory of this executable */
+/* PATH made absolute against the current directory, without requiring it to exist
+ * (malloc'd; NULL when out of memory or the directory is unknown). */
+char *cli_absolute_path(const char *path);
+/* The status of a run that found a defect: --exitcode (LOCKGRAPH_EXITCODE), else 66. */
+int cli_defect_status(void);
 
 /* The commands. */
 extern const lg_cmd cmd_help;

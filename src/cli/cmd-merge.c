@@ -72,12 +72,11 @@ static int merge_fn(int argc, char **argv)
     return rc;
 }
 
-static int merge_paths(const merge_args *ap, char **paths, size_t n)
+static int merge_paths(const merge_args *a, char **paths, size_t n)
 {
-    merge_args a = *ap;
     if (!n)
         return cli_usage_error(&cmd_merge, "no report given (usage: lockgraph %s)", cmd_merge.usage);
-    if (a.json && a.sarif && !strcmp(a.json, "-") && !strcmp(a.sarif, "-"))
+    if (a->json && a->sarif && !strcmp(a->json, "-") && !strcmp(a->sarif, "-"))
         return cli_usage_error(&cmd_merge, "--json and --sarif cannot both be '-'");
     lg_input *in = calloc(n, sizeof *in);
     if (!in)
@@ -107,19 +106,19 @@ static int merge_paths(const merge_args *ap, char **paths, size_t n)
         rc = cli_error(&cmd_merge, "out of memory");
         goto out;
     }
-    bool stdout_taken = (a.json && !strcmp(a.json, "-")) || (a.sarif && !strcmp(a.sarif, "-"));
-    if (!a.quiet && !stdout_taken)
+    bool stdout_taken = (a->json && !strcmp(a->json, "-")) || (a->sarif && !strcmp(a->sarif, "-"));
+    if (!a->quiet && !stdout_taken)
         lg_merged_write_text(stdout, in, n, m, nm, false);
-    if (a.json) {
-        FILE *f = lg_out_open(a.json, err, sizeof err);
-        if (!f || (lg_merged_write_json(f, in, n, m, nm), lg_out_close(f, a.json, err, sizeof err)) < 0)
+    if (a->json) {
+        FILE *f = lg_out_open(a->json, err, sizeof err);
+        if (!f || (lg_merged_write_json(f, in, n, m, nm), lg_out_close(f, a->json, err, sizeof err)) < 0)
             rc = cli_error(&cmd_merge, "%s", err);
     }
-    if (a.sarif && rc == LG_EXIT_OK) {
+    if (a->sarif && rc == LG_EXIT_OK) {
         char cwd[4096];
-        FILE *f = lg_out_open(a.sarif, err, sizeof err);
+        FILE *f = lg_out_open(a->sarif, err, sizeof err);
         if (!f || lg_write_sarif(f, reps, n, LG_VERSION, getcwd(cwd, sizeof cwd) ? cwd : NULL) < 0
-            || lg_out_close(f, a.sarif, err, sizeof err) < 0)
+            || lg_out_close(f, a->sarif, err, sizeof err) < 0)
             rc = cli_error(&cmd_merge, "%s", err[0] ? err : "cannot write the SARIF file");
     }
     if (rc == LG_EXIT_OK)

@@ -63,17 +63,6 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
     return lg_launch_set_opt(&cmd_record, o, v);
 }
 
-/* FILE as an absolute path without requiring it to exist. */
-static char *absolute(const char *path)
-{
-    if (path[0] == '/')
-        return strdup(path);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return NULL;
-    return lg_asprintf("%s/%s", cwd, path);
-}
-
 static int follow(int pid, void *ctx)
 {
     record_args *r = ctx;
@@ -114,7 +103,7 @@ static int record_fn(int argc, char **argv)
     if (first >= argc)
         return cli_usage_error(&cmd_record, "expected a program to run after '--'");
 
-    char *trace = absolute(r.output);
+    char *trace = cli_absolute_path(r.output);
     if (!trace)
         return cli_error(&cmd_record, "cannot resolve '%s': %s", r.output, strerror(errno));
     /* The same rules as the writer's (src/util/safefile.h), checked before the program

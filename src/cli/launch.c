@@ -84,8 +84,7 @@ int lg_launch_set_opt(const lg_cmd *cmd, const lg_opt *o, const char *v)
      * changes directory (a test that cds, a daemon that chdirs to /) still finds them. */
     if (v && *v && v[0] != '/' && (o->id == LAUNCH_OPT_json || o->id == LAUNCH_OPT_log
                                    || o->id == LAUNCH_OPT_suppressions)) {
-        char cwd[PATH_MAX];
-        char *abs = getcwd(cwd, sizeof cwd) ? lg_asprintf("%s/%s", cwd, v) : NULL;
+        char *abs = cli_absolute_path(v);
         int rc = setenv(o->env, abs ? abs : v, 1);
         free(abs);
         return rc;
@@ -179,8 +178,7 @@ static int tree_defects(const lg_cmd *cmd, const lg_tree_defects *t)
     fprintf(stderr, "lockgraph %s: %lu defect%s found in %zu process%s the program ran (first "
             "in pid %d), though it exited 0\n", cmd->name, t->defects,
             t->defects == 1 ? "" : "s", t->images, t->images == 1 ? "" : "es", t->first_pid);
-    const char *ec = getenv("LOCKGRAPH_EXITCODE");
-    return ec && *ec ? atoi(ec) : LG_EXIT_DEFECT;
+    return cli_defect_status();
 }
 
 int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)

@@ -39,3 +39,19 @@ char *cli_runtime_library(void)
     free(p);
     return real;
 }
+
+char *cli_absolute_path(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    return lg_asprintf("%s/%s", cwd, path);
+}
+
+int cli_defect_status(void)
+{
+    const char *ec = getenv("LOCKGRAPH_EXITCODE");
+    return ec && *ec ? atoi(ec) : LG_EXIT_DEFECT;
+}

@@ -115,8 +115,7 @@ static int explain(const lg_cmd *cmd, pid_t child, double timeout, int *status, 
         cli_error(cmd, "%s", err);
     if (text != stderr)
         fclose(text);
-    const char *ec = getenv("LOCKGRAPH_EXITCODE");
-    *status = defect ? (ec && *ec ? atoi(ec) : LG_EXIT_DEFECT) : LG_RUN_HANG_STATUS;
+    *status = defect ? cli_defect_status() : LG_RUN_HANG_STATUS;
     lg_report_free(&r);
     return 1;
 }
