@@ -20,7 +20,7 @@
  * Locks the runtime cannot see (a spinlock or futex lock of the program's own, any lock-like
  * object) are described with the lg_mutex_* annotations below: then they take part in
  * everything pthread locks do (lock order with the reader and trylock rules, live deadlocks,
- * a release by a thread that does not hold it, names, `lockgraph record`, `attach`). Their
+ * misuse, names, `lockgraph record`, `attach`). Their
  * shape is ThreadSanitizer's __tsan_mutex_* (lockdep's lock_acquire/lock_release): an
  * existing annotation site maps one to one. A worked example, a test-and-set spinlock:
  *
@@ -59,6 +59,15 @@
  * LG_MUTEX_RECURSIVE at create: the holder may take the lock again (at a lock: this
  * acquisition may re-enter). Addresses identify locks: destroy when the memory is reused
  * for something else (freeing it does that too).
+ *
+ * Misuse. The annotations are taken as the program's account of every acquisition of the
+ * lock (annotate every site, from its create on): a pre_unlock by a thread that does not
+ * hold it is unlock-not-held (no thread does) or unlock-not-owner (another thread does; the
+ * holder no longer holds it afterwards), a destroy while a thread holds it is destroy-held, a
+ * thread that ends holding one is exit-holding, and a non-recursive lock its holder locks
+ * again is a self-deadlock. A lock that may be released by another thread than its holder
+ * is a semaphore, not a mutex: leave its hand-overs unannotated, or turn the claims off
+ * (`lockgraph run --misuse all,-unlock-not-owner`).
  */
 #ifndef LOCKGRAPH_H
 #define LOCKGRAPH_H

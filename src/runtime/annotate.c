@@ -9,7 +9,8 @@
  * with status 66, as for pthread), post_lock ends it and records the acquisition. A try
  * (LG_MUTEX_TRY) never waits, so it announces nothing; a failed one is no acquisition.
  * An unlock by a thread that does not hold the lock goes where a pthread one does
- * (ownership.c: released for its holder). */
+ * (ownership.c: released for its holder), and is a misuse by the annotations' own account
+ * (the header's "Misuse"), as are a destroy while held and a thread ending holding one. */
 #include <errno.h>
 
 #include "fastpath.h"

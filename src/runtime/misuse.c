@@ -302,8 +302,8 @@ void rt_misuse_exit(rt_thread *t)
         /* A lock that died since (destroyed, freed: already its own finding, and its memory
          * may be gone) is no longer held; a robust mutex is glibc's to recover: the next
          * locker gets EOWNERDEAD, which is what robust mutexes are for. */
-        if (!l || atomic_load(&l->gen) != e->gen || rt_lock_cold_of(l)->family == RT_FAM_CUSTOM)
-            continue;   /* (an annotated lock's rules are the program's own) */
+        if (!l || atomic_load(&l->gen) != e->gen)
+            continue;
         if (l->type == LG_LOCK_MUTEX && rt_lock_cold_of(l)->family == 0
             && (((const pthread_mutex_t *)e->addr)->__data.__kind & RT_MUTEX_ROBUST_BIT))
             continue;

@@ -137,15 +137,20 @@ static void drop_hold(rt_thread *t, uintptr_t addr)
 /* The misuse itself: addr released by t, which does not hold it. Another thread holds it
  * (unlock-not-owner; a condition wait: cond-mutex-not-held), or nobody does by the runtime's
  * record and by glibc's lock word (unlock-not-held). An owner-checking mutex is refused by
- * glibc with EPERM (it compares __owner with the caller): still the program's misuse. */
+ * glibc with EPERM (it compares __owner with the caller): still the program's misuse.
+ * An annotated lock has no lock word to read: its annotations are the program's own account
+ * of every acquisition, so a lock the runtime knows (created or locked through them) that no
+ * thread holds by that account is not held. */
 static void foreign_release_seen(rt_thread *by, const rt_holder_info *holder, uintptr_t addr,
-                                 int type, bool native, bool checked, uintptr_t pc)
+                                 int type, unsigned fam, bool checked, uintptr_t pc)
 {
     bool cond = type == RT_REL_COND;
     int lt = cond ? LG_LOCK_MUTEX : type;
+    bool native = cond || fam == RT_FAM_NATIVE;
     if (holder)
         atomic_fetch_add_explicit(&rt.counters[RT_C_FOREIGN], 1, memory_order_relaxed);
-    else if (!native || !rt_lock_looks_free(addr, lt))
+    else if (native ? !rt_lock_looks_free(addr, lt)
+                    : fam != RT_FAM_CUSTOM || !rt_lock_find(addr))
         return;   /* locked by a thread the runtime never saw take it: no claim */
     rt_misuse m = {
         .what = cond ? LG_MISUSE_COND_NOT_HELD
@@ -168,10 +173,8 @@ void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
      * one when a pthread or C11 wrapper said which condvar (GLib's GCond does not). */
     if (cond && !rt_misuse_cond)
         return;
-    bool native = cond || RT_FT_FAM((unsigned)ft) == 0;
-    /* An annotated lock's rules are the program's own (a semaphore-like lock may be given
-     * back by any thread): no misuse claims, only the bookkeeping. */
-    bool claims = cond || RT_FT_FAM((unsigned)ft) != RT_FAM_CUSTOM;
+    unsigned fam = cond ? RT_FAM_NATIVE : RT_FT_FAM((unsigned)ft);
+    bool native = fam == RT_FAM_NATIVE;
     int type = cond ? RT_REL_COND : (int)RT_FT_TYPE((unsigned)ft);
     bool checked = native && owner_checked(addr, cond ? LG_LOCK_MUTEX : type);
     rt_holder_info holder;
@@ -193,8 +196,7 @@ void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
         break;
     }
     rt_flock_unlock(&rt.threads_lock);
-    if (claims)
-        foreign_release_seen(t, found ? &holder : NULL, addr, type, native, checked, pc);
+    foreign_release_seen(t, found ? &holder : NULL, addr, type, fam, checked, pc);
 }
 void rt_gone_drain(rt_thread *t)
 {

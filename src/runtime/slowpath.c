@@ -460,8 +460,10 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     rt_busy = 1;
     RT_SIGNAL_FENCE();
     /* A destroy glibc refuses (a locked mutex: EBUSY) leaves the lock alive and held. Only
-     * the native family's locks have glibc's layout to read (misuse.c). */
-    if (atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) == 0
+     * the native family's locks have glibc's layout to read (misuse.c); an annotated lock's
+     * holders are the program's own account (lg_mutex_destroy), never refused. */
+    unsigned fam = atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed);
+    if ((fam == RT_FAM_NATIVE || fam == RT_FAM_CUSTOM)
         && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
         RT_SIGNAL_FENCE();
         rt_busy = 0;

@@ -2,8 +2,8 @@
 # annotate.sh - annotated locks (lockgraph.h's lg_mutex_*) take part in what pthread locks
 # do: an ABBA inversion of a spinlock pair and of a futex-lock pair (exit 66, both locks
 # named, type "custom"), live deadlocks ended at once by `run` (66; `timeout` is only a hang
-# guard), a self-deadlock, a trylock and read-read orders that are no inversion, a release
-# by another thread (a hand-over: the holder no longer holds it), a recursive re-entry.
+# guard), a self-deadlock, a trylock and read-read orders that are no inversion, a recursive
+# re-entry, misuse (below).
 # Without the runtime the same binary runs as a plain program (the annotations do nothing):
 # the inversions run to their end, the deadlocks hang.
 . "$LG_SRCDIR/tests/runtime/lib.sh"
@@ -33,12 +33,41 @@ lg_run self -- "$P" self
 expect_rc self 66
 expect self "a self-deadlock" "(kinds(), f[0]['self'])" "(['deadlock'], True)"
 
-for c in spin-try read-read recursive foreign-unlock; do
+for c in spin-try read-read recursive; do
   lg_run "$c" -- "$P" "$c"
   expect_rc "$c" 0
   expect "$c" "silent" "kinds()" "[]"
   check_grep "$c: ran to its end under the runtime" "^$c: done \(runtime [0-9]" "$T_TMP/$c.out"
 done
+
+# Misuse, claimed from the annotations (the program's own account of every acquisition):
+# a release of a lock nobody holds, a release by another thread than the holder (a hand-over:
+# the holder then no longer holds it, so thread 3's B then A is no inversion), a destroy of a
+# held lock, a thread that ends holding one. Both lock implementations.
+# misuse CASE SUBKIND ROLES
+misuse() {
+  local c=$1 sub=$2 roles=$3
+  lg_run "$c" -- "$P" "$c"
+  expect_rc "$c" 66
+  expect "$c" "one misuse" "(kinds(), f[0]['misuse'])" "(['lock-misuse'], '$sub')"
+  expect "$c" "the lock" "[(l['name'], l['type']) for l in f[0]['locks']]" "[('lock A', 'custom')]"
+  expect "$c" "site roles" "[s['role'] for s in f[0]['sites']]" "$roles"
+  expect "$c" "nothing refused" "f[0].get('refused')" "None"
+  check_grep "$c: text stanza" "lockgraph: lock misuse \\($sub\\)" "$T_TMP/$c.err"
+  check_grep "$c: ran to its end under the runtime" "^$c: done \\(runtime [0-9]" "$T_TMP/$c.out"
+}
+for impl in spin futex; do
+  misuse "$impl-unlock-unheld" unlock-not-held "['misuse']"
+  misuse "$impl-foreign-unlock" unlock-not-owner "['misuse', 'acquired']"
+  expect "$impl-foreign-unlock" "the holder is another thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
+  misuse "$impl-destroy-held" destroy-held "['misuse', 'acquired']"
+  expect "$impl-destroy-held" "the holder is the destroyer" "f[0]['sites'][0]['thread'] == f[0]['sites'][1]['thread']" "True"
+  misuse "$impl-exit-holding" exit-holding "['acquired']"
+done
+# --misuse none: the annotations are only bookkeeping again.
+lg_run misuse-off --misuse none -- "$P" spin-foreign-unlock
+expect_rc misuse-off 0
+expect misuse-off "silent" "kinds()" "[]"
 
 # `record`: the locks by name and type; an announced wait is a wait in the trace only when
 # the lock was held by another thread (every acquisition is announced, contended or not).
@@ -53,7 +82,8 @@ check_grep "spin-abba: no waits" 'no thread waited for a lock' "$T_TMP/spin-abba
 check_grep "spin-contended: one contended acquisition" '^  L[0-9]+ custom lock A +2 +1 ' "$T_TMP/spin-contended.report"
 
 # The same binary without the runtime.
-for c in spin-abba futex-abba spin-try read-read recursive foreign-unlock spin-contended; do
+for c in spin-abba futex-abba spin-try read-read recursive spin-contended \
+         {spin,futex}-{unlock-unheld,foreign-unlock,destroy-held,exit-holding}; do
   check_status 0 "$c without the runtime" "$P" "$c"
   check_grep "$c: ran as a plain program" "^$c: done \(runtime none\)" "$T_TMP/out"
 done

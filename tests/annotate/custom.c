@@ -19,6 +19,11 @@
  *                                   it, spins on it: one contended wait (for `record`)
  *   custom self                     takes A twice: a self-deadlock (hangs without runtime)
  *   custom recursive                a recursive lock taken twice: silent
+ * Misuse (each also as futex-CASE), harmless to the raw locks, so the bare run ends:
+ *   custom spin-unlock-unheld       takes and releases A, then releases it again
+ *   custom spin-destroy-held        destroys A while holding it
+ *   custom spin-exit-holding        a thread takes A and returns holding it
+ *   custom foreign-unlock (above)   a release by another thread than the holder
  */
 #include <lockgraph/lockgraph.h>
 #include <linux/futex.h>
@@ -194,6 +199,13 @@ static void *take_a_when_held(void *arg)
     return NULL;
 }
 
+static void *take_a_and_return(void *arg)
+{
+    (void)arg;
+    lock_lock(&A, 0);
+    return NULL;   /* holding A */
+}
+
 static void run2(void *(*f)(void *), void *(*g)(void *), bool together)
 {
     pthread_t t1, t2;
@@ -210,6 +222,7 @@ int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "";
     bool futex = !strncmp(c, "futex-", 6);
+    const char *base = futex ? c + 6 : !strncmp(c, "spin-", 5) ? c + 5 : c;
     unsigned cflags = !strcmp(c, "recursive") ? LG_MUTEX_RECURSIVE : 0;
     lock_init(&A, futex, "lock A", cflags);
     lock_init(&B, futex, "lock B", cflags);
@@ -228,7 +241,18 @@ int main(int argc, char **argv)
         fflush(stdout);
         pthread_join(t1, NULL);
         pthread_join(t2, NULL);
-    } else if (!strcmp(c, "foreign-unlock")) {
+    } else if (!strcmp(base, "unlock-unheld")) {
+        lock_lock(&A, 0);
+        lock_unlock(&A, 0);
+        lock_unlock(&A, 0);   /* nobody holds A */
+    } else if (!strcmp(base, "destroy-held")) {
+        lock_lock(&A, 0);
+        lg_mutex_destroy(&A, 0);   /* held by this thread */
+    } else if (!strcmp(base, "exit-holding")) {
+        pthread_t t1;
+        pthread_create(&t1, NULL, take_a_and_return, NULL);
+        pthread_join(t1, NULL);
+    } else if (!strcmp(base, "foreign-unlock")) {
         run2(take_a, release_a, true);
         pthread_t t3;
         pthread_create(&t3, NULL, ba, NULL);
