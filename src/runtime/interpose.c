@@ -23,6 +23,18 @@
 /* glibc's rwlock __flags: 2 = prefer writers, non-recursive readers. */
 #define RT_RWLOCK_PREFER_WRITER_NONREC 2
 
+/* glibc refused a call on a mutex: when it is one the program destroyed, that is the
+ * misuse (glibc's answer stands). Not from a signal handler that interrupted the runtime
+ * (rt_busy): the report takes the runtime's locks. */
+#define MUTEX_REFUSED(r, m)                                                             \
+    do {                                                                                \
+        if (unlikely((r) == EINVAL) && !rt_busy)                                        \
+            rt_misuse_after_destroy((uintptr_t)(m), LG_LOCK_MUTEX, PC, "EINVAL");       \
+    } while (0)
+/* A condition wait glibc refused before waiting (the mutex destroyed: its unlock failed)
+ * re-acquired nothing. */
+#define COND_NOT_WAITED(r, m) (unlikely((r) == EINVAL) && rt_mutex_poisoned(m))
+
 static inline unsigned mutex_flags(const pthread_mutex_t *m)
 {
     return (m->__data.__kind & RT_MUTEX_KIND_MASK) == RT_MUTEX_RECURSIVE ? RT_ACQ_REENTRY : 0;
@@ -89,6 +101,8 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
     else if (r == EDEADLK)
         rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+    else
+        MUTEX_REFUSED(r, m);
     return r;
 }
 
@@ -100,6 +114,8 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
     else if (r == EBUSY)
         RT_REC_TRYFAIL(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+    else
+        MUTEX_REFUSED(r, m);
     return r;
 }
 
@@ -114,6 +130,8 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
     else if (r == EDEADLK)
         rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+    else
+        MUTEX_REFUSED(r, m);
     return r;
 }
 
@@ -126,13 +144,17 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TIMED, PC);
     else if (r == EDEADLK)
         rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+    else
+        MUTEX_REFUSED(r, m);
     return r;
 }
 
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     rt_released(m, LG_LOCK_MUTEX, PC);
-    return real_pthread_mutex_unlock(m);
+    int r = real_pthread_mutex_unlock(m);
+    MUTEX_REFUSED(r, m);
+    return r;
 }
 
 /* ---- reader/writer locks ---- */
@@ -302,7 +324,9 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
-    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+    if (COND_NOT_WAITED(r, m))
+        MUTEX_REFUSED(r, m);
+    else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -321,7 +345,9 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
-    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+    if (COND_NOT_WAITED(r, m))
+        MUTEX_REFUSED(r, m);
+    else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -341,7 +367,9 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
-    if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
+    if (COND_NOT_WAITED(r, m))
+        MUTEX_REFUSED(r, m);
+    else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
     return r;
 }
@@ -374,6 +402,8 @@ RT_EXPORT int mtx_lock(mtx_t *m)
     }
     if (likely(r == thrd_success))
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)), PC);
+    else if (r == thrd_error)
+        MUTEX_REFUSED(EINVAL, m);
     return r;
 }
 
@@ -384,6 +414,8 @@ RT_EXPORT int mtx_trylock(mtx_t *m)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TRY, PC);
     else if (r == thrd_busy)
         RT_REC_TRYFAIL(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+    else if (r == thrd_error)
+        MUTEX_REFUSED(EINVAL, m);
     return r;
 }
 
@@ -403,7 +435,10 @@ RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t
 RT_EXPORT int mtx_unlock(mtx_t *m)
 {
     rt_released(m, LG_LOCK_MUTEX, PC);
-    return real_mtx_unlock(m);
+    int r = real_mtx_unlock(m);
+    if (r == thrd_error)
+        MUTEX_REFUSED(EINVAL, m);
+    return r;
 }
 
 RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
@@ -418,7 +453,10 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
-    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
+    if (r == thrd_error && rt_mutex_poisoned(m))
+        MUTEX_REFUSED(EINVAL, m);
+    else
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }
 
@@ -436,7 +474,10 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     rt_cond_leave();
-    rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
+    if (r == thrd_error && rt_mutex_poisoned(m))
+        MUTEX_REFUSED(EINVAL, m);
+    else
+        rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
 }
 

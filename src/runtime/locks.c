@@ -174,6 +174,10 @@ bool rt_lock_kill(rt_lock *l)
 {
     uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
     rt_report_forget_name(addr);
+    /* Any death (free, a returned frame, a new init) ends "destroyed": memory reused is a
+     * new lock; a destroy sets it again after this (slowpath.c). */
+    if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
+        atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
     if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
         !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
         return false;

@@ -348,3 +348,43 @@ void rt_misuse_relock(uintptr_t addr, int type, unsigned mode, uintptr_t pc)
                    .nholders = 1};
     rt_misuse_report(&m);
 }
+
+bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char *refused)
+{
+    /* Only a mutex: glibc 2.36's rwlock and spinlock destroys change nothing in the lock, so
+     * a lock re-initialised by assignment (a loop's local, a pooled object) looks exactly
+     * like a destroyed one; only the mutex carries glibc's mark, reset by any new init. */
+    if (type != LG_LOCK_MUTEX || !addr || !rt_mutex_poisoned((const void *)addr))
+        return false;
+    rt_thread *t = rt_self;
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire) || t->guard)
+        return false;
+    rt_lock *l = rt_lock_find(addr);
+    if (!l)
+        return false;
+    rt_lock_cold *c = rt_lock_cold_of(l);
+    /* The runtime's own record too: a destroy it saw, and no free(), returned frame or init
+     * since (each ends it: rt_lock_kill). glibc's mark alone could be a freed block's left-
+     * over bytes. */
+    if (!atomic_load_explicit(&c->destroyed, memory_order_acquire))
+        return false;
+    if (!rt_misuse_on(LG_MISUSE_USE_AFTER_DESTROY))
+        return true;
+    rt_holder_info h = {.tid = c->destroy_tid, .mode = LG_MODE_EXCLUSIVE,
+                        .role = LG_SITE_DESTROYED, .type = type};
+    rt_flock_lock(&rt.threads_lock);
+    rt_thread *d = rt_thread_by_tid(c->destroy_tid);
+    if (d) {
+        memcpy(h.name, d->name, sizeof h.name);
+        h.name[sizeof h.name - 1] = '\0';
+    }
+    rt_flock_unlock(&rt.threads_lock);
+    t->guard++;
+    h.stack = rt_stack_of_pc(c->destroy_pc);   /* the destroy's call site */
+    t->guard--;
+    rt_misuse m = {.what = LG_MISUSE_USE_AFTER_DESTROY, .thread = t, .addr = addr, .pc = pc,
+                   .type = type, .mode = LG_MODE_EXCLUSIVE, .refused = refused, .holders = &h,
+                   .nholders = 1};
+    rt_misuse_report(&m);
+    return true;
+}

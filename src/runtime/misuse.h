@@ -36,6 +36,20 @@ int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc);
 void rt_misuse_exit(rt_thread *t);
 /* glibc answered EDEADLK to a lock call of t on addr: relock-refused, when t holds it. */
 void rt_misuse_relock(uintptr_t addr, int type, unsigned mode, uintptr_t pc);
+/* glibc's mark on a mutex it destroyed: pthread_mutex_destroy sets __kind to -1 (2.36:
+ * nptl/pthread_mutex_destroy.c), and every later lock, trylock, unlock or condition wait
+ * with it answers EINVAL (its kind matches no case). An init, or an assignment of
+ * PTHREAD_MUTEX_INITIALIZER (which the runtime cannot see), overwrites it. */
+static inline bool rt_mutex_poisoned(const void *m)
+{
+    return ((const pthread_mutex_t *)m)->__data.__kind == -1;
+}
+/* A call on the lock at addr, which the program destroyed (the runtime saw the destroy, and
+ * glibc's mark is still there: nothing initialised it since): use-after-destroy. refused:
+ * glibc's answer (EINVAL), NULL when it did the call (a second destroy). Whether it was.
+ * The thread's guard is checked here; a wrapper checks rt_busy (a signal handler inside the
+ * runtime) itself. */
+bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char *refused);
 /* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock). */
 bool rt_lock_looks_free(uintptr_t addr, int type);
 

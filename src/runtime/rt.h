@@ -136,6 +136,9 @@ typedef struct rt_lock_cold {
     uintptr_t first_pc;            /* call site and mode<<8|flags of the acquisition that */
     uint32_t first_mf;             /* set first_key: a new generation gets its key too */
     _Atomic uint8_t family;        /* RT_FAM_*: whose calls the lock is used through */
+    _Atomic uint8_t destroyed;     /* destroyed by the program, not born or freed since */
+    int destroy_tid;               /* and by whom, where (use-after-destroy: misuse.c) */
+    uintptr_t destroy_pc;
 } rt_lock_cold;
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);

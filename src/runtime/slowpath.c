@@ -463,8 +463,13 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
      * the native family's locks have glibc's layout to read (misuse.c); an annotated lock's
      * holders are the program's own account (lg_mutex_destroy), never refused. */
     unsigned fam = atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed);
-    if ((fam == RT_FAM_NATIVE || fam == RT_FAM_CUSTOM)
-        && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
+    bool native = fam == RT_FAM_NATIVE;
+    if (native && rt_misuse_after_destroy((uintptr_t)addr, l->type, pc, NULL)) {
+        RT_SIGNAL_FENCE();   /* destroyed twice: the first destroy's record stays */
+        rt_busy = 0;
+        return;
+    }
+    if ((native || fam == RT_FAM_CUSTOM) && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
         RT_SIGNAL_FENCE();
         rt_busy = 0;
         return;
@@ -472,6 +477,14 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     t = rt_self;   /* the report may have set the thread up */
     rt_guard_on(t);
     rt_lock_kill(l);
+    if (native && l->type == LG_LOCK_MUTEX) {
+        /* Only a mutex: glibc marks a destroyed one (misuse.c), so a use is certain. The
+         * call site alone, not a stack walk: destroy churn stays cheap. */
+        rt_lock_cold *c = rt_lock_cold_of(l);
+        c->destroy_tid = t->tid;
+        c->destroy_pc = pc;
+        atomic_store_explicit(&c->destroyed, 1, memory_order_release);
+    }
     rt_guard_off(t);
     RT_SIGNAL_FENCE();
     rt_busy = 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@ pthread_mutex_t robust;
 pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 pthread_spinlock_t spin;
 pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+pthread_mutex_t gone_mu;                             /* destroyed, then used */
+mtx_t gone_mtx;
 static sem_t go, done;
 
 static void rc(const char *what, int r)
@@ -197,6 +200,40 @@ NOINLINE static void cond_wait_unlocked(pthread_mutex_t *m)
     rc("timedwait", r);
     if (r == ETIMEDOUT)
         rc("unlock", pthread_mutex_unlock(m));   /* glibc re-locked it for us */
+}
+
+/* A mutex used after its destroy: glibc answers EINVAL to each call (three call sites:
+ * three findings). */
+NOINLINE static void destroy_then_lock(void)
+{
+    rc("init", pthread_mutex_init(&gone_mu, NULL));
+    rc("lock", pthread_mutex_lock(&gone_mu));
+    rc("unlock", pthread_mutex_unlock(&gone_mu));
+    rc("destroy", pthread_mutex_destroy(&gone_mu));
+    rc("lock-destroyed", pthread_mutex_lock(&gone_mu));
+    rc("trylock-destroyed", pthread_mutex_trylock(&gone_mu));
+    rc("unlock-destroyed", pthread_mutex_unlock(&gone_mu));
+}
+
+NOINLINE static void destroy_twice(void)
+{
+    rc("init", pthread_mutex_init(&gone_mu, NULL));
+    rc("destroy", pthread_mutex_destroy(&gone_mu));
+    rc("destroy-again", pthread_mutex_destroy(&gone_mu));
+}
+
+NOINLINE static void cond_wait_destroyed(void)
+{
+    rc("init", pthread_mutex_init(&gone_mu, NULL));
+    rc("destroy", pthread_mutex_destroy(&gone_mu));
+    rc("wait-destroyed", pthread_cond_wait(&cv, &gone_mu));
+}
+
+NOINLINE static void mtx_after_destroy(void)
+{
+    printf("init %d\n", mtx_init(&gone_mtx, mtx_plain) == thrd_success);
+    mtx_destroy(&gone_mtx);
+    printf("lock-destroyed error %d\n", mtx_lock(&gone_mtx) == thrd_error);
 }
 
 /* ---- legal look-alikes ---- */
@@ -383,6 +420,30 @@ NOINLINE static void heap_stack_reuse(void)
     rc("done", 0);
 }
 
+/* A destroyed mutex made new again: by pthread_mutex_init, or by an assignment of the
+ * static initialiser (the runtime sees no call; glibc's state is new all the same), and a
+ * local mutex destroyed at the end of each loop turn and initialised by its declaration at
+ * the start of the next: the same stack slot, the same frame. */
+NOINLINE static void destroy_reinit(void)
+{
+    pthread_mutex_init(&gone_mu, NULL);
+    pthread_mutex_destroy(&gone_mu);
+    rc("init-again", pthread_mutex_init(&gone_mu, NULL));
+    rc("lock", pthread_mutex_lock(&gone_mu));
+    rc("unlock", pthread_mutex_unlock(&gone_mu));
+    rc("destroy", pthread_mutex_destroy(&gone_mu));
+    gone_mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    rc("lock", pthread_mutex_lock(&gone_mu));
+    rc("trylock", pthread_mutex_trylock(&gone_mu));
+    rc("unlock", pthread_mutex_unlock(&gone_mu));
+    for (int i = 0; i < 4; i++) {
+        pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+        rc("local-lock", pthread_mutex_lock(&m));
+        rc("local-unlock", pthread_mutex_unlock(&m));
+        rc("local-destroy", pthread_mutex_destroy(&m));
+    }
+}
+
 static void prepare(void) { pthread_mutex_lock(&mu); }
 static void parent(void) { pthread_mutex_unlock(&mu); }
 static void child(void) { pthread_mutex_unlock(&mu); }
@@ -432,6 +493,11 @@ int main(int argc, char **argv)
         init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
         cond_wait_unlocked(&emu);
     }
+    else if (!strcmp(c, "destroy-then-lock")) destroy_then_lock();
+    else if (!strcmp(c, "destroy-twice")) destroy_twice();
+    else if (!strcmp(c, "cond-wait-destroyed")) cond_wait_destroyed();
+    else if (!strcmp(c, "mtx-after-destroy")) mtx_after_destroy();
+    else if (!strcmp(c, "destroy-reinit")) destroy_reinit();
     else if (!strcmp(c, "recursive-ok")) recursive_ok();
     else if (!strcmp(c, "destroy-unlocked")) destroy_unlocked();
     else if (!strcmp(c, "trylock-own")) trylock_own();

@@ -385,6 +385,36 @@ static void rw_kind(const char *name, int kind)
 
 /* ---- spinlocks, C11 mutexes, condition variables ---- */
 
+/* A destroyed mutex: glibc sets its kind to -1 and answers every call EINVAL, including
+ * the runtime's inline trylock replica's kinds (it must hand these to glibc); the lock word
+ * stays as glibc leaves it. */
+static void mutex_destroyed(const char *name, int type, int robust, int proto, int pshared)
+{
+    pthread_mutex_t m;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec ts;
+    mutex_init_kind(&m, type, robust, proto, pshared);
+    printf("== destroyed mutex %s\n", name);
+    M("lock", pthread_mutex_lock(&m), &m);
+    M("unlock", pthread_mutex_unlock(&m), &m);
+    M("destroy", pthread_mutex_destroy(&m), &m);
+    printf("kind %d\n", m.__data.__kind);
+    M("destroyed: lock", pthread_mutex_lock(&m), &m);
+    M("destroyed: trylock", pthread_mutex_trylock(&m), &m);
+    M("destroyed: timedlock +20ms", (ts = in_ms(CLOCK_REALTIME, 20), pthread_mutex_timedlock(&m, &ts)), &m);
+    M("destroyed: clocklock mono +20ms", (ts = in_ms(CLOCK_MONOTONIC, 20), pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &ts)), &m);
+    M("destroyed: unlock", pthread_mutex_unlock(&m), &m);
+    M("destroyed: other: lock", other(o_mlock, &m), &m);
+    M("destroyed: other: unlock", other(o_munlock, &m), &m);
+    M("destroyed: cond timedwait +20ms", (ts = in_ms(CLOCK_REALTIME, 20), pthread_cond_timedwait(&c, &m, &ts)), &m);
+    M("destroyed: destroy", pthread_mutex_destroy(&m), &m);
+    printf("kind %d\n", m.__data.__kind);
+    M("init again", pthread_mutex_init(&m, NULL), &m);
+    M("lock", pthread_mutex_lock(&m), &m);
+    M("unlock", pthread_mutex_unlock(&m), &m);
+    pthread_mutex_destroy(&m);
+}
+
 static void spins(void)
 {
     pthread_spinlock_t s;
@@ -525,6 +555,13 @@ int main(void)
     mutex_kind("pi-errorcheck", PTHREAD_MUTEX_ERRORCHECK, 0, PTHREAD_PRIO_INHERIT, 0);
     mutex_kind("pi-recursive", PTHREAD_MUTEX_RECURSIVE, 0, PTHREAD_PRIO_INHERIT, 0);
     mutex_kind("pi-robust", PTHREAD_MUTEX_NORMAL, 1, PTHREAD_PRIO_INHERIT, 0);
+    mutex_destroyed("normal", PTHREAD_MUTEX_NORMAL, 0, 0, 0);
+    mutex_destroyed("errorcheck", PTHREAD_MUTEX_ERRORCHECK, 0, 0, 0);
+    mutex_destroyed("recursive", PTHREAD_MUTEX_RECURSIVE, 0, 0, 0);
+    mutex_destroyed("adaptive", PTHREAD_MUTEX_ADAPTIVE_NP, 0, 0, 0);
+    mutex_destroyed("pshared", PTHREAD_MUTEX_NORMAL, 0, 0, 1);
+    mutex_destroyed("robust", PTHREAD_MUTEX_NORMAL, 1, 0, 0);
+    mutex_destroyed("pi", PTHREAD_MUTEX_NORMAL, 0, PTHREAD_PRIO_INHERIT, 0);
     rw_kind("prefer-reader", PTHREAD_RWLOCK_PREFER_READER_NP);
     rw_kind("prefer-writer-nonrecursive", PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     spins();

@@ -20,7 +20,7 @@ expect_rc sem 66
 expect sem "only lock misuse" "sorted(set(kinds()))" "['lock-misuse']"
 # What the program does on purpose, each reported (the subkinds it does, not counts).
 expect sem "subkinds" "sorted(set(x['misuse'] for x in f))" \
-  "['cond-mutex-not-held', 'destroy-held', 'relock-refused', 'unlock-not-held', 'unlock-not-owner']"
+  "['cond-mutex-not-held', 'destroy-held', 'relock-refused', 'unlock-not-held', 'unlock-not-owner', 'use-after-destroy']"
 T_CHECKS=$((T_CHECKS + 1))
 diff "$T_TMP/bare.out" "$T_TMP/sem.out" >"$T_TMP/sem.diff" || fail "results or lock states differ under the runtime: $(head -c 3000 "$T_TMP/sem.diff")"
 lg_run quiet --misuse none -- "$SEM"
