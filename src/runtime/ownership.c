@@ -45,7 +45,15 @@ static bool owner_checked(uintptr_t addr, int type)
 /* How many holds of addr t has that are not released yet: its entries' counts minus the
  * releases already posted; *info (when not NULL) gets the outermost entry's stack and mode.
  * Threads_lock held; t's held[] read racily (see above). */
+static long holds_of_gen(rt_thread *t, uintptr_t addr, uint32_t gen, rt_holder_info *info);
 static long holds_of(rt_thread *t, uintptr_t addr, rt_holder_info *info)
+{
+    return holds_of_gen(t, addr, 0, info);
+}
+
+/* gen not 0: only holds of that generation of the lock (an older one's memory died under
+ * its holder: freed, its module unloaded, its frame returned). */
+static long holds_of_gen(rt_thread *t, uintptr_t addr, uint32_t gen, rt_holder_info *info)
 {
     for (int tries = 0; tries < 1000; tries++) {
         uint32_t s = atomic_load_explicit(&t->held_seq, memory_order_acquire);
@@ -59,7 +67,8 @@ static long holds_of(rt_thread *t, uintptr_t addr, rt_holder_info *info)
         if (d > t->cap)
             d = t->cap;
         for (uint32_t i = 0; i < d; i++)
-            if (__atomic_load_n(&t->held[i].addr, __ATOMIC_RELAXED) == addr) {
+            if (__atomic_load_n(&t->held[i].addr, __ATOMIC_RELAXED) == addr
+                && (!gen || __atomic_load_n(&t->held[i].gen, __ATOMIC_RELAXED) == gen)) {
                 if (!n) {
                     stack = __atomic_load_n(&t->held[i].stack, __ATOMIC_RELAXED);
                     mode = __atomic_load_n(&t->held[i].mode, __ATOMIC_RELAXED);
@@ -87,11 +96,17 @@ static long holds_of(rt_thread *t, uintptr_t addr, rt_holder_info *info)
 
 size_t rt_holders_find(uintptr_t addr, const rt_thread *skip, rt_holder_info *out, size_t max)
 {
+    return rt_holders_find_gen(addr, 0, skip, out, max);
+}
+
+size_t rt_holders_find_gen(uintptr_t addr, uint32_t gen, const rt_thread *skip,
+                           rt_holder_info *out, size_t max)
+{
     size_t n = 0;
     rt_flock_lock(&rt.threads_lock);
     for (rt_thread *x = rt_threads_first(); x; x = x->next) {
         rt_holder_info info;
-        if (x == skip || holds_of(x, addr, &info) <= 0)
+        if (x == skip || holds_of_gen(x, addr, gen, &info) <= 0)
             continue;
         if (n < max)
             out[n] = info;

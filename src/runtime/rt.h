@@ -252,6 +252,9 @@ typedef struct rt_holder_info {
 /* Up to max threads other than `skip` that hold addr (not released for them by another
  * thread), threads_lock taken here; how many there are. */
 size_t rt_holders_find(uintptr_t addr, const rt_thread *skip, rt_holder_info *out, size_t max);
+/* The same, counting only holds of generation gen of the lock (0: any). */
+size_t rt_holders_find_gen(uintptr_t addr, uint32_t gen, const rt_thread *skip,
+                           rt_holder_info *out, size_t max);
 /* t (the caller, maybe the sentinel) releases addr that it does not hold: find the holder
  * and take the lock out of its state. ft: RT_FT(family, type), or RT_REL_COND. */
 void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc);

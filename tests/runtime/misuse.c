@@ -236,6 +236,37 @@ NOINLINE static void mtx_after_destroy(void)
     printf("lock-destroyed error %d\n", mtx_lock(&gone_mtx) == thrd_error);
 }
 
+/* An init of a held lock: by its holder, and while another thread holds it. */
+pthread_mutex_t live_mu;
+pthread_rwlock_t live_rw;
+NOINLINE static void reinit_held(void)
+{
+    rc("init", pthread_mutex_init(&live_mu, NULL));
+    rc("lock", pthread_mutex_lock(&live_mu));
+    rc("init-held", pthread_mutex_init(&live_mu, NULL));
+    rc("unlock", pthread_mutex_unlock(&live_mu));
+}
+
+static void *hold_rw(void *arg)
+{
+    (void)arg;
+    rc("rdlock", pthread_rwlock_rdlock(&live_rw));
+    sem_post(&go);
+    sem_wait(&done);
+    return NULL;   /* the lock it held was initialised away under it: nothing to unlock */
+}
+
+NOINLINE static void reinit_other_holds(void)
+{
+    rc("init", pthread_rwlock_init(&live_rw, NULL));
+    pthread_t t;
+    pthread_create(&t, NULL, hold_rw, NULL);
+    sem_wait(&go);
+    rc("init-held", pthread_rwlock_init(&live_rw, NULL));
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
 /* ---- legal look-alikes ---- */
 
 NOINLINE static void recursive_ok(void)
@@ -444,6 +475,29 @@ NOINLINE static void destroy_reinit(void)
     }
 }
 
+/* Inits of a lock that is not held: twice in a row; after a static initialiser; over a
+ * heap mutex freed while its holder still had it locked (the memory is a new lock). */
+NOINLINE static void reinit_free(void)
+{
+    rc("init", pthread_mutex_init(&live_mu, NULL));
+    rc("init-again", pthread_mutex_init(&live_mu, NULL));
+    rc("lock", pthread_mutex_lock(&mu));
+    rc("unlock", pthread_mutex_unlock(&mu));
+    rc("init-static", pthread_mutex_init(&mu, NULL));
+    for (int i = 0; i < 4; i++) {
+        pthread_mutex_t *m = malloc(sizeof *m);
+        pthread_mutex_init(m, NULL);
+        pthread_mutex_lock(m);
+        free(m);                     /* still locked: its memory is gone all the same */
+        m = malloc(sizeof *m);       /* most likely the same address */
+        rc("init-reused", pthread_mutex_init(m, NULL));
+        rc("lock", pthread_mutex_lock(m));
+        rc("unlock", pthread_mutex_unlock(m));
+        pthread_mutex_destroy(m);
+        free(m);
+    }
+}
+
 static void prepare(void) { pthread_mutex_lock(&mu); }
 static void parent(void) { pthread_mutex_unlock(&mu); }
 static void child(void) { pthread_mutex_unlock(&mu); }
@@ -498,6 +552,9 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "cond-wait-destroyed")) cond_wait_destroyed();
     else if (!strcmp(c, "mtx-after-destroy")) mtx_after_destroy();
     else if (!strcmp(c, "destroy-reinit")) destroy_reinit();
+    else if (!strcmp(c, "reinit-held")) reinit_held();
+    else if (!strcmp(c, "reinit-other-holds")) reinit_other_holds();
+    else if (!strcmp(c, "reinit-free")) reinit_free();
     else if (!strcmp(c, "recursive-ok")) recursive_ok();
     else if (!strcmp(c, "destroy-unlocked")) destroy_unlocked();
     else if (!strcmp(c, "trylock-own")) trylock_own();

@@ -43,6 +43,8 @@ misuse_case destroy-then-lock "['use-after-destroy', 'use-after-destroy', 'use-a
 misuse_case destroy-twice "['use-after-destroy']" gone_mu None "['misuse', 'destroyed']"
 misuse_case cond-wait-destroyed "['use-after-destroy']" gone_mu EINVAL "['misuse', 'destroyed']"
 misuse_case mtx-after-destroy "['use-after-destroy']" gone_mtx EINVAL "['misuse', 'destroyed']"
+misuse_case reinit-held "['reinit-live']" live_mu None "['misuse', 'acquired']"
+misuse_case reinit-other-holds "['reinit-live']" live_rw None "['misuse', 'acquired']"
 misuse_case exit-locked "['exit-holding']" mu None "['acquired']"
 misuse_case errorcheck-relock "['relock-refused']" emu EDEADLK "['misuse', 'acquired']"
 # two call sites: two findings (wrlock again, then rdlock)
@@ -57,12 +59,13 @@ expect destroy-locked "holder is the destroyer" "f[0]['sites'][0]['thread'] == f
 expect unlock-other-thread "no inversion" "inv()" "[]"
 # The destroy is the program's, by the same thread, in the case's function.
 expect destroy-then-lock "destroyed by the user" "f[0]['sites'][1]['thread'] == f[0]['sites'][0]['thread']" "True"
+expect reinit-other-holds "holder is the other thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
 # The condition variable is in the finding.
 expect cond-wait-unlocked "condvar" "[l['name'] for l in f[0]['locks']]" "['mu', 'cv']"
 
 # Legal look-alikes: no finding, status 0, same results.
 for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery cancel-cleanup \
-         lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit; do
+         lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit reinit-free; do
   timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1
   lg_run "$c" -- "$MIS" "$c"
   expect_rc "$c" 0
