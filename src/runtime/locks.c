@@ -174,8 +174,8 @@ bool rt_lock_kill(rt_lock *l)
 {
     uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
     rt_report_forget_name(addr);
-    /* Any death (free, a returned frame, a new init) ends "destroyed": memory reused is a
-     * new lock; a destroy sets it again after this (slowpath.c). */
+    /* A death (a returned frame, a new init) ends "destroyed": the memory is a new lock; a
+     * destroy sets it again after this (slowpath.c), free() keeps it (forget_in_region). */
     if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
         atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
     if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
@@ -233,8 +233,16 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
                 continue;
             }
             uintptr_t la = atomic_load_explicit(&l->addr, memory_order_relaxed);
-            if (la >= lo && la < hi)
+            if (la >= lo && la < hi) {
+                /* A destroyed mutex stays "destroyed" through free(): glibc's mark (misuse.c)
+                 * is still in the bytes until something initialises them again. */
+                uint8_t d = atomic_load_explicit(&rt_lock_cold_of(l)->destroyed,
+                                                 memory_order_relaxed);
                 killed += rt_lock_kill(l);   /* counted when it was alive */
+                if (d)
+                    atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 1,
+                                          memory_order_relaxed);
+            }
         }
         homes -= run;
         a = ((a >> 4) + run) << 4;

@@ -215,6 +215,19 @@ NOINLINE static void destroy_then_lock(void)
     rc("unlock-destroyed", pthread_mutex_unlock(&gone_mu));
 }
 
+/* Destroyed, freed, then locked: glibc's mark is still in the freed bytes (EINVAL). */
+NOINLINE static void destroy_free_lock(void)
+{
+    pthread_mutex_t *m = malloc(sizeof *m);
+    rc("init", pthread_mutex_init(m, NULL));
+    rc("lock", pthread_mutex_lock(m));
+    rc("unlock", pthread_mutex_unlock(m));
+    rc("destroy", pthread_mutex_destroy(m));
+    pthread_mutex_t *volatile kept = m;   /* the program's dangling pointer */
+    free(m);
+    rc("lock-freed", pthread_mutex_lock(kept));
+}
+
 NOINLINE static void destroy_twice(void)
 {
     rc("init", pthread_mutex_init(&gone_mu, NULL));
@@ -549,6 +562,7 @@ int main(int argc, char **argv)
     }
     else if (!strcmp(c, "destroy-then-lock")) destroy_then_lock();
     else if (!strcmp(c, "destroy-twice")) destroy_twice();
+    else if (!strcmp(c, "destroy-free-lock")) destroy_free_lock();
     else if (!strcmp(c, "cond-wait-destroyed")) cond_wait_destroyed();
     else if (!strcmp(c, "mtx-after-destroy")) mtx_after_destroy();
     else if (!strcmp(c, "destroy-reinit")) destroy_reinit();
