@@ -174,13 +174,14 @@ bool rt_lock_kill(rt_lock *l)
 {
     uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
     rt_report_forget_name(addr);
-    /* A death (a returned frame, a new init) ends "destroyed": the memory is a new lock; a
-     * destroy sets it again after this (slowpath.c), free() keeps it (forget_in_region). */
-    if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
-        atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
     if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
         !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
         return false;
+    /* A death (a returned frame, a new init: lock_created clears it itself after a second
+     * death) ends "destroyed"; a destroy sets it again after this (slowpath.c), free()
+     * keeps it (forget_in_region). */
+    if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
+        atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&l->gen, gen, memory_order_release);
     atomic_store_explicit(&l->dead, 1, memory_order_relaxed);
@@ -236,12 +237,14 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
             if (la >= lo && la < hi) {
                 /* A destroyed mutex stays "destroyed" through free(): glibc's mark (misuse.c)
                  * is still in the bytes until something initialises them again. */
-                uint8_t d = atomic_load_explicit(&rt_lock_cold_of(l)->destroyed,
-                                                 memory_order_relaxed);
+                rt_lock_cold *c = rt_lock_cold_of(l);
+                uint8_t d = atomic_load_explicit(&c->destroyed, memory_order_relaxed);
+                uintptr_t dpc = c->destroy_pc;
                 killed += rt_lock_kill(l);   /* counted when it was alive */
-                if (d)
-                    atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 1,
-                                          memory_order_relaxed);
+                if (d) {
+                    c->destroy_pc = dpc;
+                    atomic_store_explicit(&c->destroyed, 1, memory_order_relaxed);
+                }
             }
         }
         homes -= run;

@@ -396,16 +396,17 @@ bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char 
 void rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc)
 {
     rt_thread *t = rt_self;
+    /* glibc's lock word first: the memory about to be written is in the cache, the lock
+     * table may not be (create/destroy churn). */
     if (!atomic_load_explicit(&rt.ready, memory_order_acquire) || rt_is_nested(t)
-        || !rt_misuse_on(LG_MISUSE_REINIT_LIVE))
+        || !rt_misuse_on(LG_MISUSE_REINIT_LIVE) || rt_lock_looks_free(addr, type))
         return;
     rt_lock *l = rt_lock_find(addr);
     /* Never seen, or dead (destroyed, its memory freed, its module unloaded, its frame
      * returned): what is initialised now is a new lock. Only glibc's own locks: the lock
      * word is read. */
     if (!l || atomic_load_explicit(&l->dead, memory_order_acquire)
-        || atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) != RT_FAM_NATIVE
-        || rt_lock_looks_free(addr, type))
+        || atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) != RT_FAM_NATIVE)
         return;
     rt_holder_info h[RT_MISUSE_HOLDERS];
     size_t n = rt_holders_find_gen(addr, atomic_load(&l->gen), NULL, h, RT_MISUSE_HOLDERS);

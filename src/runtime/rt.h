@@ -131,15 +131,19 @@ _Static_assert(sizeof(rt_lock) == 32, "rt_lock is the fast path's: keep it 32 by
 
 /* What only the slow paths need, kept beside it by idx (rt_lock_cold_of). */
 typedef struct rt_lock_cold {
-    uint64_t frame_sig;            /* stack locks: the frame that owns it */
+    union {
+        uint64_t frame_sig;        /* stack locks: the frame that owns it */
+        uintptr_t destroy_pc;      /* while `destroyed` (a death cleared the stack flags, so
+                                    * the next acquisition learns frame_sig afresh) */
+    };
     _Atomic uint64_t trace;        /* record.c: gen << 32 | trace id in that generation */
     uintptr_t first_pc;            /* call site and mode<<8|flags of the acquisition that */
-    uint32_t first_mf;             /* set first_key: a new generation gets its key too */
+    uint16_t first_mf;             /* set first_key: a new generation gets its key too */
     _Atomic uint8_t family;        /* RT_FAM_*: whose calls the lock is used through */
-    _Atomic uint8_t destroyed;     /* destroyed by the program, not born or freed since */
-    int destroy_tid;               /* and by whom, where (use-after-destroy: misuse.c) */
-    uintptr_t destroy_pc;
+    _Atomic uint8_t destroyed;     /* destroyed by the program, not born since (misuse.c) */
+    int destroy_tid;               /* and by whom */
 } rt_lock_cold;
+_Static_assert(sizeof(rt_lock_cold) == 32, "two records a cache line: lock churn touches it");
 
 rt_lock *rt_lock_find_slow(uintptr_t addr);
 /* Find or create (slow path). NULL when over the budget or out of memory. */

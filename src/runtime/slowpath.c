@@ -282,7 +282,7 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     if (t->depth == 0) {
         rt_lock_cold *c = rt_lock_cold_of(l);
         c->first_pc = pc;
-        c->first_mf = mode << 8 | flags;
+        c->first_mf = (uint16_t)(mode << 8 | flags);
         l->first_stack = stack;
         l->first_key = key;
     }
@@ -426,6 +426,8 @@ static void lock_created(void *addr, unsigned ft, unsigned lflags)
     }
     if (l) {
         l->type = (uint8_t)type;
+        if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
+            atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
         atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
                               memory_order_relaxed);
         uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
