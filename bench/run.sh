@@ -48,6 +48,23 @@ for m in c2 c4 c8; do
   printf "%-34s %9s %10s (%5s)\n" "${m#c} threads" "$bare" "$lg" "$(ratio "$lg" "$bare")"
 done
 
+echo
+echo "== waits that block: one forced wait per round, best of 3 (wall ns and CPU ns of all threads per wait)"
+printf "%-30s %16s %22s %14s\n" "case" "bare wall/cpu" "lockgraph wall/cpu" "extra cpu"
+WAIT=$BIN/waitbench
+best_of3() {   # best_of3 CMD...: the "wall cpu" line with the least CPU of three runs
+  for _ in 1 2 3; do "$@"; done | sort -n -k2 | head -n 1
+}
+for m in mutex rwlock cond; do
+  read -r bw bc < <(best_of3 "$WAIT" $m)
+  read -r lw lc < <(best_of3 env LD_PRELOAD="$LIB" "$WAIT" $m)
+  case $m in
+    mutex) what="pthread_mutex_lock waits";; rwlock) what="pthread_rwlock_wrlock waits";;
+    cond) what="pthread_cond_wait ping-pong";;
+  esac
+  printf "%-30s %16s %22s %11s ns\n" "$what" "$bw/$bc" "$lw/$lc ($(ratio "$lc" "$bc"))" "$((lc - bc))"
+done
+
 findings() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len(r['findings']), 'findings,', r['defects'], 'defects')" "$1" 2>/dev/null || echo "no report"; }
 secs() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); awk -v n=$((e - s)) 'BEGIN { printf "%.2f", n / 1e9 }'; }
 
