@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/hash.h"   /* lg_mix64: the map's hash, and its users' */
+
 typedef struct lg_u64map {
     uint64_t *keys;
     uint64_t *vals;
@@ -27,15 +29,5 @@ int lg_u64map_put(lg_u64map *m, uint64_t key, uint64_t val);
 /* 1 when removed, 0 when absent. */
 int lg_u64map_del(lg_u64map *m, uint64_t key);
 
-/* A 64-bit mixer (splitmix64 finaliser): good enough to spread pointers and ids. */
-static inline uint64_t lg_mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/glibc-abi.h"
 #include "internal.h"
 
 /* futex(2) operations, as the kernel spells them. */
@@ -24,31 +25,6 @@ enum {
     FUTEX_CLOCK_RT = 256,
 };
 
-/* pthread_mutex_t fields (x86_64, glibc 2.25..2.42). */
-enum { MUTEX_LOCK = 0, MUTEX_COUNT = 4, MUTEX_OWNER = 8, MUTEX_KIND = 16 };
-enum {
-    MUTEX_KIND_TYPE = 3,
-    MUTEX_KIND_ROBUST = 16,
-    MUTEX_KIND_PI = 32,
-    MUTEX_KIND_PP = 64,
-    MUTEX_KIND_PSHARED = 128,
-    MUTEX_KIND_KNOWN_BITS = 0x3ff,   /* the above plus the elision bits */
-};
-enum { FUTEX_TID_MASK = 0x3fffffff, FUTEX_OWNER_DIED = 0x40000000,
-       FUTEX_WAITERS = (int)0x80000000u };
-enum { MUTEX_OWNER_DIED = 0x7fffffff, MUTEX_NOT_RECOVERABLE = 0x7ffffffe };
-
-/* pthread_rwlock_t fields. */
-enum { RW_READERS = 0, RW_WRITERS = 4, RW_WRPHASE = 8, RW_WRITERS_FUTEX = 12,
-       RW_CUR_WRITER = 24, RW_SHARED = 28, RW_FLAGS = 48 };
-enum { RW_READER_SHIFT = 3 };
-
-/* pthread_barrier_t (internal struct pthread_barrier): in, current_round, count, shared. */
-enum { BAR_IN = 0, BAR_ROUND = 4, BAR_COUNT = 8 };
-
-/* glibc's _IO_lock_t (libio/stdio-lock.h), a FILE's lock: the owner is the owning thread's
- * descriptor (THREAD_SELF = its fs base), not a TID. */
-enum { IOLOCK_LOCK = 0, IOLOCK_CNT = 4, IOLOCK_OWNER = 8 };
 /* A FILE from fopen/fdopen is glibc's `struct locked_FILE { struct _IO_FILE_plus fp;
  * _IO_lock_t lock; ... }`: its lock follows the FILE and its vtable pointer. The FILE's
  * fields come from the system's own <stdio.h> (struct _IO_FILE). */
@@ -191,39 +167,40 @@ static bool decode_mutex(insp_thread *t, insp_wait *w, bool c11, bool pi_op)
 {
     uint64_t b = t->arg[0];
     uint32_t word, count, owner, kind;
-    if (!mem_get32(t, b + MUTEX_LOCK, &word) || !mem_get32(t, b + MUTEX_COUNT, &count) ||
-        !mem_get32(t, b + MUTEX_OWNER, &owner) || !mem_get32(t, b + MUTEX_KIND, &kind))
+    if (!mem_get32(t, b + GLIBC_MUTEX_LOCK, &word) || !mem_get32(t, b + GLIBC_MUTEX_COUNT, &count)
+        || !mem_get32(t, b + GLIBC_MUTEX_OWNER, &owner)
+        || !mem_get32(t, b + GLIBC_MUTEX_KIND, &kind))
         return false;
-    if (kind & ~(uint32_t)MUTEX_KIND_KNOWN_BITS)
+    if (kind & ~(uint32_t)GLIBC_MUTEX_KIND_KNOWN_BITS)
         return false;
     static const char *const types[] = {"normal", "recursive", "errorcheck", "adaptive"};
     w->type = LG_LOCK_MUTEX;
     w->lock = b;
     w->mode = LG_MODE_EXCLUSIVE;
-    add_attr(w, c11 ? "c11" : types[kind & MUTEX_KIND_TYPE]);
-    if (kind & MUTEX_KIND_ROBUST)
+    add_attr(w, c11 ? "c11" : types[kind & GLIBC_MUTEX_KIND_TYPE]);
+    if (kind & GLIBC_MUTEX_KIND_ROBUST)
         add_attr(w, "robust");
-    if ((kind & MUTEX_KIND_PI) || pi_op)
+    if ((kind & GLIBC_MUTEX_KIND_PI) || pi_op)
         add_attr(w, "priority-inheritance");
-    if (kind & MUTEX_KIND_PP)
+    if (kind & GLIBC_MUTEX_KIND_PP)
         add_attr(w, "priority-protect");
-    if (kind & MUTEX_KIND_PSHARED) {
+    if (kind & GLIBC_MUTEX_KIND_PSHARED) {
         add_attr(w, "process-shared");
         w->pshared = true;
     }
     if (w->timed)
         add_attr(w, "timed");
-    if ((kind & MUTEX_KIND_TYPE) == 1 && count > 1) {
+    if ((kind & GLIBC_MUTEX_KIND_TYPE) == 1 && count > 1) {
         char d[32];
         snprintf(d, sizeof d, "depth %u", count);
         add_attr(w, d);
     }
     /* Robust and PI mutexes keep the owner in the futex word; others in __owner. */
-    if ((kind & (MUTEX_KIND_ROBUST | MUTEX_KIND_PI)) || pi_op)
-        w->owner = (int)(word & FUTEX_TID_MASK);
+    if ((kind & (GLIBC_MUTEX_KIND_ROBUST | GLIBC_MUTEX_KIND_PI)) || pi_op)
+        w->owner = (int)(word & GLIBC_FUTEX_TID_MASK);
     else
-        w->owner = owner < MUTEX_NOT_RECOVERABLE ? (int)owner : 0;
-    if (owner == MUTEX_OWNER_DIED || (word & FUTEX_OWNER_DIED)) {
+        w->owner = owner < GLIBC_MUTEX_NOT_RECOVERABLE ? (int)owner : 0;
+    if (owner == GLIBC_MUTEX_OWNER_DIED || (word & GLIBC_FUTEX_OWNER_DIED)) {
         w->owner_died = true;
         add_attr(w, "owner died");
     }
@@ -243,7 +220,7 @@ static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
     if (!t->sp || tg->read(tg->read_ctx, t->sp, words + NREGS, SCAN) < 0)
         memset(words + NREGS, 0, SCAN);
     /* glibc keeps &mutex or &mutex->__kind (+16) live across the call. */
-    static const uint64_t back[] = {0, MUTEX_KIND};
+    static const uint64_t back[] = {0, GLIBC_MUTEX_KIND};
     for (size_t i = 0; i < NREGS + SCAN / 8; i++) {
         for (size_t b = 0; b < sizeof back / sizeof *back; b++) {
             uint64_t a = words[i] - back[b];
@@ -251,9 +228,9 @@ static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
             if (words[i] < 4096 || a % 8 || tg->read(tg->read_ctx, a, m, sizeof m) < 0)
                 continue;
             uint32_t word = m[0], kind = m[4];
-            int owner = (int)(word & FUTEX_TID_MASK);
-            if ((kind & ~(uint32_t)MUTEX_KIND_KNOWN_BITS) ||
-                !(kind & (MUTEX_KIND_PI | MUTEX_KIND_ROBUST)) || owner == t->tid ||
+            int owner = (int)(word & GLIBC_FUTEX_TID_MASK);
+            if ((kind & ~(uint32_t)GLIBC_MUTEX_KIND_KNOWN_BITS) ||
+                !(kind & (GLIBC_MUTEX_KIND_PI | GLIBC_MUTEX_KIND_ROBUST)) || owner == t->tid ||
                 !live_tid(tg, (uint32_t)owner))
                 continue;
             w->type = LG_LOCK_MUTEX;
@@ -261,8 +238,8 @@ static bool decode_parked(insp_target *tg, insp_thread *t, insp_wait *w)
             w->mode = LG_MODE_EXCLUSIVE;
             w->owner = owner;
             snprintf(w->attrs, sizeof w->attrs, "%s%s, the kernel refused it with EDEADLK",
-                     kind & MUTEX_KIND_PI ? "priority-inheritance" : "robust",
-                     kind & MUTEX_KIND_PSHARED && !(kind & MUTEX_KIND_ROBUST)
+                     kind & GLIBC_MUTEX_KIND_PI ? "priority-inheritance" : "robust",
+                     kind & GLIBC_MUTEX_KIND_PSHARED && !(kind & GLIBC_MUTEX_KIND_ROBUST)
                          ? ", process-shared" : "");
             return true;
         }
@@ -283,21 +260,21 @@ static bool parked(const insp_thread *t)
 static bool rw_plausible(const insp_thread *t, uint64_t b)
 {
     uint32_t flags, shared;
-    return mem_get32(t, b + RW_FLAGS, &flags) && mem_get32(t, b + RW_SHARED, &shared) &&
+    return mem_get32(t, b + GLIBC_RW_FLAGS, &flags) && mem_get32(t, b + GLIBC_RW_SHARED, &shared) &&
            flags <= 2 && shared <= 1;
 }
 
 static bool rw_shared(const insp_thread *t, uint64_t b)
 {
     uint32_t shared = 0;
-    return mem_get32(t, b + RW_SHARED, &shared) && shared == 1;
+    return mem_get32(t, b + GLIBC_RW_SHARED, &shared) && shared == 1;
 }
 
 static bool rw_fill(insp_thread *t, insp_wait *w, uint64_t b, lg_mode mode)
 {
     uint32_t readers, writer;
-    if (!rw_plausible(t, b) || !mem_get32(t, b + RW_READERS, &readers) ||
-        !mem_get32(t, b + RW_CUR_WRITER, &writer))
+    if (!rw_plausible(t, b) || !mem_get32(t, b + GLIBC_RW_READERS, &readers) ||
+        !mem_get32(t, b + GLIBC_RW_CUR_WRITER, &writer))
         return false;
     w->type = LG_LOCK_RWLOCK;
     w->lock = b;
@@ -306,7 +283,7 @@ static bool rw_fill(insp_thread *t, insp_wait *w, uint64_t b, lg_mode mode)
     w->pshared = rw_shared(t, b);
     if (w->pshared)
         add_attr(w, "process-shared");
-    w->readers = (int)(readers >> RW_READER_SHIFT);
+    w->readers = (int)(readers >> GLIBC_RW_READER_SHIFT);
     /* While write-locked nobody read-holds it: the count is of readers waiting. */
     if (writer)
         w->readers = 0;
@@ -320,29 +297,29 @@ static bool decode_rwlock(insp_target *tg, insp_thread *t, insp_wait *w, api a)
     uint64_t ua = t->arg[0];
     uint32_t val = (uint32_t)t->arg[2], cur;
     if (a == API_RDLOCK) {
-        if (val == 3 && rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_SHARED))
+        if (val == 3 && rw_fill(t, w, ua - GLIBC_RW_WRPHASE, LG_MODE_SHARED))
             return true;
         return mem_get32(t, ua, &cur) && cur == val && rw_fill(t, w, ua, LG_MODE_SHARED);
     }
     if (a == API_WRLOCK) {
         if (val == 3)
-            return rw_fill(t, w, ua - RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
-        return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_EXCLUSIVE);
+            return rw_fill(t, w, ua - GLIBC_RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
+        return rw_fill(t, w, ua - GLIBC_RW_WRPHASE, LG_MODE_EXCLUSIVE);
     }
     /* No waiting frame: val 3 is a reader on rw+8 or a writer on rw+12; the base whose
      * __cur_writer is a live thread is the right one. */
     if (val == 3) {
         uint32_t w8 = 0, w12 = 0;
-        mem_get32(t, ua - RW_WRPHASE + RW_CUR_WRITER, &w8);
-        mem_get32(t, ua - RW_WRITERS_FUTEX + RW_CUR_WRITER, &w12);
-        if (live_tid(tg, w12) && rw_plausible(t, ua - RW_WRITERS_FUTEX))
-            return rw_fill(t, w, ua - RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
+        mem_get32(t, ua - GLIBC_RW_WRPHASE + GLIBC_RW_CUR_WRITER, &w8);
+        mem_get32(t, ua - GLIBC_RW_WRITERS_FUTEX + GLIBC_RW_CUR_WRITER, &w12);
+        if (live_tid(tg, w12) && rw_plausible(t, ua - GLIBC_RW_WRITERS_FUTEX))
+            return rw_fill(t, w, ua - GLIBC_RW_WRITERS_FUTEX, LG_MODE_EXCLUSIVE);
         if (live_tid(tg, w8))
-            return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_SHARED);
+            return rw_fill(t, w, ua - GLIBC_RW_WRPHASE, LG_MODE_SHARED);
         return false;
     }
     if (val == 2)
-        return rw_fill(t, w, ua - RW_WRPHASE, LG_MODE_EXCLUSIVE);
+        return rw_fill(t, w, ua - GLIBC_RW_WRPHASE, LG_MODE_EXCLUSIVE);
     return false;
 }
 
@@ -377,10 +354,10 @@ static bool decode_barrier(insp_thread *t, insp_wait *w)
 {
     uint32_t in, count;
     w->type = LG_LOCK_BARRIER;
-    w->lock = t->arg[0] - BAR_ROUND;
+    w->lock = t->arg[0] - GLIBC_BAR_ROUND;
     w->lock_flags |= LG_LOCK_F_NO_OWNER;
-    if (mem_get32(t, w->lock + BAR_IN, &in) && mem_get32(t, w->lock + BAR_COUNT, &count) &&
-        count >= in)
+    if (mem_get32(t, w->lock + GLIBC_BAR_IN, &in)
+        && mem_get32(t, w->lock + GLIBC_BAR_COUNT, &count) && count >= in)
         snprintf(w->attrs, sizeof w->attrs, "%u of %u arrived", in % (count ? count : 1),
                  count);
     return true;
@@ -467,8 +444,9 @@ static bool decode_stdio(insp_target *tg, insp_thread *t, insp_wait *w, bool lll
 {
     uint64_t b = t->arg[0];
     uint32_t word, cnt, lo, hi;
-    if (!mem_get32(t, b + IOLOCK_LOCK, &word) || !mem_get32(t, b + IOLOCK_CNT, &cnt) ||
-        !mem_get32(t, b + IOLOCK_OWNER, &lo) || !mem_get32(t, b + IOLOCK_OWNER + 4, &hi))
+    if (!mem_get32(t, b + GLIBC_IOLOCK_LOCK, &word) || !mem_get32(t, b + GLIBC_IOLOCK_CNT, &cnt)
+        || !mem_get32(t, b + GLIBC_IOLOCK_OWNER, &lo)
+        || !mem_get32(t, b + GLIBC_IOLOCK_OWNER + 4, &hi))
         return false;
     uint64_t owner = lo | (uint64_t)hi << 32;
     bool all_known = false;
@@ -670,7 +648,7 @@ static void decode_futex(insp_target *tg, insp_thread *t)
                 w->lock = ua;
                 w->owner = (int)val;
                 ok = true;
-            } else if ((val == 2 || (val & (uint32_t)FUTEX_WAITERS)) &&
+            } else if ((val == 2 || (val & (uint32_t)GLIBC_FUTEX_WAITERS)) &&
                        decode_mutex(t, w, false, false) && w->owner &&
                        (live_tid(tg, (uint32_t)w->owner) ||
                         (w->pshared && owner_elsewhere(tg, w)))) {

@@ -13,13 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/glibc-abi.h"
 #include "internal.h"
 
 /* Versions whose layouts were checked (see shared/reference/glibc-locks.md): the x86_64
- * mutex/rwlock/sem layouts of 2.25..2.42; __g_signals at +40 up to 2.40. */
+ * mutex/rwlock/sem layouts of 2.25..2.42 (src/util/glibc-abi.h); __g_signals at +40 up to
+ * 2.40. */
 static const struct { int minor_lo, minor_hi, cond_signals; } known[] = {
-    {25, 40, 40},
-    {41, 42, -1},   /* condvar layout changed: waits on it are named by symbol only */
+    {GLIBC_ABI_MINOR_LO, 40, 40},
+    {41, GLIBC_ABI_MINOR_HI, -1},   /* condvar layout changed: waits named by symbol only */
 };
 
 static int find_version(const char *path, char *out, size_t outlen)

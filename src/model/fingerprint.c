@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "../util/hash.h"
 #include "model.h"
 
 /* FNV-1a over bytes, then a final mix; stable by definition (never a pointer hash). */
@@ -27,10 +28,7 @@ static uint64_t fnv_u(uint64_t h, uint64_t v)
 
 static uint64_t finish(uint64_t h)
 {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    return lg_fmix64_round(h);
 }
 
 #define FNV_BASIS 0xcbf29ce484222325ull

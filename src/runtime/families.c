@@ -9,10 +9,10 @@
  */
 #include <errno.h>
 
+#include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "real.h"
 
-#define RT_MUTEX_PI_BIT 32   /* glibc's mutex kind bit (glibc-locks.md) */
 
 static int native_lock(void *obj, lg_lock_type type, unsigned mode, int how, clockid_t clk,
                        const struct timespec *abstime)
@@ -77,7 +77,8 @@ static int native_slice(void *obj, lg_lock_type type, unsigned mode, clockid_t c
 static bool native_sliceable(void *obj, lg_lock_type type)
 {
     return type == LG_LOCK_SPINLOCK
-           || (type == LG_LOCK_MUTEX && !(((pthread_mutex_t *)obj)->__data.__kind & RT_MUTEX_PI_BIT));
+           || (type == LG_LOCK_MUTEX
+               && !(((pthread_mutex_t *)obj)->__data.__kind & GLIBC_MUTEX_KIND_PI));
 }
 
 const rt_family rt_family_native = {native_lock, native_try, native_slice, native_sliceable};

@@ -15,6 +15,7 @@
 #ifndef LG_RT_FASTPATH_H
 #define LG_RT_FASTPATH_H
 
+#include "../util/hash.h"
 #include "rt.h"
 
 /* locks.c exports its table so the probe can be inlined here. */
@@ -34,7 +35,7 @@ extern _Atomic(rt_lock_table *) rt_lock_tab;
  * sorts them out. */
 static inline size_t rt_slot_of(uintptr_t a, size_t mask)
 {
-    uint64_t h = (uint64_t)(a >> 16) * 0x9e3779b97f4a7c15ull;
+    uint64_t h = lg_golden((uint64_t)(a >> 16));
     return (size_t)((h >> 20) << 12 | (((a >> 4) + (h >> 8)) & 4095)) & mask;
 }
 
@@ -56,9 +57,9 @@ static inline uint64_t rt_chain_hash(uint64_t prev, uint32_t idx, uint32_t gen,
                                      unsigned modeflags, uintptr_t pc)
 {
     uint64_t x = prev ^ ((uint64_t)idx << 32 | gen);
-    x *= 0x9e3779b97f4a7c15ull;
+    x *= LG_GOLDEN64;
     x ^= (x >> 29) ^ ((uint64_t)pc * 0xc2b2ae3d27d4eb4full) ^ modeflags;
-    x *= 0xbf58476d1ce4e5b9ull;
+    x *= LG_SPLITMIX_M1;
     x ^= x >> 32;
     return x | 1;   /* never 0: 0 marks an empty slot */
 }

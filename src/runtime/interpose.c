@@ -9,19 +9,13 @@
 #include <errno.h>
 #include <threads.h>
 
+#include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "misuse.h"
 #include "record.h"
 #include "real.h"
 
 #define PC ((uintptr_t)__builtin_return_address(0))
-
-/* glibc's mutex kind (__kind & 3): 1 recursive, 2 error-checking. */
-#define RT_MUTEX_KIND_MASK 3
-#define RT_MUTEX_RECURSIVE 1
-#define RT_MUTEX_ERRORCHECK 2
-/* glibc's rwlock __flags: 2 = prefer writers, non-recursive readers. */
-#define RT_RWLOCK_PREFER_WRITER_NONREC 2
 
 /* glibc refused a call on a mutex: when it is one the program destroyed, that is the
  * misuse (glibc's answer stands). Not from a signal handler that interrupted the runtime
@@ -37,13 +31,14 @@
 
 static inline unsigned mutex_flags(const pthread_mutex_t *m)
 {
-    return (m->__data.__kind & RT_MUTEX_KIND_MASK) == RT_MUTEX_RECURSIVE ? RT_ACQ_REENTRY : 0;
+    return (m->__data.__kind & GLIBC_MUTEX_KIND_TYPE) == GLIBC_MUTEX_KIND_RECURSIVE
+               ? RT_ACQ_REENTRY : 0;
 }
 
 static inline unsigned read_flags(const pthread_rwlock_t *l)
 {
     return RT_ACQ_REENTRY
-           | (l->__data.__flags == RT_RWLOCK_PREFER_WRITER_NONREC ? 0 : RT_ACQ_READ_R);
+           | (l->__data.__flags == GLIBC_RW_PREFER_WRITER_NONREC ? 0 : RT_ACQ_READ_R);
 }
 
 /* ---- mutexes ---- */
@@ -68,13 +63,14 @@ RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
  * the lock word 0 -> 1, then __owner = TID and ++__nusers), which skips glibc's kind dispatch:
  * a third of the interposed pair's extra cost. Every other kind (recursive, robust,
  * priority-inherit or -protect, elided) and a thread not yet known go to glibc. */
-#define RT_MUTEX_PLAIN_IGNORED (128 | 512)   /* process-shared, no-elision: same trylock */
-#define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe    /* __owner of a robust mutex past repair */
+/* process-shared, no-elision: the same trylock */
+#define RT_MUTEX_PLAIN_IGNORED (GLIBC_MUTEX_KIND_PSHARED | GLIBC_MUTEX_KIND_NO_ELISION)
 static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool blocking)
 {
     /* unsigned: a destroyed mutex's kind is -1 (glibc's poison), which glibc answers EINVAL */
     unsigned kind = (unsigned)m->__data.__kind & ~(unsigned)RT_MUTEX_PLAIN_IGNORED;
-    if (likely(rt_inline_trylock && kind <= 3 && kind != RT_MUTEX_RECURSIVE && t->tid)) {
+    if (likely(rt_inline_trylock && kind <= GLIBC_MUTEX_KIND_TYPE
+               && kind != GLIBC_MUTEX_KIND_RECURSIVE && t->tid)) {
         if (m->__data.__lock != 0
             || !__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
                                             __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -85,7 +81,7 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool b
     }
     /* glibc's trylock of a robust mutex past repair leaves it locked, its lock does not:
      * the blocking calls leave that one to glibc (wait.c makes the real call at once). */
-    if (blocking && unlikely(m->__data.__owner == RT_MUTEX_NOTRECOVERABLE))
+    if (blocking && unlikely(m->__data.__owner == GLIBC_MUTEX_NOT_RECOVERABLE))
         return EBUSY;
     return real_pthread_mutex_trylock(m);
 }
@@ -175,47 +171,47 @@ RT_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
     return real_pthread_rwlock_destroy(l);
 }
 
-#define RW_ACQUIRE(fn, tryfn, mode, flags, how, clk, t)                                 \
-    int r = how == RT_WAIT_PLAIN || rt_timed_ok(clk, t) ? real_##tryfn(l) : EBUSY;       \
-    if (unlikely(r == EBUSY))                                                           \
-        r = rt_wait_rwlock(l, mode, how, clk, t, PC);                                   \
-    if (likely(r == 0))                                                                 \
-        rt_acquired(l, LG_LOCK_RWLOCK, mode, flags, PC);                                \
-    else if (r == EDEADLK)                                                              \
-        rt_misuse_relock((uintptr_t)l, LG_LOCK_RWLOCK, mode, PC);                       \
+#define RW_ACQUIRE(tryfn, mode, flags, how, clk, t)                                 \
+    int r = how == RT_WAIT_PLAIN || rt_timed_ok(clk, t) ? real_##tryfn(l) : EBUSY;  \
+    if (unlikely(r == EBUSY))                                                       \
+        r = rt_wait_rwlock(l, mode, how, clk, t, PC);                               \
+    if (likely(r == 0))                                                             \
+        rt_acquired(l, LG_LOCK_RWLOCK, mode, flags, PC);                            \
+    else if (r == EDEADLK)                                                          \
+        rt_misuse_relock((uintptr_t)l, LG_LOCK_RWLOCK, mode, PC);                   \
     return r;
 
 RT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l), RT_WAIT_PLAIN, 0, NULL)
+    RW_ACQUIRE(pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l), RT_WAIT_PLAIN, 0, NULL)
 }
 
 RT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL)
+    RW_ACQUIRE(pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, 0, RT_WAIT_PLAIN, 0, NULL)
 }
 
 RT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *t)
 {
-    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
+    RW_ACQUIRE(pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
                RT_WAIT_TIMED, CLOCK_REALTIME, t)
 }
 
 RT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *t)
 {
-    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED,
+    RW_ACQUIRE(pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED,
                CLOCK_REALTIME, t)
 }
 
 RT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *t)
 {
-    RW_ACQUIRE(rdlock, pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
+    RW_ACQUIRE(pthread_rwlock_tryrdlock, LG_MODE_SHARED, read_flags(l) | RT_ACQ_TIMED,
                RT_WAIT_TIMED, c, t)
 }
 
 RT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *t)
 {
-    RW_ACQUIRE(wrlock, pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED, c, t)
+    RW_ACQUIRE(pthread_rwlock_trywrlock, LG_MODE_EXCLUSIVE, RT_ACQ_TIMED, RT_WAIT_TIMED, c, t)
 }
 
 RT_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)

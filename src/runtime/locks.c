@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/hash.h"
 #include "fastpath.h"
 
 _Atomic(rt_lock_table *) rt_lock_tab;
@@ -36,7 +37,7 @@ static _Atomic uint64_t page_filter[(1u << RT_PAGE_BITS) / 64];
 
 static inline size_t page_bit(uintptr_t addr)
 {
-    return (size_t)(((addr >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - RT_PAGE_BITS));
+    return lg_fib_slot(addr >> 12, RT_PAGE_BITS);
 }
 
 static void page_mark(uintptr_t addr, size_t size)
@@ -96,11 +97,6 @@ rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
 uint32_t rt_lock_count(void)
 {
     return atomic_load(&nlocks);
-}
-
-rt_lock *rt_lock_find_slow(uintptr_t addr)
-{
-    return rt_lock_find(addr);
 }
 
 static void budget_exhausted(void)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../analysis/u64map.h"
+#include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "misuse.h"
 #include "real.h"
@@ -259,7 +260,6 @@ void rt_misuse_report(const rt_misuse *mu)
 
 __thread uintptr_t rt_misuse_cond __attribute__((tls_model("initial-exec")));
 
-#define RT_MUTEX_ROBUST_BIT 16   /* glibc's PTHREAD_MUTEX_ROBUST_NORMAL_NP in __kind */
 #define RT_MISUSE_HOLDERS 8
 
 int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc)
@@ -272,7 +272,7 @@ int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc)
     if (type == LG_LOCK_MUTEX) {
         const pthread_mutex_t *mx = (const pthread_mutex_t *)addr;
         /* glibc: a non-robust mutex with users is not destroyed (EBUSY). */
-        if (!(mx->__data.__kind & RT_MUTEX_ROBUST_BIT) && mx->__data.__nusers != 0)
+        if (!(mx->__data.__kind & GLIBC_MUTEX_KIND_ROBUST) && mx->__data.__nusers != 0)
             refused = EBUSY;
     }
     if (!rt_misuse_on(LG_MISUSE_DESTROY_HELD))
@@ -305,7 +305,7 @@ void rt_misuse_exit(rt_thread *t)
         if (!l || atomic_load(&l->gen) != e->gen)
             continue;
         if (l->type == LG_LOCK_MUTEX && rt_lock_cold_of(l)->family == 0
-            && (((const pthread_mutex_t *)e->addr)->__data.__kind & RT_MUTEX_ROBUST_BIT))
+            && (((const pthread_mutex_t *)e->addr)->__data.__kind & GLIBC_MUTEX_KIND_ROBUST))
             continue;
         h[n] = (rt_holder_info){.tid = t->tid, .stack = e->stack, .mode = e->mode,
                                 .role = LG_SITE_ACQUIRED, .type = l->type, .addr = e->addr};

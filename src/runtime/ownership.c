@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../trace/trace.h"
+#include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "misuse.h"
 
@@ -38,7 +39,7 @@ static bool owner_checked(uintptr_t addr, int type)
 {
     if (type != LG_LOCK_MUTEX)
         return false;
-    int kind = ((const pthread_mutex_t *)addr)->__data.__kind & 0x7f;
+    int kind = ((const pthread_mutex_t *)addr)->__data.__kind & GLIBC_MUTEX_KIND_PUBLIC;
     return kind != PTHREAD_MUTEX_NORMAL && kind != PTHREAD_MUTEX_ADAPTIVE_NP;
 }
 

@@ -28,6 +28,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../util/glibc-abi.h"
+#include "../util/hash.h"
 #include "fastpath.h"
 #include "record.h"
 
@@ -188,7 +190,7 @@ static __attribute__((noinline)) uint32_t lock_id_slow(struct rec_lock *c, const
 
 static inline uint32_t lock_id(rec_thread *t, const void *addr, lg_lock_type ltype)
 {
-    struct rec_lock *c = &t->locks[((uintptr_t)addr * 0x9e3779b97f4a7c15ull) >> (64 - REC_LOCKS_BITS)];
+    struct rec_lock *c = &t->locks[lg_fib_slot((uintptr_t)addr, REC_LOCKS_BITS)];
     if (likely(c->addr == (uintptr_t)addr && c->id
                && atomic_load_explicit(&c->lock->gen, memory_order_relaxed) == c->gen))
         return c->id;
@@ -213,7 +215,7 @@ static __attribute__((noinline)) uint32_t capture(struct rec_site *s, uintptr_t 
 
 static inline uint32_t stack_of(rec_thread *t, uintptr_t pc)
 {
-    struct rec_site *s = &t->cache[(pc * 0x9e3779b97f4a7c15ull) >> (64 - REC_CACHE_BITS)];
+    struct rec_site *s = &t->cache[lg_fib_slot(pc, REC_CACHE_BITS)];
     return likely(s->pc == pc) ? s->stack : capture(s, pc);
 }
 
@@ -222,7 +224,7 @@ static inline uint32_t stack_of(rec_thread *t, uintptr_t pc)
 static uint32_t owner_of(const void *addr, lg_lock_type ltype)
 {
     if (ltype == LG_LOCK_MUTEX)
-        return (uint32_t)((const pthread_mutex_t *)addr)->__data.__owner & 0x3fffffff;
+        return (uint32_t)((const pthread_mutex_t *)addr)->__data.__owner & GLIBC_FUTEX_TID_MASK;
     if (ltype == LG_LOCK_RWLOCK)
         return (uint32_t)((const pthread_rwlock_t *)addr)->__data.__cur_writer;
     return 0;
@@ -338,7 +340,7 @@ static inline uint32_t map_stack(rec_thread *t, uint32_t rid, uintptr_t pc)
 {
     if (unlikely(!rid))
         return stack_of(t, pc);
-    struct rec_smap *m = &t->smap[(rid * 0x9e3779b9u) >> (32 - REC_SMAP_BITS)];
+    struct rec_smap *m = &t->smap[lg_fib_slot32(rid, REC_SMAP_BITS)];
     return likely(m->rt == rid) ? m->trace : map_stack_slow(m, rid, pc);
 }
 

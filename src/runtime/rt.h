@@ -39,12 +39,6 @@ static inline void *rt_map(size_t bytes)
 void rt_heap_fork(int phase);
 
 /* ---- options.c ---- */
-typedef struct rt_options {
-#define LG_OPTION(field, flag, env, arg, def, check, help) const char *field;
-#include "options.def"
-#undef LG_OPTION
-} rt_options;
-
 typedef enum { RT_ON_DEADLOCK_EXIT, RT_ON_DEADLOCK_ABORT, RT_ON_DEADLOCK_WAIT } rt_on_deadlock;
 
 typedef struct rt_config {
@@ -100,12 +94,9 @@ const char *rt_family_name_of(uintptr_t addr);
 /* ---- locks.c: lock identity ---- */
 enum {
     RT_LOCK_RECURSIVE = 1u << 0,   /* re-entry by the holder is allowed */
-    RT_LOCK_NONREC_READ = 1u << 1, /* rwlock preferring writers: readers are lockdep's r */
     RT_LOCK_C11 = 1u << 2,
     RT_LOCK_STACK = 1u << 3,       /* lives on a thread stack: identity checked per frame */
     RT_LOCK_UNTRACKED = 1u << 4,   /* over the budget: never checked */
-    RT_LOCK_ERRORCHECK = 1u << 5,  /* relock returns EDEADLK instead of hanging */
-    RT_LOCK_ROBUST = 1u << 6,
     RT_LOCK_NOTSTACK = 1u << 7,    /* checked: not on any thread stack */
 };
 /* Flags that force the slow path on every acquisition. */
@@ -145,7 +136,6 @@ typedef struct rt_lock_cold {
 } rt_lock_cold;
 _Static_assert(sizeof(rt_lock_cold) == 32, "two records a cache line: lock churn touches it");
 
-rt_lock *rt_lock_find_slow(uintptr_t addr);
 /* Find or create (slow path). NULL when over the budget or out of memory. */
 rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type);
 rt_lock *rt_lock_by_idx(uint32_t idx);

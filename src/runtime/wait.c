@@ -58,6 +58,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "record.h"
 #include "real.h"
@@ -71,12 +72,6 @@ enum {
     WAIT_NOSELF = 1u << 6,   /* a relock by the holder returns EDEADLK: not a hang */
     WAIT_NONREC = 1u << 7,   /* a reader of a writer-preferring rwlock: queued writers block it */
 };
-
-/* glibc's mutex kind bits (glibc-locks.md). */
-#define RT_MUTEX_ERRORCHECK 2
-#define RT_MUTEX_ROBUST_BIT 16
-#define RT_MUTEX_NOTRECOVERABLE 0x7ffffffe   /* __owner of a robust mutex past repair */
-#define RT_RWLOCK_PREFER_WRITER_NONREC 2
 
 static int64_t now_ns(clockid_t c)
 {
@@ -642,13 +637,12 @@ static rt_thread *dead_holder(rt_thread *t)
     rt_lock *l = atomic_load(&t->wait.lock);
     if (!l)
         return NULL;
-    /* A robust mutex's dead owner is answered with EOWNERDEAD; not one held across fork by
-     * a thread alive in the parent (the kernel sees its owner alive). */
-    bool robust = l->type == LG_LOCK_MUTEX && (atomic_load(&l->flags) & RT_LOCK_ROBUST);
+    /* A robust mutex's dead owner is answered with EOWNERDEAD by the first try, before any
+     * wait is recorded. */
     rt_thread *hs[RT_WF_HOLDERS];
     size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++)
-        if (hs[i]->exited && (!robust || hs[i]->forked_from))
+        if (hs[i]->exited)
             return hs[i];
     return NULL;
 }
@@ -849,7 +843,7 @@ static int wait_for(const wait_call *c, unsigned wflags, uintptr_t pc)
     if (!rt.cfg.deadlocks || rt_is_nested(t) || (timed && !rt_timed_ok(c->clk, c->abstime)))
         return real_call(c);   /* glibc says EINVAL itself (or takes a free lock) */
     if (c->type == LG_LOCK_MUTEX
-        && ((pthread_mutex_t *)c->obj)->__data.__owner == RT_MUTEX_NOTRECOVERABLE)
+        && ((pthread_mutex_t *)c->obj)->__data.__owner == GLIBC_MUTEX_NOT_RECOVERABLE)
         return real_call(c);   /* ENOTRECOVERABLE at once (a trylock would leave it locked) */
     int64_t deadline = INT64_MAX;
     if (timed) {
@@ -896,7 +890,8 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
                   uintptr_t pc)
 {
     int k = m->__data.__kind;
-    unsigned wf = ((k & 3) == RT_MUTEX_ERRORCHECK || (k & RT_MUTEX_ROBUST_BIT)) ? WAIT_NOSELF : 0;
+    unsigned wf = ((k & GLIBC_MUTEX_KIND_TYPE) == GLIBC_MUTEX_KIND_ERRORCHECK
+                   || (k & GLIBC_MUTEX_KIND_ROBUST)) ? WAIT_NOSELF : 0;
     wait_call c = {m, LG_LOCK_MUTEX, RT_FAM_NATIVE, LG_MODE_EXCLUSIVE, how, clk, abstime};
     rt_rec_wait_begin(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
     return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wait_for(&c, wf, pc), pc);
@@ -910,7 +905,7 @@ int rt_wait_rwlock(pthread_rwlock_t *l, unsigned mode, int how, clockid_t clk,
     unsigned wf = 0;
     if (l->__data.__cur_writer == (int)rt_self->tid && rt_self->tid)
         wf |= WAIT_NOSELF;
-    if (mode == LG_MODE_SHARED && l->__data.__flags == RT_RWLOCK_PREFER_WRITER_NONREC)
+    if (mode == LG_MODE_SHARED && l->__data.__flags == GLIBC_RW_PREFER_WRITER_NONREC)
         wf |= WAIT_NONREC;
     wait_call c = {l, LG_LOCK_RWLOCK, RT_FAM_NATIVE, mode, how, clk, abstime};
     rt_rec_wait_begin(l, LG_LOCK_RWLOCK, mode, pc);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/hash.h"
 #include "../util/xalloc.h"
 
 typedef struct cache_entry {
@@ -301,10 +302,7 @@ static int resolve(lg_symbolizer *s, uint64_t pc, uint64_t lookup, lg_stack *out
 
 static size_t hash_pc(uint64_t pc, size_t nbuckets)
 {
-    pc ^= pc >> 33;
-    pc *= 0xff51afd7ed558ccdULL;
-    pc ^= pc >> 33;
-    return (size_t)(pc & (nbuckets - 1));
+    return (size_t)(lg_fmix64_round(pc) & (nbuckets - 1));
 }
 
 static cache_entry *cache_get(lg_symbolizer *s, uint64_t pc, uint64_t lookup)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../util/hash.h"
+
 #define LG_TRACE_MAGIC "LGTRACE\0"      /* 8 bytes at offset 0 */
 #define LG_TRACE_VERSION 1
 #define LG_TRACE_HEADER_SIZE 64
@@ -66,7 +68,7 @@ static inline uint64_t lg_get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8)
  * notice torn writes and flipped bits. Not cryptographic. One word is a multiply and a shift
  * (6 cycles of latency, about 0.2 ns per byte): the writer runs eight chunks side by side
  * (lg_trace_sum_lanes) to overlap them. */
-#define LG_SUM_SEED 0x9e3779b97f4a7c15ull
+#define LG_SUM_SEED LG_GOLDEN64
 
 static inline uint64_t lg_trace_sum_word(uint64_t h, const uint8_t *p)
 {
@@ -82,7 +84,7 @@ static inline uint32_t lg_trace_sum_end(uint64_t h, const uint8_t *p, size_t n)
     size_t i = n & ~(size_t)7;
     uint64_t tail = 0;
     memcpy(&tail, p + i, n - i);
-    h = (h ^ tail ^ ((uint64_t)n << 56)) * 0xff51afd7ed558ccdull;
+    h = (h ^ tail ^ ((uint64_t)n << 56)) * LG_FMIX_M1;
     h ^= h >> 32;
     return (uint32_t)h;
 }
