@@ -202,6 +202,19 @@ NOINLINE static void cond_wait_unlocked(pthread_mutex_t *m)
         rc("unlock", pthread_mutex_unlock(m));   /* glibc re-locked it for us */
 }
 
+/* A condition wait with a mutex another thread holds (Helgrind tc23 #4): the error-checking
+ * mutex makes glibc refuse it (EPERM) before waiting, so nothing else changes. */
+NOINLINE static void cond_wait_other_holds(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, lock_and_signal, &emu);
+    sem_wait(&go);
+    struct timespec ts = soon();
+    rc("timedwait-not-mine", pthread_cond_timedwait(&cv, &emu, &ts));
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
 /* A mutex used after its destroy: glibc answers EINVAL to each call (three call sites:
  * three findings). */
 NOINLINE static void destroy_then_lock(void)
@@ -556,6 +569,10 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "errorcheck-relock")) errorcheck_relock();
     else if (!strcmp(c, "rwlock-wrlock-twice")) rwlock_wrlock_twice();
     else if (!strcmp(c, "cond-wait-unlocked")) cond_wait_unlocked(&mu);
+    else if (!strcmp(c, "cond-wait-other-holds")) {
+        init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
+        cond_wait_other_holds();
+    }
     else if (!strcmp(c, "cond-wait-unlocked-errorcheck")) {
         init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
         cond_wait_unlocked(&emu);

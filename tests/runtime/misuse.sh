@@ -56,6 +56,8 @@ misuse_case errorcheck-relock "['relock-refused']" emu EDEADLK "['misuse', 'acqu
 misuse_case rwlock-wrlock-twice "['relock-refused', 'relock-refused']" rw EDEADLK "['misuse', 'acquired']"
 misuse_case cond-wait-unlocked "['cond-mutex-not-held']" mu None "['misuse']"
 misuse_case cond-wait-unlocked-errorcheck "['cond-mutex-not-held']" emu EPERM "['misuse']"
+# Helgrind tc23 #4: the mutex is another thread's (named as its holder, with its stack).
+misuse_case cond-wait-other-holds "['cond-mutex-not-held']" emu EPERM "['misuse', 'acquired']"
 
 # The holder's thread and the misusing thread are told apart.
 expect unlock-other-thread "holder is another thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
@@ -64,6 +66,7 @@ expect destroy-locked "holder is the destroyer" "f[0]['sites'][0]['thread'] == f
 expect unlock-other-thread "no inversion" "inv()" "[]"
 # The destroy is the program's, by the same thread, in the case's function.
 expect destroy-then-lock "destroyed by the user" "f[0]['sites'][1]['thread'] == f[0]['sites'][0]['thread']" "True"
+expect cond-wait-other-holds "holder is the other thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
 expect reinit-other-holds "holder is the other thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
 # The condition variable is in the finding.
 expect cond-wait-unlocked "condvar" "[l['name'] for l in f[0]['locks']]" "['mu', 'cv']"
