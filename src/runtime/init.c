@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../util/safefile.h"
+#include "names.h"
 #include "real.h"
 #include "record.h"
 #include "rt.h"
@@ -83,7 +84,7 @@ static void fork_prepare(void)
     rt_flock_lock(&rt.threads_lock);
     rt_locks_fork(RT_FORK_PREPARE);
     rt_stacks_fork(RT_FORK_PREPARE);
-    rt_report_names_fork(RT_FORK_PREPARE);
+    rt_names_fork(RT_FORK_PREPARE);
     rt_elfsym_fork(RT_FORK_PREPARE);
     rt_heap_fork(RT_FORK_PREPARE);
     rt_fds_fork(RT_FORK_PREPARE);
@@ -94,7 +95,7 @@ static void fork_parent(void)
     rt_fds_fork(RT_FORK_PARENT);
     rt_heap_fork(RT_FORK_PARENT);
     rt_elfsym_fork(RT_FORK_PARENT);
-    rt_report_names_fork(RT_FORK_PARENT);
+    rt_names_fork(RT_FORK_PARENT);
     rt_stacks_fork(RT_FORK_PARENT);
     rt_locks_fork(RT_FORK_PARENT);
     rt_flock_unlock(&rt.threads_lock);
@@ -108,7 +109,7 @@ static void fork_child(void)
     rt_fds_fork(RT_FORK_CHILD);
     rt_heap_fork(RT_FORK_CHILD);
     rt_elfsym_fork(RT_FORK_CHILD);
-    rt_report_names_fork(RT_FORK_CHILD);
+    rt_names_fork(RT_FORK_CHILD);
     rt_stacks_fork(RT_FORK_CHILD);
     rt_locks_fork(RT_FORK_CHILD);
     rt_flock_reset(&rt.threads_lock);

@@ -12,6 +12,7 @@
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "misuse.h"
+#include "names.h"
 #include "record.h"
 #include "real.h"
 
@@ -503,7 +504,7 @@ RT_EXPORT void lg_rt_lock_name(const void *lock, const char *name)
     if (lock && !rt_is_nested(rt_self)) {
         rt_busy = 1;
         rt_self->guard++;
-        rt_report_set_name((uintptr_t)lock, name);
+        rt_name_set((uintptr_t)lock, name);
         rt_rec_named(lock);
         rt_self->guard--;
         rt_busy = 0;

@@ -19,6 +19,7 @@
 
 #include "../util/hash.h"
 #include "fastpath.h"
+#include "names.h"
 
 _Atomic(rt_lock_table *) rt_lock_tab;
 static rt_flock table_lock = RT_FLOCK_INIT;
@@ -169,7 +170,7 @@ out:
 bool rt_lock_kill(rt_lock *l)
 {
     uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
-    rt_report_forget_name(addr);
+    rt_name_forget(addr);
     if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
         !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
         return false;

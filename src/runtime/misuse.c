@@ -25,6 +25,7 @@
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "misuse.h"
+#include "names.h"
 #include "real.h"
 
 /* glibc (2.25 and later) rwlock __readers bits: readers counted from bit 3, bit 1 = a writer
@@ -183,8 +184,8 @@ static int add_lock(lg_finding *f, uintptr_t addr, int type, bool threads_locked
 {
     char name[160], attrs[64];
     rt_lock *l = rt_lock_find(addr);
-    rt_report_lock_describe(addr, (lg_lock_type)type, l ? atomic_load(&l->flags) : 0, name,
-                            sizeof name, attrs, sizeof attrs, threads_locked);
+    rt_name_describe(addr, (lg_lock_type)type, l ? atomic_load(&l->flags) : 0, name,
+                     sizeof name, attrs, sizeof attrs, threads_locked);
     return lg_finding_add_lock(f, addr, (lg_lock_type)type, name[0] ? name : NULL,
                                attrs[0] ? attrs : NULL);
 }

@@ -31,6 +31,7 @@
 #include "../util/glibc-abi.h"
 #include "../util/hash.h"
 #include "fastpath.h"
+#include "names.h"
 #include "record.h"
 
 #define REC_CACHE_BITS 7
@@ -152,8 +153,8 @@ static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lo
     if (!tr || (uint32_t)(tr >> 32) != gen) {
         id = atomic_fetch_add(&next_lock_id, 1) + 1;
         char name[160], attrs[64];
-        rt_report_lock_describe(atomic_load(&l->addr), ltype, atomic_load(&l->flags), name,
-                                sizeof name, attrs, sizeof attrs, false);
+        rt_name_describe(atomic_load(&l->addr), ltype, atomic_load(&l->flags), name,
+                         sizeof name, attrs, sizeof attrs, false);
         /* "heap 0x..." says nothing the address does not */
         bool useful = name[0] && strncmp(name, "heap ", 5) && strncmp(name, "on the stack", 12);
         lg_trace_lock(id, atomic_load(&l->addr), l->type == ltype ? ltype : (lg_lock_type)l->type,
@@ -413,9 +414,9 @@ void rt_rec_named(const void *addr)
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
     if (tr && (uint32_t)(tr >> 32) == gen) {
         char name[160], attrs[64];
-        rt_report_lock_describe(atomic_load(&l->addr), (lg_lock_type)l->type,
-                                atomic_load(&l->flags), name, sizeof name, attrs, sizeof attrs,
-                                false);
+        rt_name_describe(atomic_load(&l->addr), (lg_lock_type)l->type,
+                         atomic_load(&l->flags), name, sizeof name, attrs, sizeof attrs,
+                         false);
         lg_trace_lock((uint32_t)tr, atomic_load(&l->addr), l->type, name);
     }
     rt_leave(g);

@@ -3,10 +3,8 @@
  * taken. One global lg_report accumulates every finding for the JSON file written at exit.
  *
  * Stacks are symbolized only here, when a finding is reported, with one in-process
- * symbolizer opened lazily. Lock names: a global symbol (dladdr), else "stack 0x... of
- * thread N" (rt_addr_on_stack), else "heap 0x...".
+ * symbolizer opened lazily. Lock names come from names.c.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -25,12 +23,11 @@
 #include "../symbolize/symbolize.h"
 #include "../util/ownfd.h"
 #include "../util/safefile.h"
+#include "names.h"
 #include "rt.h"
 
 static lg_report report;
-static lg_u64map names;   /* lock address -> char * (lg_lock_name), under names_lock */
 static lg_u64map paths;   /* code path of a reported cycle -> its finding's index (report_lock) */
-static rt_flock names_lock = RT_FLOCK_INIT;   /* a leaf: taken under any other lock */
 static bool report_ready;
 /* This thread holds report_lock (rt_report_begin/rt_report_lock): a note made meanwhile (from
  * an emit, a lock description, the lock budget) goes into the report without re-taking it. */
@@ -414,53 +411,6 @@ void rt_report_stack(uint32_t id, lg_stack *out)
         rt_report_pcs(pcs, n, false, out);
 }
 
-/* A data symbol from the ELF symbol table (.symtab: dladdr sees only dynamic symbols, and
- * the symbolizer's module map misses .bss pages beyond the file mapping); elfsym.c reads it
- * without allocating, since record names locks from inside the lock call. */
-static bool symbol_of(uintptr_t addr, char *name, size_t namelen)
-{
-    Dl_info info;
-    if (!dladdr((void *)addr, &info) || !info.dli_fname)
-        return false;
-    /* The main program's name is its argv[0]: no '/' when it was found on PATH. */
-    const char *path = strchr(info.dli_fname, '/') ? info.dli_fname : "/proc/self/exe";
-    return rt_elf_data_symbol(path, (uintptr_t)info.dli_fbase, addr, name, namelen);
-}
-
-void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *name,
-                             size_t namelen, char *attrs, size_t attrslen, bool threads_locked)
-{
-    (void)type;
-    name[0] = attrs[0] = '\0';
-    Dl_info info;
-    int tid;
-    uint64_t given;
-    rt_flock_lock(&names_lock);
-    bool named = lg_u64map_get(&names, addr, &given);
-    if (named)
-        snprintf(name, namelen, "%s", (const char *)(uintptr_t)given);
-    rt_flock_unlock(&names_lock);
-    if (named) {
-    } else if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
-        uintptr_t off = addr - (uintptr_t)info.dli_saddr;
-        if (off)
-            snprintf(name, namelen, "%s+%lu", info.dli_sname, (unsigned long)off);
-        else
-            snprintf(name, namelen, "%s", info.dli_sname);
-    } else if (symbol_of(addr, name, namelen)) {
-    } else if (rt_addr_on_stack(addr, &tid, threads_locked)) {
-        snprintf(name, namelen, "stack 0x%lx of thread %d", (unsigned long)addr, tid);
-    } else {
-        snprintf(name, namelen, "heap 0x%lx", (unsigned long)addr);
-    }
-    const char *fam = rt_family_name_of(addr);   /* "GMutex", "annotated": "" for pthread */
-    snprintf(attrs, attrslen, "%s%s%s%s%s",
-             fam, fam[0] && (lflags & (RT_LOCK_C11 | RT_LOCK_STACK)) ? ", " : "",
-             lflags & RT_LOCK_C11 ? "c11" : "",
-             (lflags & RT_LOCK_C11) && (lflags & RT_LOCK_STACK) ? ", " : "",
-             lflags & RT_LOCK_STACK ? "stack" : "");
-}
-
 static const char *lock_label(const lg_finding *f, int i)
 {
     return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
@@ -531,9 +481,9 @@ static void add_lockset(lg_finding *f, const rt_cycle_edge *edges, size_t n)
             rt_lock *l = rt_lock_by_idx(edges[i].from);
             uintptr_t addr = l ? atomic_load(&l->addr) : 0;
             char attrs[64];
-            rt_report_lock_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
-                                    l ? atomic_load(&l->flags) : 0, names[i], sizeof names[i],
-                                    attrs, sizeof attrs, false);
+            rt_name_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
+                             l ? atomic_load(&l->flags) : 0, names[i], sizeof names[i],
+                             attrs, sizeof attrs, false);
             if (!names[i][0])
                 snprintf(names[i], sizeof names[i], "0x%lx", (unsigned long)addr);
             labels[i] = names[i];
@@ -575,9 +525,9 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
         rt_lock *l = rt_lock_by_idx(edges[i].from);
         char name[160], attrs[64];
         uintptr_t addr = l ? atomic_load(&l->addr) : 0;
-        rt_report_lock_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
-                                l ? atomic_load(&l->flags) : 0, name, sizeof name, attrs,
-                                sizeof attrs, false);
+        rt_name_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
+                         l ? atomic_load(&l->flags) : 0, name, sizeof name, attrs,
+                         sizeof attrs, false);
         li[i] = lg_finding_add_lock(f, addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
                                     name[0] ? name : NULL, attrs[0] ? attrs : NULL);
     }
@@ -637,8 +587,8 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
     if (cls->gated) {
         rt_lock *g = rt_lock_by_idx((uint32_t)((cls->gate - 1) & 0xffffffffu));
         char name[160], attrs[64];
-        rt_report_lock_describe(g ? atomic_load(&g->addr) : 0, LG_LOCK_MUTEX, 0, name,
-                                sizeof name, attrs, sizeof attrs, false);
+        rt_name_describe(g ? atomic_load(&g->addr) : 0, LG_LOCK_MUTEX, 0, name,
+                         sizeof name, attrs, sizeof attrs, false);
         lg_finding_add_note(f, "every edge was made while holding %s (0x%lx): the cycle "
                             "cannot deadlock", name, g ? (unsigned long)atomic_load(&g->addr) : 0UL);
     }
@@ -828,36 +778,4 @@ void rt_report_tell_defects(void)
     int n = rt_report_defects() + rt_ending_prior_defects(&(int){0});
     if (n > 0)
         rt_handshake_defects(n);
-}
-
-/* lg_lock_name (public API): names are looked up when a report names its locks. */
-void rt_report_set_name(uintptr_t addr, const char *name)
-{
-    char *copy = name ? strdup(name) : NULL;
-    rt_flock_lock(&names_lock);
-    uint64_t old;
-    if (lg_u64map_get(&names, addr, &old)) {
-        free((char *)(uintptr_t)old);
-        lg_u64map_del(&names, addr);
-    }
-    if (copy && lg_u64map_put(&names, addr, (uint64_t)(uintptr_t)copy) < 0)
-        free(copy);
-    rt_flock_unlock(&names_lock);
-}
-
-void rt_report_names_fork(int phase)
-{
-    if (phase == RT_FORK_PREPARE)
-        rt_flock_lock(&names_lock);
-    else if (phase == RT_FORK_PARENT)
-        rt_flock_unlock(&names_lock);
-    else
-        rt_flock_reset(&names_lock);
-}
-
-void rt_report_forget_name(uintptr_t addr)
-{
-    if (!__atomic_load_n(&names.used, __ATOMIC_RELAXED))
-        return;
-    rt_report_set_name(addr, NULL);
 }

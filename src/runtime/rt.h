@@ -419,16 +419,9 @@ void rt_report_init(void);                 /* at runtime init: suppressions, pro
 /* In the process that ran init: defects its forked children found (a note says so). */
 int rt_report_child_defects(void);
 void rt_report_end(lg_finding *f);         /* print f (if not NULL), unlock */
-/* threads_lock must be held by the caller of these two when `locked`; they never take it. */
-void rt_report_lock_describe(uintptr_t addr, lg_lock_type type, unsigned lflags,
-                             char *name, size_t namelen, char *attrs, size_t attrslen,
-                             bool threads_locked);
 void rt_report_stack(uint32_t id, lg_stack *out);
 void rt_report_pcs(const uint64_t *pcs, size_t n, bool first_exact, lg_stack *out);
 bool rt_report_suppressed(const lg_finding *f);
-void rt_report_set_name(uintptr_t addr, const char *name);
-void rt_report_forget_name(uintptr_t addr);   /* the lock died */
-void rt_report_names_fork(int phase);
 /* The global report with report_lock already held by the caller (lock order: report_lock
  * before threads_lock before graph-independent leaves). rt_report_emit prints, no unlock. */
 lg_report *rt_report_locked(void);

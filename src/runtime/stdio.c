@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fastpath.h"
+#include "names.h"
 #include "record.h"
 
 #define PC ((uintptr_t)__builtin_return_address(0))
@@ -78,7 +79,7 @@ static void name_std(FILE *f)
     static const char *const n[3] = {"stdin", "stdout", "stderr"};
     rt_thread *t = rt_self;
     t->guard++;
-    rt_report_set_name((uintptr_t)f, n[i]);
+    rt_name_set((uintptr_t)f, n[i]);
     t->guard--;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../trace/trace.h"
+#include "names.h"
 #include "real.h"
 #include "misuse.h"
 #include "rt.h"
@@ -52,8 +53,8 @@ static void thread_exit(void *arg)
         char name[160], attrs[64];
         rt_thread_refresh_name(t);   /* a note: the kernel may be asked now */
         rt_held *h = &t->held[t->depth - 1];
-        rt_report_lock_describe(atomic_load(&h->lock->addr), (lg_lock_type)h->lock->type, 0,
-                                name, sizeof name, attrs, sizeof attrs, false);
+        rt_name_describe(atomic_load(&h->lock->addr), (lg_lock_type)h->lock->type, 0,
+                         name, sizeof name, attrs, sizeof attrs, false);
         if (rt_misuse_on(LG_MISUSE_EXIT_HOLDING))
             rt_misuse_exit(t);   /* the finding says it all */
         else

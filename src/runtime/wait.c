@@ -60,6 +60,7 @@
 
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
+#include "names.h"
 #include "record.h"
 #include "real.h"
 
@@ -301,8 +302,8 @@ static void add_held_stack(lg_finding *f, rt_thread *t, rt_lock *l, int li, int 
 static int lock_index(lg_finding *f, rt_lock *l)
 {
     char name[160], attrs[64];
-    rt_report_lock_describe(atomic_load(&l->addr), (lg_lock_type)l->type, atomic_load(&l->flags),
-                            name, sizeof name, attrs, sizeof attrs, true);
+    rt_name_describe(atomic_load(&l->addr), (lg_lock_type)l->type, atomic_load(&l->flags),
+                     name, sizeof name, attrs, sizeof attrs, true);
     return lg_finding_add_lock(f, atomic_load(&l->addr), (lg_lock_type)l->type,
                                name[0] ? name : NULL, attrs[0] ? attrs : NULL);
 }
