@@ -98,8 +98,8 @@ static bool is_lock_event(int type)
 /* The sorted, distinct tids and lock ids of the timeline. */
 static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
 {
-    int *tids = malloc((t->nevents + t->nthreads + 1) * sizeof *tids);
-    uint32_t *locks = malloc((2 * t->nevents + t->nlocks + 1) * sizeof *locks);
+    int *tids = malloc((t->nevents + t->nthreads + t->ncounts + 1) * sizeof *tids);
+    uint32_t *locks = malloc((2 * t->nevents + t->nlocks + t->ncounts + 1) * sizeof *locks);
     if (!tids || !locks) {
         free(tids);
         free(locks);
@@ -116,6 +116,10 @@ static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
     }
     for (size_t i = 0; i < t->nthreads; i++)
         tids[nt++] = t->threads[i].tid;
+    for (size_t i = 0; i < t->ncounts; i++) {
+        tids[nt++] = t->counts[i].tid;
+        locks[nl++] = t->counts[i].lock;
+    }
     for (size_t i = 0; i < t->nlocks; i++)
         locks[nl++] = t->locks[i].id;
     qsort(tids, nt, sizeof *tids, cmp_int);
@@ -138,23 +142,30 @@ static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
     return 0;
 }
 
-static void credit_holder(ctx *c, size_t li, int tid, uint64_t dur)
+static void credit_holds(ctx *c, size_t li, int tid, uint64_t dur, size_t holds)
 {
     lock_state *s = &c->ls[li];
     for (size_t i = 0; i < s->nholders; i++) {
         if (s->holders[i].tid == tid) {
             s->holders[i].hold += dur;
-            s->holders[i].count++;
+            s->holders[i].count += holds;
             return;
         }
     }
-    lg_tl_holder h = {.tid = tid, .hold = dur, .count = 1};
+    lg_tl_holder h = {.tid = tid, .hold = dur, .count = holds};
     if (LG_APPEND(s->holders, s->nholders, &h) < 0)
         c->oom = true;
 }
 
+static void credit_holder(ctx *c, size_t li, int tid, uint64_t dur)
+{
+    credit_holds(c, li, tid, dur, 1);
+}
+
 static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_t stack)
 {
+    if (c->t->counted)
+        return;   /* holds come from the counts: most have no events */
     lock_state *s = &c->ls[li];
     for (size_t i = 0; i < s->nopen; i++) {
         if (s->open[i].tid == tid) {   /* recursive: one hold, deeper */
@@ -183,7 +194,8 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
     for (; i < s->nopen && s->open[i].tid != tid; i++)
         ;
     if (i == s->nopen) {
-        c->a->unmatched_releases++;
+        if (!c->t->counted)   /* counted: the acquisition had no event */
+            c->a->unmatched_releases++;
     } else if (--s->open[i].depth > 0) {
         return;   /* a recursive lock is still held */
     } else {
@@ -234,7 +246,10 @@ static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bo
     w->end = e->ts;
     w->ended = true;
     w->acquired = acquired;
-    if (acquired && s->released && s->last_tid != e->tid) {
+    /* Counted traces record only the releases that found a waiter: an older one readied
+     * nobody in this wait. */
+    if (acquired && s->released && s->last_tid != e->tid
+        && (!c->t->counted || s->last_ts >= w->begin)) {
         w->readier = s->last_tid;
         w->release_ts = s->last_ts;
         w->release_stack = s->last_stack;
@@ -247,9 +262,11 @@ static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bo
         l->longest_wait = d;
     c->a->threads[ti].lock_wait += d;
     if (acquired) {
-        l->acquisitions++;
+        if (!c->t->counted) {   /* counted: the counts have every acquisition */
+            l->acquisitions++;
+            c->a->threads[ti].acquisitions++;
+        }
         l->contended++;
-        c->a->threads[ti].acquisitions++;
         c->a->threads[ti].contended++;
         if (LG_APPEND(c->a->twaits[ti], c->a->ntwaits[ti], &wi) < 0)
             c->oom = true;
@@ -274,8 +291,10 @@ static void event(ctx *c, const lg_tl_event *e)
     switch (e->type) {
     case LG_EV_ACQUIRE:
     case LG_EV_ACQUIRE_END:
-        c->a->locks[li].acquisitions++;
-        th->acquisitions++;
+        if (!c->t->counted) {
+            c->a->locks[li].acquisitions++;
+            th->acquisitions++;
+        }
         open_hold(c, li, e->tid, e->ts, e->mode, e->stack);
         break;
     case LG_EV_WAIT_BEGIN:
@@ -354,6 +373,27 @@ static void close_open(ctx *c)
         if (!c->ts[ti].exited)
             a->threads[ti].end = a->end_ns > a->threads[ti].begin ? a->end_ns
                                                                   : a->threads[ti].begin;
+}
+
+/* A counted trace's acquisitions and holds: each entry's acquisitions, and its hold time
+ * estimated from its sampled holds (their mean times the acquisitions; none sampled: 0). */
+static void apply_counts(ctx *c)
+{
+    const lg_timeline *t = c->t;
+    for (size_t i = 0; i < t->ncounts && !c->oom; i++) {
+        const lg_tl_count *n = &t->counts[i];
+        size_t li = find_lock(c->a, n->lock), ti = find_thread(c->a, n->tid);
+        if (li == LG_TL_NONE || ti == LG_TL_NONE)
+            continue;
+        uint64_t hold = 0;
+        if (n->sampled)
+            hold = (uint64_t)((double)n->sampled_hold / (double)n->sampled
+                              * (double)n->acquisitions);
+        c->a->locks[li].acquisitions += (size_t)n->acquisitions;
+        c->a->locks[li].total_hold += hold;
+        c->a->threads[ti].acquisitions += (size_t)n->acquisitions;
+        credit_holds(c, li, n->tid, hold, (size_t)n->acquisitions);
+    }
 }
 
 /* Holds of one lock by begin time, to find who held it during a wait. */
@@ -462,6 +502,7 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
     memset(a, 0, sizeof *a);
     a->nevents = t->nevents;
     a->end_ns = t->end_ns;
+    a->counted = t->counted;
     for (size_t i = 0; i < t->nevents; i++)
         if (t->events[i].ts > a->end_ns)
             a->end_ns = t->events[i].ts;
@@ -479,6 +520,7 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
     for (size_t i = 0; i < t->nevents && !c.oom; i++)
         event(&c, &t->events[i]);
     close_open(&c);
+    apply_counts(&c);
     if (c.oom || longest_holders(a) < 0)
         goto oom;
     if (t->has_sched && lg_tl_kernel_view(t, a) < 0)

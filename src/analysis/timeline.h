@@ -8,6 +8,11 @@
  * when the trace ends (a deadlock, a killed program) lasts until the trace's end and is
  * marked not ended. A condition wait releases its mutex at COND_WAIT_BEGIN and takes it back
  * at COND_WAIT_END; that re-acquisition is a hold but not an acquisition.
+ * A counted trace (lg_timeline.counted, `lockgraph record` without --all-events) takes
+ * acquisitions and holds from its COUNTS entries instead (every acquisition, contended ones
+ * included; hold time = each entry's mean sampled hold times its acquisitions), has no hold
+ * intervals, and a wait's readier is the last recorded release at or after its begin (only
+ * releases that found a waiter are recorded).
  */
 #ifndef LG_ANALYSIS_TIMELINE_H
 #define LG_ANALYSIS_TIMELINE_H
@@ -99,6 +104,7 @@ typedef struct lg_tl_analysis {
     size_t *longest;             size_t nlongest;   /* lock waits, longest first */
     size_t unmatched_releases;   /* releases of a lock the thread did not hold */
     bool sched;                /* the kernel's view is in (on_cpu, runnable, woken_by) */
+    bool counted;              /* acquisitions and hold times from counts (holds estimated) */
     size_t sched_inferred;     /* switch-ins missing from the kernel's trace, inferred */
     /* private: per thread (same index as threads), its acquired lock waits by end time */
     size_t **twaits; size_t *ntwaits;

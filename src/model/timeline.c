@@ -53,6 +53,7 @@ void lg_timeline_free(lg_timeline *t)
     free(t->modules);
     free(t->notes);
     free(t->sched);
+    free(t->counts);
     lg_timeline_init(t);
 }
 
@@ -95,6 +96,11 @@ int lg_timeline_add_stack(lg_timeline *t, uint32_t id, const uint64_t *pcs, size
 int lg_timeline_add_event(lg_timeline *t, const lg_tl_event *e)
 {
     return LG_APPEND(t->events, t->nevents, e);
+}
+
+int lg_timeline_add_count(lg_timeline *t, const lg_tl_count *c)
+{
+    return LG_APPEND(t->counts, t->ncounts, c);
 }
 
 int lg_timeline_add_note(lg_timeline *t, const char *fmt, ...)

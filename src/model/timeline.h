@@ -87,6 +87,20 @@ typedef struct lg_tl_sched {
                                   the same microsecond (a wake-up before its switch-in) */
 } lg_tl_sched;
 
+/* A COUNTS entry (format version 2, `lockgraph record` by default): acquisitions of one lock
+ * by one thread at one call site that have no events of their own, and the hold times of a
+ * sample of them (1 in N, timed by the runtime). Entries for the same key add up. */
+typedef struct lg_tl_count {
+    int tid;
+    uint32_t lock;
+    uint32_t stack;            /* the acquisition's stack, 0 = none */
+    uint8_t mode;              /* lg_mode */
+    uint64_t acquisitions;     /* every acquisition, the contended ones (WAIT_END) included */
+    uint64_t sampled;          /* holds whose time was measured */
+    uint64_t sampled_hold;     /* their total, ns (ticks until the reader converts them) */
+    uint64_t longest_sampled;  /* the longest of them, ns */
+} lg_tl_count;
+
 typedef struct lg_timeline {
     int pid;
     uint64_t start_real_ns;    /* CLOCK_REALTIME when recording started */
@@ -101,6 +115,11 @@ typedef struct lg_timeline {
     char **notes;          size_t nnotes;
     lg_tl_sched *sched;    size_t nsched;      /* sorted by ts */
     bool has_sched;        /* the kernel's view was recorded (even if empty) */
+    /* Uncontended acquisitions counted, not recorded as events (LG_TRACE_FLAG_COUNTED): the
+     * counts say how often locks were taken, and only waits, failed trylocks, condition waits
+     * and the releases that woke a waiter are events. */
+    bool counted;
+    lg_tl_count *counts;   size_t ncounts;
 } lg_timeline;
 
 void lg_timeline_init(lg_timeline *t);
@@ -118,6 +137,7 @@ int lg_timeline_add_lock(lg_timeline *t, uint32_t id, uint64_t address, lg_lock_
                          const char *name);
 int lg_timeline_add_stack(lg_timeline *t, uint32_t id, const uint64_t *pcs, size_t n);
 int lg_timeline_add_event(lg_timeline *t, const lg_tl_event *e);
+int lg_timeline_add_count(lg_timeline *t, const lg_tl_count *c);
 int lg_timeline_add_note(lg_timeline *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

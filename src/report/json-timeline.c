@@ -136,9 +136,12 @@ int lg_write_timeline_json(FILE *out, const lg_timeline *t, const lg_tl_analysis
 {
     fprintf(out, "{\n  \"format\": \"lockgraph-timeline\", \"version\": %d, \"pid\": %d"
             ", \"events\": %zu, \"duration_ns\": %" PRIu64 ", \"closed\": %s"
-            ", \"dropped\": %" PRIu64 ",\n  \"notes\": [",
+            ", \"dropped\": %" PRIu64,
             LG_TL_JSON_VERSION, t->pid, a->nevents, a->end_ns, t->closed ? "true" : "false",
             t->dropped);
+    if (t->counted)   /* acquisitions from counts, hold times from samples */
+        fputs(", \"counted\": true", out);
+    fputs(",\n  \"notes\": [", out);
     for (size_t i = 0; i < t->nnotes; i++) {
         fputs(i ? ", " : "", out);
         lg_json_str(out, t->notes[i]);

@@ -225,6 +225,9 @@ static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a
         fputc('\n', out);
     }
     more_rows(out, rows, a->nlocks, "locks");
+    if (a->counted)
+        fprintf(out, "  (times held are estimated from sampled holds; `lockgraph record "
+                "--all-events` records every hold)\n");
     fputc('\n', out);
 }
 

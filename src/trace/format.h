@@ -15,7 +15,8 @@
 #include "../util/hash.h"
 
 #define LG_TRACE_MAGIC "LGTRACE\0"      /* 8 bytes at offset 0 */
-#define LG_TRACE_VERSION 1
+#define LG_TRACE_VERSION 2           /* the reader also reads 1 (no COUNTS entries) */
+#define LG_TRACE_VERSION_MIN 1
 #define LG_TRACE_HEADER_SIZE 64
 #define LG_TRACE_CHUNK_MAGIC 0x4b43474cu  /* "LGCK" little-endian */
 #define LG_TRACE_CHUNK_HEADER 20
@@ -26,6 +27,8 @@
 /* Header flags. */
 enum {
     LG_TRACE_FLAG_TSC = 1u << 0,   /* event ticks are TSC cycles, converted by calibration */
+    LG_TRACE_FLAG_COUNTED = 1u << 1, /* uncontended acquisitions are COUNTS entries, not
+                                        events (`lockgraph record` without --all-events) */
 };
 
 /* Chunk types. */
@@ -43,6 +46,8 @@ enum {
     LG_META_MODULE = 4,    /* start, end, bias, path, build-id */
     LG_META_NOTE = 5,      /* text from the writer (budget exhausted, ...) */
     LG_META_END = 6,       /* events written, events dropped, final tick, final mono ns */
+    LG_META_COUNTS = 7,    /* version 2: tid, lock, stack, mode, acquisitions, sampled holds,
+                              their ticks, the longest's ticks (entries add up) */
 };
 
 /* The head byte of an event record. */

@@ -90,6 +90,7 @@ typedef struct state {
     lg_timeline *t;
     uint64_t start_tick, start_ns, q32;
     int tsc;
+    unsigned version;
     calib last;            /* the calibration pair latest in time */
     uint64_t end_tick;     /* from the end record */
     int have_end_tick;
@@ -187,6 +188,33 @@ static void meta_chunk(state *s, cursor *c)
             s->end_tick = tick;
             s->have_end_tick = 1;
             see_calib(s, tick, ns);
+            break;
+        }
+        case LG_META_COUNTS: {
+            if (s->version < 2) {
+                c->err = "a definition has an unknown tag";
+                break;
+            }
+            lg_tl_count k = {0};
+            uint32_t tid = get_u32(c, "a thread id is out of range");
+            k.lock = get_u32(c, "a lock id is out of range");
+            k.stack = get_u32(c, "a stack id is out of range");
+            int mode = get_byte(c);
+            k.acquisitions = get_varint(c);
+            k.sampled = get_varint(c);
+            k.sampled_hold = get_varint(c);    /* ticks: converted with the events */
+            k.longest_sampled = get_varint(c);
+            if (c->err)
+                break;
+            if (tid == 0 || tid > INT_MAX || k.lock == 0 || mode > LG_MODE_SHARED
+                || k.sampled > k.acquisitions) {
+                c->err = "a counts entry is invalid";
+                break;
+            }
+            k.tid = (int)tid;
+            k.mode = (uint8_t)mode;
+            if (lg_timeline_add_count(t, &k) < 0)
+                c->err = "out of memory";
             break;
         }
         default:
@@ -290,16 +318,18 @@ static void events_chunk(state *s, cursor *c, int tid)
 }
 
 /* Undo a chunk that turned out bad: drop whatever it added. */
-typedef struct counts { size_t ev, th, lk, st, mo, no; } counts;
+typedef struct counts { size_t ev, th, lk, st, mo, no, co; } counts;
 
 static counts count_of(const lg_timeline *t)
 {
-    return (counts){t->nevents, t->nthreads, t->nlocks, t->nstacks, t->nmodules, t->nnotes};
+    return (counts){t->nevents, t->nthreads, t->nlocks, t->nstacks, t->nmodules, t->nnotes,
+                    t->ncounts};
 }
 
 static void roll_back(lg_timeline *t, counts c)
 {
     t->nevents = c.ev;
+    t->ncounts = c.co;
     while (t->nthreads > c.th)
         free(t->threads[--t->nthreads].name);
     while (t->nlocks > c.lk)
@@ -368,6 +398,13 @@ static void convert_times(state *s)
         t->events[i].ts = ns < 1.8e19 ? (uint64_t)ns : UINT64_MAX / 2;
         if (t->events[i].ts > end)
             end = t->events[i].ts;
+    }
+    /* Hold-time samples are durations: scaled, not shifted. */
+    for (size_t i = 0; i < t->ncounts; i++) {
+        lg_tl_count *n = &t->counts[i];
+        double h = (double)n->sampled_hold * k, m = (double)n->longest_sampled * k;
+        n->sampled_hold = h < 1.8e19 ? (uint64_t)h : UINT64_MAX / 2;
+        n->longest_sampled = m < 1.8e19 ? (uint64_t)m : UINT64_MAX / 2;
     }
     /* Without an end record the trace ends at its last flush (a deadlock's or a fatal
      * signal's): waits still open then lasted at least until that moment. */
@@ -454,9 +491,9 @@ static int read_source(source *src, lg_timeline *t, lg_trace_status *st)
         return -1;
     }
     unsigned version = lg_get16(data + LG_HDR_VERSION);
-    if (version != LG_TRACE_VERSION) {
-        fail(st, "unsupported trace format version %u (this lockgraph reads version %d)",
-             version, LG_TRACE_VERSION);
+    if (version < LG_TRACE_VERSION_MIN || version > LG_TRACE_VERSION) {
+        fail(st, "unsupported trace format version %u (this lockgraph reads versions %d to %d)",
+             version, LG_TRACE_VERSION_MIN, LG_TRACE_VERSION);
         return -1;
     }
     if (lg_get32(data + LG_HDR_CHECKSUM) != lg_trace_sum(data, LG_HDR_CHECKSUM, 0) ||
@@ -464,8 +501,9 @@ static int read_source(source *src, lg_timeline *t, lg_trace_status *st)
         fail(st, "the header is corrupt (checksum mismatch)");
         return -1;
     }
-    state s = {.t = t};
+    state s = {.t = t, .version = version};
     s.tsc = (lg_get32(data + LG_HDR_FLAGS) & LG_TRACE_FLAG_TSC) != 0;
+    t->counted = version >= 2 && (lg_get32(data + LG_HDR_FLAGS) & LG_TRACE_FLAG_COUNTED);
     s.start_ns = lg_get64(data + LG_HDR_START_NS);
     s.start_tick = lg_get64(data + LG_HDR_START_TICK);
     s.q32 = lg_get64(data + LG_HDR_NS_PER_TICK_Q32);

@@ -120,7 +120,12 @@ static inline void lg_trace_emit(int type, uint32_t lock, int mode, uint32_t arg
 typedef struct lg_trace_options {
     uint64_t max_bytes;      /* stop recording past this file size; 0 = 1 GiB default */
     int no_atexit;           /* the caller calls lg_trace_close() itself */
+    int counted;             /* header flag COUNTED: uncontended acquisitions come as
+                                lg_trace_counts() entries, not events */
 } lg_trace_options;
+/* lg_trace_open_env's `counted` (set by the runtime before it opens: `lockgraph record`
+ * without --all-events). */
+extern int lg_trace_counted;
 
 /* Start recording to `path` (created; truncated if it exists). 0, or -1 with a one-line
  * message in err. Only one trace per process. */
@@ -139,6 +144,19 @@ void lg_trace_lock(uint32_t id, uint64_t address, int type, const char *name);
 uint32_t lg_trace_intern_stack(const uint64_t *pcs, size_t n);
 /* Snapshot the loaded ELF modules (path, bias, build-id) for offline symbolization. */
 void lg_trace_modules(void);
+/* A COUNTS entry (format version 2): `acquisitions` of `lock` by `tid` at `stack` in `mode`
+ * since the thread's previous entry for them, `sampled` of them timed (`sampled_ticks` in
+ * all, the longest `longest_ticks`). Entries add up in the reader. Cold: written through the
+ * definitions buffer. */
+typedef struct lg_trace_count {
+    int tid, mode;
+    uint32_t lock, stack;
+    uint64_t acquisitions, sampled, sampled_ticks, longest_ticks;
+} lg_trace_count;
+void lg_trace_counts(const lg_trace_count *c);
+/* Called once by the first lg_trace_close() (or the atexit close), before the end record,
+ * while definitions are still taken: the runtime writes its live threads' counts. */
+extern void (*lg_trace_before_close_hook)(void);
 /* A free-form note shown by `lockgraph report`. */
 void lg_trace_note(const char *text);
 

@@ -56,6 +56,7 @@ static __thread int tl_busy __attribute__((tls_model("initial-exec")));
  * that lock) are dropped rather than taking a buffer nobody would ever give back. */
 static __thread int tl_exited __attribute__((tls_model("initial-exec")));
 int lg_trace_on;
+int lg_trace_counted;
 
 static int g_state;
 static int g_inflight;             /* write_chunk calls in progress: close waits for them */
@@ -368,6 +369,28 @@ void lg_trace_lock(uint32_t id, uint64_t address, int type, const char *name)
         p = lg_put_varint(p, address);
         *p++ = (uint8_t)type;
         p = put_name(p, name);
+        meta_commit_locked(e, p);
+    }
+    spin_unlock(&g_meta_lock);
+    leave();
+}
+
+void lg_trace_counts(const lg_trace_count *c)
+{
+    if (!defining() || enter() < 0)
+        return;
+    spin_lock(&g_meta_lock);
+    uint8_t *e = meta_reserve_locked(80), *p = e;
+    if (e) {
+        *p++ = LG_META_COUNTS;
+        p = lg_put_varint(p, (uint32_t)c->tid);
+        p = lg_put_varint(p, c->lock);
+        p = lg_put_varint(p, c->stack);
+        *p++ = (uint8_t)c->mode;
+        p = lg_put_varint(p, c->acquisitions);
+        p = lg_put_varint(p, c->sampled);
+        p = lg_put_varint(p, c->sampled_ticks);
+        p = lg_put_varint(p, c->longest_ticks);
         meta_commit_locked(e, p);
     }
     spin_unlock(&g_meta_lock);
@@ -880,10 +903,17 @@ static void close_at_exit(void)
     finish(0);
 }
 
+void (*lg_trace_before_close_hook)(void);
+static int g_hook_ran;
+
 static void finish(int close_fd)
 {
     if (tl_busy)
         return;   /* from a signal handler that interrupted the writer: nothing is safe */
+    /* The recorder's last words (every live thread's counts) while definitions are taken. */
+    if (lg_trace_before_close_hook && __atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ST_ON
+        && !__atomic_exchange_n(&g_hook_ran, 1, __ATOMIC_ACQ_REL))
+        lg_trace_before_close_hook();
     int on = ST_ON;
     if (!__atomic_compare_exchange_n(&g_state, &on, ST_CLOSED, 0, __ATOMIC_SEQ_CST,
                                      __ATOMIC_RELAXED))
@@ -990,9 +1020,11 @@ int lg_trace_open(const char *path, const lg_trace_options *opt, char *err, size
     memcpy(h + LG_HDR_MAGIC, LG_TRACE_MAGIC, 8);
     h[LG_HDR_VERSION] = LG_TRACE_VERSION;
     h[LG_HDR_SIZE] = LG_TRACE_HEADER_SIZE;
+    uint32_t flags = opt && opt->counted ? LG_TRACE_FLAG_COUNTED : 0;
 #if defined(__x86_64__)
-    lg_put32(h + LG_HDR_FLAGS, LG_TRACE_FLAG_TSC);
+    flags |= LG_TRACE_FLAG_TSC;
 #endif
+    lg_put32(h + LG_HDR_FLAGS, flags);
     lg_put32(h + LG_HDR_PID, (uint32_t)getpid());
     lg_put32(h + LG_HDR_CLOCK, CLOCK_MONOTONIC);
     lg_put64(h + LG_HDR_START_NS, ns0);
@@ -1029,7 +1061,7 @@ int lg_trace_open_env(char *err, size_t errlen)
     const char *path = secure_getenv("LOCKGRAPH_TRACE");
     if (!path || !*path)
         return 0;
-    lg_trace_options opt = {0};
+    lg_trace_options opt = {.counted = lg_trace_counted};
     const char *max = secure_getenv("LOCKGRAPH_TRACE_MAX");
     if (max && *max) {
         char *end;

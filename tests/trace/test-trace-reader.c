@@ -30,6 +30,13 @@ static void *emitter(void *arg)
         lg_trace_emit(LG_EV_WAIT_END, 1, LG_MODE_EXCLUSIVE, 0, st);
         lg_trace_emit(LG_EV_RELEASE, 1, LG_MODE_SHARED, 0, 0);
     }
+    /* what the runtime writes at thread exit without --all-events: two entries that add up */
+    for (int k = 0; k < 2; k++) {
+        lg_trace_count c = {.tid = tid, .mode = LG_MODE_SHARED, .lock = 1, .stack = st,
+                            .acquisitions = 1000 + (uint64_t)me, .sampled = 3,
+                            .sampled_ticks = 3000, .longest_ticks = 1500};
+        lg_trace_counts(&c);
+    }
     return NULL;
 }
 
@@ -155,7 +162,7 @@ int main(int argc, char **argv)
     CHECK(fd >= 0);
     close(fd);
     char err[256] = "";
-    lg_trace_options opt = {.no_atexit = 1};
+    lg_trace_options opt = {.no_atexit = 1, .counted = 1};
     CHECK(lg_trace_open(path, &opt, err, sizeof err) == 0);
     CHECK(lg_trace_on);
     lg_trace_lock(1, 0x1234, LG_LOCK_RWLOCK, "table");
@@ -183,7 +190,21 @@ int main(int argc, char **argv)
     CHECK_INT(lg_trace_read(buf, n, &t, &st), 0);
     CHECK_STR(st.error, "");
     CHECK(t.closed);
+    CHECK(t.counted);
     CHECK_INT(t.pid, getpid());
+    CHECK_INT(t.ncounts, 4);
+    uint64_t acq = 0, sampled = 0, longest = 0;
+    for (size_t i = 0; i < t.ncounts; i++) {
+        const lg_tl_count *c = &t.counts[i];
+        acq += c->acquisitions;
+        sampled += c->sampled;
+        CHECK(c->lock == 1 && c->mode == LG_MODE_SHARED && c->stack >= 1);
+        CHECK(c->sampled_hold > 0 && c->longest_sampled > 0);   /* ticks converted to ns */
+        longest = c->longest_sampled > longest ? c->longest_sampled : longest;
+    }
+    CHECK_INT(acq, 2 * 1000 + 2 * 1001);
+    CHECK_INT(sampled, 12);
+    CHECK(longest < 1000000);   /* 1500 ticks is well under a millisecond */
     CHECK_INT(t.nevents, 2 * PER_THREAD);
     CHECK_INT(t.nthreads, 2);
     const lg_tl_lock *l = lg_timeline_lock(&t, 1);
