@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../analysis/findings.h"
 #include "../analysis/waitfor.h"
 #include "../util/xalloc.h"
 
@@ -136,16 +137,6 @@ static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t
     }
 }
 
-/* The wait as the caller wrote it: the stack from the waiting frame out (libc's insides are
- * in the full stack of the threads section). */
-static int wait_stack(lg_stack *dst, const insp_thread *t)
-{
-    size_t k = t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
-                   ? (size_t)t->wait_frame - 1 : 0;
-    lg_stack tail = {t->stack.frames ? t->stack.frames + k : NULL, t->stack.n - k};   /* NULL + 0 is UB */
-    return lg_stack_copy(dst, &tail);
-}
-
 static int report_lock(ctx *c, insp_thread *t)
 {
     insp_wait *w = &t->w;
@@ -161,21 +152,6 @@ static int report_lock(ctx *c, insp_thread *t)
     if (w->readers > l->readers)
         l->readers = w->readers;
     l->lock_flags |= w->lock_flags;
-    return li;
-}
-
-/* Copy a lock into a finding with its whole-process fields. */
-static int finding_lock(ctx *c, lg_finding *f, insp_thread *t)
-{
-    insp_wait *w = &t->w;
-    int li = lg_finding_add_lock(f, w->lock, w->type, c->names[t - c->tg->t],
-                                 w->attrs[0] ? w->attrs : NULL);
-    if (li >= 0) {
-        f->locks[li].owner = w->owner;
-        f->locks[li].owner_pid = w->owner_pid;
-        f->locks[li].readers = w->readers;
-        f->locks[li].lock_flags = w->lock_flags;
-    }
     return li;
 }
 
@@ -252,89 +228,142 @@ static void lock_label(ctx *c, size_t i, char *buf, size_t len)
         snprintf(buf, len, "0x%llx", (unsigned long long)c->tg->t[i].w.lock);
 }
 
-static int add_cycle(ctx *c, const int *cycle_of, int cyc)
+/* ---- facts for the finding builder (src/analysis/findings.h) ----
+ * Thread i of the target is fact thread i; what it waits for is fact lock i, labelled with
+ * the report's lock table id, so a lock reads the same in the finding and in the table. A
+ * thread holds what the threads waiting on it wait for (the owner the lock's memory names);
+ * where it took it is known only when the runtime inside the target recorded it. */
+typedef struct facts {
+    lg_wait_facts wf;
+    lg_thread_fact *th;
+    lg_lock_fact *lk;
+    lg_stack *wait;          /* views into each thread's stack, from its waiting frame out */
+    lg_held_fact *held;      /* grouped by holder: th[i].held points into it */
+} facts;
+
+static void facts_free(facts *fa)
+{
+    free(fa->th);
+    free(fa->lk);
+    free(fa->wait);
+    free(fa->held);
+}
+
+static int facts_gather(ctx *c, facts *fa)
 {
     insp_target *tg = c->tg;
-    int first = -1;
-    size_t len = 0;
+    size_t n = tg->n ? tg->n : 1;
+    fa->th = calloc(n, sizeof *fa->th);
+    fa->lk = calloc(n, sizeof *fa->lk);
+    fa->wait = calloc(n, sizeof *fa->wait);
+    fa->held = calloc(n, sizeof *fa->held);
+    size_t *nheld = calloc(n, sizeof *nheld), *at = calloc(n, sizeof *at);
+    if (!fa->th || !fa->lk || !fa->wait || !fa->held || !nheld || !at) {
+        free(nheld);
+        free(at);
+        return -1;
+    }
+    for (size_t i = 0; i < tg->n; i++)
+        if (c->next[i] >= 0)
+            nheld[c->next[i]]++;
+    for (size_t i = 0, o = 0; i < tg->n; i++) {
+        at[i] = o;
+        fa->th[i].held = fa->held + o;
+        o += nheld[i];
+    }
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        lg_thread_fact *f = &fa->th[i];
+        f->tid = t->tid;
+        f->name = tname(t);
+        if (t->pid && t->pid != tg->pid) {
+            f->pid = t->pid;
+            f->process = process_comm(tg, t->pid);
+        }
+        f->state = state_of(t);
+        f->wait_lock = -1;
+        f->waits_on = c->next[i];
+        if (t->w.kind != WAIT_LOCK)
+            continue;
+        lg_lock_fact *l = &fa->lk[i];
+        l->address = t->w.lock;
+        l->type = t->w.type;
+        l->name = c->names[i];
+        l->attrs = t->w.attrs[0] ? t->w.attrs : NULL;
+        int rl = c->r->threads[i].wait_lock;
+        l->label = rl > 0 ? c->r->locks[rl - 1].id : NULL;
+        l->join_tid = t->w.type == LG_LOCK_THREAD ? t->w.owner : 0;
+        l->owner = t->w.owner;
+        l->owner_pid = t->w.owner_pid;
+        l->readers = t->w.readers;
+        l->lock_flags = t->w.lock_flags;
+        f->wait_lock = (int)i;
+        f->wait_mode = t->w.mode;
+        f->wait_flags = (t->w.timed ? LG_WAITF_TIMED : 0) |
+                        (t->w.owner_inferred ? LG_WAITF_INFERRED_READER : 0);
+        size_t k = t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
+                       ? (size_t)t->wait_frame - 1 : 0;
+        fa->wait[i] = (lg_stack){t->stack.frames ? t->stack.frames + k : NULL, t->stack.n - k};
+        f->wait_stack = &fa->wait[i];
+        int o = c->next[i];
+        if (o < 0 || t->w.type == LG_LOCK_THREAD)
+            continue;
+        /* The owner holds it: read-held when it is an inferred or recorded reader. */
+        const insp_rt_held *rh = rtstate_held(tg, tg->t[o].tid, t->w.lock);
+        lg_held_fact *h = &fa->held[at[o] + fa->th[o].nheld++];
+        h->lock = (int)i;
+        h->mode = rh ? rh->mode : t->w.owner_inferred || t->w.held_shared ? LG_MODE_SHARED
+                                                                          : LG_MODE_EXCLUSIVE;
+        h->stack = rh ? &rh->stack : NULL;
+    }
+    free(nheld);
+    free(at);
+    fa->wf = (lg_wait_facts){.threads = fa->th, .nthreads = tg->n, .locks = fa->lk,
+                             .nlocks = tg->n};
+    return 0;
+}
+
+static int add_cycle(ctx *c, facts *fa, const int *cycle_of, int cyc)
+{
+    insp_target *tg = c->tg;
+    size_t *cycle = malloc((tg->n ? tg->n : 1) * sizeof *cycle), len = 0;
+    if (!cycle)
+        return -1;
     for (size_t i = 0; i < tg->n; i++)
         if (cycle_of[i] == cyc) {
-            if (first < 0)
-                first = (int)i;
-            len++;
+            /* The members in wait order: each waits for what the next holds. */
+            for (int v = (int)i; len == 0 || v != (int)cycle[0]; v = c->next[v])
+                cycle[len++] = (size_t)v;
+            break;
         }
-    lg_finding *f = lg_report_add_finding(c->r, LG_KIND_DEADLOCK);
+    lg_finding *f = len ? lg_build_deadlock(c->r, &fa->wf, cycle, len) : NULL;
+    free(cycle);
     if (!f)
         return -1;
-    /* Walk the cycle from its lowest thread; each member holds what its predecessor waits
-     * for. Predecessor of `first` is the last member of the walk. */
-    int prev = first;
-    while (c->next[prev] != first)
-        prev = c->next[prev];
-    char who[128], what[256], names[512] = "", locks[512] = "";
-    bool timed = false;
-    int v = first;
-    for (size_t k = 0; k < len; k++) {
-        insp_thread *t = &tg->t[v], *p = &tg->t[prev];
-        int a = finding_lock(c, f, t);
-        int h = finding_lock(c, f, p);
-        if (a < 0 || h < 0)
-            return -1;
-        /* t holds what p waits for: read-held when p's owner is an inferred reader */
-        const insp_rt_held *rh = rtstate_held(tg, t->tid, p->w.lock);
-        lg_mode hm = p->w.owner_inferred || p->w.held_shared ? LG_MODE_SHARED
-                                                             : LG_MODE_EXCLUSIVE;
-        lg_edge *e = lg_finding_add_edge(f, t->tid, h, rh ? rh->mode : hm, a, t->w.mode,
-                                         LG_EDGE_WAITING | (t->w.timed ? LG_EDGE_TIMED : 0));
-        if (!e || wait_stack(&e->stack, t) < 0)
-            return -1;
-        /* Where t took what p waits for: only the runtime inside the target records it. */
-        if (rh && lg_stack_copy(&e->holds_stack, &rh->stack) < 0)
-            return -1;
-        lg_thread *ft = lg_finding_add_thread(f, t->tid, tname(t));
-        if (!ft || lg_thread_set(ft, "blocked", NULL) < 0)
-            return -1;
-        timed |= t->w.timed;
-        if (t->w.owner_inferred) {
-            char o[128];
-            thread_ref(o, sizeof o, tg, t->w.owner);
-            lock_label(c, (size_t)v, what, sizeof what);
-            lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
-                                "read-hold %s (no thread can run, and it is the only %s)", o,
-                                what, t->w.owner == t->tid ? "candidate: a read-to-write "
-                                "upgrade" : "other thread waiting for a lock");
-        }
-        thread_ref(who, sizeof who, tg, t->tid);
-        lock_label(c, (size_t)v, what, sizeof what);
-        size_t nn = strlen(names), nl = strlen(locks);
-        snprintf(names + nn, sizeof names - nn, "%s%s", k ? (k + 1 == len ? " and " : ", ")
-                                                           : "", who);
-        snprintf(locks + nl, sizeof locks - nl, "%s%s", k ? ", " : "", what);
-        prev = v;
-        v = c->next[v];
-    }
-    if (timed)
-        f->flags |= LG_FINDING_TIMED;
-    if (len == 1) {
-        f->flags |= LG_FINDING_SELF;
-        lg_finding_set_summary(f, "%s waits for %s, which it holds itself", names, locks);
-        if (tg->t[first].w.type == LG_LOCK_RWLOCK)
-            lg_finding_set_fix(f, "do not lock %s again while holding it (glibc rwlocks "
-                               "cannot be upgraded)", locks);
-        else
-            lg_finding_set_fix(f, "do not lock %s again while holding it, or make it "
-                               "recursive", locks);
-    } else {
-        lg_finding_set_summary(f, "%s wait for each other (%s)", names, locks);
-        lg_finding_set_fix(f, "take %s in one order in every thread", locks);
+    /* What only the outside view infers, said where it is inferred. */
+    for (size_t i = 0; i < tg->n; i++) {
+        insp_thread *t = &tg->t[i];
+        if (cycle_of[i] != cyc || !t->w.owner_inferred)
+            continue;
+        char o[128], what[256];
+        thread_ref(o, sizeof o, tg, t->w.owner);
+        lock_label(c, i, what, sizeof what);
+        lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
+                            "read-hold %s (no thread can run, and it is the only %s)", o,
+                            what, t->w.owner == t->tid ? "candidate: a read-to-write "
+                            "upgrade" : "other thread waiting for a lock");
     }
     return 0;
 }
 
-static int add_orphans(ctx *c)
+static int add_orphans(ctx *c, facts *fa)
 {
     insp_target *tg = c->tg;
-    for (size_t i = 0; i < tg->n; i++) {
+    size_t *waiters = malloc((tg->n ? tg->n : 1) * sizeof *waiters);
+    if (!waiters)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < tg->n && rc == 0; i++) {
         insp_thread *t = &tg->t[i];
         if (t->w.kind != WAIT_LOCK || !(t->w.lock_flags & LG_LOCK_F_OWNER_EXITED) ||
             t->w.type == LG_LOCK_THREAD)
@@ -345,48 +374,24 @@ static int add_orphans(ctx *c)
                     (tg->t[j].w.lock_flags & LG_LOCK_F_OWNER_EXITED);
         if (seen)
             continue;
-        lg_finding *f = lg_report_add_finding(c->r, LG_KIND_ORPHANED);
-        if (!f)
-            return -1;
-        char what[256];
-        lock_label(c, i, what, sizeof what);
-        size_t nwait = 0;
-        for (size_t j = i; j < tg->n; j++) {
-            insp_thread *u = &tg->t[j];
-            if (u->w.kind != WAIT_LOCK || u->w.lock != t->w.lock)
-                continue;
-            int a = finding_lock(c, f, u);
-            lg_edge *e = a < 0 ? NULL : lg_finding_add_edge(f, u->tid, -1, LG_MODE_EXCLUSIVE,
-                                                            a, u->w.mode, LG_EDGE_WAITING);
-            lg_thread *ft = lg_finding_add_thread(f, u->tid, tname(u));
-            if (!e || !ft || wait_stack(&e->stack, u) < 0 ||
-                lg_thread_set(ft, "blocked", NULL) < 0)
-                return -1;
-            nwait++;
-        }
-        if (t->w.owner_forked) {
-            /* Copied locked by fork(): its holder lives on in the parent, not here. */
-            lg_finding_set_summary(f, "%s is held by thread %d of the parent process %d%s%s%s, "
-                                   "which held it when this process was forked; that thread "
-                                   "does not exist here, so %zu thread%s wait%s for it forever",
-                                   what, t->w.owner, t->w.owner_pid,
-                                   t->w.owner_comm[0] ? " (" : "", t->w.owner_comm,
-                                   t->w.owner_comm[0] ? ")" : "", nwait, nwait == 1 ? "" : "s",
-                                   nwait == 1 ? "s" : "");
-            lg_finding_add_note(f, "fork() copies every lock in the state it is in, but only "
-                                "the thread that calls fork");
-            lg_finding_set_fix(f, "do not use %s in the child of a multithreaded fork (exec at "
-                               "once), or take it in a pthread_atfork prepare handler and "
-                               "release it in the parent and child handlers", what);
-        } else {
-            lg_finding_set_summary(f, "%s is held by thread %d, which exited without unlocking "
-                                   "it; %zu thread%s wait%s for it forever", what, t->w.owner,
-                                   nwait, nwait == 1 ? "" : "s", nwait == 1 ? "s" : "");
-            lg_finding_set_fix(f, "unlock %s on every path out of the thread that takes it "
-                               "(or make it robust and handle EOWNERDEAD)", what);
-        }
+        size_t nw = 0;
+        for (size_t j = i; j < tg->n; j++)
+            if (tg->t[j].w.kind == WAIT_LOCK && tg->t[j].w.lock == t->w.lock)
+                waiters[nw++] = j;
+        const insp_rt_thread *me = rtstate_thread(tg, t->w.owner);
+        const insp_rt_held *rh = rtstate_held(tg, t->w.owner, t->w.lock);
+        lg_orphan_fact of = {
+            .lock = (int)i, .owner_tid = t->w.owner,
+            .owner_name = me && me->name[0] ? me->name : NULL,
+            .forked = t->w.owner_forked, .parent_pid = t->w.owner_pid,
+            .parent_comm = t->w.owner_comm[0] ? t->w.owner_comm : NULL,
+            .owner_stack = rh ? &rh->stack : NULL,
+        };
+        if (!lg_build_orphaned(c->r, &fa->wf, &of, waiters, nw))
+            rc = -1;
     }
-    return 0;
+    free(waiters);
+    return rc;
 }
 
 static bool in_runtime_join(const insp_thread *t)
@@ -572,10 +577,14 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
     size_t ncycles = lg_waitfor_cycles(c.next, tg->n, cycle_of);
     if (ncycles == (size_t)-1)
         goto out;
-    for (size_t k = 0; k < ncycles; k++)
-        if (add_cycle(&c, cycle_of, (int)k) < 0)
-            goto out;
-    if (add_orphans(&c) < 0)
+    facts fa = {0};
+    int frc = facts_gather(&c, &fa);
+    for (size_t k = 0; k < ncycles && frc == 0; k++)
+        frc = add_cycle(&c, &fa, cycle_of, (int)k);
+    if (frc == 0)
+        frc = add_orphans(&c, &fa);
+    facts_free(&fa);
+    if (frc < 0)
         goto out;
     size_t runnable = 0;
     for (size_t i = 0; i < tg->n; i++)

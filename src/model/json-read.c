@@ -55,6 +55,8 @@ static int read_thread(const lg_json *t, lg_thread *out)
     if (lg_thread_set(out, lg_json_str_of(t, "state"), lg_json_str_of(t, "wait")) < 0)
         return -1;
     out->blocked_ms = (int64_t)lg_json_num_of(t, "blocked_ms", 0);
+    if (read_stack(lg_json_get(t, "created_stack"), &out->created) < 0)
+        return -1;
     return read_stack(lg_json_get(t, "stack"), &out->stack);
 }
 

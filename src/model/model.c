@@ -193,7 +193,7 @@ void lg_stack_free(lg_stack *s)
 /* Source files of the system rather than the program: installed headers (C++'s <mutex> is
  * inlined everywhere) and glibc's own sources, whose debug info names them relatively
  * ("./nptl/...", "../sysdeps/..."). */
-static bool system_source(const char *file)
+bool lg_source_is_system(const char *file)
 {
     static const char *const prefixes[] = {"/usr/include/", "/usr/lib/", "/usr/lib64/",
                                            "./", "../"};
@@ -206,7 +206,7 @@ static bool system_source(const char *file)
 const lg_frame *lg_stack_best_frame(const lg_stack *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->frames[i].file && s->frames[i].line > 0 && !system_source(s->frames[i].file))
+        if (s->frames[i].file && s->frames[i].line > 0 && !lg_source_is_system(s->frames[i].file))
             return &s->frames[i];
     for (size_t i = 0; i < s->n; i++)
         if (s->frames[i].file && s->frames[i].line > 0)
@@ -260,6 +260,7 @@ static void thread_free(lg_thread *t)
     free(t->state);
     free(t->wait);
     lg_stack_free(&t->stack);
+    lg_stack_free(&t->created);
 }
 
 int lg_thread_set(lg_thread *t, const char *state, const char *wait)

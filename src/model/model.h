@@ -84,6 +84,7 @@ typedef struct lg_thread {
     char *state;             /* "running", "blocked", "exited", ... or NULL */
     char *wait;              /* what it is blocked in, one line, or NULL */
     lg_stack stack;          /* current stack, may be empty */
+    lg_stack created;        /* where it was created (pthread_create's caller), may be empty */
     /* Whole-process analyses (attach/core); 0 when unknown or not applicable. */
     int64_t blocked_ms;      /* how long it has been blocked (since it last ran) */
     int wait_frame;          /* 1 + index in stack of the frame that waits */
@@ -276,6 +277,16 @@ void lg_stack_where(const lg_stack *s, char *buf, size_t len);
 /* That frame: the innermost with a line in the program's own source, else any with a line;
  * NULL when no frame has one. */
 const lg_frame *lg_stack_best_frame(const lg_stack *s);
+/* An installed header or glibc's own source ("/usr/include/...", "./nptl/..."). */
+bool lg_source_is_system(const char *file);
+/* Where stack s of finding f "is" (where.c), as lg_stack_where, but past lock wrappers: a
+ * frame that two acquisition stacks of the finding (its edges' and sites' stacks, and s)
+ * both have as their innermost program frame, reached from different callers, is a helper
+ * every acquisition passes through (the demo's lock_exclusive), not a call site, so the next
+ * frame out is taken instead, and so on. "threads.c:196", not "threads.c:78". */
+void lg_finding_where(const lg_finding *f, const lg_stack *s, char *buf, size_t len);
+/* That frame, or NULL when no frame has a line. */
+const lg_frame *lg_finding_where_frame(const lg_finding *f, const lg_stack *s);
 
 /* A finding's identity across runs, processes and machines (fingerprint.c): its kind (and a
  * misuse's subkind and the code location of the misusing call), the code locations of its edges (function and file base name:line; the order of a cycle's

@@ -142,6 +142,10 @@ static void thread(FILE *out, const lg_report *json_report, const lg_thread *t,
         fputs(", \"stack\": ", out);
         stack(out, &t->stack);
     }
+    if (t->created.n) {
+        fputs(", \"created_stack\": ", out);
+        stack(out, &t->created);
+    }
     fputc('}', out);
 }
 

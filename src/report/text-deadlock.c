@@ -41,23 +41,32 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
         fprintf(out, "%s\n", f->summary);
     fputc('\n', out);
 
-    /* Stanzas: only edges that wait. */
+    /* Stanzas: only edges that wait. A join waits for a thread, not for a lock's holder. */
     for (size_t i = 0; i < f->nedges; i++) {
         const lg_edge *e = &f->edges[i];
         if (!(e->flags & LG_EDGE_WAITING))
             continue;
         const lg_lock *a = &f->locks[e->acquires];
         text_thread(out, f, r, e->thread);
-        fprintf(out, " waits to %s ", text_acquire_verb(a, e->acquires_mode));
-        text_lock(out, a);
+        if (a->type == LG_LOCK_THREAD) {
+            fputs(" waits to join ", out);
+            text_thread(out, f, r, a->owner);
+        } else {
+            fprintf(out, " waits to %s ", text_acquire_verb(a, e->acquires_mode));
+            text_lock(out, a);
+        }
         fputs(" at ", out);
-        text_where(out, &e->stack);
+        char where[512];
+        lg_finding_where(f, &e->stack, where, sizeof where);
+        fputs(where, out);
         if (e->flags & LG_EDGE_COND)
             fputs(" (re-acquiring it on wake-up from a condition wait)", out);
         if (e->flags & LG_EDGE_TIMED)
             fputs(" (timed: until its timeout)", out);
-        fputs(",\n    held by ", out);
-        holders(out, r, f, e->acquires);
+        if (a->type != LG_LOCK_THREAD) {
+            fputs(",\n    held by ", out);
+            holders(out, r, f, e->acquires);
+        }
         fputs("\n", out);
     }
     fputc('\n', out);
@@ -71,9 +80,12 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
             const lg_edge *e = &f->edges[j];
             if (e->thread != t->tid || !(e->flags & LG_EDGE_WAITING))
                 continue;
-            fprintf(out, "  waiting to %s %s at:\n",
-                    text_acquire_verb(&f->locks[e->acquires], e->acquires_mode),
-                    f->locks[e->acquires].id);
+            const lg_lock *a = &f->locks[e->acquires];
+            if (a->type == LG_LOCK_THREAD)
+                fprintf(out, "  waiting to join thread %d at:\n", a->owner);
+            else
+                fprintf(out, "  waiting to %s %s at:\n", text_acquire_verb(a, e->acquires_mode),
+                        a->id);
             text_stack(out, &e->stack, "    ", o);
         }
         for (size_t j = 0; j < f->nedges; j++) {
@@ -83,6 +95,10 @@ void text_deadlock(FILE *out, const lg_report *r, const lg_finding *f, const lg_
             fprintf(out, "  holds %s, %s at:\n", f->locks[e->holds].id,
                     text_acquired_verb(&f->locks[e->holds], e->holds_mode));
             text_stack(out, &e->holds_stack, "    ", o);
+        }
+        if (t->created.n) {
+            fputs("  created at:\n", out);
+            text_stack(out, &t->created, "    ", o);
         }
         if (t->stack.n) {
             fputs("  current stack:\n", out);

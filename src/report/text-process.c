@@ -49,7 +49,8 @@ static void annotated_stack(FILE *out, const lg_report *r, const lg_thread *t,
     if (k < limit)
         text_stack_range(out, &t->stack, k, limit, "      ", o);
     if (limit < t->stack.n)
-        fprintf(out, "      ... %zu more frames\n", t->stack.n - limit);
+        fprintf(out, "      ... %zu more frame%s\n", t->stack.n - limit,
+                t->stack.n - limit == 1 ? "" : "s");
     (void)r;
 }
 
@@ -261,9 +262,14 @@ static void chain(FILE *out, const lg_report *r, const lg_thread *s)
                 fprintf(out, " %s", t->state);
             break;
         }
-        fprintf(out, " -> [%s %s]", lg_lock_type_name(l->type),
-                lock_label(l, name, sizeof name));
         const lg_thread *o = owner_thread(r, t);
+        /* A join waits for the thread itself: one node, not the thread as a lock and again
+         * as its owner. */
+        if (l->type == LG_LOCK_THREAD && o)
+            fputs(" -> [join]", out);
+        else
+            fprintf(out, " -> [%s %s]", lg_lock_type_name(l->type),
+                    lock_label(l, name, sizeof name));
         if (!o) {
             if (l->owner)
                 absent_owner(out, l);
@@ -285,8 +291,9 @@ static void chain(FILE *out, const lg_report *r, const lg_thread *s)
             break;
         }
         if (!s_cycle && on_cycle(r, o)) {
+            /* s is not deadlocked itself: it waits for a thread that is. */
             chain_node(out, o);
-            fputs(" (on a deadlock cycle) !!!Deadlock!!!", out);
+            fputs(" (deadlocked): waits on a deadlocked thread", out);
             break;
         }
         t = o;

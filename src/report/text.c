@@ -117,7 +117,8 @@ void text_stack(FILE *out, const lg_stack *s, const char *indent, const lg_text_
     size_t limit = opt && opt->max_frames > 0 ? (size_t)opt->max_frames : s->n;
     text_stack_range(out, s, 0, limit, indent, opt);
     if (limit < s->n)
-        fprintf(out, "%s... %zu more frames\n", indent, s->n - limit);
+        fprintf(out, "%s... %zu more frame%s\n", indent, s->n - limit,
+                s->n - limit == 1 ? "" : "s");
 }
 
 void text_where(FILE *out, const lg_stack *s)

@@ -1,0 +1,114 @@
+/* findings.h - the one builder of the deadlock and orphaned-lock findings.
+ *
+ * Every front end that sees threads wait (the runtime as a wait closes a cycle, attach and
+ * core over a stopped process, `run --hang-timeout` through attach) gathers neutral facts:
+ * per thread its tid, name, creation order, what it waits for and how (a lock in a mode, a
+ * join, a condition mutex re-acquired), where, and what it holds since where. This file turns
+ * them into a model finding (src/model/model.h): locks, threads, edges, summary, fix, notes.
+ * The same facts give the same finding, word for word, whichever front end gathered them.
+ *
+ * The cycle itself is found by the front end (src/analysis/waitfor.c for a stopped process,
+ * the runtime's own search for the thread about to block: it knows read holders and queued
+ * writers); the builder is given it as thread indices, each waiting for what the next holds.
+ *
+ * Order rule (docs/architecture.md, "One builder per finding"): a cycle is read from its
+ * thread created first (lowest `created`, else lowest tid), whatever thread closed it; that
+ * thread's order (it holds the lock the cycle's last thread waits for, then waits for the
+ * next) is taken as the program's; the fix names the one thread of the cycle that takes two
+ * of its locks against that order. Deterministic across runs and front ends: creation order
+ * is a fact of the program (the demo and most programs create their threads in a fixed
+ * order), where "who blocked last" is a race, and attach and core cannot see the order in
+ * which the program first used its locks.
+ *
+ * Pure: no I/O, no globals; unit-tested under ASan/UBSan with golden files
+ * (tests/analysis/test-findings.c). Not here: finding the cycle, naming locks, rendering.
+ */
+#ifndef LG_FINDINGS_H
+#define LG_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/model.h"
+
+/* A lock (or a joined thread) some thread of the facts waits for or holds. */
+typedef struct lg_lock_fact {
+    uint64_t address;
+    lg_lock_type type;       /* LG_LOCK_THREAD: a pthread_join target (join_tid) */
+    const char *name;        /* symbolic name, or NULL */
+    const char *attrs;       /* "recursive", "robust", ... or NULL */
+    const char *label;       /* the report's id for it ("L3": attach's lock table), or NULL:
+                                then the finding numbers its locks L1, L2, ... */
+    int join_tid;            /* LG_LOCK_THREAD: the joined thread */
+    /* Whole-process fields, copied into lg_lock (attach/core; 0 otherwise). */
+    int owner, readers, owner_pid;
+    unsigned lock_flags;
+} lg_lock_fact;
+
+/* One lock a thread holds, since where. */
+typedef struct lg_held_fact {
+    int lock;                /* index into the facts' locks */
+    lg_mode mode;
+    const lg_stack *stack;   /* where it was acquired, or NULL when not recorded */
+} lg_held_fact;
+
+/* lg_thread_fact.wait_flags */
+enum {
+    LG_WAITF_TIMED = 1u << 0,   /* the wait gives up at a deadline: a stall */
+    LG_WAITF_COND  = 1u << 1,   /* re-acquiring its mutex on wake-up from a condition wait */
+    LG_WAITF_INFERRED_READER = 1u << 2, /* its blocker is an inferred read holder (attach) */
+};
+
+typedef struct lg_thread_fact {
+    int tid;
+    const char *name;          /* NULL unknown */
+    uint64_t created;          /* creation order (1, 2, ...), 0 unknown: the tid orders it */
+    const lg_stack *created_stack;   /* where it was created, or NULL */
+    int pid;                   /* its process when the facts span several, else 0 */
+    const char *process;       /* that process's name, or NULL */
+    const char *state;         /* "blocked", "running", "exited", ... or NULL */
+    /* What it waits for: a lock index, -1 nothing. */
+    int wait_lock;
+    lg_mode wait_mode;
+    unsigned wait_flags;       /* LG_WAITF_* */
+    const lg_stack *wait_stack;   /* where it waits (the caller's frames first), or NULL */
+    /* The thread it waits on (the holder of wait_lock, or the joined thread) as an index
+     * into the facts' threads, -1 none or unknown: chains outside a cycle follow it. */
+    int waits_on;
+    const lg_held_fact *held;  /* what it holds, as far as the front end knows */
+    size_t nheld;
+} lg_thread_fact;
+
+typedef struct lg_wait_facts {
+    const lg_thread_fact *threads; size_t nthreads;
+    const lg_lock_fact *locks;     size_t nlocks;
+    /* The runtime's report lists every other thread's state in one note (it has no threads
+     * section for people); attach/core print a threads section instead. */
+    bool note_other_threads;
+} lg_wait_facts;
+
+/* A deadlock (or stall) of the cycle cycle[0..n): thread cycle[i] waits for what thread
+ * cycle[(i + 1) % n] holds (n == 1: a thread that waits for a lock it holds itself). Adds
+ * one finding to r and returns it, or NULL when memory ran out (r keeps what was added). */
+lg_finding *lg_build_deadlock(lg_report *r, const lg_wait_facts *wf, const size_t *cycle,
+                              size_t n);
+
+/* The owner of an orphaned lock: it exited holding it, or (forked) it is a thread of the
+ * parent process that held it when this process was forked. */
+typedef struct lg_orphan_fact {
+    int lock;                  /* index into the facts' locks */
+    int owner_tid;
+    const char *owner_name;    /* NULL unknown (attach: the thread is gone) */
+    bool forked;               /* copied locked by fork(): the owner lives on in the parent */
+    int parent_pid;            /* forked: the parent */
+    const char *parent_comm;   /* forked: its name, or NULL */
+    const char *fork_where;    /* forked: where the parent forked ("app.c:40"), or NULL */
+    const lg_stack *owner_stack;  /* where the owner acquired it, or NULL */
+} lg_orphan_fact;
+
+/* An orphaned lock: waiters[0..n) are the threads (indices) that wait for it. */
+lg_finding *lg_build_orphaned(lg_report *r, const lg_wait_facts *wf, const lg_orphan_fact *of,
+                              const size_t *waiters, size_t n);
+
+#endif
