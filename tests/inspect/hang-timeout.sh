@@ -42,7 +42,7 @@ check "abba: nothing on stderr" [ ! -s "$T_TMP/abba.err" ]
 # mutex. The runtime claims nothing; the watcher finds the cycle through stdout's FILE lock.
 run_timed stdio "$LG" run --hang-timeout 1 --json "$T_TMP/stdio.json" -- "$HANG" stdio
 check "stdio: ended as a defect (exit $rc, want 66)" [ "$rc" = 66 ]
-check_grep "stdio: the cycle through stdout" '"summary": "thread [0-9]+ \\"(writer|file-holder)\\" and thread [0-9]+ \\"(writer|file-holder)\\" wait for each other \((stdout, mutex_a|mutex_a, stdout)\)"' "$T_TMP/stdio.json"
+check_grep "stdio: the cycle through stdout" '"summary": "thread [0-9]+ \\"(writer|file-holder)\\" -> (stdout|mutex_a) -> thread [0-9]+ \\"(writer|file-holder)\\" -> (stdout|mutex_a) -> thread [0-9]+: 2 threads wait for each other"' "$T_TMP/stdio.json"
 
 # Busy for 3 s (CPU time changes): not a hang.
 run_timed busy "$LG" run --hang-timeout 1 -- bash -c 'e=$((SECONDS + 3)); while [ $SECONDS -lt $e ]; do :; done'
