@@ -280,10 +280,11 @@ const lg_frame *lg_stack_best_frame(const lg_stack *s);
 /* An installed header or glibc's own source ("/usr/include/...", "./nptl/..."). */
 bool lg_source_is_system(const char *file);
 /* Where stack s of finding f "is" (where.c), as lg_stack_where, but past lock wrappers: a
- * frame that two acquisition stacks of the finding (its edges' and sites' stacks, and s)
- * both have as their innermost program frame, reached from different callers, is a helper
- * every acquisition passes through (the demo's lock_exclusive), not a call site, so the next
- * frame out is taken instead, and so on. "threads.c:196", not "threads.c:78". */
+ * frame that two acquisition stacks of the finding (its waits when it has any, else all its
+ * edges' and sites' stacks; and s) both have as their innermost program frame, reached from
+ * different callers, is a helper every acquisition passes through (the demo's
+ * lock_exclusive), not a call site, so the next frame out is taken instead, and so on.
+ * "threads.c:196", not "threads.c:78". f NULL: lg_stack_where's frame. */
 void lg_finding_where(const lg_finding *f, const lg_stack *s, char *buf, size_t len);
 /* That frame, or NULL when no frame has a line. */
 const lg_frame *lg_finding_where_frame(const lg_finding *f, const lg_stack *s);

@@ -8,8 +8,11 @@
  * stacks reached from different callers is a place every acquisition passes through, so each
  * of those stacks moves one frame out; repeated until no two stacks share a frame that way.
  * Two stacks at the same frame with the same caller are one call site, taken twice, and stay.
- * The result depends only on the stacks a finding holds, so every front end that gathered
- * the same stacks names the same places.
+ * For a live finding (deadlock, orphaned lock) the stacks compared are its waits, which every
+ * front end has (the runtime also knows where each lock was taken, attach and core do not),
+ * so run, attach and core name the same places; else all its acquisition stacks. hang.c's
+ * lock_a, one function per lock called from two lines of run_side, stays the place: its two
+ * waits are in different functions.
  */
 #include "model.h"
 
@@ -59,11 +62,19 @@ const lg_frame *lg_finding_where_frame(const lg_finding *f, const lg_stack *s)
     if (!v || !pos || !next || !move)
         goto out;
     collect(v, &n, cap, s);   /* v[0] is s */
+    /* The waits of a live finding (every front end has them; only some know where the
+     * locks were taken), else every acquisition stack. */
+    bool waits = false;
+    for (size_t i = 0; i < f->nedges; i++)
+        waits |= (f->edges[i].flags & LG_EDGE_WAITING) != 0;
     for (size_t i = 0; i < f->nedges; i++) {
+        if (waits && !(f->edges[i].flags & LG_EDGE_WAITING))
+            continue;
         collect(v, &n, cap, &f->edges[i].stack);
-        collect(v, &n, cap, &f->edges[i].holds_stack);
+        if (!waits)
+            collect(v, &n, cap, &f->edges[i].holds_stack);
     }
-    for (size_t i = 0; i < f->nsites; i++)
+    for (size_t i = 0; i < f->nsites && !waits; i++)
         collect(v, &n, cap, &f->sites[i].stack);
     for (size_t k = 0; k < n; k++)
         pos[k] = best_from(v[k], 0);
