@@ -101,6 +101,36 @@ static int add_lock(lg_finding *f, const lg_wait_facts *wf, int li)
     return k;
 }
 
+/* A lock without a label of the report keeps its finding number, unless a labelled lock of
+ * the finding has that id: then it takes the lowest id no lock of the finding uses. */
+static bool id_used(const lg_finding *f, size_t except, const char *id)
+{
+    for (size_t j = 0; j < f->nlocks; j++)
+        if (j != except && !strcmp(f->locks[j].id, id))
+            return true;
+    return false;
+}
+
+static void unique_ids(lg_finding *f, const lg_wait_facts *wf)
+{
+    for (size_t i = 0; i < f->nlocks; i++) {
+        bool labelled = false;
+        for (size_t k = 0; k < wf->nlocks && !labelled; k++)
+            labelled = wf->locks[k].label && wf->locks[k].address == f->locks[i].address &&
+                       wf->locks[k].type == f->locks[i].type;
+        if (labelled || !id_used(f, i, f->locks[i].id))
+            continue;
+        char id[sizeof f->locks[i].id];
+        for (unsigned n = 1; n < 100000; n++) {
+            snprintf(id, sizeof id, "L%u", n);
+            if (!id_used(f, (size_t)-1, id)) {
+                snprintf(f->locks[i].id, sizeof f->locks[i].id, "%s", id);
+                break;
+            }
+        }
+    }
+}
+
 static int add_thread(lg_finding *f, const lg_thread_fact *t, const char *state)
 {
     lg_thread *ft = lg_finding_add_thread(f, t->tid, t->name);
@@ -343,6 +373,7 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
             cycle_fix(f, wf, cyc, n, lk) < 0)
             return NULL;
     }
+    unique_ids(f, wf);
     if (outside_notes(f, wf, cyc, n, "a deadlocked thread") < 0)
         return NULL;
     return f;

@@ -58,6 +58,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../analysis/findings.h"
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "names.h"
@@ -270,7 +271,265 @@ static size_t find_cycle(rt_thread *start, rt_thread **cyc, bool *unsure)
     return 0;
 }
 
-/* ---- findings ---- */
+/* ---- findings: facts for the builder (src/analysis/findings.h) ----
+ * Every thread of the process is a fact thread (what it waits for, whom it waits on, what
+ * the cycle needs of what it holds); the words are the builder's. Stacks are symbolized only
+ * for the threads of the finding and those that wait on them. */
+
+typedef struct rt_facts {
+    rt_thread **all;
+    lg_thread_fact *th;
+    lg_lock_fact *lk;        /* lk[i]: what thread i waits for */
+    char (*names)[160], (*attrs)[64], (*labels)[16];
+    lg_stack *wait;          /* symbolized wait stacks */
+    lg_held_fact *held;      /* one per thread at most: what the finding needs it to hold */
+    lg_stack *held_stack;
+    size_t n;
+} rt_facts;
+
+static void facts_free(rt_facts *fa)
+{
+    for (size_t i = 0; i < fa->n; i++) {
+        if (fa->wait)
+            lg_stack_free(&fa->wait[i]);
+        if (fa->held_stack)
+            lg_stack_free(&fa->held_stack[i]);
+    }
+    free(fa->all);
+    free(fa->th);
+    free(fa->lk);
+    free(fa->names);
+    free(fa->attrs);
+    free(fa->labels);
+    free(fa->wait);
+    free(fa->held);
+    free(fa->held_stack);
+}
+
+static long fact_index(const rt_facts *fa, const rt_thread *t)
+{
+    for (size_t i = 0; i < fa->n; i++)
+        if (fa->all[i] == t)
+            return (long)i;
+    return -1;
+}
+
+/* t holds l: its hold of it, with the acquisition's stack, as what the finding needs. */
+static void fact_held(rt_facts *fa, size_t i, int li, rt_lock *l)
+{
+    rt_thread *t = fa->all[i];
+    for (uint32_t k = 0; k < t->depth && k < t->cap; k++) {
+        rt_held *e = &t->held[k];
+        if (e->lock != l)
+            continue;
+        rt_report_stack(e->stack, &fa->held_stack[i]);
+        fa->held[i] = (lg_held_fact){.lock = li, .mode = (lg_mode)e->mode,
+                                     .stack = &fa->held_stack[i]};
+        fa->th[i].held = &fa->held[i];
+        fa->th[i].nheld = 1;
+        return;
+    }
+}
+
+static int facts_gather(rt_facts *fa)
+{
+    size_t n = 0;
+    for (rt_thread *t = rt_threads_first(); t; t = t->next)
+        n++;
+    size_t m = n ? n : 1;
+    fa->all = calloc(m, sizeof *fa->all);
+    fa->th = calloc(m, sizeof *fa->th);
+    fa->lk = calloc(m, sizeof *fa->lk);
+    fa->names = calloc(m, sizeof *fa->names);
+    fa->attrs = calloc(m, sizeof *fa->attrs);
+    fa->labels = calloc(m, sizeof *fa->labels);
+    fa->wait = calloc(m, sizeof *fa->wait);
+    fa->held = calloc(m, sizeof *fa->held);
+    fa->held_stack = calloc(m, sizeof *fa->held_stack);
+    if (!fa->all || !fa->th || !fa->lk || !fa->names || !fa->attrs || !fa->labels || !fa->wait || !fa->held
+        || !fa->held_stack)
+        return -1;
+    fa->n = n;
+    size_t i = 0;
+    for (rt_thread *t = rt_threads_first(); t && i < n; t = t->next)
+        fa->all[i++] = t;
+    for (i = 0; i < n; i++) {
+        rt_thread *t = fa->all[i];
+        lg_thread_fact *f = &fa->th[i];
+        bool cond;
+        rt_lock *l = wait_lock(t, &cond);
+        rt_thread *j = l ? NULL : join_target(t);
+        f->tid = t->tid;
+        f->name = t->name[0] ? t->name : NULL;
+        f->state = t->forked_from ? "not in this process" : t->exited ? "exited"
+                   : l || j ? "blocked" : "running";
+        f->wait_lock = -1;
+        f->waits_on = -1;
+        if (!l && !j)
+            continue;
+        lg_lock_fact *lf = &fa->lk[i];
+        if (l) {
+            uintptr_t addr = atomic_load(&l->addr);
+            rt_name_describe(addr, (lg_lock_type)l->type, atomic_load(&l->flags), fa->names[i],
+                             sizeof fa->names[i], fa->attrs[i], sizeof fa->attrs[i], true);
+            /* The lock's label is its node id, the same in every finding of the process. */
+            snprintf(fa->labels[i], sizeof fa->labels[i], "L%u", l->idx + 1);
+            *lf = (lg_lock_fact){.address = addr, .type = (lg_lock_type)l->type,
+                                 .name = fa->names[i][0] ? fa->names[i] : NULL,
+                                 .attrs = fa->attrs[i][0] ? fa->attrs[i] : NULL,
+                                 .label = fa->labels[i]};
+            f->wait_mode = cond ? LG_MODE_EXCLUSIVE : (lg_mode)t->wait.mode;
+            f->wait_flags = cond ? LG_WAITF_COND
+                            : t->wait.flags & RT_ACQ_TIMED ? LG_WAITF_TIMED : 0;
+        } else {
+            snprintf(fa->names[i], sizeof fa->names[i], "%d", j->tid);
+            *lf = (lg_lock_fact){.address = (uint64_t)j->self, .type = LG_LOCK_THREAD,
+                                 .name = fa->names[i], .join_tid = j->tid};
+        }
+        f->wait_lock = (int)i;
+        rt_thread *h[1];
+        if (holders_of(t, h, 1, NULL))
+            f->waits_on = (int)fact_index(fa, h[0]);
+    }
+    return 0;
+}
+
+static void fact_wait_stack(rt_facts *fa, size_t i)
+{
+    rt_thread *t = fa->all[i];
+    if (fa->th[i].wait_stack)
+        return;
+    if (fa->th[i].wait_flags & LG_WAITF_COND) {   /* blocked inside glibc: where its
+                                                      condition wait was called */
+        uint64_t pc = t->wait.cond_pc;
+        rt_report_pcs(&pc, 1, false, &fa->wait[i]);
+    } else {
+        rt_report_stack(t->wait.stack, &fa->wait[i]);
+    }
+    fa->th[i].wait_stack = &fa->wait[i];
+}
+
+/* Report a cycle of n waiting threads (or, orphan, ths[0] waiting for what `dead` holds).
+ * The caller holds report_lock, then threads_lock (the runtime's lock order), and releases
+ * both before acting on it. */
+static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead)
+{
+    lg_report *r = rt_report_locked();
+    rt_facts fa = {0};
+    size_t cyc[RT_MAX_WF];
+    lg_finding *f = NULL;
+    if (facts_gather(&fa) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        long k = fact_index(&fa, ths[i]);
+        if (k < 0 || fa.th[k].wait_lock < 0)
+            goto out;
+        cyc[i] = (size_t)k;
+    }
+    /* The stacks the finding shows: the cycle's waits, and those that wait on it. */
+    for (size_t i = 0; i < fa.n; i++) {
+        int v = (int)i;
+        for (size_t steps = 0; v >= 0 && steps <= fa.n; steps++, v = fa.th[v].waits_on) {
+            bool in = false;
+            for (size_t k = 0; k < n; k++)
+                in |= cyc[k] == (size_t)v;
+            if (in) {
+                fact_wait_stack(&fa, i);
+                break;
+            }
+        }
+    }
+    lg_wait_facts wf = {.threads = fa.th, .nthreads = fa.n, .locks = fa.lk, .nlocks = fa.n,
+                        .note_other_threads = true};
+    if (orphan) {
+        long d = dead ? fact_index(&fa, dead) : -1;
+        bool c_;
+        rt_lock *l = wait_lock(ths[0], &c_);
+        lg_stack owner_stack = {0};
+        char where[256] = "";
+        lg_orphan_fact of = {.lock = fa.th[cyc[0]].wait_lock, .owner_tid = dead ? dead->tid : 0,
+                             .owner_name = dead && dead->name[0] ? dead->name : NULL};
+        if (d >= 0 && l) {
+            fact_held(&fa, (size_t)d, of.lock, l);
+            of.owner_stack = fa.th[d].nheld ? fa.held[d].stack : NULL;
+        }
+        int parent;
+        uint32_t site = 0;
+        if (dead && dead->forked_from) {
+            of.forked = true;
+            of.parent_pid = dead->forked_from;
+            if (rt_fork_origin(&parent, &site) && site) {
+                rt_report_stack(site, &owner_stack);
+                lg_stack_where(&owner_stack, where, sizeof where);
+                of.fork_where = where;
+            }
+        }
+        f = lg_build_orphaned(r, &wf, &of, cyc, 1);
+        lg_stack_free(&owner_stack);
+    } else {
+        /* Each member holds what its predecessor waits for (a joined thread holds nothing). */
+        for (size_t i = 0; i < n; i++) {
+            bool c_;
+            rt_lock *l = wait_lock(ths[i], &c_);
+            if (l)
+                fact_held(&fa, cyc[(i + 1) % n], fa.th[cyc[i]].wait_lock, l);
+        }
+        f = lg_build_deadlock(r, &wf, cyc, n);
+    }
+    /* Every other thread, with its state, in the report (JSON). */
+    for (size_t i = 0; f && i < fa.n; i++) {
+        bool in = fa.all[i] == dead;
+        for (size_t k = 0; k < n; k++)
+            in |= cyc[k] == i;
+        if (in)
+            continue;
+        char buf[64] = "";
+        rt_thread *t = fa.all[i];
+        rt_lock *w = atomic_load(&t->wait.lock);
+        if (w)
+            snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
+        else if (fa.th[i].wait_lock >= 0)
+            snprintf(buf, sizeof buf, "joins thread %d", fa.lk[i].join_tid);
+        lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
+        if (rt_)
+            lg_thread_set(rt_, fa.th[i].state, buf[0] ? buf : NULL);
+    }
+out:
+    facts_free(&fa);
+    if (f)
+        rt_report_emit(f);
+}
+
+/* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
+ * user stack comes from sample.c, which signals it only where that changes nothing. */
+static void kernel_state(int tid, char *buf, size_t n)
+{
+    char path[64], st[512] = "", wchan[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, st, sizeof st - 1);
+        close(fd);
+        st[k > 0 ? k : 0] = '\0';
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, wchan, sizeof wchan - 1);
+        close(fd);
+        wchan[k > 0 ? k : 0] = '\0';
+    }
+    const char *paren = strrchr(st, ')');
+    char state = paren && paren[1] && paren[2] ? paren[2] : '?';
+    const char *what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D'
+                       ? "in uninterruptible wait" : state == 'T' || state == 't' ? "stopped" : "?";
+    if (wchan[0] && strcmp(wchan, "0"))
+        snprintf(buf, n, "%s in %s", what, wchan);
+    else
+        snprintf(buf, n, "%s", what);
+}
+
+/* ---- long waits (--wait-timeout) ---- */
 
 static void add_held_stack(lg_finding *f, rt_thread *t, rt_lock *l, int li, int other_li)
 {
@@ -315,211 +574,6 @@ static const char *verb(rt_lock *l, unsigned mode)
     if (l->type == LG_LOCK_RWLOCK)
         return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
     return "lock";
-}
-
-/* Report a cycle of n waiting threads. The caller holds report_lock, then threads_lock (the
- * runtime's lock order), and releases both before acting on it. */
-static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead)
-{
-    lg_report *r = rt_report_locked();
-    bool timed = false;
-    for (size_t i = 0; i < n; i++)
-        timed |= atomic_load(&ths[i]->wait.lock) && (ths[i]->wait.flags & RT_ACQ_TIMED);
-    lg_finding *f = lg_report_add_finding(r, orphan ? LG_KIND_ORPHANED : LG_KIND_DEADLOCK);
-    if (!f)
-        return;
-    if (timed)
-        f->flags |= LG_FINDING_TIMED;
-    if (n == 1 && !orphan)
-        f->flags |= LG_FINDING_SELF;
-    int li[RT_MAX_WF];
-    for (size_t i = 0; i < n; i++) {
-        rt_thread *t = ths[i];
-        bool cond;
-        rt_lock *l = wait_lock(t, &cond);
-        rt_thread *j = join_target(t);
-        if (l) {
-            li[i] = lock_index(f, l);
-        } else {
-            char name[64];
-            snprintf(name, sizeof name, "%d \"%s\"", j ? j->tid : 0, j ? j->name : "?");
-            li[i] = lg_finding_add_lock(f, j ? (uint64_t)j->self : 0, LG_LOCK_THREAD, name, NULL);
-        }
-        lg_thread *ft = lg_finding_add_thread(f, t->tid, t->name);
-        if (ft)
-            lg_thread_set(ft, "blocked", NULL);
-        lg_edge *e = lg_finding_add_edge(f, t->tid, -1, LG_MODE_EXCLUSIVE, li[i],
-                                         cond ? LG_MODE_EXCLUSIVE : (lg_mode)t->wait.mode,
-                                         LG_EDGE_WAITING | (cond ? LG_EDGE_COND : 0)
-                                         | (!cond && t->wait.flags & RT_ACQ_TIMED ? LG_EDGE_TIMED : 0));
-        if (e && cond) {   /* blocked inside glibc: where its condition wait was called */
-            uint64_t pc = t->wait.cond_pc;
-            rt_report_pcs(&pc, 1, false, &e->stack);
-        } else if (e) {
-            rt_report_stack(t->wait.stack, &e->stack);
-        }
-    }
-    /* Who holds what: thread i+1 holds the lock thread i waits for. */
-    for (size_t i = 0; i < n && !orphan; i++) {
-        rt_thread *holder = ths[(i + 1) % n];
-        bool cond;
-        rt_lock *l = wait_lock(ths[i], &cond);
-        if (l) {
-            add_held_stack(f, holder, l, li[i], -1);
-            continue;
-        }
-        /* Joined: the target "holds" itself until it returns. */
-        for (size_t k = 0; k < f->nedges; k++)
-            if (f->edges[k].thread == holder->tid && f->edges[k].holds == -1) {
-                f->edges[k].holds = li[i];
-                break;
-            }
-    }
-    if (orphan && dead) {
-        lg_thread *ft = lg_finding_add_thread(f, dead->tid, dead->name);
-        if (ft) {
-            lg_thread_set(ft, dead->forked_from ? "not in this process" : "exited", NULL);
-            ft->pid = dead->forked_from;
-        }
-        add_held_stack(f, dead, atomic_load(&ths[0]->wait.lock), li[0], -1);
-    }
-    /* Every other thread, with its state: in the report (JSON) and as one note line. */
-    char others[1024];
-    size_t no = 0, nother = 0;
-    others[0] = '\0';
-    for (rt_thread *t = rt_threads_first(); t; t = t->next) {
-        bool in = t == dead;
-        for (size_t i = 0; i < n; i++)
-            in |= ths[i] == t;
-        if (in)
-            continue;
-        rt_lock *w = atomic_load(&t->wait.lock);
-        rt_thread *j = join_target(t);
-        const char *state = t->forked_from ? "not in this process" : t->exited ? "exited"
-                            : w || j ? "blocked" : "running";
-        char buf[64] = "";
-        if (w)
-            snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
-        else if (j)
-            snprintf(buf, sizeof buf, "joins thread %d", j->tid);
-        lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
-        if (rt_)
-            lg_thread_set(rt_, state, buf[0] ? buf : NULL);
-        if (nother++ < 16 && no < sizeof others)
-            no += (size_t)snprintf(others + no, sizeof others - no, "%s%d \"%s\" %s%s%s",
-                                   no ? ", " : "", t->tid, t->name, state, buf[0] ? ": " : "", buf);
-    }
-    if (nother)
-        lg_finding_add_note(f, "other threads: %s%s", others, nother > 16 ? ", ..." : "");
-    rt_lock *l0 = atomic_load(&ths[0]->wait.lock);
-    if (orphan && dead && dead->forked_from) {
-        /* Held in the parent when this process was forked: the lock was copied locked,
-         * its holder was not. */
-        const char *ln = f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id;
-        int parent;
-        uint32_t site = 0;
-        char where[256] = "an unknown place";
-        if (rt_fork_origin(&parent, &site) && site) {
-            lg_stack st = {0};
-            rt_report_stack(site, &st);
-            lg_stack_where(&st, where, sizeof where);
-            lg_stack_free(&st);
-        }
-        lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, held by thread %d \"%s\" "
-                               "of the parent process %d when this process was forked (at %s); "
-                               "that thread does not exist here, so nothing will release it",
-                               ths[0]->tid, ths[0]->name, verb(l0, ths[0]->wait.mode), ln,
-                               dead->tid, dead->name, dead->forked_from, where);
-        lg_finding_add_note(f, "fork() copies every lock in the state it is in, but only the "
-                            "thread that calls fork");
-        lg_finding_set_fix(f, "do not use %s in the child of a multithreaded fork (exec at "
-                           "once), or take it in a pthread_atfork prepare handler and release "
-                           "it in the parent and child handlers", ln);
-    } else if (orphan) {
-        lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, held by thread %d \"%s\", "
-                               "which exited without releasing it", ths[0]->tid, ths[0]->name,
-                               verb(l0, ths[0]->wait.mode), f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id,
-                               dead ? dead->tid : 0, dead ? dead->name : "?");
-        lg_finding_set_fix(f, "release %s before thread %d exits (or use a robust mutex and "
-                           "handle EOWNERDEAD)", f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id,
-                           dead ? dead->tid : 0);
-    } else if (n == 1) {
-        lg_finding_set_summary(f, "thread %d \"%s\" waits to %s %s, which it holds itself",
-                               ths[0]->tid, ths[0]->name, verb(l0, ths[0]->wait.mode),
-                               f->locks[li[0]].name ? f->locks[li[0]].name : f->locks[li[0]].id);
-        lg_finding_set_fix(f, "%s", l0->type == LG_LOCK_RWLOCK
-                           ? "release the read lock before write-locking (rwlocks cannot be upgraded)"
-                           : "do not re-lock a mutex you hold (or make it recursive)");
-    } else {
-        char chain[1024];
-        size_t o = 0;
-        for (size_t i = 0; i < n && o < sizeof chain; i++)
-            o += (size_t)snprintf(chain + o, sizeof chain - o, "thread %d \"%s\" -> %s -> ",
-                                  ths[i]->tid, ths[i]->name,
-                                  f->locks[li[i]].type == LG_LOCK_THREAD ? "(joins)"
-                                  : f->locks[li[i]].name ? f->locks[li[i]].name : f->locks[li[i]].id);
-        lg_finding_set_summary(f, "%sthread %d: %zu threads wait for each other%s", chain,
-                               ths[0]->tid, n,
-                               timed ? " (one wait is timed: a stall until it gives up)" : "");
-        /* One global order: the order in which the program first used these locks (a lock's
-         * index is given at first sight), which is deterministic where "who blocked last" is
-         * a race. Thread k holds li[k-1] (what its predecessor waits for) and waits for li[k];
-         * the fix changes a thread that holds a later-seen lock while waiting for an earlier
-         * one (a cycle has at least one), keeping everybody else's order. */
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            rt_lock *want = atomic_load(&ths[i]->wait.lock);
-            rt_lock *held = atomic_load(&ths[(i + n - 1) % n]->wait.lock);
-            if (want && held && held->idx > want->idx) {
-                k = i;
-                break;
-            }
-        }
-        size_t kp = (k + n - 1) % n;
-        const char *a = f->locks[li[k]].name ? f->locks[li[k]].name : f->locks[li[k]].id;
-        const char *b = f->locks[li[kp]].name ? f->locks[li[kp]].name : f->locks[li[kp]].id;
-        char where[256] = "an unknown place";
-        for (size_t e_i = 0; e_i < f->nedges; e_i++) {
-            const lg_edge *e = &f->edges[e_i];
-            if (e->thread == ths[k]->tid && e->holds == li[kp]) {
-                lg_stack_where(&e->holds_stack, where, sizeof where);
-                break;
-            }
-        }
-        lg_finding_set_fix(f, "acquire %s before %s in every thread: thread %d \"%s\" takes %s "
-                           "first (at %s), then waits for %s", a, b, ths[k]->tid, ths[k]->name,
-                           b, where, a);
-    }
-    rt_report_emit(f);
-}
-
-/* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
- * user stack comes from sample.c, which signals it only where that changes nothing. */
-static void kernel_state(int tid, char *buf, size_t n)
-{
-    char path[64], st[512] = "", wchan[64] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t k = read(fd, st, sizeof st - 1);
-        close(fd);
-        st[k > 0 ? k : 0] = '\0';
-    }
-    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t k = read(fd, wchan, sizeof wchan - 1);
-        close(fd);
-        wchan[k > 0 ? k : 0] = '\0';
-    }
-    const char *paren = strrchr(st, ')');
-    char state = paren && paren[1] && paren[2] ? paren[2] : '?';
-    const char *what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D'
-                       ? "in uninterruptible wait" : state == 'T' || state == 't' ? "stopped" : "?";
-    if (wchan[0] && strcmp(wchan, "0"))
-        snprintf(buf, n, "%s in %s", what, wchan);
-    else
-        snprintf(buf, n, "%s", what);
 }
 
 static void long_wait(rt_thread *t)

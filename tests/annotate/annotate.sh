@@ -26,7 +26,7 @@ for c in spin-deadlock futex-deadlock; do
   expect "$c" "a deadlock" "kinds()" "['deadlock']"
   expect "$c" "two waiting threads" "len(set(e['thread'] for e in f[0]['edges'] if 'waiting' in e['flags']))" "2"
   expect "$c" "both locks" "sorted(l['name'] for l in f[0]['locks'])" "['lock A', 'lock B']"
-  check_grep "$c: the wait is placed in the program" 'waits to lock L[12] custom \(annotated\) lock [AB] \(0x[0-9a-f]+\) at custom\.c:[0-9]+,' "$T_TMP/$c.err"
+  check_grep "$c: the wait is placed in the program" 'waits to lock L[0-9]+ custom \(annotated\) lock [AB] \(0x[0-9a-f]+\) at custom\.c:[0-9]+,' "$T_TMP/$c.err"
 done
 
 lg_run self -- "$P" self

@@ -9,11 +9,22 @@ check_status 0 "scripts/demo.sh" env TMPDIR="$T_TMP" timeout 180 bash "$LG_SRCDI
 out=$T_TMP/out
 check_grep "run: deadlock banner" '^=+ lockgraph: deadlock =+$' "$out"
 check_grep "run: mover waits for resource2 held by the deleter" \
-  'thread [0-9]+ "mover" waits to write-lock L[12] rwlock resource2 .*' "$out"
+  'thread [0-9]+ "mover" waits to write-lock L[0-9]+ rwlock resource2 .*' "$out"
 check_grep "run: the deleter holds it" '^ +held by thread [0-9]+ "deleter"$' "$out"
-check_grep "run: deleter waits for resource1" 'thread [0-9]+ "deleter" waits to write-lock L[12] rwlock resource1 ' "$out"
+check_grep "run: deleter waits for resource1" 'thread [0-9]+ "deleter" waits to write-lock L[0-9]+ rwlock resource1 ' "$out"
 check_grep "run: the fix is the write-up's (keep resource1 before resource2; change the deleter)" \
-  '^Fix: acquire resource1 before resource2 in every thread: thread [0-9]+ "deleter" takes resource2 first' "$out"
+  '^Fix: acquire resource1 before resource2 in every thread: thread [0-9]+ "deleter" holds resource2 while it waits for resource1 at threads.c:[0-9]+$' "$out"
+# The stanzas name the calls, not the lock helper every acquisition passes through
+# (lock_exclusive, threads.c:78): under run and under attach alike.
+mline=$(grep -n 'lock_exclusive(&resource2' "$LG_SRCDIR/demo/threads.c" | sed -n 1p | cut -d: -f1)
+dline=$(grep -n 'lock_exclusive(&resource1' "$LG_SRCDIR/demo/threads.c" | sed -n 3p | cut -d: -f1)
+check "run and attach: the mover waits at its call, threads.c:$mline" \
+  [ "$(grep -cE "\"mover\" waits to write-lock L[0-9]+ rwlock resource2 \(0x[0-9a-f]+\) at threads.c:$mline,$" "$out")" = 2 ]
+check "run and attach: the deleter waits at its call, threads.c:$dline" \
+  [ "$(grep -cE "\"deleter\" waits to write-lock L[0-9]+ rwlock resource1 \(0x[0-9a-f]+\) at threads.c:$dline,$" "$out")" = 2 ]
+hline=$(grep -n 'pthread_rwlock_wrlock(r)' "$LG_SRCDIR/demo/threads.c" | sed -n 1p | cut -d: -f1)
+check "no stanza names the helper's line (threads.c:$hline)" \
+  bash -c "! grep -qE 'rwlock resource[12] \(0x[0-9a-f]+\) at threads.c:$hline,' '$out'"
 check_grep "run: ended with 66 instead of hanging" '^\[lockgraph run ended with exit status 66 after [0-9]+ ms, instead of hanging\]$' "$out"
 check_grep "attach: verdict" '^lockgraph: process [0-9]+ \(lockgraph-demo\), 3 threads: 1 deadlock; the process cannot make progress' "$out"
 check_grep "attach: wait chain" '\[thread [0-9]+ "mover"\] -> \[rwlock resource2\] -> \[thread [0-9]+ "deleter"\] -> \[rwlock resource1\] -> \[thread [0-9]+ "mover"\] !!!Deadlock!!!' "$out"
