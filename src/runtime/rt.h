@@ -230,6 +230,7 @@ typedef struct rt_thread {
      * release): a releaser scanning held[] from another thread retries. */
     _Atomic uint32_t held_seq;
     rt_held inline_held[16];
+    struct rt_stack_cache *stack_cache;   /* stacks.c's walks of this thread, or NULL */
 } rt_thread;
 
 /* ---- ownership.c: a lock released by another thread than the one holding it ---- */
@@ -370,6 +371,7 @@ uint32_t rt_stack_of_pc(uintptr_t pc);   /* the one-frame stack of a call site (
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
 void rt_stacks_fork(int phase);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
+void rt_stack_cache_free(rt_thread *t);       /* the thread's capture cache, at its exit */
 void rt_stacks_where(void **starts_at, void **count_at, void **arena_at);   /* published.c */
 
 /* ---- published.c: the state readers outside the process find (published.h) ---- */

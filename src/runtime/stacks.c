@@ -23,6 +23,7 @@ static lg_u64map dedupe;
 
 typedef struct walk {
     uint64_t pcs[RT_MAX_FRAMES];
+    uintptr_t cfas[RT_MAX_FRAMES];   /* each frame's CFA, for the cache below (full walks) */
     int n, skip, max;
     uintptr_t target;         /* frame_sig: the stack address whose frame we look for */
     uint64_t sig;
@@ -40,34 +41,137 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
     }
     if (w->n >= w->max)
         return _URC_END_OF_STACK;
+    w->cfas[w->n] = _Unwind_GetCFA(ctx);
     w->pcs[w->n++] = pc;
     return _URC_NO_REASON;
 }
 
 static uint32_t intern(const uint64_t *pcs, int n);
 
-uint32_t rt_stack_capture(int skip, uintptr_t pc)
+/* The per-thread capture cache. An acquisition seen along a path already unwound need not
+ * be unwound again: the unwinder gave every frame's CFA, and on x86-64 a frame's caller PC
+ * is the return address the call pushed just below its CFA. So when the capture runs again
+ * with its own CFA at the same address (the same thread, the same depth) for the same call
+ * site, reading the return address below each remembered CFA and finding every remembered
+ * PC there is the same walk, without the unwinder (an unwind costs microseconds: most of a
+ * new lock chain's cost). A capture is cached only when that reading reproduces its own
+ * walk (not one through a signal frame, whose return address lives in the signal context)
+ * and every CFA lies in the thread's stack; a cached walk is checked against a real unwind
+ * every RT_SC_RECHECK hits (a frame sized at run time, alloca, moves its callers' frames
+ * and may leave an old return address behind: an entry that ever disagrees is dropped). */
+#define RT_SC_WAYS 16
+#define RT_SC_FRAMES 32
+#define RT_SC_RECHECK 64
+typedef struct rt_sc_entry {
+    uintptr_t self_cfa, pc;       /* the key: capture's own CFA and the call site; 0: empty */
+    uint32_t id, hits;
+    uint8_t n, want, at, poisoned;
+    uint64_t pcs[RT_SC_FRAMES];
+    uintptr_t cfas[RT_SC_FRAMES];
+} rt_sc_entry;
+struct rt_stack_cache {
+    bool busy;                    /* a capture on this thread is using it (re-entry skips) */
+    rt_sc_entry e[RT_SC_WAYS];
+};
+
+static rt_sc_entry *sc_slot(struct rt_stack_cache *c, uintptr_t self_cfa, uintptr_t pc)
+{
+    return &c->e[lg_mix64((uint64_t)self_cfa ^ lg_golden(pc)) & (RT_SC_WAYS - 1)];
+}
+
+/* Whether the stack still holds e's walk: each frame's PC is the return address just below
+ * its CFA (libgcc's backtrace pairs a frame's return address with the CFA of the function
+ * that will return there), every slot between the capture's own frame and the stack's top. */
+static bool sc_holds(const rt_sc_entry *e, uintptr_t lo, uintptr_t hi)
+{
+    for (int i = 0; i < e->n; i++) {
+        uintptr_t slot = e->cfas[i] - sizeof(uint64_t);
+        if (slot < lo || slot > hi - sizeof(uint64_t))
+            return false;
+        if (*(const uint64_t *)slot != e->pcs[i])
+            return false;
+    }
+    return true;
+}
+
+void rt_stack_cache_free(rt_thread *t)
+{
+    free(t->stack_cache);
+    t->stack_cache = NULL;
+}
+
+/* noinline: its own CFA is the cache's key, and the walk starts in its frame. */
+__attribute__((noinline)) uint32_t rt_stack_capture(int skip, uintptr_t pc)
 {
     /* With the interposed call's return address known, the stack starts exactly there
      * (inlining and tail calls inside the runtime make a fixed skip count fragile). */
     int want = rt.cfg.frames > RT_MAX_FRAMES ? RT_MAX_FRAMES : rt.cfg.frames;
     if (want <= 0)
         want = 1;
-    walk w = {.skip = pc ? 1 : skip + 1, .max = pc ? RT_MAX_FRAMES : want};
+    uintptr_t self_cfa = (uintptr_t)__builtin_dwarf_cfa();
+    rt_thread *t = rt_self;
+    struct rt_stack_cache *c = NULL;
+    rt_sc_entry *e = NULL;
+    if (pc && t->cap && self_cfa > t->stack_lo && self_cfa < t->stack_hi) {
+        c = t->stack_cache;
+        if (!c)
+            c = t->stack_cache = calloc(1, sizeof *c);
+        if (c && c->busy)
+            c = NULL;   /* a handler interrupted a capture on this thread */
+    }
+    if (c) {
+        c->busy = true;
+        RT_SIGNAL_FENCE();
+        e = sc_slot(c, self_cfa, pc);
+        if (e->self_cfa == self_cfa && e->pc == pc && e->want == want && !e->poisoned
+            && sc_holds(e, self_cfa - sizeof(uint64_t), t->stack_hi) && ++e->hits % RT_SC_RECHECK) {
+            uint32_t id = e->id;
+            RT_SIGNAL_FENCE();
+            c->busy = false;
+            return id;
+        }
+    }
+    walk w = {.skip = 0, .max = pc || want + skip + 1 > RT_MAX_FRAMES ? RT_MAX_FRAMES
+                                                                  : want + skip + 1};
     _Unwind_Backtrace(collect, &w);
+    /* The walk's first frame is the return into this function's caller, paired with this
+     * function's CFA: found by it, then skipped like the frames of the runtime. */
+    int first = 0;
+    while (first < w.n && first < 4 && w.cfas[first] != self_cfa)
+        first++;
+    if (first == w.n || first == 4)
+        first = 0;
+    int at;
     if (pc) {
-        int at = -1;
-        for (int i = 0; i < w.n && i < 12 && at < 0; i++)
+        at = -1;
+        for (int i = first; i < w.n && i < first + 12 && at < 0; i++)
             if (w.pcs[i] == pc)
                 at = i;
         if (at < 0)
-            at = skip < w.n ? skip : 0;
-        memmove(w.pcs, w.pcs + at, (size_t)(w.n - at) * sizeof *w.pcs);
-        w.n -= at;
-        if (w.n > want)
-            w.n = want;
+            at = first + 1 + skip < w.n ? first + 1 + skip : first + 1 < w.n ? first + 1 : first;
+    } else {
+        at = first + 1 + skip <= w.n ? first + 1 + skip : w.n;
     }
-    return intern(w.pcs, w.n);
+    int n = w.n - at > want ? want : w.n - at;
+    uint32_t id = intern(w.pcs + at, n);
+    if (c) {
+        int m = at + n - first;   /* the frames from this one to the stack's last */
+        if (e->self_cfa == self_cfa && e->pc == pc && e->want == want && !e->poisoned
+            && e->hits % RT_SC_RECHECK == 0 && e->id != id)
+            e->poisoned = 1;   /* the cached walk was not the real one: never again */
+        else if (id && m > 0 && m <= RT_SC_FRAMES
+                 && !(e->self_cfa == self_cfa && e->pc == pc && e->poisoned)) {
+            rt_sc_entry ne = {.self_cfa = self_cfa, .pc = pc, .id = id, .n = (uint8_t)m,
+                              .want = (uint8_t)want, .at = (uint8_t)(at - first)};
+            memcpy(ne.pcs, w.pcs + first, (size_t)m * sizeof *ne.pcs);
+            memcpy(ne.cfas, w.cfas + first, (size_t)m * sizeof *ne.cfas);
+            if (ne.cfas[0] == self_cfa && sc_holds(&ne, self_cfa - sizeof(uint64_t), t->stack_hi))
+                *e = ne;
+        }
+        RT_SIGNAL_FENCE();
+        c->busy = false;
+    }
+    return id;
 }
 
 uint32_t rt_stack_of_pc(uintptr_t pc)

@@ -70,6 +70,7 @@ static void thread_exit(void *arg)
             munmap(t->gone, t->capgone * sizeof *t->gone);
         if (t->held != t->inline_held)
             free(t->held);
+        rt_stack_cache_free(t);
         free(t);
     }
 }

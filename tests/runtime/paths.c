@@ -5,6 +5,9 @@
  *
  *   paths rotated   - three threads in turn, each the whole ring from its own start
  *   paths two-sites - the rotated ring, then an ABBA of two other locks at other sites
+ *   paths same-depth - an ABBA whose lock p is taken at one call site (grab) reached from two
+ *                     callers at the same stack depth: the report names each caller where it
+ *                     took p (the runtime's capture cache must not hand one walk to the other)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,10 +48,51 @@ __attribute__((noinline)) static void yx(void)
     pthread_mutex_unlock(&y);
 }
 
+static pthread_mutex_t p = PTHREAD_MUTEX_INITIALIZER, q = PTHREAD_MUTEX_INITIALIZER;
+
+/* Built at -O1: no sibling calls, no identical-code folding, so grab returns into via_a or
+ * via_b, whose frames (like order_pq's and order_qp's) are alike. */
+__attribute__((noinline)) static void grab(pthread_mutex_t *m)
+{
+    pthread_mutex_lock(m);
+}
+
+__attribute__((noinline)) static void via_a(pthread_mutex_t *m)
+{
+    grab(m);
+}
+
+__attribute__((noinline)) static void via_b(pthread_mutex_t *m)
+{
+    grab(m);
+}
+
+__attribute__((noinline)) static void order_pq(void)
+{
+    via_a(&p);
+    pthread_mutex_lock(&q);
+    pthread_mutex_unlock(&q);
+    pthread_mutex_unlock(&p);
+}
+
+__attribute__((noinline)) static void order_qp(void)
+{
+    pthread_mutex_lock(&q);
+    via_b(&p);
+    pthread_mutex_unlock(&p);
+    pthread_mutex_unlock(&q);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
+    if (!strcmp(argv[1], "same-depth")) {
+        order_pq();
+        order_qp();
+        printf("done\n");
+        return 0;
+    }
     for (int i = 0; i < N; i++)
         pthread_mutex_init(&ring[i], NULL);
     /* One thread at a time (joined): the edges, hence the cycles, arrive in one order. */

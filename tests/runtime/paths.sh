@@ -26,4 +26,13 @@ T_CHECKS=$((T_CHECKS + 1))
 n=$(grep -c "lock-order inversion (potential deadlock)" "$T_TMP/two.err")
 [ "$n" = 2 ] || fail "two: $n inversion banners on stderr, want 2"
 
+# One call site (grab) reached from two callers at the same depth: each edge's stack names
+# the caller that really took p there.
+lg_run depth -- "$PATHS" same-depth
+expect_rc depth 66
+expect depth "one inversion" "kinds()" "['lock-order-inversion']"
+expect depth "p held from via_a, taken from via_b" \
+  "sorted((e['holds'] == next(l['id'] for l in f[0]['locks'] if l['name'] == 'p'), [s['function'] for s in (e['holds_stack'] if e['holds'] == next(l['id'] for l in f[0]['locks'] if l['name'] == 'p') else e['stack'])][:3]) for e in f[0]['edges'])" \
+  "[(False, ['grab', 'via_b', 'order_qp']), (True, ['grab', 'via_a', 'order_pq'])]"
+
 done_tests
