@@ -7,6 +7,7 @@
  * separately because glibc implements them without going through the pthread symbols.
  */
 #include <errno.h>
+#include <sys/single_threaded.h>
 #include <threads.h>
 
 #include "../util/glibc-abi.h"
@@ -66,15 +67,27 @@ RT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
  * priority-inherit or -protect, elided) and a thread not yet known go to glibc. */
 /* process-shared, no-elision: the same trylock */
 #define RT_MUTEX_PLAIN_IGNORED (GLIBC_MUTEX_KIND_PSHARED | GLIBC_MUTEX_KIND_NO_ELISION)
-static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool blocking)
+/* how: RT_TRY_ONLY (trylock), RT_TRY_TIMED (a timed lock's first try), RT_TRY_LOCK (lock) */
+enum { RT_TRY_ONLY, RT_TRY_TIMED, RT_TRY_LOCK };
+static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, int how)
 {
     /* unsigned: a destroyed mutex's kind is -1 (glibc's poison), which glibc answers EINVAL */
-    unsigned kind = (unsigned)m->__data.__kind & ~(unsigned)RT_MUTEX_PLAIN_IGNORED;
+    unsigned raw = (unsigned)m->__data.__kind;
+    unsigned kind = raw & ~(unsigned)RT_MUTEX_PLAIN_IGNORED;
     if (likely(rt_inline_trylock && kind <= GLIBC_MUTEX_KIND_TYPE
                && kind != GLIBC_MUTEX_KIND_RECURSIVE && t->tid)) {
-        if (m->__data.__lock != 0
-            || !__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
-                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (m->__data.__lock != 0)
+            return EBUSY;
+        /* glibc's own lock of a private normal or error-checking mutex, in a process that
+         * never had a second thread, stores the lock word without an atomic (nobody else
+         * can look): the same here, where that atomic was most of the interposed pair's
+         * extra cost. Its trylock, timed locks and the adaptive kind's lock always use the
+         * atomic. */
+        if (how == RT_TRY_LOCK && kind != GLIBC_MUTEX_KIND_ADAPTIVE
+            && !(raw & GLIBC_MUTEX_KIND_PSHARED) && __libc_single_threaded)
+            m->__data.__lock = 1;
+        else if (!__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
+                                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return EBUSY;
         m->__data.__owner = t->tid;
         ++m->__data.__nusers;
@@ -82,7 +95,7 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool b
     }
     /* glibc's trylock of a robust mutex past repair leaves it locked, its lock does not:
      * the blocking calls leave that one to glibc (wait.c makes the real call at once). */
-    if (blocking && unlikely(m->__data.__owner == GLIBC_MUTEX_NOT_RECOVERABLE))
+    if (how != RT_TRY_ONLY && unlikely(m->__data.__owner == GLIBC_MUTEX_NOT_RECOVERABLE))
         return EBUSY;
     return real_pthread_mutex_trylock(m);
 }
@@ -90,7 +103,7 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, bool b
 RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
-    int r = mutex_first_try(m, t, true);
+    int r = mutex_first_try(m, t, RT_TRY_LOCK);
     if (unlikely(r == EBUSY)) {
         r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
         t = rt_self;   /* the wait may have set the thread up */
@@ -107,7 +120,7 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
-    int r = mutex_first_try(m, t, false);
+    int r = mutex_first_try(m, t, RT_TRY_ONLY);
     if (r == 0 || r == EOWNERDEAD)
         rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_TRY, PC);
     else if (r == EBUSY)
@@ -121,7 +134,7 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
  * itself in wait.c (EINVAL; some calls still take a free lock, as glibc does). */
 RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
 {
-    int r = rt_timed_ok(CLOCK_REALTIME, t) ? mutex_first_try(m, rt_self, true) : EBUSY;
+    int r = rt_timed_ok(CLOCK_REALTIME, t) ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -135,7 +148,7 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 
 RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *t)
 {
-    int r = rt_timed_ok(c, t) ? mutex_first_try(m, rt_self, true) : EBUSY;
+    int r = rt_timed_ok(c, t) ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
     if (r == 0 || r == EOWNERDEAD)
