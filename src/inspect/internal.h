@@ -141,6 +141,7 @@ typedef struct insp_target {
     size_t nsys;
 } insp_target;
 
+/* target.c */
 insp_thread *insp_add_thread(insp_target *tg, int tid);
 insp_thread *insp_find_thread(insp_target *tg, int tid);
 void insp_target_free(insp_target *tg);
