@@ -39,6 +39,49 @@ static bool holding(const rt_thread *t, const void *lock)
     return false;
 }
 
+/* The lock's last-acquirer hint (rt.h), which lets an announcement that nothing holds up
+ * skip the wait-for search; wait.c ("announced waits") argues why these orders suffice.
+ * Only acquisitions that go on held[] count (a nested one, a signal handler's inside the
+ * runtime, is seen by no search either), and each update comes after the push or pop. */
+static void hint_acquired(const void *lock)
+{
+    rt_thread *t = rt_self;
+    if (!rt.cfg.deadlocks || !t->cap || rt_is_nested(t))
+        return;
+    rt_lock *l = rt_lock_find((uintptr_t)lock);
+    if (!l)
+        return;
+    _Atomic uintptr_t *h = rt_lock_hint(l);
+    uintptr_t me = (uintptr_t)t, cur = atomic_load_explicit(h, memory_order_relaxed);
+    while (cur != me && cur != RT_HINT_MANY) {
+        if (cur == 0 && atomic_compare_exchange_weak_explicit(h, &cur, me, memory_order_release,
+                                                              memory_order_relaxed))
+            return;
+        if (cur != 0 && cur != me && cur != RT_HINT_MANY) {
+            /* Another thread may hold it too (a reader beside a reader, a lock handed over,
+             * a misuse): from now on every announcement for it searches. */
+            atomic_store_explicit(h, RT_HINT_MANY, memory_order_release);
+            return;
+        }
+    }
+}
+
+static void hint_released(const void *lock)
+{
+    rt_thread *t = rt_self;
+    if (!rt.cfg.deadlocks || !t->cap || rt_is_nested(t))
+        return;
+    rt_lock *l = rt_lock_find((uintptr_t)lock);
+    if (!l)
+        return;
+    _Atomic uintptr_t *h = rt_lock_hint(l);
+    uintptr_t me = (uintptr_t)t;
+    if (atomic_load_explicit(h, memory_order_relaxed) != me || holding(t, lock))
+        return;   /* someone else's, anyone's, or still held (re-entered) */
+    atomic_compare_exchange_strong_explicit(h, &me, 0, memory_order_release,
+                                            memory_order_relaxed);
+}
+
 RT_EXPORT void lg_rt_mutex_create(const void *lock, unsigned flags)
 {
     if (lock)
@@ -80,13 +123,16 @@ RT_EXPORT void lg_rt_mutex_post_lock(const void *lock, unsigned flags)
                    | (mode == LG_MODE_SHARED ? RT_ACQ_READ_R | RT_ACQ_REENTRY : 0)
                    | (recursive(lock, flags) ? RT_ACQ_REENTRY : 0);
     rt_acquired((void *)lock, FT, mode, acq, PC);
+    hint_acquired(lock);
 }
 
 RT_EXPORT void lg_rt_mutex_pre_unlock(const void *lock, unsigned flags)
 {
     (void)flags;
-    if (lock)
+    if (lock) {
         rt_released((void *)lock, (int)FT, PC);
+        hint_released(lock);
+    }
 }
 
 RT_EXPORT void lg_rt_mutex_post_unlock(const void *lock, unsigned flags)

@@ -30,6 +30,7 @@ static rt_flock table_lock = RT_FLOCK_INIT;
 #define RT_MAX_CHUNKS (1u << 16)
 static rt_lock *chunks[RT_MAX_CHUNKS];
 static rt_lock_cold *cold_chunks[RT_MAX_CHUNKS];
+static _Atomic uintptr_t *hint_chunks[RT_MAX_CHUNKS];   /* rt_lock_hint: annotate.c's */
 static _Atomic uint32_t nlocks;
 
 /* The page filter: 2^20 bits. */
@@ -95,6 +96,11 @@ rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
     return &cold_chunks[l->idx >> RT_CHUNK_BITS][l->idx & (RT_CHUNK - 1)];
 }
 
+_Atomic uintptr_t *rt_lock_hint(const rt_lock *l)
+{
+    return &hint_chunks[l->idx >> RT_CHUNK_BITS][l->idx & (RT_CHUNK - 1)];
+}
+
 uint32_t rt_lock_count(void)
 {
     return atomic_load(&nlocks);
@@ -126,13 +132,17 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
     if (!chunks[n >> RT_CHUNK_BITS]) {
         void *m = rt_map(RT_CHUNK * sizeof(rt_lock));
         void *c = m ? rt_map(RT_CHUNK * sizeof(rt_lock_cold)) : NULL;
-        if (!c) {
+        void *h = c ? rt_map(RT_CHUNK * sizeof(uintptr_t)) : NULL;
+        if (!h) {
+            if (c)
+                munmap(c, RT_CHUNK * sizeof(rt_lock_cold));
             if (m)
                 munmap(m, RT_CHUNK * sizeof(rt_lock));
             goto out;
         }
         chunks[n >> RT_CHUNK_BITS] = m;
         cold_chunks[n >> RT_CHUNK_BITS] = c;
+        hint_chunks[n >> RT_CHUNK_BITS] = h;
     }
     rt_lock_table *t = atomic_load(&rt_lock_tab);
     if (!t || (size_t)(n + 1) * 2 > t->mask + 1) {

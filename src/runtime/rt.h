@@ -140,6 +140,12 @@ _Static_assert(sizeof(rt_lock_cold) == 32, "two records a cache line: lock churn
 rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type);
 rt_lock *rt_lock_by_idx(uint32_t idx);
 rt_lock_cold *rt_lock_cold_of(const rt_lock *l);
+/* The last-acquirer hint of a lock the program annotates (annotate.c writes it, wait.c's
+ * announcement reads it; the ordering argument is wait.c's, "announced waits"): 0 no
+ * thread holds it, a thread record: only that thread may hold it, RT_HINT_MANY: anyone may
+ * (shared holds, a hand-over, ...). Never reset to 0 from RT_HINT_MANY. */
+#define RT_HINT_MANY ((uintptr_t)1)
+_Atomic uintptr_t *rt_lock_hint(const rt_lock *l);
 uint32_t rt_lock_count(void);
 /* The lock is dead: new identity, edges dropped. Takes the graph lock only when the lock
  * has edges: the caller must not hold it. False when it was dead already. */
@@ -189,7 +195,9 @@ typedef struct rt_wait {
     uintptr_t cond_pc;         /* where that condition wait was called */
     uint8_t mode, flags;
     uint32_t stack;
-    _Atomic uint64_t seq;      /* bumped at every wait start and end */
+    /* A seqlock over the fields above: odd while the owner rewrites them, bumped twice at
+     * every wait start and end (wait.c, "announced waits"). */
+    _Atomic uint64_t seq;
     /* wait.c's own: held[] entries below `depth` cannot change while the wait lasts (the
      * thread is inside the lock call; a signal handler's locks sit above); a timed wait gives
      * up at `deadline` (CLOCK_MONOTONIC ns, INT64_MAX untimed); a join waits for `join_th`
@@ -209,6 +217,9 @@ typedef struct rt_thread {
     char name[16];
     bool exited;
     bool registered;
+    /* Set by a wait-for view (threads_lock held) for a thread whose wait record stayed
+     * mid-rewrite when the view began: the view reads it as waiting for nothing. */
+    bool view_skip;
     int forked_from;           /* a thread of this pid when the process forked: not in it */
     rt_wait wait;
     uintptr_t stack_lo, stack_hi;

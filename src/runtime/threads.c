@@ -389,6 +389,10 @@ void rt_threads_after_fork(rt_thread *self)
         atomic_store(&t->wait.join, NULL);
         atomic_store(&t->wait.cond, NULL);
         t->wait.join_th = 0;
+        /* A record its thread was rewriting without threads_lock (wait.c's views) when the
+         * process forked: no one finishes it in the child. */
+        if (atomic_load(&t->wait.seq) & 1)
+            atomic_fetch_add(&t->wait.seq, 1);
         t->next = registry;
         registry = t;
         kept |= t->forked_from != 0;

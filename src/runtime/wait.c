@@ -51,6 +51,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,59 @@ static struct timespec ts_of(int64_t ns)
 static int64_t ns_of(const struct timespec *ts)
 {
     return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+/* ---- wait-for views: the records read as one (threads_lock held) ----
+ *
+ * A wait record (rt_wait) is written by its own thread only: under threads_lock
+ * (record_wait, end_wait: contended waits, joins), or without it (an announced wait that
+ * nothing holds up, "announced waits" below). A view is a threads_lock section that reads
+ * other threads' records: the wait-for search, the orphan and long-wait reports. It must
+ * see each record whole and unchanging for as long as it lasts, which threads_lock alone
+ * gave while every writer took it. Now a view opens by raising `views` (a seq_cst
+ * read-modify-write) before it takes threads_lock, and a writer that would write without
+ * the lock first makes its seq odd, then a seq_cst fence, then reads `views`: when it is
+ * not 0 it makes seq even again (nothing changed) and writes under threads_lock instead,
+ * after the view. Either the writer's fence comes first in the single order of seq_cst
+ * operations, and then the view's reads of seq, after its increment, see the odd value or
+ * the even one that ends the write; or the view's increment comes first, and the writer
+ * reads it and stays out. So a view waits, per record, only for writes that began before
+ * it opened (a few stores: the writer runs with its guard set, so a signal handler on that
+ * thread cannot start another), and no lock-free write begins while it is open. A writer
+ * that does not finish in a bounded spin (preempted, or interrupted by a handler that
+ * blocks in a lock call of the program, maybe for a lock the viewer holds) is read as
+ * waiting for nothing for that view (view_skip): never a finding from a half-written
+ * record. Its write then ends during the view; a record that did not say "waiting" at the
+ * view's start becomes waiting at most once and stays so (any further write waits for
+ * threads_lock), which adds no wrong fact to what the view found. */
+static _Atomic unsigned views;   /* views open or opening */
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RT_CPU_RELAX() __builtin_ia32_pause()
+#else
+#define RT_CPU_RELAX() atomic_signal_fence(memory_order_seq_cst)
+#endif
+
+static void view_lock(void)
+{
+    atomic_fetch_add_explicit(&views, 1, memory_order_seq_cst);
+    rt_flock_lock(&rt.threads_lock);
+    for (rt_thread *x = rt_threads_first(); x; x = x->next) {
+        unsigned spins = 0;
+        while ((atomic_load_explicit(&x->wait.seq, memory_order_seq_cst) & 1) && spins++ < 256) {
+            if (spins > 192)
+                sched_yield();
+            else
+                RT_CPU_RELAX();
+        }
+        x->view_skip = atomic_load_explicit(&x->wait.seq, memory_order_acquire) & 1;
+    }
+}
+
+static void view_unlock(void)
+{
+    rt_flock_unlock(&rt.threads_lock);
+    atomic_fetch_sub_explicit(&views, 1, memory_order_release);
 }
 
 /* ---- the wait-for graph over the thread registry (threads_lock held) ---- */
@@ -133,13 +187,21 @@ static rt_thread *join_target(rt_thread *w)
 
 static bool recorded_wait(const rt_thread *t)
 {
+    if (t->view_skip)
+        return false;   /* its record was mid-rewrite when the view began (view_lock) */
     return atomic_load(&t->wait.lock) || atomic_load(&t->wait.join) || t->wait.join_th;
+}
+
+/* The lock a thread's record says it waits for, in a view. */
+static rt_lock *recorded_lock(const rt_thread *t)
+{
+    return t->view_skip ? NULL : atomic_load(&t->wait.lock);
 }
 
 /* What a thread waits for: a lock, or its condition mutex being re-acquired (then *cond). */
 static rt_lock *wait_lock(rt_thread *t, bool *cond)
 {
-    rt_lock *l = atomic_load(&t->wait.lock);
+    rt_lock *l = recorded_lock(t);
     *cond = false;
     if (!l && !recorded_wait(t) && (l = reacquiring(t)))
         *cond = true;
@@ -195,7 +257,7 @@ static size_t holders_of(rt_thread *w, rt_thread **out, size_t max, bool *cond_o
         if (holds(h, l, gen, &m))
             blocks = !(reader && m == LG_MODE_SHARED) && !(h == w && (w->wait.flags & WAIT_NOSELF));
         else
-            blocks = nonrec && h != w && atomic_load(&h->wait.lock) == l
+            blocks = nonrec && h != w && recorded_lock(h) == l
                      && h->wait.mode == LG_MODE_EXCLUSIVE;
         if (!blocks)
             continue;
@@ -579,7 +641,7 @@ static const char *verb(rt_lock *l, unsigned mode)
 static void long_wait(rt_thread *t)
 {
     lg_report *r = rt_report_begin();
-    rt_flock_lock(&rt.threads_lock);
+    view_lock();
     rt_thread *hs[RT_WF_HOLDERS];
     size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     lg_finding *f = lg_report_add_finding(r, LG_KIND_LONG_WAIT);
@@ -618,7 +680,7 @@ static void long_wait(rt_thread *t)
                                verb(l, t->wait.mode), f->locks[li].name ? f->locks[li].name : f->locks[li].id);
     }
     rt_report_emit(f);
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     rt_report_unlock();
 }
 
@@ -689,7 +751,7 @@ static bool first_report(rt_thread **ths, size_t n)
  * answers EOWNERDEAD there). */
 static rt_thread *dead_holder(rt_thread *t)
 {
-    rt_lock *l = atomic_load(&t->wait.lock);
+    rt_lock *l = recorded_lock(t);
     if (!l)
         return NULL;
     /* A robust mutex's dead owner is answered with EOWNERDEAD by the first try, before any
@@ -714,14 +776,14 @@ static int check(rt_thread *t)
 {
     rt_thread *ths[RT_MAX_WF];
     bool unsure = false;
-    rt_flock_lock(&rt.threads_lock);
+    view_lock();
     size_t n = find_cycle(t, ths, &unsure);
     rt_thread *dead = n ? NULL : dead_holder(t);
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     if (!n && !dead)
         return unsure ? CHECK_WATCH : 0;
     rt_report_lock();
-    rt_flock_lock(&rt.threads_lock);
+    view_lock();
     n = find_cycle(t, ths, &unsure);
     dead = n ? NULL : dead_holder(t);
     bool timed = false, expired = false;
@@ -745,7 +807,7 @@ static int check(rt_thread *t)
             report_cycle(ths, n, false, NULL);
         }
     }
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     rt_report_unlock();
     if (report)
         act(timed && !dead);
@@ -759,23 +821,23 @@ void rt_wait_holder_exited(rt_thread *t)
     if (!rt.cfg.deadlocks)
         return;
     rt_thread *waiter = NULL;
-    rt_flock_lock(&rt.threads_lock);
+    view_lock();
     for (rt_thread *w = rt_threads_first(); w && !waiter; w = w->next)
-        if (w != t && !w->exited && atomic_load(&w->wait.lock) && dead_holder(w) == t)
+        if (w != t && !w->exited && recorded_lock(w) && dead_holder(w) == t)
             waiter = w;
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     if (!waiter)
         return;
     rt_report_lock();
-    rt_flock_lock(&rt.threads_lock);
-    bool report = atomic_load(&waiter->wait.lock) && dead_holder(waiter) == t
+    view_lock();
+    bool report = recorded_lock(waiter) && dead_holder(waiter) == t
                   && first_report(&t, 1);
     if (report) {
         rt_thread *ths[1] = {waiter};
         name_now(waiter);
         report_cycle(ths, 1, true, t);
     }
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     rt_report_unlock();
     if (report)
         act(false);
@@ -792,7 +854,8 @@ typedef struct saved_wait {
     int64_t deadline;
 } saved_wait;
 
-/* Guard set by the caller. */
+/* Guard set by the caller. Under threads_lock: seq odd then even again is for the views'
+ * sake only (none is open while the lock is held). */
 static void record_wait(rt_thread *t, saved_wait *sv, rt_lock *l, rt_thread *join,
                         pthread_t join_th, unsigned mode, unsigned flags, int64_t deadline,
                         uint32_t stack)
@@ -801,34 +864,97 @@ static void record_wait(rt_thread *t, saved_wait *sv, rt_lock *l, rt_thread *joi
     *sv = (saved_wait){atomic_load(&t->wait.lock), atomic_load(&t->wait.join), t->wait.join_th,
                        t->wait.mode, t->wait.flags, t->wait.stack, t->wait.depth,
                        t->wait.deadline};
+    atomic_fetch_add(&t->wait.seq, 1);
     t->wait.mode = (uint8_t)mode;
     t->wait.flags = (uint8_t)flags;
     t->wait.stack = stack;
     t->wait.depth = t->depth;
     t->wait.deadline = deadline;
     t->wait.join_th = join_th;
-    atomic_fetch_add(&t->wait.seq, 1);
     atomic_store(&t->wait.join, join);
     atomic_store(&t->wait.lock, l);
+    atomic_fetch_add(&t->wait.seq, 1);
     rt_flock_unlock(&rt.threads_lock);
     atomic_fetch_add_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+}
+
+static void restore_fields(rt_thread *t, const saved_wait *sv)
+{
+    __atomic_store_n(&t->wait.join_th, sv->join_th, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.mode, sv->mode, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.flags, sv->flags, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.stack, sv->stack, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.depth, sv->depth, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.deadline, sv->deadline, __ATOMIC_RELAXED);
 }
 
 static void end_wait(rt_thread *t, const saved_wait *sv)
 {
     rt_guard_on(t);
     rt_flock_lock(&rt.threads_lock);
+    atomic_fetch_add(&t->wait.seq, 1);
     atomic_store(&t->wait.lock, sv->lock);
     atomic_store(&t->wait.join, sv->join);
-    t->wait.join_th = sv->join_th;
-    t->wait.mode = sv->mode;
-    t->wait.flags = sv->flags;
-    t->wait.stack = sv->stack;
-    t->wait.depth = sv->depth;
-    t->wait.deadline = sv->deadline;
+    restore_fields(t, sv);
     atomic_fetch_add(&t->wait.seq, 1);
     rt_flock_unlock(&rt.threads_lock);
     rt_guard_off(t);
+}
+
+/* The owner rewrites its record without threads_lock (the views' top): false when a view is
+ * open or opening, then nothing was changed and the caller writes under the lock. Guard
+ * set by the caller. *s: the even seq the write started from. */
+static bool rewrite_begin(rt_thread *t, uint64_t *s)
+{
+    *s = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
+    /* release: a view that reads the odd value also sees what this thread did before
+     * (the acquisition that ends a wait, its held[] push or pop). */
+    atomic_store_explicit(&t->wait.seq, *s + 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (likely(!atomic_load_explicit(&views, memory_order_relaxed)))
+        return true;
+    atomic_store_explicit(&t->wait.seq, *s + 2, memory_order_release);
+    return false;
+}
+
+/* record_wait without threads_lock, for an announced wait (no join, no deadline). */
+static bool record_wait_free(rt_thread *t, saved_wait *sv, rt_lock *l, unsigned mode,
+                             unsigned flags, uint32_t stack)
+{
+    uint64_t s;
+    if (!rewrite_begin(t, &s))
+        return false;
+    *sv = (saved_wait){atomic_load_explicit(&t->wait.lock, memory_order_relaxed),
+                       atomic_load_explicit(&t->wait.join, memory_order_relaxed),
+                       t->wait.join_th, t->wait.mode, t->wait.flags, t->wait.stack,
+                       t->wait.depth, t->wait.deadline};
+    __atomic_store_n(&t->wait.mode, (uint8_t)mode, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.flags, (uint8_t)flags, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.stack, stack, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.depth, t->depth, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.deadline, INT64_MAX, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->wait.join_th, (pthread_t)0, __ATOMIC_RELAXED);
+    atomic_store_explicit(&t->wait.join, NULL, memory_order_relaxed);
+    /* The lock last, with release: a view that gave up on this record (view_skip) and
+     * reads it anyway later sees the fields with it. */
+    atomic_store_explicit(&t->wait.lock, l, memory_order_release);
+    atomic_store_explicit(&t->wait.seq, s + 2, memory_order_release);
+    return true;
+}
+
+/* end_wait without threads_lock. Guard set by the caller. */
+static bool end_wait_free(rt_thread *t, const saved_wait *sv)
+{
+    uint64_t s;
+    if (!rewrite_begin(t, &s))
+        return false;
+    atomic_store_explicit(&t->wait.lock, NULL, memory_order_relaxed);   /* first: no wait */
+    atomic_thread_fence(memory_order_release);
+    restore_fields(t, sv);
+    atomic_store_explicit(&t->wait.join, sv->join, memory_order_relaxed);
+    atomic_store_explicit(&t->wait.lock, sv->lock, memory_order_release);
+    atomic_store_explicit(&t->wait.seq, s + 2, memory_order_release);
+    return true;
 }
 
 /* ---- the program's calls ---- */
@@ -984,13 +1110,38 @@ int rt_wait_family(void *obj, unsigned ft, unsigned mode, uintptr_t pc)
     return rt_rec_wait_end(obj, c.type, mode, wait_for(&c, 0, pc), pc);
 }
 
-/* ---- waits the program makes by itself (annotate.c) ----
+/* ---- waits the program makes by itself (annotate.c): announced waits ----
  * The program says "about to wait for obj" and later "acquired it" (or "gave up"): between
  * the two it spins or sleeps in its own code. The wait is recorded and the wait-for graph
  * checked at the announcement, exactly as wait_for does before a blocking call (the top of
  * the file argues why the thread that closes a cycle sees it then), and the record is ended
  * at the acquisition. One announced wait per thread at a time: a nested announcement (a
- * signal handler's, or a lock that waits on another inside its own wait) is not recorded. */
+ * signal handler's, or a lock that waits on another inside its own wait) is not recorded.
+ *
+ * The program announces every acquisition, contended or not, so the uncontended one must
+ * cost no system call: no threads_lock (whose sections block signals, futex-lock.h). Its
+ * record is written without the lock (record_wait_free, the views' top), and whether the
+ * search must run at all is decided by the lock's last-acquirer hint (rt_lock_hint,
+ * written by annotate.c: a successful post_lock by thread T moves it from 0 to T with a
+ * CAS, leaves it at T, or makes it RT_HINT_MANY; T's pre_unlock that leaves T holding
+ * nothing moves it from T back to 0 with a CAS; both after T's held[] push or pop, with
+ * release). The announcer C writes its record, then a seq_cst fence, then reads the hint:
+ * 0, or C itself while C holds nothing of the lock, means no other thread holds it, so no
+ * cycle closes through this wait now, and the search is skipped; anything else runs it
+ * (the view, exactly as before). Why a skipped search loses no cycle: every other member
+ * H of a cycle through C acquired what it holds (push, then hint store) before it wrote
+ * its own wait record and made its own fence. Take the member M whose fence comes last in
+ * the single order of seq_cst operations: the records of all the others, and their hint
+ * stores, precede their fences, so M's hint read sees its lock's holder (not 0, not M:
+ * the holder is stuck, so nothing moves the hint on until it releases, and a second
+ * holder makes it RT_HINT_MANY), M runs the search, and its view sees every other record
+ * complete (a view waits for writes in flight). A hint read that is stale the other way
+ * (a holder's release not seen yet) only runs a search that finds nothing. Ending the
+ * wait (end_wait_free) needs no fence of its own beyond rewrite_begin's.
+ * Signals: both rewrites run with the guard set, so a handler interrupting them takes
+ * nested.c's path (no announcement, no record); a handler's announcement over a wait of
+ * the interrupted code (not busy then) saves that record and restores it, as record_wait
+ * does. */
 static __thread struct announced {
     saved_wait sv;
     uintptr_t addr;
@@ -1005,13 +1156,21 @@ static __thread struct announced {
 static bool blocked_now(rt_thread *t, bool *other)
 {
     rt_thread *hs[RT_WF_HOLDERS];
-    rt_flock_lock(&rt.threads_lock);
+    view_lock();
     size_t n = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     *other = false;
     for (size_t i = 0; i < n && i < RT_WF_HOLDERS; i++)
         *other |= hs[i] != t;
-    rt_flock_unlock(&rt.threads_lock);
+    view_unlock();
     return n > 0;
+}
+
+static bool holds_addr(const rt_thread *t, uintptr_t addr)
+{
+    for (uint32_t i = t->depth; i-- > 0;)
+        if (t->held[i].addr == addr)
+            return true;
+    return false;
 }
 
 void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uintptr_t pc)
@@ -1031,8 +1190,9 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
     rt_guard_on(t);
     rt_lock *l = rt_lock_get((uintptr_t)obj, type);
     if (l) {
-        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
-                              memory_order_relaxed);
+        _Atomic uint8_t *fam = &rt_lock_cold_of(l)->family;
+        if (atomic_load_explicit(fam, memory_order_relaxed) != (uint8_t)RT_FT_FAM(ft))
+            atomic_store_explicit(fam, (uint8_t)RT_FT_FAM(ft), memory_order_relaxed);
         /* Every acquisition is announced, contended or not: the wait is recorded with its
          * call site only (no unwinding), and its whole stack is captured when another
          * thread holds the lock (the waits a report can be about; one whose lock is taken
@@ -1041,9 +1201,19 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
             announced.site = pc;
             announced.site_stack = rt_stack_of_pc(pc);
         }
-        record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX, announced.site_stack);
         announced.recorded = true;
-        atomic_fetch_sub_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+        if (record_wait_free(t, &announced.sv, l, mode, flags, announced.site_stack)) {
+            atomic_thread_fence(memory_order_seq_cst);   /* record, then hint (above) */
+            uintptr_t h = atomic_load_explicit(rt_lock_hint(l), memory_order_acquire);
+            if (h == 0 || (h == (uintptr_t)t && !holds_addr(t, (uintptr_t)obj))) {
+                rt_guard_off(t);
+                return;   /* nobody else holds it: no search (above) */
+            }
+        } else {
+            record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX,
+                        announced.site_stack);
+            atomic_fetch_sub_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+        }
         bool contended = false;
         if (blocked_now(t, &contended)) {
             /* Only a held lock can close a cycle now; a later one is closed by a later
@@ -1069,8 +1239,14 @@ void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr
     if (!announced.on || announced.addr != (uintptr_t)obj)
         return;
     announced.on = false;
-    if (announced.recorded)
-        end_wait(rt_self, &announced.sv);
+    if (announced.recorded) {
+        rt_thread *t = rt_self;
+        rt_guard_on(t);
+        bool done = end_wait_free(t, &announced.sv);
+        rt_guard_off(t);
+        if (!done)
+            end_wait(t, &announced.sv);
+    }
     if (announced.traced)
         rt_rec_wait_end(obj, RT_FT_TYPE(ft), mode, r, pc);
 }
