@@ -217,9 +217,11 @@ typedef struct rt_thread {
     char name[16];
     bool exited;
     bool registered;
-    /* Set by a wait-for view (threads_lock held) for a thread whose wait record stayed
-     * mid-rewrite when the view began: the view reads it as waiting for nothing. */
+    /* Set by a wait-for view (wait.c, threads_lock held): the record's seq when the view
+     * began; the record stayed mid-rewrite then, and the view reads it as waiting for
+     * nothing. */
     bool view_skip;
+    uint64_t view_seq;
     int forked_from;           /* a thread of this pid when the process forked: not in it */
     rt_wait wait;
     uintptr_t stack_lo, stack_hi;

@@ -70,6 +70,11 @@
 #define RT_MAX_WF 64                    /* threads on a cycle the search follows */
 #define RT_WF_HOLDERS 16                /* holders of one lock it follows */
 #define RT_WF_VISITED 1024
+#if defined(__x86_64__) || defined(__i386__)
+#define RT_CPU_RELAX() __builtin_ia32_pause()
+#else
+#define RT_CPU_RELAX() atomic_signal_fence(memory_order_seq_cst)
+#endif
 
 enum {
     WAIT_NOSELF = 1u << 6,   /* a relock by the holder returns EDEADLK: not a hang */
@@ -93,58 +98,62 @@ static int64_t ns_of(const struct timespec *ts)
     return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-/* ---- wait-for views: the records read as one (threads_lock held) ----
+/* ---- wait-for views: reading other threads' wait records (threads_lock held) ----
  *
  * A wait record (rt_wait) is written by its own thread only: under threads_lock
- * (record_wait, end_wait: contended waits, joins), or without it (an announced wait that
- * nothing holds up, "announced waits" below). A view is a threads_lock section that reads
- * other threads' records: the wait-for search, the orphan and long-wait reports. It must
- * see each record whole and unchanging for as long as it lasts, which threads_lock alone
- * gave while every writer took it. Now a view opens by raising `views` (a seq_cst
- * read-modify-write) before it takes threads_lock, and a writer that would write without
- * the lock first makes its seq odd, then a seq_cst fence, then reads `views`: when it is
- * not 0 it makes seq even again (nothing changed) and writes under threads_lock instead,
- * after the view. Either the writer's fence comes first in the single order of seq_cst
- * operations, and then the view's reads of seq, after its increment, see the odd value or
- * the even one that ends the write; or the view's increment comes first, and the writer
- * reads it and stays out. So a view waits, per record, only for writes that began before
- * it opened (a few stores: the writer runs with its guard set, so a signal handler on that
- * thread cannot start another), and no lock-free write begins while it is open. A writer
- * that does not finish in a bounded spin (preempted, or interrupted by a handler that
- * blocks in a lock call of the program, maybe for a lock the viewer holds) is read as
- * waiting for nothing for that view (view_skip): never a finding from a half-written
- * record. Its write then ends during the view; a record that did not say "waiting" at the
- * view's start becomes waiting at most once and stays so (any further write waits for
- * threads_lock), which adds no wrong fact to what the view found. */
-static _Atomic unsigned views;   /* views open or opening */
-
-#if defined(__x86_64__) || defined(__i386__)
-#define RT_CPU_RELAX() __builtin_ia32_pause()
-#else
-#define RT_CPU_RELAX() atomic_signal_fence(memory_order_seq_cst)
-#endif
-
+ * (record_wait, end_wait: contended waits, joins), or without it (an announced wait,
+ * record_wait_free / end_wait_free: "announced waits" below). Its seq is a seqlock: the
+ * writer makes it odd (relaxed), a release fence, the fields (relaxed atomic stores), then
+ * even again (release). A view is a threads_lock section that reads other threads'
+ * records: the wait-for search, the orphan and long-wait reports. It opens by waiting, per
+ * thread, for a write in flight to end (a few stores: the writer runs with its guard set,
+ * so a handler on its thread cannot start another; a bounded spin, then the record is read
+ * as waiting for nothing, view_skip: a writer may be preempted, or interrupted by a handler
+ * that blocks in a lock call of the program, maybe for a lock the viewer holds), and notes
+ * each seq it saw (view_seq). Lock-free writes may go on while the view lasts, so the view
+ * may read a record half old and half new, or one whose wait has just ended. What it finds
+ * from them is claimed only when it is confirmed (view_unchanged): after the search, an
+ * acquire fence, then every record the finding rests on still has the seq the view began
+ * with, so each of those waits lasted from the view's start to that point, and with it the
+ * held[] entries below its depth: the cycle was whole at that instant, which is all the
+ * argument at the top needs. An unconfirmed cycle is searched again in a new view (a few
+ * times). What a half-written record can hide (no cycle found) is no loss: its thread is
+ * starting a wait, and makes its own check after its record is whole (the ordering
+ * argument of announced waits), or ending one, and then no cycle runs through it. */
 static void view_lock(void)
 {
-    atomic_fetch_add_explicit(&views, 1, memory_order_seq_cst);
     rt_flock_lock(&rt.threads_lock);
     for (rt_thread *x = rt_threads_first(); x; x = x->next) {
         unsigned spins = 0;
-        while ((atomic_load_explicit(&x->wait.seq, memory_order_seq_cst) & 1) && spins++ < 256) {
+        uint64_t s;
+        while (((s = atomic_load_explicit(&x->wait.seq, memory_order_acquire)) & 1)
+               && spins++ < 256) {
             if (spins > 192)
                 sched_yield();
             else
                 RT_CPU_RELAX();
         }
-        x->view_skip = atomic_load_explicit(&x->wait.seq, memory_order_acquire) & 1;
+        x->view_seq = s;
+        x->view_skip = s & 1;
     }
 }
 
 static void view_unlock(void)
 {
     rt_flock_unlock(&rt.threads_lock);
-    atomic_fetch_sub_explicit(&views, 1, memory_order_release);
 }
+
+/* The records of ths[0..n) did not change since the view began (none was skipped). */
+static bool view_unchanged(rt_thread *const *ths, size_t n)
+{
+    atomic_thread_fence(memory_order_acquire);
+    for (size_t i = 0; i < n; i++)
+        if (ths[i]->view_skip
+            || atomic_load_explicit(&ths[i]->wait.seq, memory_order_relaxed) != ths[i]->view_seq)
+            return false;
+    return true;
+}
+#define RT_VIEW_TRIES 4   /* views a finding is searched in before it is given up for now */
 
 /* ---- the wait-for graph over the thread registry (threads_lock held) ---- */
 
@@ -783,9 +792,21 @@ static int check(rt_thread *t)
     if (!n && !dead)
         return unsure ? CHECK_WATCH : 0;
     rt_report_lock();
-    view_lock();
-    n = find_cycle(t, ths, &unsure);
-    dead = n ? NULL : dead_holder(t);
+    for (int tries = 1;; tries++) {
+        view_lock();
+        n = find_cycle(t, ths, &unsure);
+        dead = n ? NULL : dead_holder(t);
+        rt_thread *pair[2] = {t, dead};
+        if (n ? view_unchanged(ths, n) : !dead || view_unchanged(pair, 2))
+            break;
+        if (tries == RT_VIEW_TRIES) {
+            n = 0;   /* records kept changing: look again later (a watched wait) */
+            unsure = true;
+            dead = NULL;
+            break;
+        }
+        view_unlock();
+    }
     bool timed = false, expired = false;
     int64_t now = now_ns(CLOCK_MONOTONIC);
     for (size_t i = 0; i < n; i++)
@@ -829,9 +850,18 @@ void rt_wait_holder_exited(rt_thread *t)
     if (!waiter)
         return;
     rt_report_lock();
-    view_lock();
-    bool report = recorded_lock(waiter) && dead_holder(waiter) == t
-                  && first_report(&t, 1);
+    bool report = false;
+    for (int tries = 1;; tries++) {
+        view_lock();
+        report = recorded_lock(waiter) && dead_holder(waiter) == t;
+        if (!report || view_unchanged(&waiter, 1))
+            break;
+        report = false;
+        if (tries == RT_VIEW_TRIES)
+            break;
+        view_unlock();
+    }
+    report = report && first_report(&t, 1);
     if (report) {
         rt_thread *ths[1] = {waiter};
         name_now(waiter);
@@ -854,8 +884,8 @@ typedef struct saved_wait {
     int64_t deadline;
 } saved_wait;
 
-/* Guard set by the caller. Under threads_lock: seq odd then even again is for the views'
- * sake only (none is open while the lock is held). */
+/* Guard set by the caller. Under threads_lock, so no view reads it meanwhile; seq goes odd
+ * and even again all the same (views compare it). */
 static void record_wait(rt_thread *t, saved_wait *sv, rt_lock *l, rt_thread *join,
                         pthread_t join_th, unsigned mode, unsigned flags, int64_t deadline,
                         uint32_t stack)
@@ -901,29 +931,22 @@ static void end_wait(rt_thread *t, const saved_wait *sv)
     rt_guard_off(t);
 }
 
-/* The owner rewrites its record without threads_lock (the views' top): false when a view is
- * open or opening, then nothing was changed and the caller writes under the lock. Guard
- * set by the caller. *s: the even seq the write started from. */
-static bool rewrite_begin(rt_thread *t, uint64_t *s)
+/* The owner starts rewriting its record without threads_lock (the views' top): seq odd,
+ * then a release fence, so a view that reads any of the new values sees seq changed.
+ * Guard set by the caller. Returns the even seq the write started from. */
+static uint64_t rewrite_begin(rt_thread *t)
 {
-    *s = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
-    /* release: a view that reads the odd value also sees what this thread did before
-     * (the acquisition that ends a wait, its held[] push or pop). */
-    atomic_store_explicit(&t->wait.seq, *s + 1, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (likely(!atomic_load_explicit(&views, memory_order_relaxed)))
-        return true;
-    atomic_store_explicit(&t->wait.seq, *s + 2, memory_order_release);
-    return false;
+    uint64_t s = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
+    atomic_store_explicit(&t->wait.seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    return s;
 }
 
 /* record_wait without threads_lock, for an announced wait (no join, no deadline). */
-static bool record_wait_free(rt_thread *t, saved_wait *sv, rt_lock *l, unsigned mode,
+static void record_wait_free(rt_thread *t, saved_wait *sv, rt_lock *l, unsigned mode,
                              unsigned flags, uint32_t stack)
 {
-    uint64_t s;
-    if (!rewrite_begin(t, &s))
-        return false;
+    uint64_t s = rewrite_begin(t);
     *sv = (saved_wait){atomic_load_explicit(&t->wait.lock, memory_order_relaxed),
                        atomic_load_explicit(&t->wait.join, memory_order_relaxed),
                        t->wait.join_th, t->wait.mode, t->wait.flags, t->wait.stack,
@@ -935,26 +958,21 @@ static bool record_wait_free(rt_thread *t, saved_wait *sv, rt_lock *l, unsigned 
     __atomic_store_n(&t->wait.deadline, INT64_MAX, __ATOMIC_RELAXED);
     __atomic_store_n(&t->wait.join_th, (pthread_t)0, __ATOMIC_RELAXED);
     atomic_store_explicit(&t->wait.join, NULL, memory_order_relaxed);
-    /* The lock last, with release: a view that gave up on this record (view_skip) and
-     * reads it anyway later sees the fields with it. */
+    /* The lock last, with release: a view that reads it sees the fields with it. */
     atomic_store_explicit(&t->wait.lock, l, memory_order_release);
     atomic_store_explicit(&t->wait.seq, s + 2, memory_order_release);
-    return true;
 }
 
 /* end_wait without threads_lock. Guard set by the caller. */
-static bool end_wait_free(rt_thread *t, const saved_wait *sv)
+static void end_wait_free(rt_thread *t, const saved_wait *sv)
 {
-    uint64_t s;
-    if (!rewrite_begin(t, &s))
-        return false;
+    uint64_t s = rewrite_begin(t);
     atomic_store_explicit(&t->wait.lock, NULL, memory_order_relaxed);   /* first: no wait */
     atomic_thread_fence(memory_order_release);
     restore_fields(t, sv);
     atomic_store_explicit(&t->wait.join, sv->join, memory_order_relaxed);
     atomic_store_explicit(&t->wait.lock, sv->lock, memory_order_release);
     atomic_store_explicit(&t->wait.seq, s + 2, memory_order_release);
-    return true;
 }
 
 /* ---- the program's calls ---- */
@@ -1202,17 +1220,12 @@ void rt_wait_announce(void *obj, unsigned ft, unsigned mode, unsigned flags, uin
             announced.site_stack = rt_stack_of_pc(pc);
         }
         announced.recorded = true;
-        if (record_wait_free(t, &announced.sv, l, mode, flags, announced.site_stack)) {
-            atomic_thread_fence(memory_order_seq_cst);   /* record, then hint (above) */
-            uintptr_t h = atomic_load_explicit(rt_lock_hint(l), memory_order_acquire);
-            if (h == 0 || (h == (uintptr_t)t && !holds_addr(t, (uintptr_t)obj))) {
-                rt_guard_off(t);
-                return;   /* nobody else holds it: no search (above) */
-            }
-        } else {
-            record_wait(t, &announced.sv, l, NULL, 0, mode, flags, INT64_MAX,
-                        announced.site_stack);
-            atomic_fetch_sub_explicit(&rt.counters[RT_C_WAITS], 1, memory_order_relaxed);
+        record_wait_free(t, &announced.sv, l, mode, flags, announced.site_stack);
+        atomic_thread_fence(memory_order_seq_cst);   /* record, then hint (above) */
+        uintptr_t h = atomic_load_explicit(rt_lock_hint(l), memory_order_acquire);
+        if (h == 0 || (h == (uintptr_t)t && !holds_addr(t, (uintptr_t)obj))) {
+            rt_guard_off(t);
+            return;   /* nobody else holds it: no search (above) */
         }
         bool contended = false;
         if (blocked_now(t, &contended)) {
@@ -1242,10 +1255,8 @@ void rt_wait_announced_end(void *obj, unsigned ft, unsigned mode, int r, uintptr
     if (announced.recorded) {
         rt_thread *t = rt_self;
         rt_guard_on(t);
-        bool done = end_wait_free(t, &announced.sv);
+        end_wait_free(t, &announced.sv);
         rt_guard_off(t);
-        if (!done)
-            end_wait(t, &announced.sv);
     }
     if (announced.traced)
         rt_rec_wait_end(obj, RT_FT_TYPE(ft), mode, r, pc);
