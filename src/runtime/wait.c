@@ -9,9 +9,11 @@
  * stays queued in glibc for its whole wait, exactly as without the runtime (a writer of a
  * writer-preferring rwlock keeps later readers out), and the call returns what glibc returns.
  *
- * The thread that closes a cycle sees it, before it blocks: every wait is recorded under
- * threads_lock before its thread blocks, so of the threads of a cycle the last one to record
- * its wait sees all the others recorded. Its view cannot be stale. Let C be that thread,
+ * The thread that closes a cycle sees it, before it blocks: every wait is recorded before its
+ * thread blocks (under threads_lock, or for an announced wait without it, by the orders
+ * argued at "announced waits"), so of the threads of a cycle the last one to record its
+ * wait sees all the others recorded. Its view cannot be stale (a view confirms what it
+ * read: "wait-for views"). Let C be that thread,
  * waiting for L0 held by A1, A1 for L1 held by A2, ..., A(n-1) for L(n-1), which C holds (C's
  * own state is exact). A recorded wait ends only when its lock call returns; an untimed call
  * returns only with the lock (the immediate errors, EDEADLK for the holder itself, EINVAL,
