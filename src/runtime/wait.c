@@ -125,6 +125,10 @@ static int64_t ns_of(const struct timespec *ts)
 static void view_lock(void)
 {
     rt_flock_lock(&rt.threads_lock);
+    /* The viewer's own record was written before this (under threads_lock or not), the
+     * records and hints it reads come after: the fence of the ordering argument at
+     * "announced waits", for a viewer whose record record_wait wrote. */
+    atomic_thread_fence(memory_order_seq_cst);
     for (rt_thread *x = rt_threads_first(); x; x = x->next) {
         unsigned spins = 0;
         uint64_t s;
@@ -1150,14 +1154,20 @@ int rt_wait_family(void *obj, unsigned ft, unsigned mode, uintptr_t pc)
  * cycle closes through this wait now, and the search is skipped; anything else runs it
  * (the view, exactly as before). Why a skipped search loses no cycle: every other member
  * H of a cycle through C acquired what it holds (push, then hint store) before it wrote
- * its own wait record and made its own fence. Take the member M whose fence comes last in
- * the single order of seq_cst operations: the records of all the others, and their hint
- * stores, precede their fences, so M's hint read sees its lock's holder (not 0, not M:
- * the holder is stuck, so nothing moves the hint on until it releases, and a second
- * holder makes it RT_HINT_MANY), M runs the search, and its view sees every other record
- * complete (a view waits for writes in flight). A hint read that is stale the other way
- * (a holder's release not seen yet) only runs a search that finds nothing. Ending the
- * wait (end_wait_free) needs no fence of its own beyond rewrite_begin's.
+ * its own wait record and made its own fence (an announcement's, or view_lock's for a wait
+ * that record_wait wrote: such a wait always searches). Take the member M whose fence
+ * comes last in the single order of seq_cst fences: the records of all the others, and
+ * their hint stores, precede their fences, so M's hint read sees its lock's holder (not
+ * 0, not M: the holder is stuck, so nothing moves the hint on until it releases, and a
+ * second holder makes it RT_HINT_MANY), M runs the search, and its view reads every other
+ * record whole (written before a fence that precedes M's) and unchanging (its thread is
+ * stuck), so the view confirms the cycle. A hint read that is stale the other way (a
+ * holder's release not seen yet) only runs a search that finds nothing. Ending the wait
+ * (end_wait_free) is the seqlock write alone, no fence: a view that read the wait just
+ * ended sees its seq moved and does not confirm what it found from it. The hint counts
+ * the acquisitions made through the annotations (post_lock): an address that a program
+ * also locks through interposed pthread calls is two kinds of lock at once, outside this
+ * argument.
  * Signals: both rewrites run with the guard set, so a handler interrupting them takes
  * nested.c's path (no announcement, no record); a handler's announcement over a wait of
  * the interrupted code (not busy then) saves that record and restores it, as record_wait
