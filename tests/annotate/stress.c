@@ -9,8 +9,9 @@
  *   stress abba-shared   the same deadlock on locks that were used by many threads first
  *                        (handed from thread to thread, read by two readers at once), so
  *                        their last-acquirer hint is "anyone"
- *   stress storm         two workers take a shared lock and their own, PAIRS times each,
- *                        while a third thread sends them SIGUSR1 without pause; the handler
+ *   stress storm         two workers take a shared lock and their own, PAIRS times each
+ *                        (and on until each took a signal), while a third thread sends
+ *                        them SIGUSR1 without pause; the handler
  *                        takes an annotated lock of its own (and a pthread mutex). No
  *                        finding; prints the same line with and without the runtime
  */
@@ -178,6 +179,7 @@ static void deadlock_while_hammered(void)
 
 static pthread_mutex_t handler_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_long handled;
+static _Thread_local volatile sig_atomic_t got;   /* signals this thread handled */
 static atomic_int workers_done;
 static pthread_t workers[2];
 
@@ -188,6 +190,7 @@ static void on_usr1(int sig)
     lock_lock(&handler_lock, 0);
     pthread_mutex_lock(&handler_mutex);
     atomic_fetch_add(&handled, 1);
+    got = got + 1;
     pthread_mutex_unlock(&handler_mutex);
     lock_unlock(&handler_lock, 0);
     errno = e;
@@ -196,7 +199,8 @@ static void on_usr1(int sig)
 static void *worker(void *arg)
 {
     lock *mine = &own[(long)arg];
-    for (int i = 0; i < PAIRS; i++) {
+    /* PAIRS rounds, and on until this thread took a signal (the stormer may start late). */
+    for (int i = 0; i < PAIRS || !got; i++) {
         lock_lock(&shared, 0);
         lock_lock(mine, 0);
         lock_unlock(mine, 0);
