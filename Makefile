@@ -34,6 +34,7 @@ bench: DEPS = bench
 bench: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 	@bash bench/run.sh $(BUILD)
+	@bash bench/fastbench.sh $(BUILD)
 	@bash bench/attach-1000.sh $(BUILD)
 	@bash bench/attach-busy.sh $(BUILD)
 	@bash bench/trace-bench.sh $(BUILD)

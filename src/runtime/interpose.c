@@ -7,8 +7,11 @@
  * separately because glibc implements them without going through the pthread symbols.
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <sys/single_threaded.h>
+#include <sys/syscall.h>
 #include <threads.h>
+#include <unistd.h>
 
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
@@ -160,10 +163,35 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
     return r;
 }
 
+/* glibc 2.36's own unlock of a normal or adaptive mutex (process-shared or not), step for step
+ * (__pthread_mutex_unlock_usercnt: __owner = 0, --__nusers, then the lock word: a plain store
+ * for a private mutex while the process never had a second thread, else an exchange with 0
+ * and a futex wake when there were waiters), skipping glibc's kind dispatch and an indirect
+ * call. The kinds mutex_first_try leaves to glibc, and error-checking mutexes (their owner
+ * check), are glibc's. */
+static inline int mutex_unlock_glibc(pthread_mutex_t *m)
+{
+    unsigned raw = (unsigned)m->__data.__kind;
+    unsigned kind = raw & ~(unsigned)RT_MUTEX_PLAIN_IGNORED;
+    if (!rt_inline_trylock || (kind != 0 && kind != GLIBC_MUTEX_KIND_ADAPTIVE))
+        return real_pthread_mutex_unlock(m);
+    m->__data.__owner = 0;
+    --m->__data.__nusers;
+    if (!(raw & GLIBC_MUTEX_KIND_PSHARED) && __libc_single_threaded) {
+        m->__data.__lock = 0;
+    } else if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1) {
+        int e = errno;   /* glibc's wake leaves errno alone */
+        syscall(SYS_futex, &m->__data.__lock,
+                raw & GLIBC_MUTEX_KIND_PSHARED ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        errno = e;
+    }
+    return 0;
+}
+
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     rt_released(m, LG_LOCK_MUTEX, PC);
-    int r = real_pthread_mutex_unlock(m);
+    int r = mutex_unlock_glibc(m);
     MUTEX_REFUSED(r, m);
     return r;
 }
