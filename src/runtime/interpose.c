@@ -50,10 +50,10 @@ static inline unsigned read_flags(const pthread_rwlock_t *l)
 
 RT_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
-    rt_misuse_reinit((uintptr_t)m, LG_LOCK_MUTEX, PC);
+    rt_lock *found = rt_misuse_reinit((uintptr_t)m, LG_LOCK_MUTEX, PC);
     int r = real_pthread_mutex_init(m, a);
     if (r == 0)
-        rt_lock_created(m, LG_LOCK_MUTEX, 0);
+        rt_lock_born(m, LG_LOCK_MUTEX, 0, found);
     return r;
 }
 
@@ -200,10 +200,10 @@ RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 RT_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
 {
-    rt_misuse_reinit((uintptr_t)l, LG_LOCK_RWLOCK, PC);
+    rt_lock *found = rt_misuse_reinit((uintptr_t)l, LG_LOCK_RWLOCK, PC);
     int r = real_pthread_rwlock_init(l, a);
     if (r == 0)
-        rt_lock_created(l, LG_LOCK_RWLOCK, 0);
+        rt_lock_born(l, LG_LOCK_RWLOCK, 0, found);
     return r;
 }
 
@@ -286,10 +286,10 @@ RT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 
 RT_EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
-    rt_misuse_reinit((uintptr_t)l, LG_LOCK_SPINLOCK, PC);
+    rt_lock *found = rt_misuse_reinit((uintptr_t)l, LG_LOCK_SPINLOCK, PC);
     int r = real_pthread_spin_init(l, pshared);
     if (r == 0)
-        rt_lock_created((void *)l, LG_LOCK_SPINLOCK, 0);
+        rt_lock_born((void *)l, LG_LOCK_SPINLOCK, 0, found);
     return r;
 }
 
@@ -422,10 +422,10 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 
 RT_EXPORT int mtx_init(mtx_t *m, int type)
 {
-    rt_misuse_reinit((uintptr_t)m, LG_LOCK_MUTEX, PC);
+    rt_lock *found = rt_misuse_reinit((uintptr_t)m, LG_LOCK_MUTEX, PC);
     int r = real_mtx_init(m, type);
     if (r == thrd_success)
-        rt_lock_created(m, LG_LOCK_MUTEX, RT_LOCK_C11);
+        rt_lock_born(m, LG_LOCK_MUTEX, RT_LOCK_C11, found);
     return r;
 }
 

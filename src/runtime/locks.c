@@ -24,12 +24,10 @@
 _Atomic(rt_lock_table *) rt_lock_tab;
 static rt_flock table_lock = RT_FLOCK_INIT;
 
-/* Records: chunks of RT_CHUNK, indexed by idx. */
-#define RT_CHUNK_BITS 12
-#define RT_CHUNK (1u << RT_CHUNK_BITS)
+/* Records: chunks of RT_CHUNK (rt.h), indexed by idx. */
 #define RT_MAX_CHUNKS (1u << 16)
 static rt_lock *chunks[RT_MAX_CHUNKS];
-static rt_lock_cold *cold_chunks[RT_MAX_CHUNKS];
+rt_lock_cold *rt_cold_chunks[RT_MAX_CHUNKS];
 static _Atomic uintptr_t *hint_chunks[RT_MAX_CHUNKS];   /* rt_lock_hint: annotate.c's */
 static _Atomic uint32_t nlocks;
 
@@ -91,11 +89,6 @@ rt_lock *rt_lock_by_idx(uint32_t idx)
     return &chunks[idx >> RT_CHUNK_BITS][idx & (RT_CHUNK - 1)];
 }
 
-rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
-{
-    return &cold_chunks[l->idx >> RT_CHUNK_BITS][l->idx & (RT_CHUNK - 1)];
-}
-
 /* Written at every annotated acquisition and release, so locks made one after the other
  * (one per thread, say) must not share a cache line: within a chunk, consecutive ids are
  * 512 entries (4 KiB) apart, and a line holds ids 8 apart. */
@@ -145,7 +138,7 @@ rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type)
             goto out;
         }
         chunks[n >> RT_CHUNK_BITS] = m;
-        cold_chunks[n >> RT_CHUNK_BITS] = c;
+        rt_cold_chunks[n >> RT_CHUNK_BITS] = c;
         hint_chunks[n >> RT_CHUNK_BITS] = h;
     }
     rt_lock_table *t = atomic_load(&rt_lock_tab);
@@ -245,7 +238,12 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
                 continue;
             }
             uintptr_t la = atomic_load_explicit(&l->addr, memory_order_relaxed);
-            if (la >= lo && la < hi) {
+            /* Dead with nothing to undo (destroyed, then freed: the churn pattern): the kill
+             * would change nothing, and "destroyed" stays as it is. */
+            if (la >= lo && la < hi && atomic_load_explicit(&l->dead, memory_order_relaxed)
+                && !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES)) {
+                rt_name_forget(la);
+            } else if (la >= lo && la < hi) {
                 /* A destroyed mutex stays "destroyed" through free(): glibc's mark (misuse.c)
                  * is still in the bytes until something initialises them again. */
                 rt_lock_cold *c = rt_lock_cold_of(l);

@@ -51,8 +51,9 @@ static inline bool rt_mutex_poisoned(const void *m)
  * runtime) itself. */
 bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char *refused);
 /* pthread_*_init (or mtx_init) of addr is about to be called: reinit-live when a thread
- * holds the lock (its current generation, by the runtime's record and glibc's lock word). */
-void rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc);
+ * holds the lock (its current generation, by the runtime's record and glibc's lock word).
+ * The lock table's record of addr (NULL: none), for the birth after the init. */
+rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc);
 /* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock). */
 bool rt_lock_looks_free(uintptr_t addr, int type);
 

@@ -139,7 +139,14 @@ _Static_assert(sizeof(rt_lock_cold) == 32, "two records a cache line: lock churn
 /* Find or create (slow path). NULL when over the budget or out of memory. */
 rt_lock *rt_lock_get(uintptr_t addr, lg_lock_type type);
 rt_lock *rt_lock_by_idx(uint32_t idx);
-rt_lock_cold *rt_lock_cold_of(const rt_lock *l);
+/* The cold record beside l: inline, since every birth and death touches it. */
+#define RT_CHUNK_BITS 12
+#define RT_CHUNK (1u << RT_CHUNK_BITS)
+extern rt_lock_cold *rt_cold_chunks[];
+static inline rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
+{
+    return &rt_cold_chunks[l->idx >> RT_CHUNK_BITS][l->idx & (RT_CHUNK - 1)];
+}
 /* The last-acquirer hint of a lock the program annotates (annotate.c writes it, wait.c's
  * announcement reads it; the ordering argument is wait.c's, "announced waits"): 0 no
  * thread holds it, a thread record: only that thread may hold it, RT_HINT_MANY: anyone may
@@ -400,6 +407,9 @@ void rt_released_slow(rt_thread *t, void *addr, int type, uintptr_t pc);
  * recomputed. Called by t itself only. */
 void rt_held_remove(rt_thread *t, uint32_t i);
 void rt_lock_created(void *addr, unsigned ft, unsigned lflags);   /* ft: RT_FT or a type */
+/* The same with the lock table's record of addr probed already (NULL: none): a record is
+ * never freed nor moved to another address, so an earlier probe's answer stays true. */
+void rt_lock_born(void *addr, unsigned ft, unsigned lflags, rt_lock *found);
 void rt_lock_destroyed(void *addr, uintptr_t pc);   /* before the real destroy */
 /* The keys of held locks, used as gate candidates. */
 static inline uint64_t rt_lock_key(uint32_t idx, uint32_t gen)

@@ -410,7 +410,7 @@ void rt_held_remove(rt_thread *t, uint32_t i)
 
 /* Births and deaths in a nested call are not seen (the lock keeps its identity): they
  * would take the lock table's and the graph's locks. */
-static void lock_created(void *addr, unsigned ft, unsigned lflags)
+static void lock_created(void *addr, unsigned ft, unsigned lflags, rt_lock *l)
 {
     lg_lock_type type = RT_FT_TYPE(ft);
     rt_thread *t;
@@ -418,12 +418,10 @@ static void lock_created(void *addr, unsigned ft, unsigned lflags)
         rt_init();
     t = rt_thread_setup();
     rt_guard_on(t);
-    rt_lock *l = rt_lock_find((uintptr_t)addr);
-    if (l) {
+    if (l)
         rt_lock_kill(l);
-    } else {
-        l = rt_lock_get((uintptr_t)addr, type);
-    }
+    else
+        l = rt_lock_get((uintptr_t)addr, type);   /* finds one another thread made since */
     if (l) {
         l->type = (uint8_t)type;
         if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
@@ -440,15 +438,20 @@ static void lock_created(void *addr, unsigned ft, unsigned lflags)
     rt_guard_off(t);
 }
 
-void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
+void rt_lock_born(void *addr, unsigned ft, unsigned lflags, rt_lock *found)
 {
     if (rt_is_nested(rt_self))
         return;
     rt_busy = 1;
     RT_SIGNAL_FENCE();
-    lock_created(addr, ft, lflags);
+    lock_created(addr, ft, lflags, found);
     RT_SIGNAL_FENCE();
     rt_busy = 0;
+}
+
+void rt_lock_created(void *addr, unsigned ft, unsigned lflags)
+{
+    rt_lock_born(addr, ft, lflags, rt_lock_find((uintptr_t)addr));
 }
 
 void rt_lock_destroyed(void *addr, uintptr_t pc)
