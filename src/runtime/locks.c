@@ -48,15 +48,19 @@ static void page_mark(uintptr_t addr, size_t size)
     }
 }
 
+static inline bool page_may_hold(uintptr_t addr)
+{
+    size_t b = page_bit(addr);
+    return atomic_load_explicit(&page_filter[b / 64], memory_order_relaxed) & (1ull << (b % 64));
+}
+
 bool rt_locks_maybe_in(uintptr_t p, size_t n)
 {
     if (!n)
         n = 1;
-    for (uintptr_t pg = p >> 12; pg <= (p + n - 1) >> 12; pg++) {
-        size_t b = page_bit(pg << 12);
-        if (atomic_load_explicit(&page_filter[b / 64], memory_order_relaxed) & (1ull << (b % 64)))
+    for (uintptr_t pg = p >> 12; pg <= (p + n - 1) >> 12; pg++)
+        if (page_may_hold(pg << 12))
             return true;
-    }
     return false;
 }
 
@@ -173,14 +177,11 @@ out:
  * before an edge is added (rt_lock_mark_edges, which then re-reads gen: an edge is never
  * added to a generation seen dead). A death racing an edge being added needs the lock to
  * be held or just acquired while it is destroyed or freed, which the program may not do.
- * A second death with nothing in between (destroy, then free) is nothing to undo. */
-bool rt_lock_kill(rt_lock *l)
+ * A second death with nothing in between (destroy, then free) is nothing to undo: the
+ * inline rt_lock_kill (rt.h) sees that and comes here only for the rest. */
+bool rt_lock_kill_live(rt_lock *l)
 {
-    uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_relaxed);
-    rt_name_forget(addr);
-    if (atomic_load_explicit(&l->dead, memory_order_relaxed) &&
-        !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES))
-        return false;
+    rt_name_forget(atomic_load_explicit(&l->addr, memory_order_relaxed));
     /* A death (a returned frame, a new init: lock_created clears it itself after a second
      * death) ends "destroyed"; a destroy sets it again after this (slowpath.c), free()
      * keeps it (forget_in_region). */
@@ -239,9 +240,8 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
             }
             uintptr_t la = atomic_load_explicit(&l->addr, memory_order_relaxed);
             /* Dead with nothing to undo (destroyed, then freed: the churn pattern): the kill
-             * would change nothing, and "destroyed" stays as it is. */
-            if (la >= lo && la < hi && atomic_load_explicit(&l->dead, memory_order_relaxed)
-                && !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES)) {
+             * changes nothing, and "destroyed" stays as it is. */
+            if (la >= lo && la < hi && rt_lock_dead_clean(l)) {
                 rt_name_forget(la);
             } else if (la >= lo && la < hi) {
                 /* A destroyed mutex stays "destroyed" through free(): glibc's mark (misuse.c)
@@ -272,8 +272,7 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
     uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
     size_t killed = 0;
     for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
-        size_t b = page_bit(pg);
-        if (!(atomic_load_explicit(&page_filter[b / 64], memory_order_relaxed) & (1ull << (b % 64))))
+        if (!page_may_hold(pg))
             continue;
         uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
         killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
@@ -314,7 +313,7 @@ static void (*free_next(void))(void *)
 
 RT_EXPORT void free(void *p)
 {
-    if (p && unlikely(rt_locks_maybe_in((uintptr_t)p, 1)) && !rt_is_nested(rt_self)
+    if (p && unlikely(page_may_hold((uintptr_t)p)) && !rt_is_nested(rt_self)
         && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
         size_t n = malloc_usable_size(p);
         if (!in_free) {

@@ -28,37 +28,6 @@
 #include "names.h"
 #include "real.h"
 
-/* glibc (2.25 and later) rwlock __readers bits: readers counted from bit 3, bit 1 = a writer
- * holds it (write phase) or is about to (read phase). */
-#define RW_WRLOCKED 2u
-#define RW_READER_SHIFT 3
-
-bool rt_lock_looks_free(uintptr_t addr, int type)
-{
-    if (!addr)
-        return false;
-    switch (type) {
-    case LG_LOCK_MUTEX: {
-        /* Only with glibc's known layout and no lock elision (an elided critical section
-         * leaves the word 0 while held): interpose.c's rt_inline_trylock says both. */
-        if (!rt_inline_trylock)
-            return false;
-        const pthread_mutex_t *m = (const pthread_mutex_t *)addr;
-        return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
-    }
-    case LG_LOCK_RWLOCK: {
-        const pthread_rwlock_t *l = (const pthread_rwlock_t *)addr;
-        unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
-        return (r >> RW_READER_SHIFT) == 0 && !(r & RW_WRLOCKED);
-    }
-    case LG_LOCK_SPINLOCK:
-        /* x86_64 glibc: 1 free (init, unlock), 0 or below taken (lock decrements) */
-        return __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) == 1;
-    default:
-        return false;
-    }
-}
-
 /* Keys already reported: a direct-mapped cache read without a lock (a repeat costs a load),
  * then the map under report_lock decides. */
 static _Atomic uint64_t seen_cache[256];

@@ -2,6 +2,7 @@
 #ifndef LG_RT_MISUSE_H
 #define LG_RT_MISUSE_H
 
+#include "../util/glibc-abi.h"
 #include "rt.h"
 
 /* Whether --misuse reports subkind m. */
@@ -54,7 +55,34 @@ bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char 
  * holds the lock (its current generation, by the runtime's record and glibc's lock word).
  * The lock table's record of addr (NULL: none), for the birth after the init. */
 rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc);
-/* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock). */
-bool rt_lock_looks_free(uintptr_t addr, int type);
+/* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock).
+ * Inline: every destroy asks it (a free lock, the usual destroy, costs one load). */
+static inline bool rt_lock_looks_free(uintptr_t addr, int type)
+{
+    if (!addr)
+        return false;
+    switch (type) {
+    case LG_LOCK_MUTEX: {
+        /* Only with glibc's known layout and no lock elision (an elided critical section
+         * leaves the word 0 while held): interpose.c's rt_inline_trylock says both. */
+        if (!rt_inline_trylock)
+            return false;
+        const pthread_mutex_t *m = (const pthread_mutex_t *)addr;
+        return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
+    }
+    case LG_LOCK_RWLOCK: {
+        /* glibc (2.25 and later) __readers: readers counted from bit 3, bit 1 = a writer
+         * holds it (write phase) or is about to (read phase). */
+        const pthread_rwlock_t *l = (const pthread_rwlock_t *)addr;
+        unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+        return (r >> GLIBC_RW_READER_SHIFT) == 0 && !(r & GLIBC_RW_WRLOCKED);
+    }
+    case LG_LOCK_SPINLOCK:
+        /* x86_64 glibc: 1 free (init, unlock), 0 or below taken (lock decrements) */
+        return __atomic_load_n((const int *)addr, __ATOMIC_RELAXED) == 1;
+    default:
+        return false;
+    }
+}
 
 #endif

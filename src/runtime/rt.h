@@ -20,6 +20,7 @@
 #include "../analysis/lockorder.h"
 #include "../model/model.h"
 #include "futex-lock.h"
+#include "names.h"
 
 /* Zeroed private memory for the runtime's own tables and records, or NULL. Straight from the
  * kernel rather than the program's malloc: the runtime must not re-enter an allocator the
@@ -155,8 +156,24 @@ static inline rt_lock_cold *rt_lock_cold_of(const rt_lock *l)
 _Atomic uintptr_t *rt_lock_hint(const rt_lock *l);
 uint32_t rt_lock_count(void);
 /* The lock is dead: new identity, edges dropped. Takes the graph lock only when the lock
- * has edges: the caller must not hold it. False when it was dead already. */
-bool rt_lock_kill(rt_lock *l);
+ * has edges: the caller must not hold it. False when it was dead already. rt_lock_kill
+ * (below, inline: a dead lock's second death is every churning init's and free's) calls
+ * rt_lock_kill_live for anything but a dead lock with nothing to undo. */
+bool rt_lock_kill_live(rt_lock *l);
+/* Dead, and no edges (a second death with nothing in between has nothing to undo). */
+static inline bool rt_lock_dead_clean(const rt_lock *l)
+{
+    return atomic_load_explicit(&l->dead, memory_order_relaxed)
+           && !(atomic_load_explicit(&l->life, memory_order_relaxed) & RT_LIFE_EDGES);
+}
+static inline bool rt_lock_kill(rt_lock *l)
+{
+    if (rt_lock_dead_clean(l)) {
+        rt_name_forget(atomic_load_explicit(&l->addr, memory_order_relaxed));
+        return false;
+    }
+    return rt_lock_kill_live(l);
+}
 /* Edges are about to be added from or to l (graph lock held); false when l died meanwhile
  * (its generation is no longer gen). */
 bool rt_lock_mark_edges(rt_lock *l, uint32_t gen);

@@ -469,12 +469,15 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
      * holders are the program's own account (lg_mutex_destroy), never refused. */
     unsigned fam = atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed);
     bool native = fam == RT_FAM_NATIVE;
-    if (native && rt_misuse_after_destroy((uintptr_t)addr, l->type, pc, NULL)) {
+    if (native && l->type == LG_LOCK_MUTEX && rt_mutex_poisoned(addr)
+        && rt_misuse_after_destroy((uintptr_t)addr, l->type, pc, NULL)) {
         RT_SIGNAL_FENCE();   /* destroyed twice: the first destroy's record stays */
         rt_busy = 0;
         return;
     }
-    if ((native || fam == RT_FAM_CUSTOM) && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
+    /* A free lock (the usual destroy: churn) costs the inline load of its lock word. */
+    if ((native || fam == RT_FAM_CUSTOM) && !rt_lock_looks_free((uintptr_t)addr, l->type)
+        && rt_misuse_destroy(t, (uintptr_t)addr, l->type, pc)) {
         RT_SIGNAL_FENCE();
         rt_busy = 0;
         return;

@@ -63,6 +63,7 @@ enum {
     GLIBC_RW_FLAGS = 48,
 };
 enum { GLIBC_RW_READER_SHIFT = 3 };   /* __readers >> 3: readers holding or acquiring */
+enum { GLIBC_RW_WRLOCKED = 2 };       /* __readers bit 1: a writer holds it or is about to */
 /* __flags: 0 prefer readers (default), 1 prefer writers, 2 prefer writers with
  * non-recursive readers (a reader queues behind a waiting writer). */
 enum { GLIBC_RW_PREFER_WRITER_NONREC = 2 };
