@@ -182,17 +182,17 @@ out:
 bool rt_lock_kill_live(rt_lock *l)
 {
     rt_name_forget(atomic_load_explicit(&l->addr, memory_order_relaxed));
+    rt_lock_cold *c = rt_lock_cold_of(l);
     /* A death (a returned frame, a new init: lock_created clears it itself after a second
      * death) ends "destroyed"; a destroy sets it again after this (slowpath.c), free()
      * keeps it (forget_in_region). */
-    if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
-        atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
+    if (atomic_load_explicit(&c->destroyed, memory_order_relaxed))
+        atomic_store_explicit(&c->destroyed, 0, memory_order_relaxed);
     uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&l->gen, gen, memory_order_release);
     atomic_store_explicit(&l->dead, 1, memory_order_relaxed);
     if (atomic_load_explicit(&l->flags, memory_order_relaxed) & (RT_LOCK_STACK | RT_LOCK_NOTSTACK))
         atomic_fetch_and(&l->flags, (uint8_t)~(RT_LOCK_STACK | RT_LOCK_NOTSTACK));
-    rt_lock_cold *c = rt_lock_cold_of(l);
     if (c->frame_sig)
         c->frame_sig = 0;
     /* The new generation's first acquisition from the same call site takes the fast path
@@ -217,6 +217,22 @@ bool rt_lock_mark_edges(rt_lock *l, uint32_t gen)
     return atomic_load(&l->gen) == gen;
 }
 
+/* A live lock (or a dead one with edges) in a freed block dies. A destroyed mutex stays
+ * "destroyed" through free(): glibc's mark (misuse.c) is still in the bytes until something
+ * initialises them again. Out of line: the scan below stays small for the churning free. */
+static __attribute__((noinline)) bool forget_one(rt_lock *l)
+{
+    rt_lock_cold *c = rt_lock_cold_of(l);
+    uint8_t d = atomic_load_explicit(&c->destroyed, memory_order_relaxed);
+    uintptr_t dpc = c->destroy_pc;
+    bool killed = rt_lock_kill_live(l);
+    if (d) {
+        c->destroy_pc = dpc;
+        atomic_store_explicit(&c->destroyed, 1, memory_order_relaxed);
+    }
+    return killed;
+}
+
 /* Every lock whose address is in [lo, hi), inside one 64 KiB region (one block of the
  * table, fastpath.h), dies. The addresses' home slots are consecutive in the block, modulo
  * its size (so at most two runs); a lock not at its home slot is further on with no empty
@@ -239,22 +255,14 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
                 continue;
             }
             uintptr_t la = atomic_load_explicit(&l->addr, memory_order_relaxed);
+            if (la < lo || la >= hi)
+                continue;
             /* Dead with nothing to undo (destroyed, then freed: the churn pattern): the kill
              * changes nothing, and "destroyed" stays as it is. */
-            if (la >= lo && la < hi && rt_lock_dead_clean(l)) {
+            if (rt_lock_dead_clean(l))
                 rt_name_forget(la);
-            } else if (la >= lo && la < hi) {
-                /* A destroyed mutex stays "destroyed" through free(): glibc's mark (misuse.c)
-                 * is still in the bytes until something initialises them again. */
-                rt_lock_cold *c = rt_lock_cold_of(l);
-                uint8_t d = atomic_load_explicit(&c->destroyed, memory_order_relaxed);
-                uintptr_t dpc = c->destroy_pc;
-                killed += rt_lock_kill(l);   /* counted when it was alive */
-                if (d) {
-                    c->destroy_pc = dpc;
-                    atomic_store_explicit(&c->destroyed, 1, memory_order_relaxed);
-                }
-            }
+            else
+                killed += forget_one(l);   /* counted when it was alive */
         }
         homes -= run;
         a = ((a >> 4) + run) << 4;
@@ -271,13 +279,19 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
         return;
     uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
     size_t killed = 0;
-    for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
-        if (!page_may_hold(pg))
-            continue;
-        uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
-        killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
-        if (pg + 4096 < pg)
-            break;
+    if (((p ^ (end - 1)) >> 12) == 0) {
+        /* Inside one page: a small block, every churning free(). */
+        if (page_may_hold(p))
+            killed = forget_in_region(t, p, end);
+    } else {
+        for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
+            if (!page_may_hold(pg))
+                continue;
+            uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
+            killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
+            if (pg + 4096 < pg)
+                break;
+        }
     }
     if (killed)
         atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);

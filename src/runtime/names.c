@@ -63,10 +63,14 @@ void rt_name_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *
              lflags & RT_LOCK_STACK ? "stack" : "");
 }
 
+_Atomic bool rt_names_given;
+
 /* lg_lock_name (public API): names are looked up when a report names its locks. */
 void rt_name_set(uintptr_t addr, const char *name)
 {
     char *copy = name ? strdup(name) : NULL;
+    if (copy && !atomic_load_explicit(&rt_names_given, memory_order_relaxed))
+        atomic_store(&rt_names_given, true);
     rt_flock_lock(&names_lock);
     uint64_t old;
     if (lg_u64map_get(&names, addr, &old)) {
@@ -88,7 +92,7 @@ void rt_names_fork(int phase)
         rt_flock_reset(&names_lock);
 }
 
-void rt_name_forget(uintptr_t addr)
+void rt_name_forget_slow(uintptr_t addr)
 {
     if (!__atomic_load_n(&names.used, __ATOMIC_RELAXED))
         return;

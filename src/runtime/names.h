@@ -10,6 +10,7 @@
 #ifndef LG_RT_NAMES_H
 #define LG_RT_NAMES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,8 +24,15 @@ void rt_name_describe(uintptr_t addr, lg_lock_type type, unsigned lflags, char *
                       size_t namelen, char *attrs, size_t attrslen, bool threads_locked);
 /* lg_lock_name: the program's name for the lock at addr (NULL: none again). Copied. */
 void rt_name_set(uintptr_t addr, const char *name);
-/* The lock at addr died: a new lock there starts unnamed. Costs one load while none is named. */
-void rt_name_forget(uintptr_t addr);
+/* The lock at addr died: a new lock there starts unnamed. Inline, one load until a lock is
+ * first named (rt_names_given, never cleared): every death asks, churn is millions. */
+extern _Atomic bool rt_names_given;
+void rt_name_forget_slow(uintptr_t addr);
+static inline void rt_name_forget(uintptr_t addr)
+{
+    if (__builtin_expect(atomic_load_explicit(&rt_names_given, memory_order_relaxed), 0))
+        rt_name_forget_slow(addr);
+}
 /* Fork: the names' lock taken before fork, released (parent) or reset (child) after. */
 void rt_names_fork(int phase);
 

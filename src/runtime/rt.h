@@ -367,7 +367,14 @@ void rt_nested_note(void);
 size_t rt_sample_stack(rt_thread *h, uint64_t *pcs, size_t max, char *why, size_t whylen);
 
 extern __thread rt_thread *rt_self;
-rt_thread *rt_thread_setup(void);          /* the calling thread's record, created if new */
+/* The calling thread's record, created if new. Inline: rt_self is the sentinel (never
+ * registered) or a registered record, and every birth asks. */
+rt_thread *rt_thread_setup_slow(void);
+static inline rt_thread *rt_thread_setup(void)
+{
+    rt_thread *t = rt_self;
+    return likely(t->registered) ? t : rt_thread_setup_slow();
+}
 int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or -1 */
 /* Report time only (a system call): t's current name from /proc/self/task/TID/comm;
  * failures leave the known one. */

@@ -423,11 +423,12 @@ static void lock_created(void *addr, unsigned ft, unsigned lflags, rt_lock *l)
     else
         l = rt_lock_get((uintptr_t)addr, type);   /* finds one another thread made since */
     if (l) {
+        rt_lock_cold *c = rt_lock_cold_of(l);
         l->type = (uint8_t)type;
-        if (atomic_load_explicit(&rt_lock_cold_of(l)->destroyed, memory_order_relaxed))
-            atomic_store_explicit(&rt_lock_cold_of(l)->destroyed, 0, memory_order_relaxed);
-        atomic_store_explicit(&rt_lock_cold_of(l)->family, (uint8_t)RT_FT_FAM(ft),
-                              memory_order_relaxed);
+        if (atomic_load_explicit(&c->destroyed, memory_order_relaxed))
+            atomic_store_explicit(&c->destroyed, 0, memory_order_relaxed);
+        if (atomic_load_explicit(&c->family, memory_order_relaxed) != RT_FT_FAM(ft))
+            atomic_store_explicit(&c->family, (uint8_t)RT_FT_FAM(ft), memory_order_relaxed);
         uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
                                         & RT_LOCK_UNTRACKED));
         if (atomic_load_explicit(&l->flags, memory_order_relaxed) != f)
@@ -467,7 +468,8 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     /* A destroy glibc refuses (a locked mutex: EBUSY) leaves the lock alive and held. Only
      * the native family's locks have glibc's layout to read (misuse.c); an annotated lock's
      * holders are the program's own account (lg_mutex_destroy), never refused. */
-    unsigned fam = atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed);
+    rt_lock_cold *c = rt_lock_cold_of(l);
+    unsigned fam = atomic_load_explicit(&c->family, memory_order_relaxed);
     bool native = fam == RT_FAM_NATIVE;
     if (native && l->type == LG_LOCK_MUTEX && rt_mutex_poisoned(addr)
         && rt_misuse_after_destroy((uintptr_t)addr, l->type, pc, NULL)) {
@@ -488,7 +490,6 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     if (native && l->type == LG_LOCK_MUTEX) {
         /* Only a mutex: glibc marks a destroyed one (misuse.c), so a use is certain. The
          * call site alone, not a stack walk: destroy churn stays cheap. */
-        rt_lock_cold *c = rt_lock_cold_of(l);
         c->destroy_tid = t->tid;
         c->destroy_pc = pc;
         atomic_store_explicit(&c->destroyed, 1, memory_order_release);

@@ -215,7 +215,7 @@ static bool stack_from_descriptor(rt_thread *t)
 
 static __thread int setting_up __attribute__((tls_model("initial-exec")));
 
-rt_thread *rt_thread_setup(void)
+rt_thread *rt_thread_setup_slow(void)
 {
     if (rt_self != &sentinel || setting_up)
         return rt_self;
