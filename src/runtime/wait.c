@@ -79,6 +79,7 @@
 #endif
 
 enum {
+    WAIT_ROBUST = 1u << 5,   /* a robust mutex: a holder's death hands it on (EOWNERDEAD) */
     WAIT_NOSELF = 1u << 6,   /* a relock by the holder returns EDEADLK: not a hang */
     WAIT_NONREC = 1u << 7,   /* a reader of a writer-preferring rwlock: queued writers block it */
 };
@@ -767,10 +768,12 @@ static bool first_report(rt_thread **ths, size_t n)
 static rt_thread *dead_holder(rt_thread *t)
 {
     rt_lock *l = recorded_lock(t);
-    if (!l)
+    /* A robust mutex's dead owner is answered with EOWNERDEAD: by the first try, before any
+     * wait is recorded, when it died before; by waking the waiter (the kernel's robust list)
+     * when it dies during the wait, which WAIT_ROBUST (the mutex's kind, read at the wait's
+     * start) says. */
+    if (!l || (t->wait.flags & WAIT_ROBUST))
         return NULL;
-    /* A robust mutex's dead owner is answered with EOWNERDEAD by the first try, before any
-     * wait is recorded. */
     rt_thread *hs[RT_WF_HOLDERS];
     size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
     for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++)
@@ -1097,6 +1100,8 @@ int rt_wait_mutex(pthread_mutex_t *m, int how, clockid_t clk, const struct times
     int k = m->__data.__kind;
     unsigned wf = ((k & GLIBC_MUTEX_KIND_TYPE) == GLIBC_MUTEX_KIND_ERRORCHECK
                    || (k & GLIBC_MUTEX_KIND_ROBUST)) ? WAIT_NOSELF : 0;
+    if (k & GLIBC_MUTEX_KIND_ROBUST)
+        wf |= WAIT_ROBUST;
     wait_call c = {m, LG_LOCK_MUTEX, RT_FAM_NATIVE, LG_MODE_EXCLUSIVE, how, clk, abstime};
     rt_rec_wait_begin(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
     return rt_rec_wait_end(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, wait_for(&c, wf, pc), pc);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,38 @@ NOINLINE static void robust_recovery(void)
     rc("destroy", pthread_mutex_destroy(&robust));
 }
 
+/* glibc's FUTEX_WAITERS in a robust mutex's lock word: a locker is blocked (or about to
+ * block) in the kernel waiting for it. */
+#define ROBUST_WAITERS 0x80000000u
+
+static void *robust_hold_until_waited(void *arg)
+{
+    (void)arg;
+    rc("robust-lock", pthread_mutex_lock(&robust));
+    sem_post(&go);
+    while (!(__atomic_load_n((unsigned *)&robust.__data.__lock, __ATOMIC_ACQUIRE) & ROBUST_WAITERS))
+        sched_yield();
+    return NULL;   /* exits holding it, its waiter already blocked: glibc wakes it, EOWNERDEAD */
+}
+
+/* The holder of a robust mutex exits while another thread waits for it: not an orphaned
+ * lock, since glibc hands it to the waiter with EOWNERDEAD (robust_recovery: the same with
+ * the holder gone before the lock call). */
+NOINLINE static void robust_waiter(void)
+{
+    pthread_t t;
+    init_kind(&robust, PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_ROBUST);
+    pthread_create(&t, NULL, robust_hold_until_waited, NULL);
+    sem_wait(&go);
+    int r = pthread_mutex_lock(&robust);
+    rc("lock", r);
+    if (r == EOWNERDEAD)
+        rc("consistent", pthread_mutex_consistent(&robust));
+    rc("unlock", pthread_mutex_unlock(&robust));
+    pthread_join(t, NULL);
+    rc("destroy", pthread_mutex_destroy(&robust));
+}
+
 static void unlock_cleanup(void *m)
 {
     pthread_mutex_unlock(m);
@@ -591,6 +624,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "trylock-own")) trylock_own();
     else if (!strcmp(c, "cond-ok")) cond_ok();
     else if (!strcmp(c, "robust-recovery")) robust_recovery();
+    else if (!strcmp(c, "robust-waiter")) robust_waiter();
     else if (!strcmp(c, "cancel-cleanup")) cancel_cleanup();
     else if (!strcmp(c, "lock-backoff")) lock_backoff();
     else if (!strcmp(c, "sem-handoff")) sem_handoff();

@@ -72,7 +72,7 @@ expect reinit-other-holds "holder is the other thread" "f[0]['sites'][0]['thread
 expect cond-wait-unlocked "condvar" "[l['name'] for l in f[0]['locks']]" "['mu', 'cv']"
 
 # Legal look-alikes: no finding, status 0, same results.
-for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery cancel-cleanup \
+for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery robust-waiter cancel-cleanup \
          lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit reinit-free; do
   timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1
   lg_run "$c" -- "$MIS" "$c"
