@@ -279,20 +279,30 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
         return;
     uintptr_t end = p + n < p ? UINTPTR_MAX : p + n;
     size_t killed = 0;
-    if (((p ^ (end - 1)) >> 12) == 0) {
-        /* Inside one page: a small block, every churning free(). */
-        if (page_may_hold(p))
-            killed = forget_in_region(t, p, end);
-    } else {
-        for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
-            if (!page_may_hold(pg))
-                continue;
-            uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
-            killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
-            if (pg + 4096 < pg)
-                break;
-        }
+    for (uintptr_t pg = p & ~(uintptr_t)4095; pg < end; pg += 4096) {
+        if (!page_may_hold(pg))
+            continue;
+        uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
+        killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
+        if (pg + 4096 < pg)
+            break;
     }
+    if (killed)
+        atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);
+}
+
+/* free() of a block whose first page may hold a lock: one inside that page (a small block,
+ * every churning free) is one region scan, without the page walk. */
+static void forget_block(uintptr_t p, size_t n)
+{
+    rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
+    if (!t || !n)
+        return;
+    if (n > 4096 - (p & 4095)) {
+        rt_locks_forget_range(p, n);
+        return;
+    }
+    size_t killed = forget_in_region(t, p, p + n);
     if (killed)
         atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);
 }
@@ -325,21 +335,26 @@ static void (*free_next(void))(void *)
     return f;
 }
 
+/* Out of line: free() of a block on no lock's page stays a bit test and the call. */
+static __attribute__((noinline)) void free_forget(void *p)
+{
+    if (rt_is_nested(rt_self) || !atomic_load_explicit(&rt.ready, memory_order_relaxed)
+        || in_free)
+        return;
+    size_t n = malloc_usable_size(p);
+    in_free++;   /* a thread-local guard: this may run before or after its record */
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    forget_block((uintptr_t)p, n);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+    in_free--;
+}
+
 RT_EXPORT void free(void *p)
 {
-    if (p && unlikely(page_may_hold((uintptr_t)p)) && !rt_is_nested(rt_self)
-        && atomic_load_explicit(&rt.ready, memory_order_relaxed)) {
-        size_t n = malloc_usable_size(p);
-        if (!in_free) {
-            in_free++;   /* a thread-local guard: this may run before or after its record */
-            rt_busy = 1;
-            RT_SIGNAL_FENCE();
-            rt_locks_forget_range((uintptr_t)p, n);
-            RT_SIGNAL_FENCE();
-            rt_busy = 0;
-            in_free--;
-        }
-    }
+    if (p && unlikely(page_may_hold((uintptr_t)p)))
+        free_forget(p);
     void (*f)(void *) = free_next();
     if (f)
         f(p);

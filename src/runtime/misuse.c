@@ -363,29 +363,21 @@ bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char 
  * init, a pooled object set up again, a memset struct) only rewrites memory no thread is
  * using, and is everywhere in real code; an init of a held lock throws away the holder's
  * lock (glibc writes a free lock over it), so its unlock and any waiter go wrong. */
-rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc)
+void rt_misuse_reinit_live(rt_lock *l, uintptr_t addr, int type, uintptr_t pc)
 {
     rt_thread *t = rt_self;
-    /* The one probe of the lock table an init makes: the birth that follows (rt_lock_born)
-     * needs the record too. glibc's lock word is no pre-filter before it: a reused heap
-     * chunk's first word is the allocator's free-list pointer, "locked" to any reading. */
-    rt_lock *l = rt_lock_find(addr);
-    /* Never seen, or dead (destroyed, its memory freed, its module unloaded, its frame
-     * returned): what is initialised now is a new lock. Only glibc's own locks: the lock
-     * word is read. */
-    if (!l || atomic_load_explicit(&l->dead, memory_order_acquire)
-        || !atomic_load_explicit(&rt.ready, memory_order_acquire) || rt_is_nested(t)
+    /* Only glibc's own locks: the lock word is read. */
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire) || rt_is_nested(t)
         || !rt_misuse_on(LG_MISUSE_REINIT_LIVE)
         || atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) != RT_FAM_NATIVE
         || rt_lock_looks_free(addr, type))
-        return l;
+        return;
     rt_holder_info h[RT_MISUSE_HOLDERS];
     size_t n = rt_holders_find_gen(addr, atomic_load(&l->gen), NULL, h, RT_MISUSE_HOLDERS);
     if (!n)
-        return l;   /* locked, but by no thread the runtime saw lock it: no claim */
+        return;   /* locked, but by no thread the runtime saw lock it: no claim */
     rt_misuse m = {.what = LG_MISUSE_REINIT_LIVE, .thread = t, .addr = addr, .pc = pc,
                    .type = type, .mode = h[0].mode, .holders = h,
                    .nholders = n < RT_MISUSE_HOLDERS ? n : RT_MISUSE_HOLDERS};
     rt_misuse_report(&m);
-    return l;
 }

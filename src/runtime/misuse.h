@@ -3,6 +3,7 @@
 #define LG_RT_MISUSE_H
 
 #include "../util/glibc-abi.h"
+#include "fastpath.h"
 #include "rt.h"
 
 /* Whether --misuse reports subkind m. */
@@ -53,8 +54,19 @@ static inline bool rt_mutex_poisoned(const void *m)
 bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char *refused);
 /* pthread_*_init (or mtx_init) of addr is about to be called: reinit-live when a thread
  * holds the lock (its current generation, by the runtime's record and glibc's lock word).
- * The lock table's record of addr (NULL: none), for the birth after the init. */
-rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc);
+ * The lock table's record of addr (NULL: none), for the birth after the init: the one probe
+ * an init makes. glibc's lock word is no pre-filter before it: a reused heap chunk's first
+ * word is the allocator's free-list pointer, "locked" to any reading. A record never seen
+ * or dead (destroyed, its memory freed, its module unloaded, its frame returned) is a new
+ * lock being initialised: only a live one is looked at further. */
+void rt_misuse_reinit_live(rt_lock *l, uintptr_t addr, int type, uintptr_t pc);
+static inline rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc)
+{
+    rt_lock *l = rt_lock_find(addr);
+    if (l && !atomic_load_explicit(&l->dead, memory_order_acquire))
+        rt_misuse_reinit_live(l, addr, type, pc);
+    return l;
+}
 /* glibc's lock word says no thread holds the lock at addr (a mutex, rwlock or spinlock).
  * Inline: every destroy asks it (a free lock, the usual destroy, costs one load). */
 static inline bool rt_lock_looks_free(uintptr_t addr, int type)

@@ -413,30 +413,33 @@ void rt_held_remove(rt_thread *t, uint32_t i)
 static void lock_created(void *addr, unsigned ft, unsigned lflags, rt_lock *l)
 {
     lg_lock_type type = RT_FT_TYPE(ft);
-    rt_thread *t;
     if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
         rt_init();
-    t = rt_thread_setup();
-    rt_guard_on(t);
-    if (l)
-        rt_lock_kill(l);
-    else
-        l = rt_lock_get((uintptr_t)addr, type);   /* finds one another thread made since */
-    if (l) {
-        rt_lock_cold *c = rt_lock_cold_of(l);
-        l->type = (uint8_t)type;
-        if (atomic_load_explicit(&c->destroyed, memory_order_relaxed))
-            atomic_store_explicit(&c->destroyed, 0, memory_order_relaxed);
-        if (atomic_load_explicit(&c->family, memory_order_relaxed) != RT_FT_FAM(ft))
-            atomic_store_explicit(&c->family, (uint8_t)RT_FT_FAM(ft), memory_order_relaxed);
-        uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
-                                        & RT_LOCK_UNTRACKED));
-        if (atomic_load_explicit(&l->flags, memory_order_relaxed) != f)
-            atomic_store_explicit(&l->flags, f, memory_order_release);
-        if (atomic_load_explicit(&l->dead, memory_order_relaxed))
-            atomic_store_explicit(&l->dead, 0, memory_order_relaxed);
+    if (!l || !rt_lock_dead_clean(l)) {
+        rt_thread *t = rt_thread_setup();
+        rt_guard_on(t);
+        if (l)
+            rt_lock_kill_live(l);
+        else
+            l = rt_lock_get((uintptr_t)addr, type);   /* finds one another thread made since */
+        rt_guard_off(t);
+        if (!l)
+            return;
+    } else {
+        rt_name_forget((uintptr_t)addr);   /* all a second death does (rt_lock_kill) */
     }
-    rt_guard_off(t);
+    rt_lock_cold *c = rt_lock_cold_of(l);
+    l->type = (uint8_t)type;
+    if (atomic_load_explicit(&c->destroyed, memory_order_relaxed))
+        atomic_store_explicit(&c->destroyed, 0, memory_order_relaxed);
+    if (atomic_load_explicit(&c->family, memory_order_relaxed) != RT_FT_FAM(ft))
+        atomic_store_explicit(&c->family, (uint8_t)RT_FT_FAM(ft), memory_order_relaxed);
+    uint8_t f = (uint8_t)(lflags | (atomic_load_explicit(&l->flags, memory_order_relaxed)
+                                    & RT_LOCK_UNTRACKED));
+    if (atomic_load_explicit(&l->flags, memory_order_relaxed) != f)
+        atomic_store_explicit(&l->flags, f, memory_order_release);
+    if (atomic_load_explicit(&l->dead, memory_order_relaxed))
+        atomic_store_explicit(&l->dead, 0, memory_order_relaxed);
 }
 
 void rt_lock_born(void *addr, unsigned ft, unsigned lflags, rt_lock *found)
