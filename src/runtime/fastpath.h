@@ -53,6 +53,22 @@ static inline __attribute__((always_inline)) rt_lock *rt_lock_find(uintptr_t add
     }
 }
 
+/* The record this thread's last init or destroy looked up: churn (malloc hands the same
+ * chunk back) finds it again without the table probe. A record never changes its address,
+ * so the hint is right whenever that address matches (a signal handler overwriting it
+ * between the load and the compare changes only the next call's hint). */
+extern __thread rt_lock *rt_find_hint;
+static inline rt_lock *rt_lock_find_hinted(uintptr_t addr)
+{
+    rt_lock *l = rt_find_hint;
+    if (likely(l && atomic_load_explicit(&l->addr, memory_order_relaxed) == addr))
+        return l;
+    l = rt_lock_find(addr);
+    if (l)
+        rt_find_hint = l;
+    return l;
+}
+
 static inline uint64_t rt_chain_hash(uint64_t prev, uint32_t idx, uint32_t gen,
                                      unsigned modeflags, uintptr_t pc)
 {

@@ -22,6 +22,7 @@
 #include "names.h"
 
 _Atomic(rt_lock_table *) rt_lock_tab;
+__thread rt_lock *rt_find_hint __attribute__((tls_model("initial-exec")));
 static rt_flock table_lock = RT_FLOCK_INIT;
 
 /* Records: chunks of RT_CHUNK (rt.h), indexed by idx. */
@@ -239,15 +240,15 @@ static __attribute__((noinline)) bool forget_one(rt_lock *l)
  * slot in between (linear probing), so each run is followed until an empty slot. */
 static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
 {
-    size_t killed = 0;
+    size_t killed = 0, mask = t->mask;   /* read once: the slot loads below are acquires */
     size_t homes = ((hi - 1) >> 4) - (lo >> 4) + 1;
     uintptr_t a = lo;
     while (homes) {
-        size_t i = rt_slot_of(a, t->mask);
+        size_t i = rt_slot_of(a, mask);
         size_t run = 4096 - (i & 4095);
         if (run > homes)
             run = homes;
-        for (size_t k = 0;; k++, i = (i + 1) & t->mask) {
+        for (size_t k = 0;; k++, i = (i + 1) & mask) {
             rt_lock *l = atomic_load_explicit(&t->slots[i], memory_order_acquire);
             if (!l) {
                 if (k >= run)

@@ -62,7 +62,7 @@ bool rt_misuse_after_destroy(uintptr_t addr, int type, uintptr_t pc, const char 
 void rt_misuse_reinit_live(rt_lock *l, uintptr_t addr, int type, uintptr_t pc);
 static inline rt_lock *rt_misuse_reinit(uintptr_t addr, int type, uintptr_t pc)
 {
-    rt_lock *l = rt_lock_find(addr);
+    rt_lock *l = rt_lock_find_hinted(addr);
     if (l && !atomic_load_explicit(&l->dead, memory_order_acquire))
         rt_misuse_reinit_live(l, addr, type, pc);
     return l;

@@ -463,7 +463,7 @@ void rt_lock_destroyed(void *addr, uintptr_t pc)
     rt_thread *t = rt_self;
     if (rt_is_nested(t))
         return;
-    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    rt_lock *l = rt_lock_find_hinted((uintptr_t)addr);
     if (!l)
         return;
     rt_busy = 1;
