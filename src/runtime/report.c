@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 
+#include "../analysis/findings-order.h"
 #include "../analysis/u64map.h"
 #include "../report/report.h"
 #include "../symbolize/symbolize.h"
@@ -411,30 +412,6 @@ void rt_report_stack(uint32_t id, lg_stack *out)
         rt_report_pcs(pcs, n, false, out);
 }
 
-static const char *lock_label(const lg_finding *f, int i)
-{
-    return f->locks[i].name ? f->locks[i].name : f->locks[i].id;
-}
-
-/* "A => B => C" for the cycle's locks in order (closed: "... => A" again), bounded: a long
- * chain keeps its first and last locks and says how many it leaves out. */
-static void chain_text(const lg_finding *f, const int *li, size_t n, bool closed, char *buf,
-                       size_t len)
-{
-    enum { HEAD = 3, TAIL = 2 };
-    size_t total = n + (closed ? 1 : 0), o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < total && o < len; i++) {
-        if (total > HEAD + TAIL + 1 && i == HEAD) {
-            o += (size_t)snprintf(buf + o, len - o, " => ... (%zu more)", total - HEAD - TAIL);
-            i = total - TAIL - 1;
-            continue;
-        }
-        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " => " : "",
-                              lock_label(f, li[i % n]));
-    }
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -466,6 +443,44 @@ out:
     return h;
 }
 
+/* The facts of a cycle's locks (lg_order_lock_fact), named by names.c. */
+typedef struct cycle_locks {
+    lg_order_lock_fact *lk;
+    char (*names)[160], (*attrs)[64];
+} cycle_locks;
+
+static void cycle_locks_free(cycle_locks *c)
+{
+    free(c->lk);
+    free(c->names);
+    free(c->attrs);
+}
+
+static void lock_fact(uint32_t idx, lg_order_lock_fact *lf, char *name, size_t namelen,
+                      char *attrs, size_t attrslen)
+{
+    rt_lock *l = rt_lock_by_idx(idx);
+    uintptr_t addr = l ? atomic_load(&l->addr) : 0;
+    lg_lock_type type = l ? (lg_lock_type)l->type : LG_LOCK_MUTEX;
+    rt_name_describe(addr, type, l ? atomic_load(&l->flags) : 0, name, namelen, attrs,
+                     attrslen, false);
+    *lf = (lg_order_lock_fact){.address = addr, .type = type, .name = name[0] ? name : NULL,
+                               .attrs = attrs[0] ? attrs : NULL};
+}
+
+static int cycle_locks_of(cycle_locks *c, const rt_cycle_edge *edges, size_t n)
+{
+    c->lk = calloc(n, sizeof *c->lk);
+    c->names = calloc(n, sizeof *c->names);
+    c->attrs = calloc(n, sizeof *c->attrs);
+    if (!c->lk || !c->names || !c->attrs)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        lock_fact(edges[i].from, &c->lk[i], c->names[i], sizeof c->names[i], c->attrs[i],
+                  sizeof c->attrs[i]);
+    return 0;
+}
+
 /* A cycle at the code path of finding `f`: one more lock set for it, no new report. Under
  * report_lock. Past LG_LOCKSETS_KEPT sets only the count grows, so no lock is described. */
 static void add_lockset(lg_finding *f, const rt_cycle_edge *edges, size_t n)
@@ -474,28 +489,29 @@ static void add_lockset(lg_finding *f, const rt_cycle_edge *edges, size_t n)
         f->sets_seen++;
         return;
     }
-    char (*names)[160] = calloc(n, sizeof *names);
-    const char **labels = calloc(n, sizeof *labels);
-    if (names && labels) {
-        for (size_t i = 0; i < n; i++) {
-            rt_lock *l = rt_lock_by_idx(edges[i].from);
-            uintptr_t addr = l ? atomic_load(&l->addr) : 0;
-            char attrs[64];
-            rt_name_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
-                             l ? atomic_load(&l->flags) : 0, names[i], sizeof names[i],
-                             attrs, sizeof attrs, false);
-            if (!names[i][0])
-                snprintf(names[i], sizeof names[i], "0x%lx", (unsigned long)addr);
-            labels[i] = names[i];
-        }
-        lg_finding_add_lockset(f, labels, n);
-    } else {
+    cycle_locks c = {0};
+    if (cycle_locks_of(&c, edges, n) == 0)
+        lg_order_add_lockset(f, c.lk, n);
+    else
         f->sets_seen++;
-    }
-    free(names);
-    free(labels);
+    cycle_locks_free(&c);
 }
 
+/* The modes of an edge from its LG_DEP_* bits: the holder's, and the acquirer's. */
+static void edge_modes(const rt_cycle_edge *c, lg_mode *hm, lg_mode *am)
+{
+    *hm = (c->bits & LG_DEP_FROM_E) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
+    /* N is a write or a non-recursive read (LG_DEP_N_READ): both block behind a queued
+     * writer, only the write is exclusive. */
+    *am = (c->bits & LG_DEP_TO_N) && !(c->bits & (LG_DEP_TO_R | LG_DEP_N_READ))
+              ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
+    rt_lock *to = rt_lock_by_idx(c->to);
+    if (to && to->type != LG_LOCK_RWLOCK)
+        *am = LG_MODE_EXCLUSIVE;
+}
+
+/* The runtime gathers the cycle's facts (locks named, stacks symbolized, modes from the
+ * edge bits, the gate); src/analysis/findings-order.c builds the finding. */
 void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
                      const char *gate_name)
 {
@@ -507,92 +523,41 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
         rt_report_unlock();
         return;
     }
-    lg_finding *f = lg_report_add_finding(r, cls->gated ? LG_KIND_GATED_CYCLE : LG_KIND_INVERSION);
+    cycle_locks c = {0};
+    lg_order_edge_fact *ef = calloc(n, sizeof *ef);
+    lg_stack *stacks = calloc(2 * n, sizeof *stacks);
+    lg_finding *f = NULL;
+    if (cycle_locks_of(&c, edges, n) == 0 && ef && stacks) {
+        for (size_t i = 0; i < n; i++) {
+            const rt_cycle_edge *e = &edges[i];
+            rt_report_stack(e->to_stack, &stacks[2 * i]);
+            rt_report_stack(e->from_stack, &stacks[2 * i + 1]);
+            ef[i] = (lg_order_edge_fact){
+                .tid = e->tid, .thread_name = e->tname[0] ? e->tname : NULL,
+                .flags = (e->flags & LG_LO_TIMED ? LG_ORDERF_TIMED : 0)
+                         | (e->flags & LG_LO_COND ? LG_ORDERF_COND : 0),
+                .stack = &stacks[2 * i], .holds_stack = &stacks[2 * i + 1]};
+            edge_modes(e, &ef[i].holds_mode, &ef[i].acquires_mode);
+        }
+        lg_order_lock_fact gate;
+        char gname[160], gattrs[64];
+        if (cls->gated)
+            lock_fact((uint32_t)((cls->gate - 1) & 0xffffffffu), &gate, gname, sizeof gname,
+                      gattrs, sizeof gattrs);
+        lg_order_facts of = {.locks = c.lk, .edges = ef, .n = n,
+                             .same_thread = cls->same_thread, .timed = cls->timed,
+                             .gate = cls->gated ? &gate : NULL};
+        f = lg_build_order_cycle(r, &of);
+    }
+    for (size_t i = 0; stacks && i < 2 * n; i++)
+        lg_stack_free(&stacks[i]);
+    free(stacks);
+    free(ef);
+    cycle_locks_free(&c);
     if (!f) {
         rt_report_end(NULL);
         return;
     }
-    if (cls->same_thread)
-        f->flags |= LG_FINDING_SAME_THREAD;
-    if (cls->timed)
-        f->flags |= LG_FINDING_TIMED;
-    int *li = calloc(n, sizeof *li);
-    if (!li) {
-        rt_report_end(f);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        rt_lock *l = rt_lock_by_idx(edges[i].from);
-        char name[160], attrs[64];
-        uintptr_t addr = l ? atomic_load(&l->addr) : 0;
-        rt_name_describe(addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
-                         l ? atomic_load(&l->flags) : 0, name, sizeof name, attrs,
-                         sizeof attrs, false);
-        li[i] = lg_finding_add_lock(f, addr, l ? (lg_lock_type)l->type : LG_LOCK_MUTEX,
-                                    name[0] ? name : NULL, attrs[0] ? attrs : NULL);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const rt_cycle_edge *c = &edges[i];
-        unsigned fl = 0;
-        if (c->flags & LG_LO_TIMED)
-            fl |= LG_EDGE_TIMED;
-        if (c->flags & LG_LO_COND)
-            fl |= LG_EDGE_COND;
-        lg_mode hm = (c->bits & LG_DEP_FROM_E) ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
-        /* N is a write or a non-recursive read (LG_DEP_N_READ): both block behind a queued
-         * writer, only the write is exclusive. */
-        lg_mode am = (c->bits & LG_DEP_TO_N) && !(c->bits & (LG_DEP_TO_R | LG_DEP_N_READ))
-                         ? LG_MODE_EXCLUSIVE : LG_MODE_SHARED;
-        rt_lock *to = rt_lock_by_idx(c->to);
-        if (to && to->type != LG_LOCK_RWLOCK)
-            am = LG_MODE_EXCLUSIVE;
-        lg_thread *t = lg_finding_add_thread(f, c->tid, c->tname[0] ? c->tname : NULL);
-        (void)t;
-        lg_edge *e = lg_finding_add_edge(f, c->tid, li[i], hm, li[(i + 1) % n], am, fl);
-        if (e) {
-            rt_report_stack(c->to_stack, &e->stack);
-            rt_report_stack(c->from_stack, &e->holds_stack);
-        }
-    }
-    /* The chain in first-seen order; the last edge closed it: that is the one to change. */
-    const lg_edge *last = &f->edges[f->nedges - 1];
-    char where[256] = "", wherehold[256] = "";
-    lg_stack_where(&last->stack, where, sizeof where);
-    lg_stack_where(&last->holds_stack, wherehold, sizeof wherehold);
-    char cycle[1024], order[1024];
-    chain_text(f, li, n, true, cycle, sizeof cycle);
-    chain_text(f, li, n, false, order, sizeof order);
-    lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, cycle,
-                           cls->same_thread ? " (one thread's code paths)" : "");
-    const char *first = lock_label(f, li[0]), *lastheld = lock_label(f, li[n - 1]);
-    if (n == 1) {
-        /* A reader of a writer-preferring rwlock read-locks it again (slowpath.c). */
-        f->flags |= LG_FINDING_SELF;
-        lg_finding_set_summary(f, "nested read lock of %s, a writer-preferring rwlock whose "
-                               "readers do not nest: a writer queued between the two reads "
-                               "deadlocks the thread with itself", first);
-        lg_finding_set_fix(f, "do not read-lock %s again while holding it: thread %d reads it "
-                           "again at %s, holding it since %s; release it first, or make it "
-                           "reader-preferring", first, last->thread, where, wherehold);
-    } else if (n == 2)
-        lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
-                           "holding %s (taken at %s); take %s first there",
-                           first, lastheld, last->thread, first, where, lastheld, wherehold,
-                           first);
-    else
-        lg_finding_set_fix(f, "keep the order %s that the other acquisitions follow: thread %d "
-                           "takes %s (at %s) while holding %s (taken at %s), against it; take %s "
-                           "before %s there", order, last->thread, first, where, lastheld,
-                           wherehold, first, lastheld);
-    if (cls->gated) {
-        rt_lock *g = rt_lock_by_idx((uint32_t)((cls->gate - 1) & 0xffffffffu));
-        char name[160], attrs[64];
-        rt_name_describe(g ? atomic_load(&g->addr) : 0, LG_LOCK_MUTEX, 0, name,
-                         sizeof name, attrs, sizeof attrs, false);
-        lg_finding_add_note(f, "every edge was made while holding %s (0x%lx): the cycle "
-                            "cannot deadlock", name, g ? (unsigned long)atomic_load(&g->addr) : 0UL);
-    }
-    free(li);
     size_t at = r->nfindings - 1;
     rt_report_emit(f);
     if (pk && r->nfindings > at)   /* reported, not suppressed: its code path is known now */
