@@ -7,18 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define T_MODULE "/usr/bin/app"
+#include "facts.h"
 #include "analysis/findings-order.h"
 #include "report/report.h"
 #include "t.h"
-
-static void frame(lg_stack *s, uint64_t pc, const char *fn, const char *file, int line,
-                  bool inlined)
-{
-    lg_frame *f = lg_stack_push(s);
-    lg_frame_set(f, pc, inlined ? NULL : "/usr/bin/app", inlined ? 0 : pc - 0x400000, fn, 0,
-                 file, line);
-    f->inlined = inlined;
-}
 
 /* An acquisition through the program's lock helper (app.c:12, inlined into every caller). */
 static void via_helper(lg_stack *s, uint64_t pc, const char *caller, int line)
@@ -28,23 +21,9 @@ static void via_helper(lg_stack *s, uint64_t pc, const char *caller, int line)
     frame(s, 0x7f0000001000, "start_thread", "./nptl/pthread_create.c", 442, false);
 }
 
-static char *render(const lg_report *r, const lg_finding *f, bool json)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    lg_text_options o = LG_TEXT_DEFAULTS;
-    if (json)
-        lg_write_json(m, r, "test");
-    else
-        lg_write_finding_text(m, r, f, &o);
-    fclose(m);
-    return buf;
-}
-
 static void append(FILE *m, const lg_report *r, const lg_finding *f)
 {
-    char *s = render(r, f, false);
+    char *s = t_render(r, f, false);
     fputs(s, m);
     free(s);
 }
@@ -202,7 +181,7 @@ int main(void)
     fclose(m);
     t_golden("analysis/golden/order.txt", all);
     free(all);
-    char *j = render(&r, NULL, true);
+    char *j = t_render(&r, NULL, true);
     t_golden("analysis/golden/order.json", j);
     free(j);
 
@@ -213,7 +192,7 @@ int main(void)
     lg_finding *g = lg_build_order_cycle(&r2, &abf);
     CHECK(g && r.nfindings && g->fix && r.findings[0].fix);
     if (g && r.nfindings && g->fix && r.findings[0].fix) {
-        char *a = render(&r, &r.findings[0], false), *b = render(&r2, g, false);
+        char *a = t_render(&r, &r.findings[0], false), *b = t_render(&r2, g, false);
         CHECK_STR(a, b);
         free(a);
         free(b);

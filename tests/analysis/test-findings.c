@@ -6,18 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define T_MODULE "/usr/bin/demo"
+#include "facts.h"
 #include "analysis/findings.h"
 #include "report/report.h"
 #include "t.h"
-
-static void frame(lg_stack *s, uint64_t pc, const char *fn, const char *file, int line,
-                  bool inlined)
-{
-    lg_frame *f = lg_stack_push(s);
-    lg_frame_set(f, pc, inlined ? NULL : "/usr/bin/demo", inlined ? 0 : pc - 0x400000, fn, 0,
-                 file, line);
-    f->inlined = inlined;
-}
 
 /* A stack into the demo's lock helper (threads.c:78, inlined into every caller). */
 static void via_helper(lg_stack *s, uint64_t pc, const char *caller, int line)
@@ -25,20 +18,6 @@ static void via_helper(lg_stack *s, uint64_t pc, const char *caller, int line)
     frame(s, 0, "lock_exclusive", "/src/demo/threads.c", 78, true);
     frame(s, pc, caller, "/src/demo/threads.c", line, false);
     frame(s, 0x7f0000001000, "start_thread", "./nptl/pthread_create.c", 442, false);
-}
-
-static char *render(const lg_report *r, const lg_finding *f, bool json)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    lg_text_options o = LG_TEXT_DEFAULTS;
-    if (json)
-        lg_write_json(m, r, "test");
-    else
-        lg_write_finding_text(m, r, f, &o);
-    fclose(m);
-    return buf;
 }
 
 /* The demo's deadlock as the runtime sees it: the mover (created second, after the creator)
@@ -125,11 +104,11 @@ static void test_demo(void)
             CHECK_STR(where, "threads.c:196");
             lg_finding_where(f, &f->edges[0].holds_stack, where, sizeof where);
             CHECK_STR(where, "threads.c:191");
-            char *s = render(&r, f, false);
+            char *s = t_render(&r, f, false);
             if (!first) {
                 first = s;
                 t_golden("analysis/golden/demo-deadlock.txt", s);
-                char *j = render(&r, NULL, true);
+                char *j = t_render(&r, NULL, true);
                 t_golden("analysis/golden/demo-deadlock.json", j);
                 free(j);
             } else {
@@ -205,7 +184,7 @@ static void test_shapes(void)
         CHECK_STR(f->fix, "release m before joining thread 11 \"worker\": thread 10 \"main\" "
                   "holds it while it waits to join at join.c:40, and thread 11 \"worker\" "
                   "waits for m");
-        char *s = render(&r, f, false);
+        char *s = t_render(&r, f, false);
         fputs(s, m);
         free(s);
     }
@@ -230,7 +209,7 @@ static void test_shapes(void)
         CHECK_STR(f->fix, "keep the order m, n, 0x404080 in every thread: thread 12 \"ring-3\" "
                   "holds 0x404080 while it waits for m at join.c:30; take m before 0x404080 "
                   "there");
-        char *s = render(&r, f, false);
+        char *s = t_render(&r, f, false);
         fputs(s, m);
         free(s);
     }
@@ -247,14 +226,14 @@ static void test_shapes(void)
     if (f) {
         CHECK(f->flags & LG_FINDING_SELF);
         CHECK(f->flags & LG_FINDING_TIMED);
-        char *s = render(&r, f, false);
+        char *s = t_render(&r, f, false);
         fputs(s, m);
         free(s);
     }
     fclose(m);
     t_golden("analysis/golden/shapes.txt", all);
     free(all);
-    char *j = render(&r, NULL, true);
+    char *j = t_render(&r, NULL, true);
     t_golden("analysis/golden/shapes.json", j);
     free(j);
     lg_report_free(&r);
@@ -295,7 +274,7 @@ static void test_orphans(void)
     FILE *m = open_memstream(&all, &len);
     if (f) {
         CHECK_STR(f->locks[0].id, "L7");
-        char *s = render(&r, f, false);
+        char *s = t_render(&r, f, false);
         fputs(s, m);
         free(s);
     }
@@ -304,14 +283,14 @@ static void test_orphans(void)
     f = lg_build_orphaned(&r, &wf, &ff, waiters + 1, 1);
     CHECK(f != NULL);
     if (f) {
-        char *s = render(&r, f, false);
+        char *s = t_render(&r, f, false);
         fputs(s, m);
         free(s);
     }
     fclose(m);
     t_golden("analysis/golden/orphaned.txt", all);
     free(all);
-    char *j = render(&r, NULL, true);
+    char *j = t_render(&r, NULL, true);
     t_golden("analysis/golden/orphaned.json", j);
     free(j);
     lg_report_free(&r);
