@@ -3,7 +3,9 @@
  * taken. One global lg_report accumulates every finding for the JSON file written at exit.
  *
  * Stacks are symbolized only here, when a finding is reported, with one in-process
- * symbolizer opened lazily. Lock names come from names.c.
+ * symbolizer opened lazily. Lock names come from names.c. A lock-order cycle's facts are
+ * gathered here and its finding built by src/analysis/findings-order.c; this file keeps the
+ * grouping by code path (one report per path, the other lock sets counted).
  */
 #include <errno.h>
 #include <fcntl.h>
