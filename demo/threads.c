@@ -11,7 +11,8 @@
  *   3. the mover waits for both posts, so resource1 is already the creator's and resource2
  *      already the deleter's when it asks; then it posts mover_asks_r1 and blocks in
  *      pthread_rwlock_wrlock(&resource1) until the creator releases it (the creator waits for
- *      mover_asks_r1 before releasing, so the mover is normally blocked on the creator's run);
+ *      mover_asks_r1 and then for glibc's rwlock to show a queued writer before releasing, so
+ *      the mover is blocked on the creator's run);
  *   4. holding resource1, the mover posts mover_holds_r1 and asks for resource2: it blocks;
  *   5. the deleter, which waited for mover_holds_r1 while holding resource2, asks for
  *      resource1: it blocks. Neither can go on.
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "demo.h"
@@ -98,6 +100,19 @@ static void await(sem_t *s)
     while (sem_wait(s) != 0)
         if (errno != EINTR)
             fatal("sem_wait: %s", strerror(errno));
+}
+
+/* Until a writer is queued on r (glibc: __writers_futex is 1 while a writer holds it, 3 once
+ * another writer sleeps on it), or 10 s at most. Posting mover_asks_r1 comes just before the
+ * mover's wrlock; without this the creator could release in between on a loaded machine, and
+ * the mover would take resource1 without waiting: the trace's "who readied whom" story
+ * (the creator's release wakes the mover) would then depend on the scheduler. Only the mover
+ * can queue on resource1 while the creator holds it. */
+static void until_writer_queued(pthread_rwlock_t *r)
+{
+    const volatile unsigned *w = &r->__data.__writers_futex;
+    for (int i = 0; i < 10000 && *w != 3; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
 }
 
 static void check_size(const demo_job *j, const char *path)
@@ -171,6 +186,7 @@ static void *creator_main(void *arg)
     create_files(j);
     /* Release only once the mover has asked for resource1, so it waits on this run. */
     await(&mover_asks_r1);
+    until_writer_queued(&resource1);
     demo_say(j->cfg, "creator: created %lu files in %s, releasing resource1", j->counts->created,
              j->folder1);
     unlock(&resource1, "resource1");
