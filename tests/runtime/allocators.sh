@@ -49,7 +49,9 @@ redis_serve() {
   timeout -k 5 60 "$@" redis-server --port 0 --unixsocket "$sock" --save '' \
     --appendonly no --dir "$T_TMP" --loglevel warning >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
   local pid=$! i
-  for i in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
+  # Until the socket is there or the server is gone (its own 60 s bound): a loaded machine
+  # may take more than a few seconds to start redis under the runtime.
+  for i in $(seq 1200); do [ -S "$sock" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   timeout 10 redis-cli -s "$sock" PING >"$T_TMP/$name.cli" 2>&1
   timeout 10 redis-cli -s "$sock" SET k v >>"$T_TMP/$name.cli" 2>&1
   timeout 10 redis-cli -s "$sock" GET k >>"$T_TMP/$name.cli" 2>&1
