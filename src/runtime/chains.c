@@ -9,6 +9,8 @@
  * is replaced by one twice as large; old tables stay mapped for readers still probing them.
  */
 
+#include <sys/mman.h>
+
 #include "fastpath.h"
 
 _Atomic(rt_chain_table *) rt_chain_tab;
@@ -21,6 +23,11 @@ static rt_chain_table *table_new(size_t cap)
     rt_chain_table *t = rt_map(bytes);
     if (!t)
         return NULL;
+    /* A large set is probed at random (a new chain's key is a hash): with 4 KiB pages every
+     * probe of a table bigger than the TLB's reach also walks page tables. Huge pages where
+     * the kernel gives them on request (a hint: failure changes nothing). */
+    if (bytes >= (2u << 20))
+        madvise(t, bytes, MADV_HUGEPAGE);
     t->mask = cap - 1;
     return t;
 }
