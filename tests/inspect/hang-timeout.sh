@@ -60,11 +60,15 @@ check "sleep: no report" [ ! -s "$T_TMP/sleep.err" ]
 # (inspected every second, left alone). Both processes are ended here, by pid.
 "$LG" run --hang-timeout 1 -- "$HANG" read >"$T_TMP/read.out" 2>"$T_TMP/read.err" &
 lgpid=$!
+# The child is looked for until it exists (a loaded machine may take seconds to start it);
+# then 4 s of being left alone. Without a child, run itself is ended so the wait is bounded.
+child=
+for _ in $(seq 600); do child=$(pgrep -P "$lgpid"); [ -n "$child" ] && break; sleep 0.1; done
 sleep 4
-child=$(pgrep -P "$lgpid")
+check "read: the program was started" [ -n "$child" ]
 check "read: still running after 4 s" kill -0 "$lgpid"
 check "read: no report" bash -c "! grep -q 'lockgraph:' '$T_TMP/read.err'"
-[ -n "$child" ] && kill -9 $child 2>/dev/null
+if [ -n "$child" ]; then kill -9 $child 2>/dev/null; else kill -9 "$lgpid" 2>/dev/null; fi
 wait "$lgpid" 2>/dev/null
 rc=$?
 check "read: run reports its program's SIGKILL (exit $rc, want 137)" [ "$rc" = 137 ]
