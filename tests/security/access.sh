@@ -10,9 +10,9 @@ check_lines "kernel thread: one line" 1 "$T_TMP/err"
 python3 -c 'import os, time
 p = os.fork()
 if p == 0: os._exit(0)
-print(p, flush=True); time.sleep(30)' >"$T_TMP/zpid" &
+print(p, flush=True); time.sleep(120)' >"$T_TMP/zpid" &
 parent=$!
-for _ in $(seq 100); do [ -s "$T_TMP/zpid" ] && grep -q '^Z' <(awk '{print $3}' /proc/"$(cat "$T_TMP/zpid")"/stat 2>/dev/null) && break; sleep 0.05; done
+for _ in $(seq 1200); do [ -s "$T_TMP/zpid" ] && grep -q '^Z' <(awk '{print $3}' /proc/"$(cat "$T_TMP/zpid")"/stat 2>/dev/null) && break; sleep 0.05; done
 z=$(cat "$T_TMP/zpid")
 check_status 1 "a zombie" timeout 60 "$LG" attach "$z"
 check_grep "zombie: names its parent" "^lockgraph attach: process $z \\(python3\\) is a zombie: it has exited and waits for its parent \\(process $parent\\)" "$T_TMP/err"
