@@ -136,10 +136,11 @@ int rt_finish(void)
         char buf[512];
         int n = snprintf(buf, sizeof buf,
                          "lockgraph: %u locks, %zu chains (%lu flushes), %zu edges, %lu slow paths, %lu "
-                         "searches, %lu contended waits, %lu freed locks, %lu findings\n",
+                         "searches, %lu contended waits, %lu freed locks, %lu condvar checks, %lu findings\n",
                          rt_lock_count(), rt_chain_count(), rt_chain_flushes(), rt.graph.live_edges,
                          atomic_load(&rt.counters[RT_C_SLOW]), atomic_load(&rt.counters[RT_C_SEARCHES]),
                          atomic_load(&rt.counters[RT_C_WAITS]), atomic_load(&rt.counters[RT_C_FREED]),
+                         atomic_load(&rt.counters[RT_C_CV_CHECKS]),
                          atomic_load(&rt.counters[RT_C_FINDINGS]));
         if (n > 0)
             rt_out(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../util/glibc-abi.h"
+#include "condvars.h"
 #include "fastpath.h"
 #include "misuse.h"
 #include "names.h"
@@ -340,6 +341,7 @@ typedef struct cond_call {
     void *m;
     uintptr_t pc;
     bool active;
+    bool cv;      /* the wait is registered for the cond-two-mutexes check (condvars.c) */
 } cond_call;
 
 static void cond_unwound(cond_call *c)
@@ -347,11 +349,21 @@ static void cond_unwound(cond_call *c)
     if (likely(!c->active))
         return;
     rt_cond_leave();
+    if (c->cv)
+        rt_cv_wait_end();
     rt_acquired(c->m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE,
                 mutex_flags((pthread_mutex_t *)c->m) | RT_ACQ_COND, c->pc);
 }
-#define COND_CALL(m) cond_call cc_ __attribute__((cleanup(cond_unwound))) = {(m), PC, true}
+#define COND_CALL(c, m)                                                                 \
+    cond_call cc_ __attribute__((cleanup(cond_unwound))) = {(m), PC, true,                \
+                                                            rt_cv_wait_begin((c), (m), PC)}
 #define COND_RETURNED() (cc_.active = false)
+#define COND_LEFT()                                                                     \
+    do {                                                                                \
+        rt_cond_leave();                                                                \
+        if (cc_.cv)                                                                     \
+            rt_cv_wait_end();                                                           \
+    } while (0)
 
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
@@ -360,11 +372,11 @@ RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
-    COND_CALL(m);
+    COND_CALL(c, m);
     int r = real_pthread_cond_wait(c, m);
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    rt_cond_leave();
+    COND_LEFT();
     if (COND_NOT_WAITED(r, m))
         MUTEX_REFUSED(r, m);
     else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
@@ -381,11 +393,11 @@ RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
     rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
-    COND_CALL(m);
+    COND_CALL(c, m);
     int r = real_pthread_cond_timedwait(c, m, t);
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    rt_cond_leave();
+    COND_LEFT();
     if (COND_NOT_WAITED(r, m))
         MUTEX_REFUSED(r, m);
     else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
@@ -403,15 +415,46 @@ RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
-    COND_CALL(m);
+    COND_CALL(c, m);
     int r = real_pthread_cond_clockwait(c, m, k, t);
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    rt_cond_leave();
+    COND_LEFT();
     if (COND_NOT_WAITED(r, m))
         MUTEX_REFUSED(r, m);
     else if (likely(r != EPERM))   /* EPERM: not its mutex to release, nothing re-acquired */
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m) | RT_ACQ_COND, PC);
+    return r;
+}
+
+/* Wakes and new lives of a condition variable: the cond-two-mutexes check (condvars.c)
+ * counts a wait as blocked only while no signal or broadcast followed its start. After
+ * glibc's call: a waiter it woke began before it. */
+RT_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+    int r = real_pthread_cond_signal(c);
+    rt_cv_woken(c);
+    return r;
+}
+
+RT_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    int r = real_pthread_cond_broadcast(c);
+    rt_cv_woken(c);
+    return r;
+}
+
+RT_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
+{
+    int r = real_pthread_cond_init(c, a);
+    rt_cv_reset(c);
+    return r;
+}
+
+RT_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+    int r = real_pthread_cond_destroy(c);
+    rt_cv_reset(c);
     return r;
 }
 
@@ -490,11 +533,11 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
     rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
-    COND_CALL(m);
+    COND_CALL(c, m);
     int r = real_cnd_wait(c, m);
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    rt_cond_leave();
+    COND_LEFT();
     if (r == thrd_error && rt_mutex_poisoned(m))
         MUTEX_REFUSED(EINVAL, m);
     else
@@ -511,16 +554,43 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     rt_misuse_cond = 0;   /* only this release is this condvar's */
     rt_cond_enter(m, PC);
     RT_REC_COND(LG_EV_COND_WAIT_BEGIN, c, m, PC);
-    COND_CALL(m);
+    COND_CALL(c, m);
     int r = real_cnd_timedwait(c, m, t);
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
-    rt_cond_leave();
+    COND_LEFT();
     if (r == thrd_error && rt_mutex_poisoned(m))
         MUTEX_REFUSED(EINVAL, m);
     else
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
     return r;
+}
+
+RT_EXPORT int cnd_signal(cnd_t *c)
+{
+    int r = real_cnd_signal(c);
+    rt_cv_woken(c);
+    return r;
+}
+
+RT_EXPORT int cnd_broadcast(cnd_t *c)
+{
+    int r = real_cnd_broadcast(c);
+    rt_cv_woken(c);
+    return r;
+}
+
+RT_EXPORT int cnd_init(cnd_t *c)
+{
+    int r = real_cnd_init(c);
+    rt_cv_reset(c);
+    return r;
+}
+
+RT_EXPORT void cnd_destroy(cnd_t *c)
+{
+    real_cnd_destroy(c);
+    rt_cv_reset(c);
 }
 
 /* ---- joins: a thread joining another waits for it (a wait-for edge to a thread) ---- */

@@ -44,6 +44,11 @@ static bool seen_before(uint64_t key)
     return atomic_load_explicit(&seen_cache[key & 255], memory_order_relaxed) == key;
 }
 
+bool rt_misuse_reported(lg_misuse m, uintptr_t pc)
+{
+    return seen_before(misuse_key(m, pc, 0));
+}
+
 static const char *where_of(const lg_stack *s, char *buf, size_t len)
 {
     lg_stack_where(s, buf, len);
@@ -137,12 +142,14 @@ static void describe(lg_finding *f, lg_misuse m, int li, const char *typename,
         break;
     case LG_MISUSE_COND_TWO_MUTEXES:
         lg_finding_set_summary(f, "thread %d waits on condition variable %s at %s with mutex %s, "
-                               "while another thread waits on it with %s (at %s)", tid,
+                               "while %s waits on it with mutex %s (at %s)", tid,
                                cond_name ? cond_name : "?", w, n,
-                               f->nlocks > 1 && f->locks[f->nlocks - 1].name
+                               nh ? holder : "another thread",
+                               f->nlocks > 2 && f->locks[f->nlocks - 1].name
                                    ? f->locks[f->nlocks - 1].name : "another mutex", hw);
         lg_finding_set_fix(f, "use one mutex with each condition variable, for all its "
-                           "waiters");
+                           "waiters and for the signaller's changes of the condition: or one "
+                           "condition variable per mutex");
         break;
     default:
         break;

@@ -28,6 +28,9 @@ typedef struct rt_misuse {
 } rt_misuse;
 
 void rt_misuse_report(const rt_misuse *m);
+/* Whether the misuse m at call site pc was reported already (a lock-free cache: false may
+ * mean not known), so a caller can skip work only a new finding needs. */
+bool rt_misuse_reported(lg_misuse m, uintptr_t pc);
 /* The condition variable of the condition wait this thread is entering: set by the wrappers
  * before they release the mutex, read only when that release is a misuse. */
 extern __thread uintptr_t rt_misuse_cond;

@@ -229,6 +229,13 @@ typedef struct rt_wait {
     uint32_t depth;
     int64_t deadline;
     pthread_t join_th;
+    /* condvars.c: this thread's condition wait in progress, read by another waiter's check
+     * (cv 0: none): the condvar, its mutex, the call site, and the condvar's wake count when
+     * it began; written by the thread only, cv_seq odd while it writes them. */
+    _Atomic uint32_t cv_seq;
+    _Atomic uint32_t cv_wakes;
+    _Atomic uintptr_t cv, cv_mutex, cv_pc;
+    void *cv_entry;            /* and its condvar's entry (condvars.c), this thread's only */
 } rt_wait;
 
 #define RT_SAMPLE_FRAMES 32
@@ -412,6 +419,7 @@ void rt_elfsym_prewarm(void);    /* the main program's file mapped now (record's
 /* ---- stacks.c: captured stacks, deduplicated ---- */
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
 uint32_t rt_stack_of_pc(uintptr_t pc);   /* the one-frame stack of a call site (no unwind) */
+uint32_t rt_stack_intern(const uint64_t *pcs, size_t n);   /* a stack sampled elsewhere */
 size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max);
 void rt_stacks_fork(int phase);
 uint64_t rt_stack_frame_sig(uintptr_t addr);  /* owner frame of a stack address, 0 unknown */
@@ -512,12 +520,12 @@ typedef struct rt_state {
     rt_flock report_lock;
     lg_lo_graph graph;
     _Atomic bool ready;
-    _Atomic unsigned long counters[8];
+    _Atomic unsigned long counters[9];
     _Atomic bool budget_warned;
 } rt_state;
 extern rt_state rt;
 enum { RT_C_SLOW, RT_C_EDGES, RT_C_SEARCHES, RT_C_FINDINGS, RT_C_WAITS, RT_C_FREED, RT_C_FOREIGN,
-       RT_C_NESTED };
+       RT_C_NESTED, RT_C_CV_CHECKS };
 void rt_init(void);
 /* interpose.c may do glibc's trylock of plain mutexes itself: the layout is the known one
  * and lock elision is off (set once by rt_init; false before). */

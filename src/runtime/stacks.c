@@ -180,6 +180,13 @@ uint32_t rt_stack_of_pc(uintptr_t pc)
     return intern(&p, pc ? 1 : 0);
 }
 
+uint32_t rt_stack_intern(const uint64_t *pcs, size_t n)
+{
+    size_t want = rt.cfg.frames > RT_MAX_FRAMES ? RT_MAX_FRAMES
+                  : rt.cfg.frames > 0 ? (size_t)rt.cfg.frames : 1;
+    return intern(pcs, (int)(n < want ? n : want));
+}
+
 /* The id of a stack of n PCs, stored once (0 when none or out of memory). */
 static uint32_t intern(const uint64_t *pcs, int n)
 {

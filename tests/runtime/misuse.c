@@ -216,6 +216,153 @@ NOINLINE static void cond_wait_other_holds(void)
     pthread_join(t, NULL);
 }
 
+/* ---- one condition variable, two mutexes (cond-two-mutexes) ----
+ * A waiter announces itself holding its mutex, then waits; the main thread's lock of that
+ * mutex succeeds only once the wait has released it, that is, once the waiter is inside
+ * pthread_cond_wait (and queued in glibc: it registers before it releases the mutex). So
+ * every order below is the program's, never the scheduler's. */
+pthread_mutex_t cm1 = PTHREAD_MUTEX_INITIALIZER, cm2 = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t cv2 = PTHREAD_COND_INITIALIZER;
+static sem_t in_wait;
+
+typedef struct waiter {
+    pthread_t th;
+    pthread_cond_t *cv;
+    pthread_mutex_t *m;
+    int released;              /* the predicate, under m */
+} waiter;
+
+static void *wait_until_released(void *arg)
+{
+    waiter *w = arg;
+    int r = 0;
+    pthread_mutex_lock(w->m);
+    sem_post(&in_wait);
+    while (!w->released && r == 0)
+        r = pthread_cond_wait(w->cv, w->m);
+    pthread_mutex_unlock(w->m);
+    rc("wait", r);
+    return NULL;
+}
+
+/* Starts w and returns once it waits (the handshake above). */
+static void start_waiter(waiter *w, pthread_cond_t *cv, pthread_mutex_t *m)
+{
+    *w = (waiter){.cv = cv, .m = m};
+    pthread_create(&w->th, NULL, wait_until_released, w);
+    sem_wait(&in_wait);
+    pthread_mutex_lock(m);     /* only once the wait released it */
+    pthread_mutex_unlock(m);
+}
+
+static void release_waiter(waiter *w)
+{
+    pthread_mutex_lock(w->m);
+    w->released = 1;
+    pthread_cond_broadcast(w->cv);
+    pthread_mutex_unlock(w->m);
+    pthread_join(w->th, NULL);
+}
+
+/* Two threads wait on cv at once, one with cm1, the other with cm2 (Helgrind's "cond is
+ * associated with a different mutex"): the second wait is the misuse. */
+NOINLINE static void cond_two_mutexes(void)
+{
+    waiter a, b;
+    start_waiter(&a, &cv, &cm1);
+    start_waiter(&b, &cv, &cm2);
+    release_waiter(&a);
+    release_waiter(&b);
+}
+
+/* The same condvar with another mutex once every waiter left: a new binding (legal). */
+NOINLINE static void cond_reuse_other_mutex(void)
+{
+    waiter a;
+    start_waiter(&a, &cv, &cm1);
+    release_waiter(&a);
+    start_waiter(&a, &cv, &cm2);
+    release_waiter(&a);
+}
+
+/* Two condvars, each with its own mutex, waited on at once. */
+NOINLINE static void cond_two_condvars(void)
+{
+    waiter a, b;
+    start_waiter(&a, &cv, &cm1);
+    start_waiter(&b, &cv2, &cm2);
+    release_waiter(&a);
+    release_waiter(&b);
+}
+
+/* A timed wait with cm1 that times out, then a wait with cm2. */
+NOINLINE static void cond_timeout_other_mutex(void)
+{
+    struct timespec ts = soon();
+    pthread_mutex_lock(&cm1);
+    rc("timedwait-cm1", pthread_cond_timedwait(&cv, &cm1, &ts));
+    pthread_mutex_unlock(&cm1);
+    ts = soon();
+    pthread_mutex_lock(&cm2);
+    rc("timedwait-cm2", pthread_cond_timedwait(&cv, &cm2, &ts));
+    pthread_mutex_unlock(&cm2);
+}
+
+static void unlock_on_cancel(void *m)
+{
+    pthread_mutex_unlock(m);
+}
+
+static void *wait_for_ever(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    pthread_mutex_lock(m);
+    pthread_cleanup_push(unlock_on_cancel, m);
+    sem_post(&in_wait);
+    for (;;)
+        pthread_cond_wait(&cv, m);
+    pthread_cleanup_pop(1);
+    return NULL;
+}
+
+/* A wait with cm1 cancelled (its cleanup unlocks cm1), then a wait with cm2. */
+NOINLINE static void cond_cancel_other_mutex(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, wait_for_ever, &cm1);
+    sem_wait(&in_wait);
+    pthread_mutex_lock(&cm1);   /* the thread waits */
+    pthread_mutex_unlock(&cm1);
+    pthread_cancel(t);
+    void *res;
+    pthread_join(t, &res);
+    rc("cancelled", res == PTHREAD_CANCELED ? 0 : EINVAL);
+    struct timespec ts = soon();
+    pthread_mutex_lock(&cm2);
+    rc("timedwait-cm2", pthread_cond_timedwait(&cv, &cm2, &ts));
+    pthread_mutex_unlock(&cm2);
+}
+
+/* A waiter with cm1 signalled (it is unblocked, and stays in pthread_cond_wait until it gets
+ * cm1 back, which this thread holds), then a wait with cm2: POSIX's binding lasts only while
+ * a thread is blocked on the condvar, so this is legal (Helgrind, which counts the woken
+ * waiter until its call returns, reports it). */
+NOINLINE static void cond_signal_other_mutex(void)
+{
+    waiter a;
+    start_waiter(&a, &cv, &cm1);
+    pthread_mutex_lock(&cm1);
+    a.released = 1;
+    pthread_cond_signal(&cv);   /* a is the only waiter: it is woken */
+    struct timespec ts = soon();
+    pthread_mutex_lock(&cm2);
+    int r = pthread_cond_timedwait(&cv, &cm2, &ts);
+    rc("timedwait-cm2", r == ETIMEDOUT ? 0 : r);   /* 0 too would be glibc's right */
+    pthread_mutex_unlock(&cm2);
+    pthread_mutex_unlock(&cm1);
+    pthread_join(a.th, NULL);
+}
+
 /* A mutex used after its destroy: glibc answers EINVAL to each call (three call sites:
  * three findings). */
 NOINLINE static void destroy_then_lock(void)
@@ -583,6 +730,7 @@ int main(int argc, char **argv)
         return 2;
     sem_init(&go, 0, 0);
     sem_init(&done, 0, 0);
+    sem_init(&in_wait, 0, 0);
     const char *c = argv[1];
     if (!strcmp(c, "double-unlock")) double_unlock();
     else if (!strcmp(c, "unlock-never-locked")) unlock_never_locked();
@@ -614,6 +762,12 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "destroy-twice")) destroy_twice();
     else if (!strcmp(c, "destroy-free-lock")) destroy_free_lock();
     else if (!strcmp(c, "cond-wait-destroyed")) cond_wait_destroyed();
+    else if (!strcmp(c, "cond-two-mutexes")) cond_two_mutexes();
+    else if (!strcmp(c, "cond-reuse-other-mutex")) cond_reuse_other_mutex();
+    else if (!strcmp(c, "cond-two-condvars")) cond_two_condvars();
+    else if (!strcmp(c, "cond-timeout-other-mutex")) cond_timeout_other_mutex();
+    else if (!strcmp(c, "cond-cancel-other-mutex")) cond_cancel_other_mutex();
+    else if (!strcmp(c, "cond-signal-other-mutex")) cond_signal_other_mutex();
     else if (!strcmp(c, "mtx-after-destroy")) mtx_after_destroy();
     else if (!strcmp(c, "destroy-reinit")) destroy_reinit();
     else if (!strcmp(c, "reinit-held")) reinit_held();
