@@ -363,6 +363,60 @@ NOINLINE static void cond_signal_other_mutex(void)
     pthread_join(a.th, NULL);
 }
 
+/* The same with C11's cnd_t and mtx_t (glibc's cnd_wait does not go through
+ * pthread_cond_wait: its own wrappers). */
+mtx_t xm1, xm2;
+cnd_t xcv;
+typedef struct xwaiter {
+    thrd_t th;
+    mtx_t *m;
+    int released;
+} xwaiter;
+
+static int xwait_until_released(void *arg)
+{
+    xwaiter *w = arg;
+    int r = thrd_success;
+    mtx_lock(w->m);
+    sem_post(&in_wait);
+    while (!w->released && r == thrd_success)
+        r = cnd_wait(&xcv, w->m);
+    mtx_unlock(w->m);
+    printf("cnd_wait %d\n", r == thrd_success);
+    return 0;
+}
+
+static void xstart(xwaiter *w, mtx_t *m)
+{
+    *w = (xwaiter){.m = m};
+    thrd_create(&w->th, xwait_until_released, w);
+    sem_wait(&in_wait);
+    mtx_lock(m);
+    mtx_unlock(m);
+}
+
+static void xrelease(xwaiter *w)
+{
+    mtx_lock(w->m);
+    w->released = 1;
+    cnd_broadcast(&xcv);
+    mtx_unlock(w->m);
+    thrd_join(w->th, NULL);
+}
+
+NOINLINE static void cnd_two_mutexes(void)
+{
+    mtx_init(&xm1, mtx_plain);
+    mtx_init(&xm2, mtx_plain);
+    cnd_init(&xcv);
+    xwaiter a, b;
+    xstart(&a, &xm1);
+    xstart(&b, &xm2);
+    xrelease(&a);
+    xrelease(&b);
+    cnd_destroy(&xcv);
+}
+
 /* A mutex used after its destroy: glibc answers EINVAL to each call (three call sites:
  * three findings). */
 NOINLINE static void destroy_then_lock(void)
@@ -763,6 +817,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "destroy-free-lock")) destroy_free_lock();
     else if (!strcmp(c, "cond-wait-destroyed")) cond_wait_destroyed();
     else if (!strcmp(c, "cond-two-mutexes")) cond_two_mutexes();
+    else if (!strcmp(c, "cnd-two-mutexes")) cnd_two_mutexes();
     else if (!strcmp(c, "cond-reuse-other-mutex")) cond_reuse_other_mutex();
     else if (!strcmp(c, "cond-two-condvars")) cond_two_condvars();
     else if (!strcmp(c, "cond-timeout-other-mutex")) cond_timeout_other_mutex();

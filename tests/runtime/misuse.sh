@@ -58,6 +58,10 @@ misuse_case cond-wait-unlocked "['cond-mutex-not-held']" mu None "['misuse']"
 misuse_case cond-wait-unlocked-errorcheck "['cond-mutex-not-held']" emu EPERM "['misuse']"
 # Helgrind tc23 #4: the mutex is another thread's (named as its holder, with its stack).
 misuse_case cond-wait-other-holds "['cond-mutex-not-held']" emu EPERM "['misuse', 'acquired']"
+# Two threads wait on cv at once with cm1 and cm2 (the second wait is the misuse): both
+# mutexes, the condvar, the other waiter's thread and where it waits.
+misuse_case cond-two-mutexes "['cond-two-mutexes']" cm2 None "['misuse', 'other-wait']"
+misuse_case cnd-two-mutexes "['cond-two-mutexes']" xm2 None "['misuse', 'other-wait']"
 
 # The holder's thread and the misusing thread are told apart.
 expect unlock-other-thread "holder is another thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
@@ -70,10 +74,21 @@ expect cond-wait-other-holds "holder is the other thread" "f[0]['sites'][0]['thr
 expect reinit-other-holds "holder is the other thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
 # The condition variable is in the finding.
 expect cond-wait-unlocked "condvar" "[l['name'] for l in f[0]['locks']]" "['mu', 'cv']"
+expect cond-two-mutexes "both mutexes and the condvar" "[l['name'] for l in f[0]['locks']]" "['cm2', 'cv', 'cm1']"
+expect cond-two-mutexes "the other wait is another thread's" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
+expect cond-two-mutexes "the other wait is with cm1" \
+  "[l['name'] for l in f[0]['locks'] if l['id'] == f[0]['sites'][1]['lock']]" "['cm1']"
+expect cond-two-mutexes "the other wait's call site" "f[0]['sites'][1]['stack'][0]['function']" "wait_until_released"
+check_grep "cond-two-mutexes: the other wait's stanza" \
+  "^meanwhile thread [0-9]+ .* waits on the same condition with L3 at:" "$T_TMP/cond-two-mutexes.err"
+check_grep "cond-two-mutexes: the summary names the other thread" \
+  "with mutex cm2, while thread [0-9]+ .* waits on it with mutex cm1" "$T_TMP/cond-two-mutexes.err"
 
 # Legal look-alikes: no finding, status 0, same results.
 for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery robust-waiter cancel-cleanup \
-         lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit reinit-free; do
+         lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit reinit-free \
+         cond-reuse-other-mutex cond-two-condvars cond-timeout-other-mutex cond-cancel-other-mutex \
+         cond-signal-other-mutex; do
   timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1
   lg_run "$c" -- "$MIS" "$c"
   expect_rc "$c" 0
@@ -82,6 +97,26 @@ for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery robus
   grep -q "^done $c\$" "$T_TMP/$c.out" && diff "$T_TMP/$c.bare" "$T_TMP/$c.out" >/dev/null ||
     fail "$c: results differ under the runtime: $(diff "$T_TMP/$c.bare" "$T_TMP/$c.out" | head -c 800)"
 done
+
+# cond-two-mutexes' bookkeeping (--verbose counts the waits that found another mutex bound
+# to the condvar and looked for its waiter): a wait that timed out, was cancelled, or returned
+# leaves the condvar unbound, so the next wait with another mutex is the fast path; a waiter
+# that was signalled is still in its call (it waits for cm1, held by the signaller), so the
+# wait with cm2 looks, and finds it woken: silent by POSIX's rule, not by luck.
+for c in cond-reuse-other-mutex cond-two-condvars cond-timeout-other-mutex cond-cancel-other-mutex; do
+  lg_run "$c-v" --verbose -- "$MIS" "$c"
+  check_grep "$c: no condvar check" ", 0 condvar checks, 0 findings" "$T_TMP/$c-v.err"
+done
+lg_run cond-signal-v --verbose -- "$MIS" cond-signal-other-mutex
+check_grep "cond-signal-other-mutex: one check, no finding" ", 1 condvar checks, 0 findings" "$T_TMP/cond-signal-v.err"
+# Off by --misuse, suppressible by a frame of the misusing wait.
+lg_run cond-off --misuse all,-cond-two-mutexes -- "$MIS" cond-two-mutexes
+expect_rc cond-off 0
+expect cond-off "no finding" "kinds()" "[]"
+printf 'function:wait_until_released\n' >"$T_TMP/cond-supp"
+lg_run cond-supp --suppressions "$T_TMP/cond-supp" -- "$MIS" cond-two-mutexes
+expect_rc cond-supp 0
+expect cond-supp "suppressed" "kinds()" "[]"
 
 # Suppressible like every finding: by a frame of the misusing call.
 printf 'function:double_unlock\n' >"$T_TMP/supp"
