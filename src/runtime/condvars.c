@@ -34,6 +34,7 @@
  */
 #include <string.h>
 
+#include "../util/glibc-abi.h"
 #include "../util/hash.h"
 #include "condvars.h"
 #include "misuse.h"
@@ -217,13 +218,25 @@ static void report(rt_thread *t, uintptr_t cv, uintptr_t m, uintptr_t pc,
 
 /* ---- the wrappers' calls ---- */
 
+/* glibc refuses the wait before it begins: a destroyed mutex (EINVAL), or an owner-checking
+ * one the caller does not own (EPERM: its release fails). No wait to publish: another waiter
+ * is not told of a wait that never was. */
+static bool glibc_refuses(const pthread_mutex_t *m, int tid)
+{
+    if (rt_mutex_poisoned(m))
+        return true;
+    int kind = m->__data.__kind & GLIBC_MUTEX_KIND_PUBLIC;
+    return kind != PTHREAD_MUTEX_NORMAL && kind != PTHREAD_MUTEX_ADAPTIVE_NP
+           && m->__data.__owner != tid;
+}
+
 bool rt_cv_wait_begin(const void *cvp, const void *mp, uintptr_t pc)
 {
     rt_thread *t = rt_self;
     uintptr_t cv = (uintptr_t)cvp, m = (uintptr_t)mp;
     if (!t->cap || rt_is_nested(t) || !cv || !m || m >= CV_MUTEX_LIMIT
         || !rt_misuse_on(LG_MISUSE_COND_TWO_MUTEXES)
-        || !atomic_load_explicit(&rt.ready, memory_order_relaxed))
+        || !atomic_load_explicit(&rt.ready, memory_order_relaxed) || glibc_refuses(mp, t->tid))
         return false;
     /* A signal handler's condition wait inside this thread's own wait (or its start): the
      * outer wait stays published, this one is not checked. */
