@@ -109,6 +109,15 @@ for c in cond-reuse-other-mutex cond-two-condvars cond-timeout-other-mutex cond-
 done
 lg_run cond-signal-v --verbose -- "$MIS" cond-signal-other-mutex
 check_grep "cond-signal-other-mutex: one check, no finding" ", 1 condvar checks, 0 findings" "$T_TMP/cond-signal-v.err"
+# The condvar table full: one note, the program runs to its end with its own results.
+"$MIS" cond-many >"$T_TMP/cond-many.bare" 2>&1
+lg_run cond-many -- "$MIS" cond-many
+expect_rc cond-many 0
+expect cond-many "no finding" "kinds()" "[]"
+expect cond-many "one note" "len([n for n in r['notes'] if 'condition variable table full' in n])" "1"
+T_CHECKS=$((T_CHECKS + 1))
+diff "$T_TMP/cond-many.bare" "$T_TMP/cond-many.out" >/dev/null && grep -q "^timed out 60000 of 60000$" "$T_TMP/cond-many.out" ||
+  fail "cond-many: results differ under the runtime: $(diff "$T_TMP/cond-many.bare" "$T_TMP/cond-many.out" | head -c 800)"
 # Off by --misuse, suppressible by a frame of the misusing wait.
 lg_run cond-off --misuse all,-cond-two-mutexes -- "$MIS" cond-two-mutexes
 expect_rc cond-off 0
