@@ -164,8 +164,6 @@ static void credit_holder(ctx *c, size_t li, int tid, uint64_t dur)
 
 static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_t stack)
 {
-    if (c->t->counted)
-        return;   /* holds come from the counts: most have no events */
     lock_state *s = &c->ls[li];
     for (size_t i = 0; i < s->nopen; i++) {
         if (s->open[i].tid == tid) {   /* recursive: one hold, deeper */
@@ -186,16 +184,42 @@ static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_
 
 /* A release (or a cond wait giving the mutex up) by tid at ts: close its hold, remember it as
  * the release that will end the next wait on this lock. */
+/* A counted trace's release with no open hold (its acquisition was only counted): the hold
+ * is known to have begun no later than the earliest open wait of another thread on this lock
+ * that found this thread holding it; else only its end is known. Kept for the holds that
+ * made waits (the Chrome export), never in the totals (the counts have those). */
+static uint64_t counted_hold_begin(ctx *c, uint32_t lock, int tid, uint64_t ts)
+{
+    uint64_t begin = ts;
+    for (size_t i = 0; i < c->a->nthreads; i++) {
+        size_t wi = c->ts[i].wait;
+        if (wi == LG_TL_NONE)
+            continue;
+        const lg_tl_wait *w = &c->a->waits[wi];
+        if (w->lock == lock && w->owner == tid && w->begin < begin)
+            begin = w->begin;
+    }
+    return begin;
+}
+
+/* A release (or a cond wait giving the mutex up) by tid at ts: close its hold, remember it as
+ * the release that will end the next wait on this lock. */
 static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
 {
     lock_state *s = &c->ls[li];
+    bool counted = c->t->counted;
     uint64_t begin = ts;
     size_t i = 0;
     for (; i < s->nopen && s->open[i].tid != tid; i++)
         ;
-    if (i == s->nopen) {
-        if (!c->t->counted)   /* counted: the acquisition had no event */
-            c->a->unmatched_releases++;
+    if (i == s->nopen && counted) {
+        begin = counted_hold_begin(c, c->a->locks[li].lock, tid, ts);
+        lg_tl_hold h = {.tid = tid, .lock = c->a->locks[li].lock, .begin = begin, .end = ts,
+                        .ended = true, .release_stack = stack};
+        if (LG_APPEND(c->a->holds, c->a->nholds, &h) < 0)
+            c->oom = true;
+    } else if (i == s->nopen) {
+        c->a->unmatched_releases++;
     } else if (--s->open[i].depth > 0) {
         return;   /* a recursive lock is still held */
     } else {
@@ -204,8 +228,10 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
         h->ended = true;
         h->release_stack = stack;
         begin = h->begin;
-        c->a->locks[li].total_hold += ts - h->begin;
-        credit_holder(c, li, tid, ts - h->begin);
+        if (!counted) {
+            c->a->locks[li].total_hold += ts - h->begin;
+            credit_holder(c, li, tid, ts - h->begin);
+        }
         s->open[i] = s->open[--s->nopen];
     }
     s->released = true;
@@ -364,6 +390,12 @@ static void close_open(ctx *c)
         lock_state *s = &c->ls[li];
         for (size_t i = 0; i < s->nopen; i++) {
             lg_tl_hold *h = &a->holds[s->open[i].hold];
+            if (c->t->counted) {
+                /* its release readied nobody, so it has no event: only its begin is known */
+                h->end = h->begin;
+                h->ended = true;
+                continue;
+            }
             h->end = a->end_ns > h->begin ? a->end_ns : h->begin;
             a->locks[li].total_hold += h->end - h->begin;
             credit_holder(c, li, h->tid, h->end - h->begin);
@@ -373,6 +405,16 @@ static void close_open(ctx *c)
         if (!c->ts[ti].exited)
             a->threads[ti].end = a->end_ns > a->threads[ti].begin ? a->end_ns
                                                                   : a->threads[ti].begin;
+}
+
+static int cmp_hold_begin(const void *x, const void *y)
+{
+    const lg_tl_hold *a = x, *b = y;
+    if (a->begin != b->begin)
+        return a->begin < b->begin ? -1 : 1;
+    if (a->tid != b->tid)
+        return (a->tid > b->tid) - (a->tid < b->tid);
+    return (a->end > b->end) - (a->end < b->end);
 }
 
 /* A counted trace's acquisitions and holds: each entry's acquisitions, and its hold time
@@ -521,6 +563,8 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
         event(&c, &t->events[i]);
     close_open(&c);
     apply_counts(&c);
+    if (t->counted && a->nholds)   /* releases added holds that began earlier */
+        qsort(a->holds, a->nholds, sizeof *a->holds, cmp_hold_begin);
     if (c.oom || longest_holders(a) < 0)
         goto oom;
     if (t->has_sched && lg_tl_kernel_view(t, a) < 0)

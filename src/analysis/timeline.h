@@ -10,9 +10,11 @@
  * at COND_WAIT_END; that re-acquisition is a hold but not an acquisition.
  * A counted trace (lg_timeline.counted, `lockgraph record` without --all-events) takes
  * acquisitions and holds from its COUNTS entries instead (every acquisition, contended ones
- * included; hold time = each entry's mean sampled hold times its acquisitions), has no hold
- * intervals, and a wait's readier is the last recorded release at or after its begin (only
- * releases that found a waiter are recorded).
+ * included; hold time = each entry's mean sampled hold times its acquisitions); its hold
+ * intervals are only those its events show (from a contended acquisition, or from the first
+ * wait that found the holder, to a release that readied a waiter), outside the totals; a
+ * wait's readier is the last recorded release at or after its begin (only releases that
+ * found a waiter are recorded).
  */
 #ifndef LG_ANALYSIS_TIMELINE_H
 #define LG_ANALYSIS_TIMELINE_H

@@ -6,6 +6,7 @@
  * 2 usage. A timeline is not a defect finding, so never 66.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,8 +85,69 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
     return 0;
 }
 
-/* Symbolize the stacks the chosen waits print, from the trace's module map. */
-static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits)
+/* A lock the trace has no name for (a heap lock; a global of a stripped program is named
+ * module+offset by the runtime already) is named by the call site that first took it: its
+ * first event's stack, else (a counted trace, where uncontended acquisitions have no event)
+ * its most frequent call site's. One symbolized frame per such lock. */
+static void name_locks(lg_timeline *t, lg_symbolizer *s)
+{
+    size_t n = t->nlocks;
+    uint32_t *site = calloc(n ? n : 1, sizeof *site);
+    uint64_t *most = calloc(n ? n : 1, sizeof *most);
+    if (!site || !most) {
+        free(site);
+        free(most);
+        return;
+    }
+    for (size_t i = 0; i < t->nevents; i++) {
+        const lg_tl_event *e = &t->events[i];
+        const lg_tl_lock *l = e->stack ? lg_timeline_lock(t, e->lock) : NULL;
+        if (l && !l->name && !site[l - t->locks])
+            site[l - t->locks] = e->stack;
+    }
+    for (size_t i = 0; i < t->ncounts; i++) {
+        const lg_tl_count *c = &t->counts[i];
+        const lg_tl_lock *l = c->stack ? lg_timeline_lock(t, c->lock) : NULL;
+        size_t k = l ? (size_t)(l - t->locks) : 0;
+        if (l && !l->name && (!site[k] || most[k]) && c->acquisitions > most[k]) {
+            site[k] = c->stack;
+            most[k] = c->acquisitions;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const lg_tl_stack *st = site[k] ? lg_timeline_stack(t, site[k]) : NULL;
+        if (!st || !st->n)
+            continue;
+        lg_stack one = {0};
+        lg_symbolize(s, st->pcs, 1, false, &one);
+        const lg_frame *f = one.n ? &one.frames[one.n - 1] : NULL;   /* the physical frame */
+        char name[512];
+        const char *what = t->locks[k].type == LG_LOCK_CONDVAR ? "used" : "taken";
+        if (f && f->function && f->file)
+            snprintf(name, sizeof name, "heap, first %s in %s (%s:%d)", what, f->function,
+                     strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file, f->line);
+        else if (f && f->function)
+            snprintf(name, sizeof name, "heap, first %s in %s", what, f->function);
+        else if (f && f->module)
+            snprintf(name, sizeof name, "heap, first %s at %s+0x%" PRIx64, what,
+                     strrchr(f->module, '/') ? strrchr(f->module, '/') + 1 : f->module,
+                     f->module_offset);
+        else
+            snprintf(name, sizeof name, "heap, first %s at 0x%" PRIx64, what, st->pcs[0]);
+        lg_stack_free(&one);
+        char *copy = strdup(name);
+        if (copy) {
+            free(t->locks[k].name);
+            t->locks[k].name = copy;
+        }
+    }
+    free(site);
+    free(most);
+}
+
+/* Symbolize the stacks the chosen waits print, from the trace's module map, and name the
+ * locks that have no name. */
+static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits, bool stacks)
 {
     lg_sym_module *mods = calloc(t->nmodules ? t->nmodules : 1, sizeof *mods);
     if (!mods)
@@ -102,7 +164,8 @@ static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits)
     if (skipped)
         lg_timeline_add_note(t, "%zu of the recorded program's modules could not be read or "
                              "changed since: their frames show as addresses", skipped);
-    for (size_t i = 0; i < nwaits && i < a->nlongest; i++) {
+    name_locks(t, s);
+    for (size_t i = 0; stacks && i < nwaits && i < a->nlongest; i++) {
         const lg_tl_wait *w = &a->waits[a->longest[i]];
         uint32_t ids[2] = {w->stack, w->readier ? w->release_stack : 0};
         for (int k = 0; k < 2; k++) {
@@ -174,8 +237,8 @@ static int report_main(int argc, char **argv)
     size_t max_waits = r.max_waits_set ? r.max_waits : 10;
     size_t shown = r.format == FMT_JSON && r.max_waits_set && r.max_waits == 0 ? a.nlongest
                                                                                : max_waits;
-    if (!r.no_symbols && r.format != FMT_CHROME)
-        symbolize(&t, &a, shown);
+    if (!r.no_symbols)
+        symbolize(&t, &a, shown, r.format != FMT_CHROME);
 
     FILE *out = stdout;
     if (r.output) {

@@ -5,8 +5,9 @@
  * lock-free probe of the chain set, one push. Release = one compare against the top of the
  * held stack and a pop. No global lock, no atomic read-modify-write. Anything else (a new
  * thread, a new lock, a new held-lock sequence, a release out of order, recursion, a thread
- * that records a trace) is one out-of-line call into slowpath.c. Recording adds nothing here:
- * a recording thread's fast_cap is 0, so its events all take that one call.
+ * that records a trace) is one out-of-line call into slowpath.c. `record --all-events` adds
+ * nothing here: a recording thread's fast_cap is 0, so its events all take that one call.
+ * `record` by default adds a count (one probe) and a lock-word load (record-count.h).
  *
  * Signals: the push and the pop run with the thread's rt_busy set (two byte stores to TLS
  * and compiler-only fences), so a handler interrupting them, or anything else the runtime
@@ -16,6 +17,7 @@
 #define LG_RT_FASTPATH_H
 
 #include "../util/hash.h"
+#include "record-count.h"
 #include "rt.h"
 
 /* locks.c exports its table so the probe can be inlined here. */
@@ -138,6 +140,8 @@ static inline __attribute__((always_inline)) bool rt_acquire_push(rt_thread *t, 
     } else if (unlikely(!rt_chain_find(key, &stack))) {
         return false;
     }
+    if (unlikely(t->rec) && !rt_rec_count(t->rec, key))
+        return false;   /* recording: a new key or a sampled hold (record.c) */
     rt_held *h = &t->held[d];
     h->addr = (uintptr_t)addr;
     h->lock = l;
@@ -221,7 +225,7 @@ static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, 
 static inline __attribute__((always_inline)) void rt_released(void *addr, int type, uintptr_t pc)
 {
     rt_thread *t = rt_self;
-    if (likely(rt_release_fast(t, t->fast_cap, addr)))
+    if (likely(!t->rec || !rt_rec_waiters(addr, type)) && likely(rt_release_fast(t, t->fast_cap, addr)))
         return;
     rt_released_slow(t, addr, type, pc);
 }

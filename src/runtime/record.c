@@ -43,6 +43,15 @@
 #define REC_SMAP_BITS 7
 #define REC_SMAP (1u << REC_SMAP_BITS)
 
+/* The slow path's half of a counts slot (record-count.h has the fast half). */
+typedef struct rec_cold {
+    uint32_t lock, stack;      /* trace ids */
+    uint8_t mode;
+    bool skip;                 /* a condition wait's re-acquisition: COND_WAIT_END says so */
+    uint64_t written;          /* of the slot's count, already in the trace */
+    uint64_t sampled, ticks, longest;   /* timed holds not yet in the trace */
+} rec_cold;
+
 typedef struct rec_thread {
     int tid;
     const void *waited;        /* the lock a recorded wait just got: its acquisition is done */
@@ -61,7 +70,18 @@ typedef struct rec_thread {
     struct rec_smap {
         uint32_t rt, trace;
     } smap[REC_SMAP];
+    /* Without --all-events: this thread's counts (rt_thread.rec points at them), written
+     * when a slot is reused, at thread exit and at close (the closing thread, under
+     * counts_lock, for every thread still listed). */
+    rt_rec_counts counts;
+    rec_cold cold[RT_REC_SLOTS];
+    rt_flock counts_lock;
+    struct rec_thread *cnext, **cprev;   /* counted_list */
 } rec_thread;
+
+int rt_rec_counting;
+static rt_flock counted_lock = RT_FLOCK_INIT;   /* before any counts_lock */
+static rec_thread *counted_list;
 
 static __thread rec_thread *rec_self __attribute__((tls_model("initial-exec")));
 static __thread int rec_dead __attribute__((tls_model("initial-exec")));
@@ -97,11 +117,25 @@ static void thread_name(char name[17])
     snprintf(name, 17, "%s", t->name);
 }
 
+static void counts_write_all_locked(rec_thread *t);
+
 static void rec_thread_exit(void *p)
 {
     rec_thread *t = p;
     if (!t)
         return;
+    if (t->cprev) {
+        rt_flock_lock(&counted_lock);
+        rt_flock_lock(&t->counts_lock);
+        counts_write_all_locked(t);
+        rt_flock_unlock(&t->counts_lock);
+        *t->cprev = t->cnext;
+        if (t->cnext)
+            t->cnext->cprev = t->cprev;
+        rt_flock_unlock(&counted_lock);
+        if (rt_self->rec == &t->counts)   /* runtime's record not gone yet: stop counting */
+            rt_self->rec = NULL;
+    }
     if (lg_trace_on) {
         /* Its name is in the trace already: defined at its first event and again at each
          * pthread_setname_np (the runtime's own record may be gone by now). */
@@ -120,6 +154,17 @@ static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
     if (!t)
         return NULL;
     t->tid = rt_thread_setup()->tid;   /* known without asking the kernel (threads.c) */
+    t->counts.countdown = RT_REC_SAMPLE;
+    t->counts.rng = (uint32_t)t->tid * 2654435761u | 1;
+    if (rt_rec_counting) {
+        rt_flock_lock(&counted_lock);
+        t->cnext = counted_list;
+        if (counted_list)
+            counted_list->cprev = &t->cnext;
+        t->cprev = &counted_list;
+        counted_list = t;
+        rt_flock_unlock(&counted_lock);
+    }
     rec_self = t;
     if (rec_key_ok)
         pthread_setspecific(rec_key, t);
@@ -145,6 +190,19 @@ static inline rec_thread *rec_get(void)
     return t ? t : rec_thread_new();
 }
 
+/* "MODULE+0xOFFSET" for an address inside a loaded module's mappings (its .data, .bss). */
+static void module_offset(uintptr_t addr, char *name, size_t n)
+{
+    Dl_info info;
+    if (!dladdr((void *)addr, &info) || !info.dli_fbase)
+        return;
+    const char *path = info.dli_fname && info.dli_fname[0] ? info.dli_fname
+                                                             : program_invocation_short_name;
+    const char *base = strrchr(path, '/');
+    snprintf(name, n, "%s+0x%lx", base ? base + 1 : path,
+             (unsigned long)(addr - (uintptr_t)info.dli_fbase));
+}
+
 static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lock_type ltype)
 {
     rt_flock_lock(&define_lock);
@@ -155,7 +213,11 @@ static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lo
         char name[160], attrs[64];
         rt_name_describe(atomic_load(&l->addr), ltype, atomic_load(&l->flags), name,
                          sizeof name, attrs, sizeof attrs, false);
-        /* "heap 0x..." says nothing the address does not */
+        /* "heap 0x..." says nothing the address does not; but an address inside a module
+         * is a global of a program without symbols (stripped): module+offset, which
+         * `nm`/`objdump` of the unstripped build turns into its name */
+        if (!strncmp(name, "heap ", 5))
+            module_offset(atomic_load(&l->addr), name, sizeof name);
         bool useful = name[0] && strncmp(name, "heap ", 5) && strncmp(name, "on the stack", 12);
         lg_trace_lock(id, atomic_load(&l->addr), l->type == ltype ? ltype : (lg_lock_type)l->type,
                       useful ? name : NULL);
@@ -368,6 +430,170 @@ void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc)
         lg_trace_emit(LG_EV_RELEASE, held_lock_id(h, ltype), h->mode, 0, stack_of(t, pc));
 }
 
+/* ---- counts (without --all-events): record-count.h's slow half ---- */
+
+/* Slot i's acquisitions and samples since it was last written, as one COUNTS entry. */
+static void counts_write_locked(rec_thread *r, uint32_t i)
+{
+    rt_rec_hot *h = &r->counts.hot[i];
+    rec_cold *k = &r->cold[i];
+    if (!h->key || k->skip)
+        return;
+    uint64_t n = __atomic_load_n(&h->n, __ATOMIC_RELAXED);
+    lg_trace_count c = {.tid = r->tid, .mode = k->mode, .lock = k->lock, .stack = k->stack,
+                        .acquisitions = n - k->written, .sampled = k->sampled,
+                        .sampled_ticks = k->ticks, .longest_ticks = k->longest};
+    if (c.sampled > c.acquisitions)   /* a sample of an acquisition written before */
+        c.sampled = c.sampled_ticks = c.longest_ticks = 0;
+    if (c.acquisitions)
+        lg_trace_counts(&c);
+    k->written = n;
+    k->sampled = k->ticks = k->longest = 0;
+}
+
+static void counts_write_all_locked(rec_thread *r)
+{
+    for (uint32_t i = 0; i < RT_REC_SLOTS; i++)
+        counts_write_locked(r, i);
+}
+
+/* lg_trace_close's first step: every live thread's counts (theirs still change: what they
+ * count from now on is not in the trace). */
+static void counts_before_close(void)
+{
+    /* no rt_enter: nothing here calls the program's functions, and a fatal-signal handler
+     * must not set a thread up */
+    rt_flock_lock(&counted_lock);
+    for (rec_thread *r = counted_list; r; r = r->cnext) {
+        rt_flock_lock(&r->counts_lock);
+        counts_write_all_locked(r);
+        rt_flock_unlock(&r->counts_lock);
+    }
+    rt_flock_unlock(&counted_lock);
+}
+
+/* Counts written from here are written once: the slots remember what they wrote. The
+ * locks are safe from a signal handler (an rt_flock blocks signals while held, so the
+ * handler's own thread never holds one). */
+void rt_rec_flush(void)
+{
+    if (rt_rec_counting)
+        counts_before_close();
+    lg_trace_flush_all();
+}
+
+/* Count held entry h (just pushed, or deepened by a recursive re-lock) in its slot, filling
+ * the slot first when another key has it (that one's counts go to the trace). */
+static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
+{
+    uint32_t i = rt_rec_slot(h->key);
+    rt_rec_hot *s = &r->counts.hot[i];
+    if (s->key != h->key) {
+        uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
+        rt_flock_lock(&r->counts_lock);
+        counts_write_locked(r, i);
+        s->key = h->key;
+        __atomic_store_n(&s->n, 0, __ATOMIC_RELAXED);
+        r->cold[i] = (rec_cold){.lock = lock, .stack = stack, .mode = h->mode,
+                                .skip = (h->flags & RT_ACQ_COND) != 0};
+        rt_flock_unlock(&r->counts_lock);
+    }
+    __atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELAXED);
+}
+
+/* The hold being timed is gone without its release (moved, released out of order, a
+ * foreign release): forget it. */
+static void sample_check(rt_thread *t, rt_rec_counts *c)
+{
+    uint32_t d = c->sample_depth;
+    if (d && (d > t->depth || t->held[d - 1].key != c->sample_key))
+        c->sample_depth = 0;
+}
+
+bool rt_rec_acquire_counted(rt_thread *t, void *addr, lg_lock_type ltype, unsigned mode,
+                            unsigned flags, uintptr_t pc)
+{
+    rt_rec_counts *c = t->rec;
+    rec_thread *r = NULL;
+    if (!t->guard && lg_trace_on && (r = rec_get()) != NULL)
+        c = &r->counts;
+    if (c)
+        sample_check(t, c);
+    t->rec = NULL;   /* the push below must not count: this does */
+    uint32_t before = t->depth;
+    bool done = rt_acquire_push(t, t->cap, addr, mode, flags, pc);
+    t->rec = c;
+    if (done && r)
+        rt_rec_counted_held(t, addr, before, ltype);
+    if (c)
+        t->fast_cap = c->sample_depth ? c->sample_depth - 1 : t->cap;
+    return done;
+}
+
+void rt_rec_counted_held(rt_thread *t, const void *addr, uint32_t before, lg_lock_type ltype)
+{
+    if (t->guard || !lg_trace_on || !t->depth)
+        return;
+    rec_thread *r = rec_get();
+    if (!r)
+        return;
+    t->rec = &r->counts;
+    rt_rec_counts *c = t->rec;
+    rt_held *h = NULL;
+    if (t->depth > before) {
+        h = &t->held[t->depth - 1];   /* pushed */
+    } else {
+        for (uint32_t i = t->depth; i-- > 0 && !h;)   /* a recursive re-lock deepened it */
+            if (t->held[i].addr == (uintptr_t)addr)
+                h = &t->held[i];
+    }
+    if (!h)
+        return;   /* not tracked (out of memory, an untracked lock): not counted */
+    count_held(r, h, ltype);
+    /* the fast path's countdown ran out, or this slow acquisition (a read lock always is
+     * one) ends it */
+    if (c->countdown == 0 || --c->countdown == 0 || c->countdown > 2 * RT_REC_SAMPLE) {
+        uint32_t x = c->rng;
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        c->rng = x;
+        c->countdown = RT_REC_SAMPLE / 2 + x % RT_REC_SAMPLE;
+        if (!c->sample_depth && t->depth > before && !(h->flags & RT_ACQ_COND)) {
+            c->sample_depth = t->depth;
+            c->sample_key = h->key;
+            c->sample_tick = lg_trace_tick();
+        }
+    }
+    t->fast_cap = c->sample_depth ? c->sample_depth - 1 : t->cap;
+}
+
+void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc)
+{
+    rt_rec_counts *c = t->rec;
+    rec_thread *r = rec_self;
+    if (!c || !r)
+        return;
+    sample_check(t, c);
+    uint32_t d = c->sample_depth;
+    if (d && d == t->depth && t->held[d - 1].addr == (uintptr_t)addr
+        && t->held[d - 1].count == 1) {
+        uint64_t ticks = lg_trace_tick() - c->sample_tick, key = c->sample_key;
+        uint32_t i = rt_rec_slot(key);
+        c->sample_depth = 0;
+        rt_flock_lock(&r->counts_lock);
+        if (r->counts.hot[i].key == key) {
+            rec_cold *k = &r->cold[i];
+            k->sampled++;
+            k->ticks += ticks;
+            k->longest = ticks > k->longest ? ticks : k->longest;
+        }
+        rt_flock_unlock(&r->counts_lock);
+    }
+    t->fast_cap = c->sample_depth ? c->sample_depth - 1 : t->cap;
+    /* A release that readies a waiter is an event: the waiter's wait ends with it. */
+    if (type >= 0 && !t->guard && lg_trace_on && rt_rec_waiters(addr, type))
+        rt_rec_released(addr, (lg_lock_type)type, pc);
+}
+
 void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc)
 {
     if (unlikely(lg_trace_on))
@@ -440,9 +666,18 @@ void rt_rec_init(void)
     lg_trace_tid_hook = own_tid;
     /* Before the writer's key: thread-specific destructors run in key order. */
     rec_key_ok = pthread_key_create(&rec_key, rec_thread_exit) == 0;
+    const char *ev = secure_getenv("LOCKGRAPH_TRACE_EVENTS");
+    rt_rec_counting = !(ev && !strcmp(ev, "all"));
+    lg_trace_counted = rt_rec_counting;
+    if (rt_rec_counting)
+        lg_trace_before_close_hook = counts_before_close;
     char err[512];
     int on = lg_trace_open_env(err, sizeof err);
+    if (on <= 0)
+        rt_rec_counting = 0;
     if (on > 0) {
+        /* every thread's next event is slow: with --all-events all of them stay so; else
+         * that event gives the thread its counts and the fast path back */
         rt_threads_recording();
         rt_elfsym_prewarm();   /* lock names from the program's .symtab, no syscall later */
     }

@@ -31,6 +31,18 @@ int rt_rec_wait_end(const void *addr, lg_lock_type ltype, unsigned mode, int r, 
 void rt_rec_cond(int type, const void *cond, const void *mutex, uintptr_t pc);
 void rt_rec_named(const void *addr);
 
+/* Without --all-events (rt_rec_counting): a recording thread keeps the fast path, which
+ * counts (record-count.h); its slow path calls these. acquire_counted: the fast path's push
+ * with the real capacity, counted; false when the full slow path must run, which calls
+ * counted_held after it (`before` = the depth before the acquisition). release_counted:
+ * before the release, the end of a timed hold and the RELEASE event of one that readies a
+ * waiter. */
+extern int rt_rec_counting;
+bool rt_rec_acquire_counted(rt_thread *t, void *addr, lg_lock_type ltype, unsigned mode,
+                            unsigned flags, uintptr_t pc);
+void rt_rec_counted_held(rt_thread *t, const void *addr, uint32_t before, lg_lock_type ltype);
+void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc);
+
 /* A user-level trylock found the lock held. */
 #define RT_REC_TRYFAIL(addr, ltype, mode, pc)                                              \
     do {                                                                                   \
@@ -43,11 +55,13 @@ void rt_rec_named(const void *addr);
         if (unlikely(lg_trace_on))                                                         \
             rt_rec_cond(type, cond, mutex, pc);                                            \
     } while (0)
-/* Everything recorded so far, to the file (deadlock, fatal signal, exec). */
+/* Everything recorded so far, to the file (deadlock, fatal signal, exec): every thread's
+ * counts too. */
+void rt_rec_flush(void);
 #define RT_REC_FLUSH()                                                                     \
     do {                                                                                   \
         if (unlikely(lg_trace_on))                                                         \
-            lg_trace_flush_all();                                                          \
+            rt_rec_flush();                                                                \
     } while (0)
 
 #endif

@@ -243,6 +243,7 @@ typedef struct rt_thread {
     rt_held *held;
     uint32_t depth, cap;
     uint32_t fast_cap;         /* cap, or 0 while the thread records (every event slow) */
+    struct rt_rec_counts *rec; /* recording without --all-events: the counts (record-count.h) */
     int guard;                 /* > 0: inside the runtime, interposers pass through */
     int tid;
     char name[16];

@@ -191,7 +191,14 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     lg_lock_type type = RT_FT_TYPE(ft);
     rt_gone_check(t);   /* another thread released some of ours: forget them first */
     rt_nested_check(t); /* and a signal handler some others */
-    if (t->fast_cap == 0 && t->cap) {
+    uint32_t before = t->depth;
+    bool count = false;
+    if (unlikely(rt_rec_counting) && t->cap) {
+        /* Recording without --all-events: counted, not an event (record.c). */
+        if (rt_rec_acquire_counted(t, addr, type, mode, flags, pc))
+            return;
+        count = true;
+    } else if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the fast path's work with the real capacity, then the event
          * from what it found (a miss is recorded from the address, and handled below). */
         bool done = rt_acquire_push(t, t->cap, addr, mode, flags, pc);
@@ -203,7 +210,7 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
         }
         if (done)
             return;
-    } else if (unlikely(lg_trace_on)) {
+    } else if (unlikely(lg_trace_on) && !rt_rec_counting) {
         rt_rec_acquired(addr, type, mode, flags, pc);   /* a thread's first event */
     }
     if (!atomic_load_explicit(&rt.ready, memory_order_acquire))
@@ -211,6 +218,10 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     t = rt_thread_setup();
     if (t->cap == 0)
         return;   /* out of memory for the record: this thread goes unchecked */
+    if (unlikely(rt_rec_counting) && !count) {   /* a thread's first event */
+        count = true;
+        before = t->depth;
+    }
     rt_guard_on(t);
     atomic_fetch_add_explicit(&rt.counters[RT_C_SLOW], 1, memory_order_relaxed);
 
@@ -307,6 +318,8 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     }
 out:
     rt_guard_off(t);
+    if (count)
+        rt_rec_counted_held(t, addr, before, type);
 }
 
 /* Whether a nested call's acquisition of addr is still held (not recorded: nor is its
@@ -324,7 +337,15 @@ static void released_slow(rt_thread *t, void *addr, int ft, uintptr_t pc)
     int type = ft < 0 ? ft : (int)RT_FT_TYPE((unsigned)ft);
     rt_gone_check(t);
     rt_nested_check(t);
-    if (t->fast_cap == 0 && t->cap) {
+    if (unlikely(rt_rec_counting) && t->cap) {
+        /* Recording without --all-events: a timed hold's end, a release that readies a
+         * waiter (record.c); then the fast path's pop. */
+        uint32_t d = t->depth;
+        if (type != RT_REL_COND && !nested_holds((uintptr_t)addr))
+            rt_rec_release_counted(t, addr, type, pc);
+        if (d && t->held[d - 1].addr == (uintptr_t)addr && rt_release_pop(t, t->cap, addr))
+            return;
+    } else if (t->fast_cap == 0 && t->cap) {
         /* A thread that records: the event, then the fast path's pop. */
         uint32_t d = t->depth;
         bool top = d && t->held[d - 1].addr == (uintptr_t)addr;

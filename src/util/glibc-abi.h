@@ -64,6 +64,11 @@ enum {
 };
 enum { GLIBC_RW_READER_SHIFT = 3 };   /* __readers >> 3: readers holding or acquiring */
 enum { GLIBC_RW_WRLOCKED = 2 };       /* __readers bit 1: a writer holds it or is about to */
+/* Waiters (nptl/pthread_rwlock_common.c): __readers bit 2 readers wait for the write phase
+ * to end; bit 1 (PTHREAD_RWLOCK_FUTEX_USED) of __writers_futex / __wrphase_futex: a thread
+ * sleeps on that futex (a waiting writer makes __writers_futex 3, a waiting reader
+ * __wrphase_futex 3, a writer waiting for readers __wrphase_futex 2: checked on 2.36). */
+enum { GLIBC_RW_RWAITING = 4, GLIBC_RW_FUTEX_USED = 2 };
 /* __flags: 0 prefer readers (default), 1 prefer writers, 2 prefer writers with
  * non-recursive readers (a reader queues behind a waiting writer). */
 enum { GLIBC_RW_PREFER_WRITER_NONREC = 2 };

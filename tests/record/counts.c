@@ -4,6 +4,11 @@
  *   counts THREADS ITERATIONS HANDOFFS      prints {"locks": [...]} on stdout
  *   counts exec N                           locks `plain` N times, then execs /bin/true
  *                                           (the runtime flushes the trace before exec)
+ *   counts solo N                           one thread, nothing contended: `plain` N times
+ *                                           locked and N times trylocked, `table` N times
+ *                                           read-locked, `inner` N times under `plain`, a
+ *                                           heap mutex N times (in take_heap); prints
+ *                                           {"locks": [...]}
  *
  * - `hot`: every worker takes it ITERATIONS times as trylock-then-lock and counts its
  *   acquisitions and its failed trylocks (the report's "try-fail").
@@ -29,6 +34,49 @@
 pthread_mutex_t hot = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t handoff = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t inner = PTHREAD_MUTEX_INITIALIZER;
+pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
+
+/* A lock on the heap: the report names it by this call site. */
+static __attribute__((noinline)) void take_heap(pthread_mutex_t *m)
+{
+    pthread_mutex_lock(m);
+    pthread_mutex_unlock(m);
+}
+
+/* Uncontended only: what `lockgraph record` counts instead of recording (its default). */
+static int solo(long n)
+{
+    long plain_n = 0, table_n = 0, inner_n = 0;
+    pthread_mutex_t *heap = malloc(sizeof *heap);
+    if (!heap)
+        return 1;
+    pthread_mutex_init(heap, NULL);
+    for (long i = 0; i < n; i++)
+        take_heap(heap);
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&plain);
+        plain_n++;
+        pthread_mutex_lock(&inner);
+        inner_n++;
+        pthread_mutex_unlock(&inner);
+        pthread_mutex_unlock(&plain);
+        if (pthread_mutex_trylock(&plain) == 0) {
+            plain_n++;
+            pthread_mutex_unlock(&plain);
+        }
+        pthread_rwlock_rdlock(&table);
+        table_n++;
+        pthread_rwlock_unlock(&table);
+    }
+    printf("{\"locks\": [\n"
+           "  {\"name\": \"plain\", \"acquisitions\": %ld, \"contended\": 0},\n"
+           "  {\"name\": \"inner\", \"acquisitions\": %ld, \"contended\": 0},\n"
+           "  {\"name\": \"table\", \"acquisitions\": %ld, \"contended\": 0},\n"
+           "  {\"name\": \"heap\", \"acquisitions\": %ld, \"contended\": 0}\n"
+           "]}\n", plain_n, inner_n, table_n, n);
+    return 0;
+}
 
 static atomic_long hot_acq, hot_tryfail, plain_acq, handoff_acq, handoff_contended;
 static long iters, rounds;
@@ -132,6 +180,8 @@ int main(int argc, char **argv)
         perror("counts: execv /bin/true");
         return 1;
     }
+    if (argc == 3 && !strcmp(argv[1], "solo"))
+        return solo(atol(argv[2]));
     if (argc != 4) {
         fprintf(stderr, "usage: counts THREADS ITERATIONS HANDOFFS\n");
         return 2;

@@ -4,7 +4,9 @@
 #  - demo (consistent order): the mover waits on resource1 for the creator's whole holding
 #    time and is readied by the creator's release, both stacks in the demo's functions;
 #    the Chrome export is valid, nests per thread and pairs its flows
-#  - counts: a contention benchmark's own counters equal the report's, exactly
+#  - counts: a contention benchmark's own counters equal the report's, exactly, recorded by
+#    default (uncontended acquisitions counted, not events) and with --all-events; an
+#    uncontended program's default trace has no lock events at all, the same counts
 #  - deadlock: the runtime reports hang abba and ends it with 66; the trace is readable up
 #    to the deadlock, with both waits still open
 #  - a fatal signal (forwarded SIGTERM) still leaves the events recorded so far, and so does
@@ -61,15 +63,19 @@ check "chrome json is valid, nests per thread, flows paired" python3 "$CHECK" "$
 check_grep "chrome has flows" '"ph": "s"' "$T_TMP/d.json"
 check_grep "chrome has the mover's wait slice" '"name": "wait L[0-9]+ rwlock resource1"' "$T_TMP/d.json"
 
-# ---- counts ----
-check_status 0 "record the contention benchmark" timeout 120 "$LG" record -o "$T_TMP/c.trace" -- \
-  "$LG_BIN/record-counts" 4 20000 40
-cp "$T_TMP/out" "$T_TMP/counts.json"
-check_status 0 "counts report json" timeout 60 "$LG" report -f json "$T_TMP/c.trace"
-check "report counts equal the program's own counters" python3 - "$T_TMP/counts.json" "$T_TMP/out" <<'PY'
+# ---- counts: by default (counted) and with --all-events, the same counts ----
+for mode in default all; do
+  opt=(); [ $mode = all ] && opt=(--all-events)
+  check_status 0 "record the contention benchmark ($mode)" timeout 120 "$LG" record "${opt[@]}" -o "$T_TMP/c-$mode.trace" -- \
+    "$LG_BIN/record-counts" 4 20000 40
+  cp "$T_TMP/out" "$T_TMP/counts-$mode.json"
+  check_status 0 "counts report json ($mode)" timeout 60 "$LG" report -f json --max-waits 0 "$T_TMP/c-$mode.trace"
+  cp "$T_TMP/out" "$T_TMP/c-$mode.json"
+  check "report counts equal the program's own counters ($mode)" python3 - "$T_TMP/counts-$mode.json" "$T_TMP/out" $mode <<'PY'
 import json, sys
 want = json.load(open(sys.argv[1]))["locks"]
 r = json.load(open(sys.argv[2]))
+counted = sys.argv[3] == "default"
 got = {l["name"]: l for l in r["locks"]}
 bad = 0
 for w in want:
@@ -79,11 +85,87 @@ for w in want:
             print("lock %s %s: program %r, report %r" % (w["name"], k, w.get(k), g and g[k])); bad += 1
 if got["hot"]["acquisitions"] != 80000 or got["handoff"]["contended"] != 40: bad += 1
 if r["dropped"] != 0 or not r["closed"]: bad += 1
+if r.get("counted", False) != counted: print("counted", r.get("counted")); bad += 1
 names = sorted(t["name"] for t in r["threads"] if t["tid"] != r["pid"])
 if names != ["holder", "waiter"] + ["worker"] * 4: print(names); bad += 1
 # the main thread is there too: it created the others (pthread_create is wrapped)
 if [t["name"] for t in r["threads"] if t["tid"] == r["pid"]] != ["record-counts"]: bad += 1
+# per thread: the workers' acquisitions are 2 x 20000 each (hot and plain)
+tids = {t["tid"]: t for t in r["threads"]}
+if sorted(t["acquisitions"] for t in r["threads"] if t["name"] == "worker") != [40000] * 4: bad += 1
+# each handoff round: the holder released the mutex while the waiter was blocked on it, so
+# the waiter's wait was readied by the holder (a release that found a waiter is an event)
+holder = [t["tid"] for t in r["threads"] if t["name"] == "holder"][0]
+h = got["handoff"]["id"]
+hw = [w for w in r["waits"] if w["lock"] == h and tids[w["tid"]]["name"] == "waiter"]
+if len(hw) != 40 or any(w["readier"] != holder or not w["release_stack"] for w in hw):
+    print("handoff waits", len(hw), [w["readier"] for w in hw]); bad += 1
 sys.exit(1 if bad else 0)
+PY
+done
+check "by default the trace has far fewer events than with --all-events, the same acquisitions" python3 - "$T_TMP/c-default.json" "$T_TMP/c-all.json" <<'PY'
+import json, sys
+d, a = (json.load(open(p)) for p in sys.argv[1:3])
+# --all-events: an acquisition and a release per pair, at least 2 x (80000 + 80000 + 80)
+assert a["events"] >= 2 * 160080, a["events"]
+assert d["events"] < a["events"] / 4, (d["events"], a["events"])
+# what the program forces is the same (hot's contention depends on the scheduling: each run
+# matched the program's own counters above)
+da = {l["name"]: l["acquisitions"] for l in d["locks"]}
+aa = {l["name"]: l["acquisitions"] for l in a["locks"]}
+hc = [[l["contended"] for l in r["locks"] if l["name"] == "handoff"] for r in (d, a)]
+assert da == aa and hc == [[40], [40]], (da, aa, hc)
+PY
+
+# ---- an uncontended program: counts, not events ----
+for mode in default all; do
+  opt=(); [ $mode = all ] && opt=(--all-events)
+  check_status 0 "record an uncontended program ($mode)" timeout 120 "$LG" record "${opt[@]}" -o "$T_TMP/s-$mode.trace" -- \
+    "$LG_BIN/record-counts" solo 5000
+  cp "$T_TMP/out" "$T_TMP/solo-$mode.json"
+  check_status 0 "its report ($mode)" timeout 60 "$LG" report -f json "$T_TMP/s-$mode.trace"
+  cp "$T_TMP/out" "$T_TMP/s-$mode.json"
+done
+check "solo: both report the program's counts; by default only thread events, holds sampled" python3 - "$T_TMP/solo-default.json" "$T_TMP/s-default.json" "$T_TMP/s-all.json" <<'PY'
+import json, sys
+want = {l["name"]: l["acquisitions"] for l in json.load(open(sys.argv[1]))["locks"]}
+d, a = (json.load(open(p)) for p in sys.argv[2:4])
+for r in (d, a):
+    # the heap lock is named by where it was first taken
+    for l in r["locks"]:
+        if l["name"].startswith("heap, first taken in take_heap (counts.c:"):
+            l["name"] = "heap"
+    got = {l["name"]: l["acquisitions"] for l in r["locks"] if l["name"] in want}
+    assert got == want and all(l["contended"] == 0 for l in r["locks"]), (got, want)
+    assert [t["acquisitions"] for t in r["threads"]] == [sum(want.values())], r["threads"]
+# --all-events: every acquisition and release is an event (plus the main thread's start)
+assert a["events"] == 2 * sum(want.values()) + 1, a["events"]
+# by default: the thread's start only, and the counts; about 1 hold in 64 timed (5000 of
+# each lock at least: every lock has samples, so a time held)
+assert d["events"] == 1 and d.get("counted") and not a.get("counted"), (d["events"], d.get("counted"))
+assert all(l["total_hold_ns"] > 0 and l["top_holders"][0]["holds"] == l["acquisitions"]
+           for l in d["locks"] if l["name"] in want), d["locks"]
+PY
+
+# ---- a stripped program: globals by module+offset, the heap lock by its call site ----
+strip -o "$T_TMP/counts-stripped" "$LG_BIN/record-counts"
+check_status 0 "record the stripped program" timeout 120 "$LG" record -o "$T_TMP/st.trace" -- "$T_TMP/counts-stripped" solo 100
+check_status 0 "its report" timeout 60 "$LG" report -f json "$T_TMP/st.trace"
+check "globals are module+offset (the symbols' offsets in the unstripped build), the heap lock its call site" python3 - "$T_TMP/out" "$LG_BIN/record-counts" <<'PY'
+import json, re, subprocess, sys
+r = json.load(open(sys.argv[1]))
+names = sorted(l["name"] for l in r["locks"])
+# the module's base: its lowest PT_LOAD (0 for a PIE)
+loads = [int(l.split()[2], 16) for l in subprocess.check_output(["readelf", "-lW", sys.argv[2]], text=True).splitlines() if l.strip().startswith("LOAD")]
+base = min(loads) & ~0xfff
+syms = {}
+for l in subprocess.check_output(["nm", sys.argv[2]], text=True).splitlines():
+    f = l.split()
+    if len(f) == 3 and f[2] in ("plain", "inner", "table"):
+        syms[f[2]] = "counts-stripped+0x%x" % (int(f[0], 16) - base)
+heap = [n for n in names if n.startswith("heap, first taken at counts-stripped+0x")]
+assert sorted(syms.values()) == sorted(n for n in names if not n.startswith("heap")), (names, syms)
+assert len(heap) == 1 and len(names) == 4, names
 PY
 
 # ---- exec: the events before it are flushed ----
@@ -163,7 +245,9 @@ t = text.index("locks, most waiting first")
 rows = [l for l in text[t:].split("\n\n")[0].split("\n") if re.match(r"  L\d+ ", l)]
 assert len(rows) == 33 and "more locks" not in text, len(rows)
 PY
-check_status 0 "chrome export of worst" timeout 60 "$LG" report -f chrome -o "$T_TMP/w.json" "$T_TMP/w.trace"
+# the export's bound on holds: with every hold recorded (--all-events)
+check_status 0 "record worst --all-events" timeout 120 "$LG" record --all-events -o "$T_TMP/wa.trace" -- "$LG_BIN/record-worst"
+check_status 0 "chrome export of worst" timeout 60 "$LG" report -f chrome -o "$T_TMP/w.json" "$T_TMP/wa.trace"
 check "chrome: valid, named after the program, waits and only the holds that made them" python3 - "$T_TMP/w.json" "$CHECK" <<'PY'
 import json, subprocess, sys
 assert subprocess.call([sys.executable, sys.argv[2], sys.argv[1]]) == 0
@@ -178,7 +262,7 @@ assert all("filler" not in h["name"] and "cold_lock" not in h["name"] for h in h
 assert 0 < len(holds) <= 10 and d["otherData"]["omitted_holds"] >= 31, (len(holds), d["otherData"])
 PY
 check_grep "report says what the export left out" "the Chrome trace leaves out 0 waits and [0-9]+ holds" "$T_TMP/err"
-check_status 0 "chrome --all-holds" timeout 60 "$LG" report -f chrome --all-holds -o "$T_TMP/wa.json" "$T_TMP/w.trace"
+check_status 0 "chrome --all-holds" timeout 60 "$LG" report -f chrome --all-holds -o "$T_TMP/wa.json" "$T_TMP/wa.trace"
 check "chrome --all-holds: every hold" python3 - "$T_TMP/wa.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

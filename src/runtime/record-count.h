@@ -1,0 +1,78 @@
+/* record-count.h - what `lockgraph record` (without --all-events) costs on the fast path: an
+ * uncontended acquisition is counted in the thread's own table, not stamped and written.
+ *
+ * A recording thread's rt_thread.rec points at its table (record.c makes it at the thread's
+ * first slow event; NULL when not recording, or with --all-events, where every event takes
+ * the slow path instead). The fast acquisition adds one probe: the slot of its chain key
+ * (which already names lock, generation, mode, call site and what is held) holds that key:
+ * count it. Anything else (a new key, or the sampling countdown reaching 0: one hold in
+ * RT_REC_SAMPLE is timed) returns to the slow path, which counts it there (record.c). The
+ * fast release adds one load of glibc's lock word: a waiter there means this release
+ * readies someone, which is an event (slow path). No clock read, no atomic read-modify-write.
+ */
+#ifndef LG_RT_RECORD_COUNT_H
+#define LG_RT_RECORD_COUNT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "../util/glibc-abi.h"
+
+#define RT_REC_SLOTS_BITS 9
+#define RT_REC_SLOTS (1u << RT_REC_SLOTS_BITS)
+#define RT_REC_SAMPLE 64       /* one hold in about this many (of the fast path's) is timed:
+                                  the countdown is drawn from [32, 96), so a loop whose
+                                  length divides 64 does not time the same lock every time */
+
+/* The fast path's half of a slot: the key and its count (the owner's plain increments; the
+ * closing thread reads them under the table's lock, record.c). */
+typedef struct rt_rec_hot {
+    uint64_t key;              /* chain key, 0 = empty */
+    uint64_t n;                /* acquisitions since the slot was filled */
+} rt_rec_hot;
+
+typedef struct rt_rec_counts {
+    uint32_t countdown;        /* fast acquisitions until the next sampled one */
+    uint32_t rng;              /* xorshift: the countdown's next value (record.c) */
+    uint32_t sample_depth;     /* 1 + held[] index of the hold being timed; 0 = none */
+    uint64_t sample_key, sample_tick;
+    rt_rec_hot hot[RT_REC_SLOTS];
+} rt_rec_counts;
+
+static inline uint32_t rt_rec_slot(uint64_t key)
+{
+    return (uint32_t)(key >> 7) & (RT_REC_SLOTS - 1);
+}
+
+/* The fast acquisition of chain key `key`: counted (true), or the slow path must (false). */
+static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c, uint64_t key)
+{
+    rt_rec_hot *s = &c->hot[rt_rec_slot(key)];
+    if (__builtin_expect(s->key != key || --c->countdown == 0, 0))
+        return false;
+    __atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* Whether a thread waits in glibc for this lock, which its holder is about to release:
+ * a mutex's lock word is 2 (or has FUTEX_WAITERS: PI and robust ones), an rwlock has
+ * readers waiting or a futex word marked used. Other families: not known (no event). */
+static inline __attribute__((always_inline)) bool rt_rec_waiters(const void *addr, int type)
+{
+    if (type == LG_LOCK_MUTEX) {
+        int w = __atomic_load_n((const int *)addr + GLIBC_MUTEX_LOCK / 4, __ATOMIC_RELAXED);
+        return w == 2 || w < 0;
+    }
+    if (type == LG_LOCK_RWLOCK) {
+        const unsigned *r = addr;
+        return (__atomic_load_n(r + GLIBC_RW_READERS / 4, __ATOMIC_RELAXED) & GLIBC_RW_RWAITING)
+            || ((__atomic_load_n(r + GLIBC_RW_WRITERS_FUTEX / 4, __ATOMIC_RELAXED)
+                 | __atomic_load_n(r + GLIBC_RW_WRPHASE / 4, __ATOMIC_RELAXED))
+                & GLIBC_RW_FUTEX_USED);
+    }
+    return false;
+}
+
+#endif
