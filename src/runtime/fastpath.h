@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) bool rt_acquire_push(rt_thread *t, 
     } else if (unlikely(!rt_chain_find(key, &stack))) {
         return false;
     }
-    if (unlikely(t->rec) && !rt_rec_count(t->rec, key))
+    if (unlikely(t->rec) && !rt_rec_count(t->rec, l->idx, gen, pc, mode << 8 | flags))
         return false;   /* recording: a new key or a sampled hold (record.c) */
     rt_held *h = &t->held[d];
     h->addr = (uintptr_t)addr;

@@ -3,10 +3,10 @@
  *
  * A recording thread's rt_thread.rec points at its table (record.c makes it at the thread's
  * first slow event; NULL when not recording, or with --all-events, where every event takes
- * the slow path instead). The fast acquisition adds one probe: the slot of its chain key
- * (which already names lock, generation, mode, call site and what is held) holds that key:
- * count it. Anything else (a new key, or the sampling countdown reaching 0: one hold in
- * RT_REC_SAMPLE is timed) returns to the slow path, which counts it there (record.c). The
+ * the slow path instead). The fast acquisition adds a hash of (lock, generation, call site,
+ * mode) and a probe of the two slots it may be in: count it there. Anything else (a new
+ * key, or the sampling countdown reaching 0: about one hold in RT_REC_SAMPLE is timed)
+ * returns to the slow path, which counts it there (record.c). The
  * fast release adds one load of glibc's lock word: a waiter there means this release
  * readies someone, which is an event (slow path). No clock read, no atomic read-modify-write.
  */
@@ -20,37 +20,57 @@
 #include "../model/model.h"
 #include "../util/glibc-abi.h"
 
-#define RT_REC_SLOTS_BITS 9
-#define RT_REC_SLOTS (1u << RT_REC_SLOTS_BITS)
-#define RT_REC_SAMPLE 64       /* one hold in about this many (of the fast path's) is timed:
-                                  the countdown is drawn from [32, 96), so a loop whose
-                                  length divides 64 does not time the same lock every time */
+#define RT_REC_SLOTS_MIN 512    /* a thread's first table */
+#define RT_REC_SLOTS_MAX 65536  /* the largest it grows to (1 MiB + 2.5 MiB, touched as used) */
+#define RT_REC_SAMPLE 256      /* one hold in about this many is timed: the countdown is drawn
+                                  from [128, 384), so a loop whose length divides it does not
+                                  time the same lock every time */
 
 /* The fast path's half of a slot: the key and its count (the owner's plain increments; the
  * closing thread reads them under the table's lock, record.c). */
 typedef struct rt_rec_hot {
-    uint64_t key;              /* chain key, 0 = empty */
+    uint64_t key;              /* rt_rec_key, 0 = empty */
     uint64_t n;                /* acquisitions since the slot was filled */
 } rt_rec_hot;
 
+/* Slots come in pairs (two-way: a pair's two keys do not evict each other); the slow path
+ * grows the table (x4, to RT_REC_SLOTS_MAX) when it keeps evicting. */
 typedef struct rt_rec_counts {
-    uint32_t countdown;        /* fast acquisitions until the next sampled one */
+    rt_rec_hot *hot;           /* mask + 1 slots */
+    uint32_t mask;
+    uint32_t countdown;        /* fast acquisitions until the next timed one */
     uint32_t rng;              /* xorshift: the countdown's next value (record.c) */
     uint32_t sample_depth;     /* 1 + held[] index of the hold being timed; 0 = none */
-    uint64_t sample_key, sample_tick;
-    rt_rec_hot hot[RT_REC_SLOTS];
+    uint64_t sample_key, sample_chain, sample_tick;
+    uint32_t evictions;        /* since the table last grew */
 } rt_rec_counts;
 
-static inline uint32_t rt_rec_slot(uint64_t key)
+/* What is counted: a lock generation at a call site in a mode (not the chain: the same lock
+ * taken at the same place under different outer locks is one count). */
+static inline uint64_t rt_rec_key(uint32_t idx, uint32_t gen, uintptr_t pc, unsigned modeflags)
 {
-    return (uint32_t)(key >> 7) & (RT_REC_SLOTS - 1);
+    uint64_t x = ((uint64_t)idx << 32 | gen) * 0x9e3779b97f4a7c15ull;
+    x ^= ((uint64_t)pc << 16 | modeflags) * 0xc2b2ae3d27d4eb4full;
+    return (x ^ (x >> 31)) | 1;
 }
 
-/* The fast acquisition of chain key `key`: counted (true), or the slow path must (false). */
-static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c, uint64_t key)
+/* The first slot of key's pair. */
+static inline uint32_t rt_rec_slot(const rt_rec_counts *c, uint64_t key)
 {
-    rt_rec_hot *s = &c->hot[rt_rec_slot(key)];
-    if (__builtin_expect(s->key != key || --c->countdown == 0, 0))
+    return (uint32_t)(key >> 7) & c->mask & ~1u;
+}
+
+/* A fast acquisition: counted (true), or the slow path must count it (false: a new key, or
+ * the countdown ran out). */
+static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c, uint32_t idx,
+                                                               uint32_t gen, uintptr_t pc,
+                                                               unsigned modeflags)
+{
+    uint64_t key = rt_rec_key(idx, gen, pc, modeflags);
+    rt_rec_hot *s = &c->hot[rt_rec_slot(c, key)];
+    if (__builtin_expect(s->key != key, 0) && (++s)->key != key)
+        return false;
+    if (__builtin_expect(--c->countdown == 0, 0))
         return false;
     __atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELAXED);
     return true;

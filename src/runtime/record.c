@@ -74,7 +74,7 @@ typedef struct rec_thread {
      * when a slot is reused, at thread exit and at close (the closing thread, under
      * counts_lock, for every thread still listed). */
     rt_rec_counts counts;
-    rec_cold cold[RT_REC_SLOTS];
+    rec_cold *cold;            /* beside counts.hot, the same index */
     rt_flock counts_lock;
     struct rec_thread *cnext, **cprev;   /* counted_list */
 } rec_thread;
@@ -136,6 +136,10 @@ static void rec_thread_exit(void *p)
         if (rt_self->rec == &t->counts)   /* runtime's record not gone yet: stop counting */
             rt_self->rec = NULL;
     }
+    if (t->counts.hot) {
+        munmap(t->counts.hot, (t->counts.mask + 1) * sizeof *t->counts.hot);
+        munmap(t->cold, (t->counts.mask + 1) * sizeof *t->cold);
+    }
     if (lg_trace_on) {
         /* Its name is in the trace already: defined at its first event and again at each
          * pthread_setname_np (the runtime's own record may be gone by now). */
@@ -157,6 +161,19 @@ static __attribute__((noinline)) rec_thread *rec_thread_new_by(int creator)
     t->counts.countdown = RT_REC_SAMPLE;
     t->counts.rng = (uint32_t)t->tid * 2654435761u | 1;
     if (rt_rec_counting) {
+        t->counts.hot = rt_map(RT_REC_SLOTS_MIN * sizeof *t->counts.hot);
+        t->cold = rt_map(RT_REC_SLOTS_MIN * sizeof *t->cold);
+        t->counts.mask = RT_REC_SLOTS_MIN - 1;
+        if (!t->counts.hot || !t->cold) {   /* out of memory: this thread is not counted */
+            if (t->counts.hot)
+                munmap(t->counts.hot, RT_REC_SLOTS_MIN * sizeof *t->counts.hot);
+            if (t->cold)
+                munmap(t->cold, RT_REC_SLOTS_MIN * sizeof *t->cold);
+            t->counts.hot = NULL;
+            t->cold = NULL;
+        }
+    }
+    if (rt_rec_counting && t->counts.hot) {
         rt_flock_lock(&counted_lock);
         t->cnext = counted_list;
         if (counted_list)
@@ -432,11 +449,9 @@ void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc)
 
 /* ---- counts (without --all-events): record-count.h's slow half ---- */
 
-/* Slot i's acquisitions and samples since it was last written, as one COUNTS entry. */
-static void counts_write_locked(rec_thread *r, uint32_t i)
+/* A slot's acquisitions and samples since it was last written, as one COUNTS entry. */
+static void entry_write(rec_thread *r, rt_rec_hot *h, rec_cold *k)
 {
-    rt_rec_hot *h = &r->counts.hot[i];
-    rec_cold *k = &r->cold[i];
     if (!h->key || k->skip)
         return;
     uint64_t n = __atomic_load_n(&h->n, __ATOMIC_RELAXED);
@@ -453,8 +468,57 @@ static void counts_write_locked(rec_thread *r, uint32_t i)
 
 static void counts_write_all_locked(rec_thread *r)
 {
-    for (uint32_t i = 0; i < RT_REC_SLOTS; i++)
-        counts_write_locked(r, i);
+    for (uint32_t i = 0; r->counts.hot && i <= r->counts.mask; i++)
+        entry_write(r, &r->counts.hot[i], &r->cold[i]);
+}
+
+/* The slot holding key, or -1. */
+static int slot_find(const rt_rec_counts *c, uint64_t key)
+{
+    uint32_t b = rt_rec_slot(c, key);
+    return c->hot[b].key == key ? (int)b : c->hot[b + 1].key == key ? (int)b + 1 : -1;
+}
+
+/* Four times the slots (to RT_REC_SLOTS_MAX): the thread uses more keys than fit. The
+ * entries move over; one whose new pair is full is written out first. */
+static void grow_locked(rec_thread *r)
+{
+    rt_rec_counts *c = &r->counts;
+    size_t old = (size_t)c->mask + 1, n = old * 4;
+    if (n > RT_REC_SLOTS_MAX)
+        return;
+    rt_rec_hot *hot = rt_map(n * sizeof *hot);
+    rec_cold *cold = rt_map(n * sizeof *cold);
+    if (!hot || !cold) {
+        if (hot)
+            munmap(hot, n * sizeof *hot);
+        if (cold)
+            munmap(cold, n * sizeof *cold);
+        c->evictions = 0;   /* try again later */
+        return;
+    }
+    rt_rec_counts nc = *c;
+    nc.hot = hot;
+    nc.mask = (uint32_t)n - 1;
+    for (size_t i = 0; i < old; i++) {
+        if (!c->hot[i].key)
+            continue;
+        uint32_t b = rt_rec_slot(&nc, c->hot[i].key);
+        if (hot[b].key)
+            b++;
+        if (hot[b].key) {
+            entry_write(r, &c->hot[i], &r->cold[i]);
+            continue;
+        }
+        hot[b] = c->hot[i];
+        cold[b] = r->cold[i];
+    }
+    munmap(c->hot, old * sizeof *c->hot);
+    munmap(r->cold, old * sizeof *r->cold);
+    c->hot = hot;
+    c->mask = nc.mask;
+    r->cold = cold;
+    c->evictions = 0;
 }
 
 /* lg_trace_close's first step: every live thread's counts (theirs still change: what they
@@ -482,22 +546,43 @@ void rt_rec_flush(void)
     lg_trace_flush_all();
 }
 
+static uint64_t held_key(const rt_held *h)
+{
+    return rt_rec_key(h->lock->idx, h->gen, h->pc, (unsigned)h->mode << 8 | h->flags);
+}
+
 /* Count held entry h (just pushed, or deepened by a recursive re-lock) in its slot, filling
- * the slot first when another key has it (that one's counts go to the trace). */
+ * a slot of its pair first (the pair's less used key goes to the trace when both are taken;
+ * a table that keeps evicting grows). */
 static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
 {
-    uint32_t i = rt_rec_slot(h->key);
-    rt_rec_hot *s = &r->counts.hot[i];
-    if (s->key != h->key) {
+    rt_rec_counts *c = &r->counts;
+    uint64_t key = held_key(h);
+    int i = slot_find(c, key);
+    if (i < 0) {
         uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
         rt_flock_lock(&r->counts_lock);
-        counts_write_locked(r, i);
-        s->key = h->key;
-        __atomic_store_n(&s->n, 0, __ATOMIC_RELAXED);
-        r->cold[i] = (rec_cold){.lock = lock, .stack = stack, .mode = h->mode,
+        uint32_t b = rt_rec_slot(c, key);
+        if (c->hot[b].key && (!c->hot[b + 1].key || c->hot[b + 1].n < c->hot[b].n))
+            b++;
+        if (c->hot[b].key) {
+            entry_write(r, &c->hot[b], &r->cold[b]);
+            c->evictions++;
+        }
+        c->hot[b].key = key;
+        __atomic_store_n(&c->hot[b].n, 0, __ATOMIC_RELAXED);
+        r->cold[b] = (rec_cold){.lock = lock, .stack = stack, .mode = h->mode,
                                 .skip = (h->flags & RT_ACQ_COND) != 0};
+        i = (int)b;
+        if (c->evictions > c->mask / 2) {
+            grow_locked(r);
+            i = slot_find(c, key);
+        }
         rt_flock_unlock(&r->counts_lock);
+        if (i < 0)
+            return;
     }
+    rt_rec_hot *s = &c->hot[i];
     __atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELAXED);
 }
 
@@ -506,7 +591,7 @@ static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
 static void sample_check(rt_thread *t, rt_rec_counts *c)
 {
     uint32_t d = c->sample_depth;
-    if (d && (d > t->depth || t->held[d - 1].key != c->sample_key))
+    if (d && (d > t->depth || t->held[d - 1].key != c->sample_chain))
         c->sample_depth = 0;
 }
 
@@ -515,8 +600,8 @@ bool rt_rec_acquire_counted(rt_thread *t, void *addr, lg_lock_type ltype, unsign
 {
     rt_rec_counts *c = t->rec;
     rec_thread *r = NULL;
-    if (!t->guard && lg_trace_on && (r = rec_get()) != NULL)
-        c = &r->counts;
+    if (!t->guard && lg_trace_on && (r = rec_get()) != NULL && r->counts.hot)
+        c = &r->counts;   /* (a thread without a table keeps taking this path: counted never) */
     if (c)
         sample_check(t, c);
     t->rec = NULL;   /* the push below must not count: this does */
@@ -535,7 +620,7 @@ void rt_rec_counted_held(rt_thread *t, const void *addr, uint32_t before, lg_loc
     if (t->guard || !lg_trace_on || !t->depth)
         return;
     rec_thread *r = rec_get();
-    if (!r)
+    if (!r || !r->counts.hot)
         return;
     t->rec = &r->counts;
     rt_rec_counts *c = t->rec;
@@ -556,10 +641,11 @@ void rt_rec_counted_held(rt_thread *t, const void *addr, uint32_t before, lg_loc
         uint32_t x = c->rng;
         x ^= x << 13, x ^= x >> 17, x ^= x << 5;
         c->rng = x;
-        c->countdown = RT_REC_SAMPLE / 2 + x % RT_REC_SAMPLE;
+        c->countdown = RT_REC_SAMPLE / 2 + x % RT_REC_SAMPLE;   /* [N/2, 3N/2) */
         if (!c->sample_depth && t->depth > before && !(h->flags & RT_ACQ_COND)) {
             c->sample_depth = t->depth;
-            c->sample_key = h->key;
+            c->sample_key = held_key(h);
+            c->sample_chain = h->key;
             c->sample_tick = lg_trace_tick();
         }
     }
@@ -576,11 +662,11 @@ void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc)
     uint32_t d = c->sample_depth;
     if (d && d == t->depth && t->held[d - 1].addr == (uintptr_t)addr
         && t->held[d - 1].count == 1) {
-        uint64_t ticks = lg_trace_tick() - c->sample_tick, key = c->sample_key;
-        uint32_t i = rt_rec_slot(key);
+        uint64_t ticks = lg_trace_tick() - c->sample_tick;
         c->sample_depth = 0;
         rt_flock_lock(&r->counts_lock);
-        if (r->counts.hot[i].key == key) {
+        int i = slot_find(c, c->sample_key);
+        if (i >= 0) {
             rec_cold *k = &r->cold[i];
             k->sampled++;
             k->ticks += ticks;
