@@ -9,6 +9,7 @@
  *                                           read-locked, `inner` N times under `plain`, a
  *                                           heap mutex N times (in take_heap); prints
  *                                           {"locks": [...]}
+ *   counts many N M                         one thread, N heap mutexes taken M times each
  *
  * - `hot`: every worker takes it ITERATIONS times as trylock-then-lock and counts its
  *   acquisitions and its failed trylocks (the report's "try-fail").
@@ -36,6 +37,24 @@ pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t handoff = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t inner = PTHREAD_MUTEX_INITIALIZER;
 pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
+
+/* One thread, n mutexes taken m times each, round robin: more locks than a thread's first
+ * counts table holds (it must grow, or write out what it evicts, and lose nothing). */
+static int many(long n, long m)
+{
+    pthread_mutex_t *ms = calloc((size_t)n, sizeof *ms);
+    if (!ms)
+        return 1;
+    for (long i = 0; i < n; i++)
+        pthread_mutex_init(&ms[i], NULL);
+    for (long k = 0; k < m; k++)
+        for (long i = 0; i < n; i++) {
+            pthread_mutex_lock(&ms[i]);
+            pthread_mutex_unlock(&ms[i]);
+        }
+    printf("{\"locks\": %ld, \"each\": %ld}\n", n, m);
+    return 0;
+}
 
 /* A lock on the heap: the report names it by this call site. */
 static __attribute__((noinline)) void take_heap(pthread_mutex_t *m)
@@ -182,6 +201,8 @@ int main(int argc, char **argv)
     }
     if (argc == 3 && !strcmp(argv[1], "solo"))
         return solo(atol(argv[2]));
+    if (argc == 4 && !strcmp(argv[1], "many"))
+        return many(atol(argv[2]), atol(argv[3]));
     if (argc != 4) {
         fprintf(stderr, "usage: counts THREADS ITERATIONS HANDOFFS\n");
         return 2;

@@ -147,6 +147,15 @@ assert all(l["total_hold_ns"] > 0 and l["top_holders"][0]["holds"] == l["acquisi
            for l in d["locks"] if l["name"] in want), d["locks"]
 PY
 
+# ---- many locks in one thread: its counts table grows, nothing is lost ----
+check_status 0 "record 5000 locks x 3" timeout 120 "$LG" record -o "$T_TMP/m.trace" -- "$LG_BIN/record-counts" many 5000 3
+check_status 0 "its report, every lock" timeout 60 "$LG" report -f json --all "$T_TMP/m.trace"
+check "every one of the 5000 locks taken exactly 3 times" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+acq = [l["acquisitions"] for l in r["locks"]]
+sys.exit(0 if len(acq) == 5000 and set(acq) == {3} and r["threads"][0]["acquisitions"] == 15000 else 1)' "$T_TMP/out"
+
 # ---- a stripped program: globals by module+offset, the heap lock by its call site ----
 strip -o "$T_TMP/counts-stripped" "$LG_BIN/record-counts"
 check_status 0 "record the stripped program" timeout 120 "$LG" record -o "$T_TMP/st.trace" -- "$T_TMP/counts-stripped" solo 100
