@@ -35,8 +35,8 @@ static const lg_opt opts[] = {
      "the program's threads, from a private tracefs instance removed afterwards", NULL,
      OPT_SCHED},
     {"all-events", 0, NULL, "record every acquisition and release with its time and stack "
-     "(every hold in the report, traces about 20x larger); by default uncontended "
-     "acquisitions are counted per lock and call site, 1 hold in 64 timed",
+     "(every hold in the report, traces about 30x larger); by default uncontended "
+     "acquisitions are counted per lock and call site, about 1 hold in 256 timed",
      "LOCKGRAPH_TRACE_EVENTS=all", OPT_ALL_EVENTS},
 #define LG_OPTION(field, flag, env, arg, def, check, help) LG_LAUNCH_OPT(field, flag, env, arg, help)
 #include "../runtime/options.def"
@@ -181,7 +181,7 @@ const lg_cmd cmd_record = {
         "into FILE: every contended wait (with the holder when it began, and the thread\n"
         "and stack of the release that ended it), failed trylock and condition wait, with\n"
         "nanosecond timestamps and stacks; uncontended acquisitions are counted per lock\n"
-        "and call site, and 1 hold in 64 is timed. --all-events records every acquisition\n"
+        "and call site, and about 1 hold in 256 is timed. --all-events records every acquisition\n"
         "and release instead. The runtime keeps watching for deadlocks as\n"
         "with 'lockgraph run' (its options are accepted here too); a deadlocked program\n"
         "is reported and ended, and FILE keeps the waits up to the deadlock.\n"

@@ -4,7 +4,7 @@
  * A recording thread's rt_thread.rec points at its table (record.c makes it at the thread's
  * first slow event; NULL when not recording, or with --all-events, where every event takes
  * the slow path instead). The fast acquisition adds a hash of (lock, generation, call site,
- * mode) and a probe of the two slots it may be in: count it there. Anything else (a new
+ * mode) and a probe of the four slots (one cache line) it may be in: count it there. Anything else (a new
  * key, or the sampling countdown reaching 0: about one hold in RT_REC_SAMPLE is timed)
  * returns to the slow path, which counts it there (record.c). The
  * fast release adds one load of glibc's lock word: a waiter there means this release
@@ -33,8 +33,9 @@ typedef struct rt_rec_hot {
     uint64_t n;                /* acquisitions since the slot was filled */
 } rt_rec_hot;
 
-/* Slots come in pairs (two-way: a pair's two keys do not evict each other); the slow path
- * grows the table (x4, to RT_REC_SLOTS_MAX) when it keeps evicting. */
+/* Slots come in buckets of four, one cache line (four-way: a bucket's keys do not evict each
+ * other); the slow path grows the table (x4, to RT_REC_SLOTS_MAX) when it keeps evicting. */
+#define RT_REC_WAYS 4
 typedef struct rt_rec_counts {
     rt_rec_hot *hot;           /* mask + 1 slots */
     uint32_t mask;
@@ -54,10 +55,10 @@ static inline uint64_t rt_rec_key(uint32_t idx, uint32_t gen, uintptr_t pc, unsi
     return (x ^ (x >> 31)) | 1;
 }
 
-/* The first slot of key's pair. */
+/* The first slot of key's bucket. */
 static inline uint32_t rt_rec_slot(const rt_rec_counts *c, uint64_t key)
 {
-    return (uint32_t)(key >> 7) & c->mask & ~1u;
+    return (uint32_t)(key >> 7) & c->mask & ~(uint32_t)(RT_REC_WAYS - 1);
 }
 
 /* A fast acquisition: counted (true), or the slow path must count it (false: a new key, or
@@ -68,7 +69,8 @@ static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c,
 {
     uint64_t key = rt_rec_key(idx, gen, pc, modeflags);
     rt_rec_hot *s = &c->hot[rt_rec_slot(c, key)];
-    if (__builtin_expect(s->key != key, 0) && (++s)->key != key)
+    if (__builtin_expect(s->key != key, 0) && (++s)->key != key && (++s)->key != key
+        && (++s)->key != key)
         return false;
     if (__builtin_expect(--c->countdown == 0, 0))
         return false;

@@ -476,17 +476,35 @@ static void counts_write_all_locked(rec_thread *r)
 static int slot_find(const rt_rec_counts *c, uint64_t key)
 {
     uint32_t b = rt_rec_slot(c, key);
-    return c->hot[b].key == key ? (int)b : c->hot[b + 1].key == key ? (int)b + 1 : -1;
+    for (uint32_t k = 0; k < RT_REC_WAYS; k++)
+        if (c->hot[b + k].key == key)
+            return (int)(b + k);
+    return -1;
+}
+
+/* Where key goes in its bucket: an empty slot, else the least used (written out first). */
+static uint32_t slot_victim(const rt_rec_counts *c, uint64_t key)
+{
+    uint32_t b = rt_rec_slot(c, key), v = b;
+    for (uint32_t k = 0; k < RT_REC_WAYS; k++) {
+        if (!c->hot[b + k].key)
+            return b + k;
+        if (c->hot[b + k].n < c->hot[v].n)
+            v = b + k;
+    }
+    return v;
 }
 
 /* Four times the slots (to RT_REC_SLOTS_MAX): the thread uses more keys than fit. The
- * entries move over; one whose new pair is full is written out first. */
+ * entries move over; one whose new bucket is full is written out first. */
 static void grow_locked(rec_thread *r)
 {
     rt_rec_counts *c = &r->counts;
-    size_t old = (size_t)c->mask + 1, n = old * 4;
-    if (n > RT_REC_SLOTS_MAX)
+    size_t old = (size_t)c->mask + 1, n = old * 4 < RT_REC_SLOTS_MAX ? old * 4 : RT_REC_SLOTS_MAX;
+    if (n <= old) {
+        c->evictions = 0;   /* as large as it gets: evicting is what is left */
         return;
+    }
     rt_rec_hot *hot = rt_map(n * sizeof *hot);
     rec_cold *cold = rt_map(n * sizeof *cold);
     if (!hot || !cold) {
@@ -503,13 +521,14 @@ static void grow_locked(rec_thread *r)
     for (size_t i = 0; i < old; i++) {
         if (!c->hot[i].key)
             continue;
-        uint32_t b = rt_rec_slot(&nc, c->hot[i].key);
-        if (hot[b].key)
-            b++;
-        if (hot[b].key) {
+        uint32_t b = rt_rec_slot(&nc, c->hot[i].key), k = 0;
+        while (k < RT_REC_WAYS && hot[b + k].key)
+            k++;
+        if (k == RT_REC_WAYS) {
             entry_write(r, &c->hot[i], &r->cold[i]);
             continue;
         }
+        b += k;
         hot[b] = c->hot[i];
         cold[b] = r->cold[i];
     }
@@ -552,8 +571,8 @@ static uint64_t held_key(const rt_held *h)
 }
 
 /* Count held entry h (just pushed, or deepened by a recursive re-lock) in its slot, filling
- * a slot of its pair first (the pair's less used key goes to the trace when both are taken;
- * a table that keeps evicting grows). */
+ * a slot of its bucket first (the bucket's least used key goes to the trace when all four
+ * are taken; a table that keeps evicting grows). */
 static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
 {
     rt_rec_counts *c = &r->counts;
@@ -562,9 +581,7 @@ static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
     if (i < 0) {
         uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
         rt_flock_lock(&r->counts_lock);
-        uint32_t b = rt_rec_slot(c, key);
-        if (c->hot[b].key && (!c->hot[b + 1].key || c->hot[b + 1].n < c->hot[b].n))
-            b++;
+        uint32_t b = slot_victim(c, key);
         if (c->hot[b].key) {
             entry_write(r, &c->hot[b], &r->cold[b]);
             c->evictions++;
