@@ -218,6 +218,9 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
                         .ended = true, .release_stack = stack};
         if (LG_APPEND(c->a->holds, c->a->nholds, &h) < 0)
             c->oom = true;
+        /* a hold the events show is time held for sure (its acquisition is in the counts) */
+        c->a->locks[li].total_hold += ts - begin;
+        credit_holds(c, li, tid, ts - begin, 0);
     } else if (i == s->nopen) {
         c->a->unmatched_releases++;
     } else if (--s->open[i].depth > 0) {
@@ -228,10 +231,8 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
         h->ended = true;
         h->release_stack = stack;
         begin = h->begin;
-        if (!counted) {
-            c->a->locks[li].total_hold += ts - h->begin;
-            credit_holder(c, li, tid, ts - h->begin);
-        }
+        c->a->locks[li].total_hold += ts - h->begin;
+        credit_holds(c, li, tid, ts - h->begin, counted ? 0 : 1);
         s->open[i] = s->open[--s->nopen];
     }
     s->released = true;

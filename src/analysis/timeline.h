@@ -10,8 +10,8 @@
  * at COND_WAIT_END; that re-acquisition is a hold but not an acquisition.
  * A counted trace (lg_timeline.counted, `lockgraph record` without --all-events) takes
  * acquisitions and holds from its COUNTS entries instead (every acquisition, contended ones
- * included; hold time = each entry's mean sampled hold times its acquisitions); its hold
- * intervals are only those its events show (from a contended acquisition, or from the first
+ * included; hold time = each entry's mean sampled hold times its acquisitions, plus the
+ * holds its events show); its hold intervals are only those its events show (from a contended acquisition, or from the first
  * wait that found the holder, to a release that readied a waiter), outside the totals; a
  * wait's readier is the last recorded release at or after its begin (only releases that
  * found a waiter are recorded).

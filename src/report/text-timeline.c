@@ -226,8 +226,8 @@ static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a
     }
     more_rows(out, rows, a->nlocks, "locks");
     if (a->counted)
-        fprintf(out, "  (times held are estimated from sampled holds; `lockgraph record "
-                "--all-events` records every hold)\n");
+        fprintf(out, "  (times held: the holds that made waits, and estimates from sampled "
+                "holds; `lockgraph record --all-events` times every hold)\n");
     fputc('\n', out);
 }
 
