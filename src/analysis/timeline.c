@@ -439,18 +439,6 @@ static void apply_counts(ctx *c)
     }
 }
 
-/* Holds of one lock by begin time, to find who held it during a wait. */
-static const lg_tl_analysis *hold_ctx;
-
-static int cmp_hold_idx(const void *x, const void *y)
-{
-    const lg_tl_hold *a = &hold_ctx->holds[*(const size_t *)x];
-    const lg_tl_hold *b = &hold_ctx->holds[*(const size_t *)y];
-    if (a->lock != b->lock)
-        return (a->lock > b->lock) - (a->lock < b->lock);
-    return (a->begin > b->begin) - (a->begin < b->begin);
-}
-
 /* For each lock wait, the thread whose holds covered most of it (per thread, summed): in a
  * convoy that is the slow holder everyone queued behind, even when the lock changed hands
  * (barging) before the waiter got it. Holds of an exclusive lock do not overlap, so the ones
@@ -459,14 +447,21 @@ static int longest_holders(lg_tl_analysis *a)
 {
     size_t n = a->nholds;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    if (!idx)
+    size_t *at = calloc(a->nlocks + 1, sizeof *at);
+    if (!idx || !at) {
+        free(idx);
+        free(at);
         return -1;
+    }
+    /* Holds are in begin order already (made in time order; a counted trace's are sorted):
+     * a stable counting sort by lock gives (lock, begin) order in linear time. */
     for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    hold_ctx = a;
-    if (n)
-        qsort(idx, n, sizeof *idx, cmp_hold_idx);
-    hold_ctx = NULL;
+        at[find_lock(a, a->holds[i].lock) + 1]++;
+    for (size_t li = 0; li < a->nlocks; li++)
+        at[li + 1] += at[li];
+    for (size_t i = 0; i < n; i++)
+        idx[at[find_lock(a, a->holds[i].lock)]++] = i;
+    free(at);
     for (size_t wi = 0; wi < a->nwaits; wi++) {
         lg_tl_wait *w = &a->waits[wi];
         if (w->kind != LG_TL_WAIT_LOCK || w->end <= w->begin)
