@@ -155,19 +155,13 @@ static int copy_stack(lg_stack *dst, const lg_stack *src)
     return src ? lg_stack_copy(dst, src) : 0;
 }
 
-/* Creation order: the recorded one when every thread of the cycle has it, else tids (Linux
- * hands them out in increasing order until pid_max wraps). */
+/* The member created first: the lowest tid. */
 static size_t first_created(const lg_wait_facts *wf, const size_t *cycle, size_t n)
 {
-    bool all = true;
-    for (size_t i = 0; i < n; i++)
-        all &= wf->threads[cycle[i]].created != 0;
     size_t best = 0;
-    for (size_t i = 1; i < n; i++) {
-        const lg_thread_fact *a = &wf->threads[cycle[i]], *b = &wf->threads[cycle[best]];
-        if (all ? a->created < b->created : a->tid < b->tid)
+    for (size_t i = 1; i < n; i++)
+        if (wf->threads[cycle[i]].tid < wf->threads[cycle[best]].tid)
             best = i;
-    }
     return best;
 }
 

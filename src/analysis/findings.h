@@ -2,7 +2,7 @@
  *
  * Every front end that sees threads wait (the runtime as a wait closes a cycle, attach and
  * core over a stopped process, `run --hang-timeout` through attach) gathers neutral facts:
- * per thread its tid, name, creation order, what it waits for and how (a lock in a mode, a
+ * per thread its tid, name, where it was created, what it waits for and how (a lock in a mode, a
  * join, a condition mutex re-acquired), where, and what it holds since where. This file turns
  * them into a model finding (src/model/model.h): locks, threads, edges, summary, fix, notes.
  * The same facts give the same finding, word for word, whichever front end gathered them.
@@ -12,13 +12,14 @@
  * writers); the builder is given it as thread indices, each waiting for what the next holds.
  *
  * Order rule (docs/architecture.md, "One builder per finding"): a cycle is read from its
- * thread created first (lowest `created`, else lowest tid), whatever thread closed it; that
- * thread's order (it holds the lock the cycle's last thread waits for, then waits for the
- * next) is taken as the program's; the fix names the one thread of the cycle that takes two
- * of its locks against that order. Deterministic across runs and front ends: creation order
- * is a fact of the program (the demo and most programs create their threads in a fixed
- * order), where "who blocked last" is a race, and attach and core cannot see the order in
- * which the program first used its locks.
+ * thread created first (the lowest tid: Linux hands tids out in increasing order until
+ * pid_max wraps), whatever thread closed it; that thread's order (it holds the lock the
+ * cycle's last thread waits for, then waits for the next) is taken as the program's; the fix
+ * names the one thread of the cycle that takes two of its locks against that order.
+ * Deterministic across runs and front ends: creation order is a fact of the program (the demo
+ * and most programs create their threads in a fixed order), where "who blocked last" is a
+ * race, and attach and core cannot see the order in which the program first used its locks.
+ * Every front end knows tids, so run, attach and core read a cycle from the same thread.
  *
  * Pure: no I/O, no globals; unit-tested under ASan/UBSan with golden files
  * (tests/analysis/test-findings.c). Not here: finding the cycle, naming locks, rendering.
@@ -63,8 +64,7 @@ enum {
 typedef struct lg_thread_fact {
     int tid;
     const char *name;          /* NULL unknown */
-    uint64_t created;          /* creation order (1, 2, ...), 0 unknown: the tid orders it */
-    const lg_stack *created_stack;   /* where it was created, or NULL */
+    const lg_stack *created_stack;   /* where it was created, or NULL (attach, core) */
     int pid;                   /* its process when the facts span several, else 0 */
     const char *process;       /* that process's name, or NULL */
     const char *state;         /* "blocked", "running", "exited", ... or NULL */

@@ -818,14 +818,29 @@ RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a, void *(*fn)
             dlsym(RTLD_NEXT, "pthread_create");
     if (!real)
         return EAGAIN;
+    /* Where the thread is created: a deadlock or orphaned lock it is in shows it. Not from
+     * inside the runtime (its own calls, or a handler that interrupted it): nothing of the
+     * interrupted state may be touched, and threads_lock may be held. */
+    uint32_t where = 0;
+    bool nested = rt_is_nested(rt_self);
+    if (rt.cfg.deadlocks && !nested) {
+        rt_thread *g = rt_enter();
+        where = rt_stack_capture(0, (uintptr_t)__builtin_return_address(0));
+        rt_leave(g);
+    }
     rec_thread *me = lg_trace_on ? rec_get() : NULL;
     rec_start *st = me ? malloc(sizeof *st) : NULL;
-    if (!st)
-        return real(th, a, fn, arg);
-    *st = (rec_start){fn, arg, me->tid};
-    int r = real(th, a, rec_trampoline, st);
-    if (r != 0)
-        free(st);
+    int r;
+    if (st) {
+        *st = (rec_start){fn, arg, me->tid};
+        r = real(th, a, rec_trampoline, st);
+        if (r != 0)
+            free(st);
+    } else {
+        r = real(th, a, fn, arg);
+    }
+    if (r == 0 && where)
+        rt_thread_created(*th, where);
     return r;
 }
 

@@ -255,6 +255,7 @@ typedef struct rt_thread {
     bool view_skip;
     uint64_t view_seq;
     int forked_from;           /* a thread of this pid when the process forked: not in it */
+    uint32_t created_stack;    /* where pthread_create was called for it, 0 unknown */
     rt_wait wait;
     uintptr_t stack_lo, stack_hi;
     pthread_t self;
@@ -383,6 +384,10 @@ static inline rt_thread *rt_thread_setup(void)
     rt_thread *t = rt_self;
     return likely(t->registered) ? t : rt_thread_setup_slow();
 }
+/* pthread_create made thread th at stack id `stack` (its caller's): kept for findings. */
+void rt_thread_created(pthread_t th, uint32_t stack);
+/* Where th was created, when its record did not take it over (threads_lock held). */
+uint32_t rt_thread_created_pending(pthread_t th);
 int rt_thread_grow(rt_thread *t);          /* room for one more held lock; 0 or -1 */
 /* Report time only (a system call): t's current name from /proc/self/task/TID/comm;
  * failures leave the known one. */

@@ -96,6 +96,19 @@ static struct {
 static unsigned pending_next;
 static __thread char own_pending[16] __attribute__((tls_model("initial-exec")));
 
+/* Where threads were created (pthread_create's caller, record.c), for the findings they
+ * appear in: kept in the thread's record, or here until the thread makes its record (most
+ * threads run before pthread_create returns to its caller). The last RT_PENDING_CREATED
+ * creations of threads with no record yet are kept: a thread that never takes a lock is in no
+ * finding, and one whose entry was overwritten is shown without where it was created.
+ * Threads_lock. */
+#define RT_PENDING_CREATED 64
+static struct {
+    pthread_t th;
+    uint32_t stack;
+} pending_created[RT_PENDING_CREATED];
+static unsigned created_next;
+
 static _Atomic uintptr_t main_lo, main_hi;
 static _Atomic int main_known;
 static void main_stack_learn(void);
@@ -163,6 +176,35 @@ void rt_thread_named(pthread_t th, const char *name)
         memcpy(pending_names[i].name, n, sizeof n);
     }
     rt_flock_unlock(&rt.threads_lock);
+}
+
+void rt_thread_created(pthread_t th, uint32_t stack)
+{
+    rt_flock_lock(&rt.threads_lock);
+    rt_thread *x = registry;
+    while (x && (x->exited || !pthread_equal(x->self, th)))
+        x = x->next;
+    if (x) {
+        x->created_stack = stack;
+    } else {
+        unsigned i = 0;
+        while (i < RT_PENDING_CREATED && !(pending_created[i].stack &&
+                                           pthread_equal(pending_created[i].th, th)))
+            i++;
+        if (i == RT_PENDING_CREATED)
+            i = created_next++ % RT_PENDING_CREATED;   /* an old one goes */
+        pending_created[i].th = th;
+        pending_created[i].stack = stack;
+    }
+    rt_flock_unlock(&rt.threads_lock);
+}
+
+uint32_t rt_thread_created_pending(pthread_t th)
+{
+    for (unsigned i = 0; i < RT_PENDING_CREATED; i++)
+        if (pending_created[i].stack && pthread_equal(pending_created[i].th, th))
+            return pending_created[i].stack;
+    return 0;
 }
 
 /* The calling thread's kernel tid without gettid(2): glibc's trylock writes its cached tid
@@ -246,6 +288,11 @@ rt_thread *rt_thread_setup_slow(void)
         if (pending_names[i].used && pthread_equal(pending_names[i].th, t->self)) {
             memcpy(t->name, pending_names[i].name, sizeof t->name);
             pending_names[i].used = false;
+        }
+    for (unsigned i = 0; i < RT_PENDING_CREATED; i++)
+        if (pending_created[i].stack && pthread_equal(pending_created[i].th, t->self)) {
+            t->created_stack = pending_created[i].stack;
+            pending_created[i].stack = 0;
         }
     t->next = registry;
     registry = t;

@@ -361,6 +361,8 @@ typedef struct rt_facts {
     char (*names)[160], (*attrs)[64], (*labels)[16];
     lg_stack *wait;          /* symbolized wait stacks */
     lg_held_fact *held;      /* one per thread at most: what the finding needs it to hold */
+    uint32_t *created;       /* stack ids of where each was created, 0 unknown */
+    lg_stack *created_stack;
     lg_stack *held_stack;
     size_t n;
 } rt_facts;
@@ -372,7 +374,11 @@ static void facts_free(rt_facts *fa)
             lg_stack_free(&fa->wait[i]);
         if (fa->held_stack)
             lg_stack_free(&fa->held_stack[i]);
+        if (fa->created_stack)
+            lg_stack_free(&fa->created_stack[i]);
     }
+    free(fa->created);
+    free(fa->created_stack);
     free(fa->all);
     free(fa->th);
     free(fa->lk);
@@ -424,8 +430,10 @@ static int facts_gather(rt_facts *fa)
     fa->wait = calloc(m, sizeof *fa->wait);
     fa->held = calloc(m, sizeof *fa->held);
     fa->held_stack = calloc(m, sizeof *fa->held_stack);
+    fa->created = calloc(m, sizeof *fa->created);
+    fa->created_stack = calloc(m, sizeof *fa->created_stack);
     if (!fa->all || !fa->th || !fa->lk || !fa->names || !fa->attrs || !fa->labels || !fa->wait || !fa->held
-        || !fa->held_stack)
+        || !fa->held_stack || !fa->created || !fa->created_stack)
         return -1;
     fa->n = n;
     size_t i = 0;
@@ -441,6 +449,8 @@ static int facts_gather(rt_facts *fa)
         f->name = t->name[0] ? t->name : NULL;
         f->state = t->forked_from ? "not in this process" : t->exited ? "exited"
                    : l || j ? "blocked" : "running";
+        fa->created[i] = t->created_stack ? t->created_stack
+                                          : rt_thread_created_pending(t->self);
         f->wait_lock = -1;
         f->waits_on = -1;
         if (!l && !j)
@@ -475,6 +485,10 @@ static int facts_gather(rt_facts *fa)
 static void fact_wait_stack(rt_facts *fa, size_t i)
 {
     rt_thread *t = fa->all[i];
+    if (fa->created[i] && !fa->th[i].created_stack) {
+        rt_report_stack(fa->created[i], &fa->created_stack[i]);
+        fa->th[i].created_stack = &fa->created_stack[i];
+    }
     if (fa->th[i].wait_stack)
         return;
     if (fa->th[i].wait_flags & LG_WAITF_COND) {   /* blocked inside glibc: where its
