@@ -57,6 +57,9 @@ check "demo: the summary" grep -qx 'thread N "mover" -> resource2 -> thread N "d
 line=$(grep -n 'lock_exclusive(&resource1' "$LG_SRCDIR/demo/threads.c" | sed -n 3p | cut -d: -f1)
 check "demo: the fix keeps resource1 before resource2, at the deleter's call (threads.c:$line)" \
   grep -qx "acquire resource1 before resource2 in every thread: thread N \"deleter\" holds resource2 while it waits for resource1 at threads.c:$line" "$T_TMP/demo-run.words"
+# Where the threads were created: the runtime knows it, attach and core say nothing.
+check "demo: creation stacks under run" grep -q '"created_stack"' "$T_TMP/demo-run.json"
+check "demo: none from attach or core" bash -c "! grep -q '\"created_stack\"' '$T_TMP/demo-attach.json' '$T_TMP/demo-core.json'"
 same abba "$LG_BIN/hang" abba
 lines=$(grep -n '^LOCKER(lock_a, ' "$LG_SRCDIR/tests/progs/hang.c" | cut -d: -f1)
 check "abba: the fix" grep -qx "acquire mutex_a before mutex_b in every thread: thread N \"locker-ba\" holds mutex_b while it waits for mutex_a at hang.c:$lines" "$T_TMP/abba-run.words"

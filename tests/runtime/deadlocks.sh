@@ -28,6 +28,10 @@ check_grep "abba: held by" "held by thread [0-9]+ \"locker-b?a" "$T_TMP/abba.err
 # here: both take their first lock at the same moment); tests/inspect/same-finding.sh runs it
 # 20 times.
 check_grep "abba: fix" '^Fix: acquire mutex_a before mutex_b in every thread: thread [0-9]+ "locker-ba" holds mutex_b while it waits for mutex_a at hang.c:[0-9]+$' "$T_TMP/abba.err"
+# Where each thread of the finding was created: two_sides' two pthread_create calls.
+created=$(grep -n '^    pthread_create(&t[12], NULL, run_side, &s[12]);' "$LG_SRCDIR/tests/progs/hang.c" | cut -d: -f1 | paste -sd, | sed 's/,/, /g')
+expect abba "creation stacks" "sorted(t['created_stack'][0]['line'] for t in f[0]['threads'] if t.get('created_stack'))" "[$created]"
+check_grep "abba: created at, in the text" '^  created at:$' "$T_TMP/abba.err"
 dl_case rwlock-ww deadlock 2
 check_grep "rwlock-ww: write-lock" "waits to write-lock" "$T_TMP/rwlock-ww.err"
 dl_case rwlock-rw deadlock 2
