@@ -13,14 +13,13 @@
 
 /* ---- labels ---- */
 
-static void thread_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf, size_t len)
+static void thread_ref(const lg_thread_fact *t, char *buf, size_t len)
 {
     int n = t->name ? snprintf(buf, len, "thread %d \"%s\"", t->tid, t->name)
                     : snprintf(buf, len, "thread %d", t->tid);
     if (t->pid && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " of process %d%s%s%s", t->pid,
                  t->process ? " (" : "", t->process ? t->process : "", t->process ? ")" : "");
-    (void)wf;
 }
 
 static const lg_thread_fact *thread_by_tid(const lg_wait_facts *wf, int tid)
@@ -41,7 +40,7 @@ static void lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
     if (l->type == LG_LOCK_THREAD) {
         const lg_thread_fact *t = thread_by_tid(wf, l->join_tid);
         if (t)
-            thread_ref(wf, t, buf, len);
+            thread_ref(t, buf, len);
         else
             snprintf(buf, len, "thread %d", l->join_tid);
     } else if (l->name) {
@@ -196,7 +195,7 @@ static int outside_notes(lg_finding *f, const lg_wait_facts *wf, const size_t *c
             v = wf->threads[v].waits_on;
         }
         char who[192], what[320];
-        thread_ref(wf, t, who, sizeof who);
+        thread_ref(t, who, sizeof who);
         if (reaches) {
             char where[256] = "";
             wait_ref(wf, t, what, sizeof what);
@@ -238,8 +237,8 @@ static int cycle_fix(lg_finding *f, const lg_wait_facts *wf, const size_t *cyc, 
         const lg_thread_fact *j = &wf->threads[cyc[k]];
         const lg_thread_fact *target = &wf->threads[cyc[(k + 1) % n]];
         size_t kp = (k + n - 1) % n;
-        thread_ref(wf, j, who, sizeof who);
-        thread_ref(wf, target, w2, sizeof w2);
+        thread_ref(j, who, sizeof who);
+        thread_ref(target, w2, sizeof w2);
         if (j->wait_stack)
             lg_finding_where(f, j->wait_stack, where, sizeof where);
         if (wf->locks[lk[kp]].type == LG_LOCK_THREAD)
@@ -253,7 +252,7 @@ static int cycle_fix(lg_finding *f, const lg_wait_facts *wf, const size_t *cyc, 
     /* Locks only: the first-created thread's order is the program's; the last thread of the
      * cycle holds L(n-2) while it waits for L(n-1), against it. */
     const lg_thread_fact *t = &wf->threads[cyc[n - 1]];
-    thread_ref(wf, t, who, sizeof who);
+    thread_ref(t, who, sizeof who);
     lock_ref(wf, lk[n - 1], a, sizeof a);
     lock_ref(wf, lk[n - 2], b, sizeof b);
     if (t->wait_stack)
@@ -335,7 +334,7 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
     }
     char who[192], what[256];
     const lg_thread_fact *t0 = &wf->threads[cyc[0]];
-    thread_ref(wf, t0, who, sizeof who);
+    thread_ref(t0, who, sizeof who);
     if (n == 1) {
         const lg_lock_fact *l = &wf->locks[lk[0]];
         lock_ref(wf, lk[0], what, sizeof what);
@@ -354,7 +353,7 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
         char chain[2048];
         size_t o = 0;
         for (size_t k = 0; k < n && o < sizeof chain; k++) {
-            thread_ref(wf, &wf->threads[cyc[k]], who, sizeof who);
+            thread_ref(&wf->threads[cyc[k]], who, sizeof who);
             if (wf->locks[lk[k]].type == LG_LOCK_THREAD)
                 snprintf(what, sizeof what, "(joins)");
             else
@@ -402,6 +401,8 @@ lg_finding *lg_build_orphaned(lg_report *r, const lg_wait_facts *wf, const lg_or
     if (!ot || lg_thread_set(ot, of->forked ? "not in this process" : "exited", NULL) < 0)
         return NULL;
     ot->pid = of->forked ? of->parent_pid : 0;
+    if (of->owner_created && lg_stack_copy(&ot->created, of->owner_created) < 0)
+        return NULL;
     lg_edge *e = lg_finding_add_edge(f, of->owner_tid, li, LG_MODE_EXCLUSIVE, li,
                                      LG_MODE_EXCLUSIVE, 0);
     if (!e || copy_stack(&e->holds_stack, of->owner_stack) < 0)

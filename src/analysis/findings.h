@@ -105,6 +105,7 @@ typedef struct lg_orphan_fact {
     const char *parent_comm;   /* forked: its name, or NULL */
     const char *fork_where;    /* forked: where the parent forked ("app.c:40"), or NULL */
     const lg_stack *owner_stack;  /* where the owner acquired it, or NULL */
+    const lg_stack *owner_created;   /* where the owner was created, or NULL */
 } lg_orphan_fact;
 
 /* An orphaned lock: waiters[0..n) are the threads (indices) that wait for it. */

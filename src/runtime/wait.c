@@ -545,6 +545,11 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
             fact_held(&fa, (size_t)d, of.lock, l);
             of.owner_stack = fa.th[d].nheld ? fa.held[d].stack : NULL;
         }
+        if (d >= 0 && fa.created[d]) {   /* where the owner was created */
+            if (!fa.created_stack[d].n)
+                rt_report_stack(fa.created[d], &fa.created_stack[d]);
+            of.owner_created = &fa.created_stack[d];
+        }
         int parent;
         uint32_t site = 0;
         if (dead && dead->forked_from) {

@@ -258,7 +258,7 @@ static void test_orphans(void)
     };
     lg_wait_facts wf = {.threads = th, .nthreads = 3, .locks = locks, .nlocks = 2};
     lg_orphan_fact of = {.lock = 0, .owner_tid = 9, .owner_name = "producer",
-                         .owner_stack = &hs};
+                         .owner_stack = &hs, .owner_created = &w0};
     size_t waiters[] = {0, 1};
     lg_report r;
     lg_report_init(&r);
