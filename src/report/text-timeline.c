@@ -197,8 +197,9 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
     }
     more_rows(out, rows, a->nthreads, "threads");
     if (a->sched_inferred)
-        fprintf(out, "  (%zu switch-ins were missing from the kernel's trace; inferred from the "
-                "threads being seen on a CPU later)\n", a->sched_inferred);
+        fprintf(out, "  (%zu switch-in%s missing from the kernel's trace; inferred from the "
+                "threads being seen on a CPU later)\n", a->sched_inferred,
+                a->sched_inferred == 1 ? " was" : "s were");
     fputc('\n', out);
 }
 
