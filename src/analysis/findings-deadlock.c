@@ -50,23 +50,6 @@ static void lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
     }
 }
 
-static const char *verb(lg_lock_type type, lg_mode mode)
-{
-    switch (type) {
-    case LG_LOCK_RWLOCK:
-        return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
-    case LG_LOCK_THREAD:
-        return "join";
-    case LG_LOCK_SEMAPHORE:
-    case LG_LOCK_CONDVAR:
-    case LG_LOCK_BARRIER:
-    case LG_LOCK_FUTEX:
-        return "wait on";
-    default:
-        return "lock";
-    }
-}
-
 /* "lock mutex_a" / "join thread 12 "w"" */
 static void wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf, size_t len)
 {
@@ -74,7 +57,7 @@ static void wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf
     lock_ref(wf, t->wait_lock, what, sizeof what);
     const lg_lock_fact *l = t->wait_lock >= 0 && (size_t)t->wait_lock < wf->nlocks
                             ? &wf->locks[t->wait_lock] : NULL;
-    snprintf(buf, len, "%s %s", l ? verb(l->type, t->wait_mode) : "wait on", what);
+    snprintf(buf, len, "%s %s", l ? lg_acquire_verb(l->type, t->wait_mode) : "wait on", what);
 }
 
 /* ---- building ---- */
@@ -338,7 +321,7 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
     if (n == 1) {
         const lg_lock_fact *l = &wf->locks[lk[0]];
         lock_ref(wf, lk[0], what, sizeof what);
-        const char *v = verb(l->type, t0->wait_mode);
+        const char *v = lg_acquire_verb(l->type, t0->wait_mode);
         if (lg_finding_set_summary(f, "%s waits to %s %s, which it holds itself", who, v,
                                    what) < 0)
             return NULL;

@@ -130,6 +130,23 @@ const char *lg_mode_name(lg_mode m)
     return (unsigned)m < LG_MODE_COUNT ? modes[m] : "unknown";
 }
 
+const char *lg_acquire_verb(lg_lock_type t, lg_mode m)
+{
+    switch (t) {
+    case LG_LOCK_RWLOCK:
+        return m == LG_MODE_SHARED ? "read-lock" : "write-lock";
+    case LG_LOCK_SEMAPHORE:
+    case LG_LOCK_CONDVAR:
+    case LG_LOCK_BARRIER:
+    case LG_LOCK_FUTEX:
+        return "wait on";
+    case LG_LOCK_THREAD:
+        return "join";
+    default:
+        return "lock";
+    }
+}
+
 int lg_kind_from_name(const char *name)
 {
     for (int i = 0; i < LG_KIND_COUNT; i++)

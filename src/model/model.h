@@ -215,6 +215,9 @@ const char *lg_kind_name(lg_kind k);
 bool lg_kind_is_defect(lg_kind k);
 const char *lg_lock_type_name(lg_lock_type t);
 const char *lg_mode_name(lg_mode m);
+/* The verb for acquiring a lock of type t in mode m, as findings and writers word it: "lock",
+ * "read-lock", "write-lock", "join", "wait on". */
+const char *lg_acquire_verb(lg_lock_type t, lg_mode m);
 int lg_kind_from_name(const char *name);          /* -1 when unknown */
 int lg_lock_type_from_name(const char *name);     /* -1 when unknown */
 /* "unlock-not-held", ...; "" for LG_MISUSE_NONE. lg_misuse_why: one line saying why it is a

@@ -53,19 +53,7 @@ void text_thread(FILE *out, const lg_finding *f, const lg_report *r, int tid)
 
 const char *text_acquire_verb(const lg_lock *l, lg_mode m)
 {
-    switch (l->type) {
-    case LG_LOCK_RWLOCK:
-        return m == LG_MODE_SHARED ? "read-lock" : "write-lock";
-    case LG_LOCK_SEMAPHORE:
-    case LG_LOCK_CONDVAR:
-    case LG_LOCK_BARRIER:
-    case LG_LOCK_FUTEX:
-        return "wait on";
-    case LG_LOCK_THREAD:
-        return "join";
-    default:
-        return "lock";
-    }
+    return lg_acquire_verb(l->type, m);
 }
 
 const char *text_acquired_verb(const lg_lock *l, lg_mode m)

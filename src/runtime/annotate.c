@@ -39,6 +39,16 @@ static bool holding(const rt_thread *t, const void *lock)
     return false;
 }
 
+/* The hint of lock for this thread to update, or NULL when it keeps none (no deadlock
+ * checks, a thread without a record, a nested call, a lock the table does not know). */
+static _Atomic uintptr_t *hint_of(const void *lock, rt_thread *t)
+{
+    if (!rt.cfg.deadlocks || !t->cap || rt_is_nested(t))
+        return NULL;
+    rt_lock *l = rt_lock_find((uintptr_t)lock);
+    return l ? rt_lock_hint(l) : NULL;
+}
+
 /* The lock's last-acquirer hint (rt.h), which lets an announcement that nothing holds up
  * skip the wait-for search; wait.c ("announced waits") argues why these orders suffice.
  * Only acquisitions that go on held[] count (a nested one, a signal handler's inside the
@@ -46,12 +56,9 @@ static bool holding(const rt_thread *t, const void *lock)
 static void hint_acquired(const void *lock)
 {
     rt_thread *t = rt_self;
-    if (!rt.cfg.deadlocks || !t->cap || rt_is_nested(t))
+    _Atomic uintptr_t *h = hint_of(lock, t);
+    if (!h)
         return;
-    rt_lock *l = rt_lock_find((uintptr_t)lock);
-    if (!l)
-        return;
-    _Atomic uintptr_t *h = rt_lock_hint(l);
     uintptr_t me = (uintptr_t)t, cur = atomic_load_explicit(h, memory_order_relaxed);
     while (cur != me && cur != RT_HINT_MANY) {
         if (cur == 0 && atomic_compare_exchange_weak_explicit(h, &cur, me, memory_order_release,
@@ -69,12 +76,9 @@ static void hint_acquired(const void *lock)
 static void hint_released(const void *lock)
 {
     rt_thread *t = rt_self;
-    if (!rt.cfg.deadlocks || !t->cap || rt_is_nested(t))
+    _Atomic uintptr_t *h = hint_of(lock, t);
+    if (!h)
         return;
-    rt_lock *l = rt_lock_find((uintptr_t)lock);
-    if (!l)
-        return;
-    _Atomic uintptr_t *h = rt_lock_hint(l);
     uintptr_t me = (uintptr_t)t;
     if (atomic_load_explicit(h, memory_order_relaxed) != me || holding(t, lock))
         return;   /* someone else's, anyone's, or still held (re-entered) */
