@@ -26,11 +26,12 @@
 /* glibc refused a call on a mutex: when it is one the program destroyed, that is the
  * misuse (glibc's answer stands). Not from a signal handler that interrupted the runtime
  * (rt_busy): the report takes the runtime's locks. */
-#define MUTEX_REFUSED(r, m)                                                             \
+#define MUTEX_REFUSED_AT(r, m, pc)                                                      \
     do {                                                                                \
         if (unlikely((r) == EINVAL) && !rt_busy)                                        \
-            rt_misuse_after_destroy((uintptr_t)(m), LG_LOCK_MUTEX, PC, "EINVAL");       \
+            rt_misuse_after_destroy((uintptr_t)(m), LG_LOCK_MUTEX, pc, "EINVAL");       \
     } while (0)
+#define MUTEX_REFUSED(r, m) MUTEX_REFUSED_AT(r, m, PC)
 /* A condition wait glibc refused before waiting (the mutex destroyed: its unlock failed)
  * re-acquired nothing. */
 #define COND_NOT_WAITED(r, m) (unlikely((r) == EINVAL) && rt_mutex_poisoned(m))
@@ -104,21 +105,62 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, int ho
     return real_pthread_mutex_trylock(m);
 }
 
-RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* pthread_mutex_lock and _unlock are split in two: the exported function does only the
+ * common case (a private normal mutex, uncontended, the thread known, nothing new for the
+ * runtime), with no call, so it needs no stack frame and saves no registers; everything else
+ * is a tail call into the whole wrapper below (pc: the program's call site). Leaving the
+ * inline case before it changed anything (a busy lock word, a failed CAS, a held entry not on
+ * top) makes the whole wrapper start from scratch, as if called. */
+static __attribute__((noinline)) int mutex_lock_whole(pthread_mutex_t *m, uintptr_t pc)
 {
     rt_thread *t = rt_self;
     int r = mutex_first_try(m, t, RT_TRY_LOCK);
     if (unlikely(r == EBUSY)) {
-        r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, PC);
+        r = rt_wait_mutex(m, RT_WAIT_PLAIN, 0, NULL, pc);
         t = rt_self;   /* the wait may have set the thread up */
     }
     if (likely(r == 0 || r == EOWNERDEAD))
-        rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), PC);
+        rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(m), pc);
     else if (r == EDEADLK)
-        rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
+        rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, pc);
     else
-        MUTEX_REFUSED(r, m);
+        MUTEX_REFUSED_AT(r, m, pc);
     return r;
+}
+
+/* The inline case took the mutex, but its bookkeeping needs the slow path. */
+static __attribute__((noinline)) int mutex_locked_slow(rt_thread *t, pthread_mutex_t *m,
+                                                       uintptr_t pc)
+{
+    rt_acquired_slow(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, 0, pc);
+    return 0;
+}
+
+/* A private normal mutex: kind 0 apart from the no-elision bit (not recursive, so no
+ * RT_ACQ_REENTRY; not process-shared). */
+static inline bool mutex_private_normal(const pthread_mutex_t *m)
+{
+    return ((unsigned)m->__data.__kind & ~(unsigned)GLIBC_MUTEX_KIND_NO_ELISION) == 0;
+}
+
+RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    uintptr_t pc = PC;
+    rt_thread *t = rt_self;
+    /* mutex_first_try's steps for this kind, then rt_acquired_by's fast half */
+    if (likely(mutex_private_normal(m) && rt_inline_trylock && t->tid && m->__data.__lock == 0)) {
+        if (__libc_single_threaded)
+            m->__data.__lock = 1;
+        else if (!__atomic_compare_exchange_n(&m->__data.__lock, &(int){0}, 1, false,
+                                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return mutex_lock_whole(m, pc);
+        m->__data.__owner = t->tid;
+        ++m->__data.__nusers;
+        if (likely(rt_acquire_fast(t, t->fast_cap, m, LG_MODE_EXCLUSIVE, 0, pc)))
+            return 0;
+        return mutex_locked_slow(t, m, pc);
+    }
+    return mutex_lock_whole(m, pc);
 }
 
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -189,12 +231,39 @@ static inline int mutex_unlock_glibc(pthread_mutex_t *m)
     return 0;
 }
 
+static __attribute__((noinline)) int mutex_unlock_whole(pthread_mutex_t *m, uintptr_t pc)
+{
+    rt_released(m, LG_LOCK_MUTEX, pc);
+    int r = mutex_unlock_glibc(m);
+    MUTEX_REFUSED_AT(r, m, pc);
+    return r;
+}
+
+/* mutex_unlock_glibc's wake of a waiter, out of line. */
+static __attribute__((noinline)) int mutex_wake_private(pthread_mutex_t *m)
+{
+    int e = errno;   /* glibc's wake leaves errno alone */
+    syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = e;
+    return 0;
+}
+
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    rt_released(m, LG_LOCK_MUTEX, PC);
-    int r = mutex_unlock_glibc(m);
-    MUTEX_REFUSED(r, m);
-    return r;
+    rt_thread *t = rt_self;
+    /* The split of pthread_mutex_lock (above): rt_released's fast half for a thread not
+     * recording, then mutex_unlock_glibc's steps for a private normal mutex. */
+    if (likely(mutex_private_normal(m) && rt_inline_trylock && !t->rec
+               && rt_release_fast(t, t->fast_cap, m))) {
+        m->__data.__owner = 0;
+        --m->__data.__nusers;
+        if (__libc_single_threaded)
+            m->__data.__lock = 0;
+        else if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1)
+            return mutex_wake_private(m);
+        return 0;
+    }
+    return mutex_unlock_whole(m, PC);
 }
 
 /* ---- reader/writer locks ---- */
