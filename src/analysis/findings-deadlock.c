@@ -5,7 +5,7 @@
  * "name""; a thread is "thread N "name"" (and its process when the facts span several).
  * Locations are lg_finding_where's (model.h): the first frame outside lock wrappers.
  */
-#include "findings.h"
+#include "findings-internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 /* ---- labels ---- */
 
-static void thread_ref(const lg_thread_fact *t, char *buf, size_t len)
+void lgf_thread_ref(const lg_thread_fact *t, char *buf, size_t len)
 {
     int n = t->name ? snprintf(buf, len, "thread %d \"%s\"", t->tid, t->name)
                     : snprintf(buf, len, "thread %d", t->tid);
@@ -22,7 +22,7 @@ static void thread_ref(const lg_thread_fact *t, char *buf, size_t len)
                  t->process ? " (" : "", t->process ? t->process : "", t->process ? ")" : "");
 }
 
-static const lg_thread_fact *thread_by_tid(const lg_wait_facts *wf, int tid)
+const lg_thread_fact *lgf_thread_by_tid(const lg_wait_facts *wf, int tid)
 {
     for (size_t i = 0; i < wf->nthreads; i++)
         if (wf->threads[i].tid == tid)
@@ -30,7 +30,7 @@ static const lg_thread_fact *thread_by_tid(const lg_wait_facts *wf, int tid)
     return NULL;
 }
 
-static void lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
+void lgf_lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
 {
     if (li < 0 || (size_t)li >= wf->nlocks) {
         snprintf(buf, len, "an unknown lock");
@@ -38,9 +38,9 @@ static void lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
     }
     const lg_lock_fact *l = &wf->locks[li];
     if (l->type == LG_LOCK_THREAD) {
-        const lg_thread_fact *t = thread_by_tid(wf, l->join_tid);
+        const lg_thread_fact *t = lgf_thread_by_tid(wf, l->join_tid);
         if (t)
-            thread_ref(t, buf, len);
+            lgf_thread_ref(t, buf, len);
         else
             snprintf(buf, len, "thread %d", l->join_tid);
     } else if (l->name) {
@@ -51,10 +51,10 @@ static void lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len)
 }
 
 /* "lock mutex_a" / "join thread 12 "w"" */
-static void wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf, size_t len)
+void lgf_wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf, size_t len)
 {
     char what[256];
-    lock_ref(wf, t->wait_lock, what, sizeof what);
+    lgf_lock_ref(wf, t->wait_lock, what, sizeof what);
     const lg_lock_fact *l = t->wait_lock >= 0 && (size_t)t->wait_lock < wf->nlocks
                             ? &wf->locks[t->wait_lock] : NULL;
     snprintf(buf, len, "%s %s", l ? lg_acquire_verb(l->type, t->wait_mode) : "wait on", what);
@@ -63,7 +63,7 @@ static void wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf
 /* ---- building ---- */
 
 /* The finding's index of fact lock li (added once), or -1. */
-static int add_lock(lg_finding *f, const lg_wait_facts *wf, int li)
+int lgf_add_lock(lg_finding *f, const lg_wait_facts *wf, int li)
 {
     if (li < 0 || (size_t)li >= wf->nlocks)
         return -1;
@@ -93,7 +93,7 @@ static bool id_used(const lg_finding *f, size_t except, const char *id)
     return false;
 }
 
-static void unique_ids(lg_finding *f, const lg_wait_facts *wf)
+void lgf_unique_ids(lg_finding *f, const lg_wait_facts *wf)
 {
     for (size_t i = 0; i < f->nlocks; i++) {
         bool labelled = false;
@@ -113,7 +113,7 @@ static void unique_ids(lg_finding *f, const lg_wait_facts *wf)
     }
 }
 
-static int add_thread(lg_finding *f, const lg_thread_fact *t, const char *state)
+int lgf_add_thread(lg_finding *f, const lg_thread_fact *t, const char *state)
 {
     lg_thread *ft = lg_finding_add_thread(f, t->tid, t->name);
     if (!ft || lg_thread_set(ft, state, NULL) < 0)
@@ -124,7 +124,7 @@ static int add_thread(lg_finding *f, const lg_thread_fact *t, const char *state)
     return 0;
 }
 
-static const lg_held_fact *held_of(const lg_thread_fact *t, int li)
+const lg_held_fact *lgf_held_of(const lg_thread_fact *t, int li)
 {
     for (size_t i = 0; i < t->nheld; i++)
         if (t->held[i].lock == li)
@@ -178,10 +178,10 @@ static int outside_notes(lg_finding *f, const lg_wait_facts *wf, const size_t *c
             v = wf->threads[v].waits_on;
         }
         char who[192], what[320];
-        thread_ref(t, who, sizeof who);
+        lgf_thread_ref(t, who, sizeof who);
         if (reaches) {
             char where[256] = "";
-            wait_ref(wf, t, what, sizeof what);
+            lgf_wait_ref(wf, t, what, sizeof what);
             if (t->wait_stack)
                 lg_finding_where(f, t->wait_stack, where, sizeof where);
             if (lg_finding_add_note(f, "%s waits on %s: it waits to %s%s%s",
@@ -192,10 +192,10 @@ static int outside_notes(lg_finding *f, const lg_wait_facts *wf, const size_t *c
         if (!wf->note_other_threads)
             continue;
         if (t->wait_lock >= 0)
-            wait_ref(wf, t, what, sizeof what);
+            lgf_wait_ref(wf, t, what, sizeof what);
         if (nother++ < 16 && no < sizeof others)
             no += (size_t)snprintf(others + no, sizeof others - no, "%s%s %s%s%s",
-                                   no ? ", " : "", who, t->state ? t->state : "running",
+                                   no ? ", " : "", who, t->state ? t->state : "(state unknown)",
                                    t->wait_lock >= 0 ? ", waits to " : "",
                                    t->wait_lock >= 0 ? what : "");
     }
@@ -220,14 +220,14 @@ static int cycle_fix(lg_finding *f, const lg_wait_facts *wf, const size_t *cyc, 
         const lg_thread_fact *j = &wf->threads[cyc[k]];
         const lg_thread_fact *target = &wf->threads[cyc[(k + 1) % n]];
         size_t kp = (k + n - 1) % n;
-        thread_ref(j, who, sizeof who);
-        thread_ref(target, w2, sizeof w2);
+        lgf_thread_ref(j, who, sizeof who);
+        lgf_thread_ref(target, w2, sizeof w2);
         if (j->wait_stack)
             lg_finding_where(f, j->wait_stack, where, sizeof where);
         if (wf->locks[lk[kp]].type == LG_LOCK_THREAD)
             return lg_finding_set_fix(f, "do not let %s join %s: it waits to join it at %s, "
                                       "and no thread of a join cycle can end", who, w2, where);
-        lock_ref(wf, lk[kp], a, sizeof a);
+        lgf_lock_ref(wf, lk[kp], a, sizeof a);
         return lg_finding_set_fix(f, "release %s before joining %s: %s holds it while it "
                                   "waits to join at %s, and %s waits %sfor %s", a, w2, who,
                                   where, w2, n > 2 ? "(through the other threads) " : "", a);
@@ -235,9 +235,9 @@ static int cycle_fix(lg_finding *f, const lg_wait_facts *wf, const size_t *cyc, 
     /* Locks only: the first-created thread's order is the program's; the last thread of the
      * cycle holds L(n-2) while it waits for L(n-1), against it. */
     const lg_thread_fact *t = &wf->threads[cyc[n - 1]];
-    thread_ref(t, who, sizeof who);
-    lock_ref(wf, lk[n - 1], a, sizeof a);
-    lock_ref(wf, lk[n - 2], b, sizeof b);
+    lgf_thread_ref(t, who, sizeof who);
+    lgf_lock_ref(wf, lk[n - 1], a, sizeof a);
+    lgf_lock_ref(wf, lk[n - 2], b, sizeof b);
     if (t->wait_stack)
         lg_finding_where(f, t->wait_stack, where, sizeof where);
     if (n == 2)
@@ -247,7 +247,7 @@ static int cycle_fix(lg_finding *f, const lg_wait_facts *wf, const size_t *cyc, 
     size_t o = (size_t)snprintf(order, sizeof order, "%s", a);
     for (size_t k = 0; k + 1 < n && o < sizeof order; k++) {
         char x[256];
-        lock_ref(wf, lk[k], x, sizeof x);
+        lgf_lock_ref(wf, lk[k], x, sizeof x);
         o += (size_t)snprintf(order + o, sizeof order - o, ", %s", x);
     }
     return lg_finding_set_fix(f, "keep the order %s in every thread: %s holds %s while it "
@@ -289,7 +289,7 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
     for (size_t k = 0; k < n; k++) {
         cyc[k] = cycle[(r0 + k) % n];
         lk[k] = wf->threads[cyc[k]].wait_lock;
-        if ((fl[k] = add_lock(f, wf, lk[k])) < 0)
+        if ((fl[k] = lgf_add_lock(f, wf, lk[k])) < 0)
             return NULL;
         timed |= (wf->threads[cyc[k]].wait_flags & LG_WAITF_TIMED) != 0;
     }
@@ -299,12 +299,12 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
         f->flags |= LG_FINDING_SELF;
     for (size_t k = 0; k < n; k++) {
         const lg_thread_fact *t = &wf->threads[cyc[k]];
-        if (add_thread(f, t, "blocked") < 0)
+        if (lgf_add_thread(f, t, "blocked") < 0)
             return NULL;
         size_t kp = (k + n - 1) % n;
         /* t holds what its predecessor waits for; a joined thread holds nothing. */
         bool join = wf->locks[lk[kp]].type == LG_LOCK_THREAD;
-        const lg_held_fact *h = join ? NULL : held_of(t, lk[kp]);
+        const lg_held_fact *h = join ? NULL : lgf_held_of(t, lk[kp]);
         unsigned flags = LG_EDGE_WAITING | (t->wait_flags & LG_WAITF_TIMED ? LG_EDGE_TIMED : 0)
                          | (t->wait_flags & LG_WAITF_COND ? LG_EDGE_COND : 0);
         lg_edge *e = lg_finding_add_edge(f, t->tid, join ? -1 : fl[kp],
@@ -317,10 +317,10 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
     }
     char who[192], what[256];
     const lg_thread_fact *t0 = &wf->threads[cyc[0]];
-    thread_ref(t0, who, sizeof who);
+    lgf_thread_ref(t0, who, sizeof who);
     if (n == 1) {
         const lg_lock_fact *l = &wf->locks[lk[0]];
-        lock_ref(wf, lk[0], what, sizeof what);
+        lgf_lock_ref(wf, lk[0], what, sizeof what);
         const char *v = lg_acquire_verb(l->type, t0->wait_mode);
         if (lg_finding_set_summary(f, "%s waits to %s %s, which it holds itself", who, v,
                                    what) < 0)
@@ -336,11 +336,11 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
         char chain[2048];
         size_t o = 0;
         for (size_t k = 0; k < n && o < sizeof chain; k++) {
-            thread_ref(&wf->threads[cyc[k]], who, sizeof who);
+            lgf_thread_ref(&wf->threads[cyc[k]], who, sizeof who);
             if (wf->locks[lk[k]].type == LG_LOCK_THREAD)
                 snprintf(what, sizeof what, "(joins)");
             else
-                lock_ref(wf, lk[k], what, sizeof what);
+                lgf_lock_ref(wf, lk[k], what, sizeof what);
             o += (size_t)snprintf(chain + o, sizeof chain - o, "%s -> %s -> ", who, what);
         }
         if (lg_finding_set_summary(f, "%sthread %d: %zu threads wait for each other%s", chain,
@@ -349,9 +349,24 @@ static lg_finding *build_cycle(lg_finding *f, const lg_wait_facts *wf, const siz
             cycle_fix(f, wf, cyc, n, lk) < 0)
             return NULL;
     }
-    unique_ids(f, wf);
+    lgf_unique_ids(f, wf);
     if (outside_notes(f, wf, cyc, n, "a deadlocked thread") < 0)
         return NULL;
+    /* What only an outside view infers (attach: glibc does not record read owners), said
+     * where it is inferred: cyc[k]'s blocker, the next member, is an inferred reader. */
+    for (size_t k = 0; k < n; k++) {
+        const lg_thread_fact *t = &wf->threads[cyc[k]];
+        if (!(t->wait_flags & LG_WAITF_INFERRED_READER))
+            continue;
+        const lg_thread_fact *o = &wf->threads[cyc[(k + 1) % n]];
+        lgf_thread_ref(o, who, sizeof who);
+        lgf_lock_ref(wf, lk[k], what, sizeof what);
+        if (lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
+                                "read-hold %s (no thread can run, and it is the only %s)", who,
+                                what, o == t ? "candidate: a read-to-write upgrade"
+                                             : "other thread waiting for a lock") < 0)
+            return NULL;
+    }
     return f;
 }
 
@@ -366,12 +381,12 @@ lg_finding *lg_build_orphaned(lg_report *r, const lg_wait_facts *wf, const lg_or
     lg_finding *f = lg_report_add_finding(r, LG_KIND_ORPHANED);
     if (!f)
         return NULL;
-    int li = add_lock(f, wf, of->lock);
+    int li = lgf_add_lock(f, wf, of->lock);
     if (li < 0)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         const lg_thread_fact *t = &wf->threads[waiters[i]];
-        if (add_thread(f, t, "blocked") < 0)
+        if (lgf_add_thread(f, t, "blocked") < 0)
             return NULL;
         lg_edge *e = lg_finding_add_edge(f, t->tid, -1, LG_MODE_EXCLUSIVE, li, t->wait_mode,
                                          LG_EDGE_WAITING | (t->wait_flags & LG_WAITF_TIMED
@@ -391,7 +406,7 @@ lg_finding *lg_build_orphaned(lg_report *r, const lg_wait_facts *wf, const lg_or
     if (!e || copy_stack(&e->holds_stack, of->owner_stack) < 0)
         return NULL;
     char what[256], owner[192];
-    lock_ref(wf, of->lock, what, sizeof what);
+    lgf_lock_ref(wf, of->lock, what, sizeof what);
     if (of->owner_name)
         snprintf(owner, sizeof owner, "thread %d \"%s\"", of->owner_tid, of->owner_name);
     else

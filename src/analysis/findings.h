@@ -42,9 +42,13 @@ typedef struct lg_lock_fact {
     const char *label;       /* the report's id for it ("L3": attach's lock table), or NULL:
                                 then the finding numbers its locks L1, L2, ... */
     int join_tid;            /* LG_LOCK_THREAD: the joined thread */
-    /* Whole-process fields, copied into lg_lock (attach/core; 0 otherwise). */
+    /* Whole-process fields, copied into lg_lock (attach/core; 0 otherwise): the owner the
+     * lock's memory (or the runtime's record) names for the thread that waits for it, its
+     * process when it is another one (LG_LOCK_F_OWNER_ELSEWHERE) and that process's name. */
     int owner, readers, owner_pid;
-    unsigned lock_flags;
+    const char *owner_comm;  /* NULL unknown */
+    unsigned lock_flags;     /* LG_LOCK_F_* */
+    uint32_t value;          /* LG_LOCK_FUTEX: the word's expected value */
 } lg_lock_fact;
 
 /* One lock a thread holds, since where. */
@@ -59,6 +63,8 @@ enum {
     LG_WAITF_TIMED = 1u << 0,   /* the wait gives up at a deadline: a stall */
     LG_WAITF_COND  = 1u << 1,   /* re-acquiring its mutex on wake-up from a condition wait */
     LG_WAITF_INFERRED_READER = 1u << 2, /* its blocker is an inferred read holder (attach) */
+    LG_WAITF_READ_HELD = 1u << 3,   /* the owner holds the lock for reading */
+    LG_WAITF_SPINNING = 1u << 4,    /* spins on a spinlock: it runs, its owner is unknown */
 };
 
 typedef struct lg_thread_fact {
@@ -78,6 +84,9 @@ typedef struct lg_thread_fact {
     int waits_on;
     const lg_held_fact *held;  /* what it holds, as far as the front end knows */
     size_t nheld;
+    /* No lock wait: the system call it is blocked in, as decoded ("read(fd 7 -> pipe:[9])"),
+     * or NULL. */
+    const char *blocked_in;
 } lg_thread_fact;
 
 typedef struct lg_wait_facts {
@@ -111,5 +120,38 @@ typedef struct lg_orphan_fact {
 /* An orphaned lock: waiters[0..n) are the threads (indices) that wait for it. */
 lg_finding *lg_build_orphaned(lg_report *r, const lg_wait_facts *wf, const lg_orphan_fact *of,
                               const size_t *waiters, size_t n);
+
+/* What thread i waits for, in one line, the words every report uses for it (the threads
+ * table, no-progress notes): "lock mutex mutex_b (normal), held by thread 13 "locker-ba"",
+ * "join thread 12 "w"", a system call's description; "" when it waits for nothing. */
+void lg_wait_words(const lg_wait_facts *wf, size_t i, char *out, size_t len);
+
+/* ---- long waits and no progress (findings-wait.c) ---- */
+
+/* A holder of the lock a long wait waits for, as it is now. */
+typedef struct lg_holder_now_fact {
+    size_t thread;             /* index into the facts' threads */
+    const char *now;           /* what the kernel says it does ("sleeping in do_nanosleep") */
+    const lg_stack *stack;     /* its current stack, or NULL when it could not be taken */
+    const char *no_stack;      /* then why, or NULL */
+} lg_holder_now_fact;
+
+typedef struct lg_long_wait_fact {
+    size_t waiter;             /* the thread (index) that waits; its wait is the facts' */
+    double timeout_s;          /* it has waited longer than this */
+    const lg_holder_now_fact *holders;   /* the holders of what it waits for */
+    size_t nholders;
+} lg_long_wait_fact;
+
+/* A wait longer than the timeout with no deadlock cycle: the waiter's wait, each holder's
+ * hold of the lock (from its held facts) and what it does now. Adds one finding to r and
+ * returns it, or NULL when memory ran out. */
+lg_finding *lg_build_long_wait(lg_report *r, const lg_wait_facts *wf,
+                               const lg_long_wait_fact *lw);
+
+/* Every thread of the facts is blocked and none can run, and no lock cycle closes it: one
+ * note per thread at the end of a wait chain (what the others wait for in the end), in
+ * lg_wait_words's words. Threads' waits_on give the chains. */
+lg_finding *lg_build_no_progress(lg_report *r, const lg_wait_facts *wf);
 
 #endif

@@ -1,8 +1,9 @@
 /* build.c - from decoded waits to the model: the report-level thread and lock tables, the
- * wait-for graph (src/analysis/waitfor.c), one "deadlock" finding per cycle (edges flagged
- * LG_EDGE_WAITING: thread T holds what its predecessor waits for and waits for the next),
- * "orphaned-lock" for locks whose owner exited, "no-progress" when every thread is blocked
- * and none can run, and the verdict line. When the target runs the lockgraph runtime and its
+ * wait-for graph (src/analysis/waitfor.c), and the facts the finding builders
+ * (src/analysis/findings.h) turn into one "deadlock" finding per cycle, "orphaned-lock" for
+ * locks whose owner exited, "no-progress" when every thread is blocked and none can run, and
+ * each thread's wait in the table; then the verdict line. Every word of a finding or a wait
+ * is the builders'. When the target runs the lockgraph runtime and its
  * published state was read (rtstate.c), read owners and acquisition stacks come from it.
  * Not here: rendering (src/report). */
 #include <stdio.h>
@@ -35,106 +36,6 @@ static const char *process_comm(insp_target *tg, int pid)
 static const char *tname(const insp_thread *t)
 {
     return t->name[0] ? t->name : NULL;
-}
-
-static void thread_ref(char *buf, size_t len, insp_target *tg, int tid)
-{
-    insp_thread *t = insp_find_thread(tg, tid);
-    int n;
-    if (t && t->name[0])
-        n = snprintf(buf, len, "thread %d \"%s\"", tid, t->name);
-    else
-        n = snprintf(buf, len, "thread %d", tid);
-    /* A report over several processes names each thread's process but the first's. */
-    if (t && t->pid && t->pid != tg->pid && n > 0 && (size_t)n < len) {
-        const char *comm = process_comm(tg, t->pid);
-        snprintf(buf + n, len - (size_t)n, " of process %d%s%s%s", t->pid, comm ? " (" : "",
-                 comm ? comm : "", comm ? ")" : "");
-    }
-}
-
-/* The owner of what t waits for, as a reader can find it: a thread of this analysis, a
- * thread of another process (by /proc), or outside a core. */
-static void owner_ref(char *buf, size_t len, insp_target *tg, const insp_wait *w)
-{
-    if (!(w->lock_flags & LG_LOCK_F_OWNER_ELSEWHERE)) {
-        thread_ref(buf, len, tg, w->owner);
-        return;
-    }
-    if (w->owner_pid)
-        snprintf(buf, len, "thread %d of process %d%s%s%s", w->owner, w->owner_pid,
-                 w->owner_comm[0] ? " (" : "", w->owner_comm, w->owner_comm[0] ? ")" : "");
-    else
-        snprintf(buf, len, "thread %d, which is not in this core (the lock is "
-                 "process-shared: the chain leaves the process)", w->owner);
-}
-
-static const char *verb(lg_lock_type type, lg_mode mode)
-{
-    switch (type) {
-    case LG_LOCK_RWLOCK:
-        return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
-    case LG_LOCK_THREAD:
-        return "join";
-    case LG_LOCK_MUTEX:
-    case LG_LOCK_SPINLOCK:
-    case LG_LOCK_STDIO:
-        return "lock";
-    default:
-        return "wait on";
-    }
-}
-
-/* One line: "lock mutex mutex_b (normal), held by thread 13 "locker-ba"". */
-static void describe(ctx *c, insp_thread *t, const char *name, char *out, size_t len)
-{
-    insp_wait *w = &t->w;
-    char who[128], obj[256];
-    if (w->type == LG_LOCK_THREAD) {
-        thread_ref(who, sizeof who, c->tg, w->owner);
-        snprintf(out, len, "join %s%s", who,
-                 w->lock_flags & LG_LOCK_F_OWNER_EXITED ? " (gone)" : "");
-        return;
-    }
-    if (w->spinning) {
-        snprintf(out, len, "spin on spinlock %s (its owner is not recorded)",
-                 name ? name : "?");
-        return;
-    }
-    if (w->type == LG_LOCK_FUTEX) {
-        snprintf(out, len, "futex wait on 0x%llx (value %u%s)", (unsigned long long)w->lock,
-                 w->value, w->timed ? ", timed" : "");
-        return;
-    }
-    size_t n;
-    if (name)
-        n = (size_t)snprintf(obj, sizeof obj, "%s %s", lg_lock_type_name(w->type), name);
-    else
-        n = (size_t)snprintf(obj, sizeof obj, "%s 0x%llx", lg_lock_type_name(w->type),
-                             (unsigned long long)w->lock);
-    if (w->attrs[0] && n < sizeof obj)
-        snprintf(obj + n, sizeof obj - n, " (%s)", w->attrs);
-    n = (size_t)snprintf(out, len, "%s %s", verb(w->type, w->mode), obj);
-    if (n >= len)
-        return;
-    if (w->owner) {
-        owner_ref(who, sizeof who, c->tg, w);
-        const char *how = w->owner_inferred ? "read-held (inferred)"
-                          : w->held_shared  ? "read-held" : "held";
-        n += (size_t)snprintf(out + n, len - n, ", %s by %s%s", how, who,
-                              w->owner_forked ? " in the parent process before fork (not here)"
-                              : w->lock_flags & LG_LOCK_F_OWNER_EXITED ? ", which exited" : "");
-        if (w->held_shared && w->readers > 1 && n < len)
-            snprintf(out + n, len - n, " and %d other reader%s", w->readers - 1,
-                     w->readers == 2 ? "" : "s");
-    } else if (w->readers) {
-        snprintf(out + n, len - n, ", read-held by %d thread%s (glibc does not record which)",
-                 w->readers, w->readers == 1 ? "" : "s");
-    } else if (w->type == LG_LOCK_BARRIER) {
-        snprintf(out + n, len - n, ", waits for more threads to arrive");
-    } else if (w->lock_flags & LG_LOCK_F_NO_OWNER) {
-        snprintf(out + n, len - n, ", waits for a signal from any thread");
-    }
 }
 
 static int report_lock(ctx *c, insp_thread *t)
@@ -184,7 +85,6 @@ static int add_threads(ctx *c)
     insp_target *tg = c->tg;
     for (size_t i = 0; i < tg->n; i++) {
         insp_thread *t = &tg->t[i];
-        char desc[512] = "";
         if (t->w.kind == WAIT_LOCK) {
             if (t->w.type == LG_LOCK_THREAD) {
                 char n[32];
@@ -193,12 +93,10 @@ static int add_threads(ctx *c)
             } else if (t->w.obj[0]) {
                 c->names[i] = lg_strdup(t->w.obj);
             }
-            describe(c, t, c->names[i], desc, sizeof desc);
-        } else if (t->w.kind == WAIT_SYSCALL) {
-            snprintf(desc, sizeof desc, "%s", t->w.desc);
         }
+        /* What it waits for is said once the facts are gathered (wait_words). */
         lg_thread *rt = lg_report_add_thread(c->r, t->tid, tname(t));
-        if (!rt || lg_thread_set(rt, state_of(t), desc[0] ? desc : NULL) < 0)
+        if (!rt || lg_thread_set(rt, state_of(t), NULL) < 0)
             return -1;
         rt->blocked_ms = t->blocked_ms;
         rt->wait_frame = t->wait_frame;
@@ -216,16 +114,6 @@ static int add_threads(ctx *c)
             return -1;
     }
     return 0;
-}
-
-static void lock_label(ctx *c, size_t i, char *buf, size_t len)
-{
-    if (c->names[i])
-        snprintf(buf, len, "%s", c->names[i]);
-    else if (c->tg->t[i].w.type == LG_LOCK_THREAD)
-        thread_ref(buf, len, c->tg, c->tg->t[i].w.owner);
-    else
-        snprintf(buf, len, "0x%llx", (unsigned long long)c->tg->t[i].w.lock);
 }
 
 /* ---- facts for the finding builder (src/analysis/findings.h) ----
@@ -283,6 +171,7 @@ static int facts_gather(ctx *c, facts *fa)
         f->state = state_of(t);
         f->wait_lock = -1;
         f->waits_on = c->next[i];
+        f->blocked_in = t->w.kind == WAIT_SYSCALL && t->w.desc[0] ? t->w.desc : NULL;
         if (t->w.kind != WAIT_LOCK)
             continue;
         lg_lock_fact *l = &fa->lk[i];
@@ -295,12 +184,16 @@ static int facts_gather(ctx *c, facts *fa)
         l->join_tid = t->w.type == LG_LOCK_THREAD ? t->w.owner : 0;
         l->owner = t->w.owner;
         l->owner_pid = t->w.owner_pid;
+        l->owner_comm = t->w.owner_comm[0] ? t->w.owner_comm : NULL;
         l->readers = t->w.readers;
         l->lock_flags = t->w.lock_flags;
+        l->value = t->w.value;
         f->wait_lock = (int)i;
         f->wait_mode = t->w.mode;
         f->wait_flags = (t->w.timed ? LG_WAITF_TIMED : 0) |
-                        (t->w.owner_inferred ? LG_WAITF_INFERRED_READER : 0);
+                        (t->w.owner_inferred ? LG_WAITF_INFERRED_READER : 0) |
+                        (t->w.held_shared ? LG_WAITF_READ_HELD : 0) |
+                        (t->w.spinning ? LG_WAITF_SPINNING : 0);
         size_t k = t->wait_frame > 0 && (size_t)t->wait_frame <= t->stack.n
                        ? (size_t)t->wait_frame - 1 : 0;
         fa->wait[i] = (lg_stack){t->stack.frames ? t->stack.frames + k : NULL, t->stack.n - k};
@@ -338,20 +231,18 @@ static int add_cycle(ctx *c, facts *fa, const int *cycle_of, int cyc)
         }
     lg_finding *f = len ? lg_build_deadlock(c->r, &fa->wf, cycle, len) : NULL;
     free(cycle);
-    if (!f)
-        return -1;
-    /* What only the outside view infers, said where it is inferred. */
-    for (size_t i = 0; i < tg->n; i++) {
-        insp_thread *t = &tg->t[i];
-        if (cycle_of[i] != cyc || !t->w.owner_inferred)
-            continue;
-        char o[128], what[256];
-        thread_ref(o, sizeof o, tg, t->w.owner);
-        lock_label(c, i, what, sizeof what);
-        lg_finding_add_note(f, "glibc does not record read owners: %s is inferred to "
-                            "read-hold %s (no thread can run, and it is the only %s)", o,
-                            what, t->w.owner == t->tid ? "candidate: a read-to-write "
-                            "upgrade" : "other thread waiting for a lock");
+    return f ? 0 : -1;
+}
+
+/* Each thread's wait in the threads table, in the builder's words (lg_wait_words). */
+static int wait_words(ctx *c, facts *fa)
+{
+    for (size_t i = 0; i < c->tg->n; i++) {
+        char desc[640];
+        lg_wait_words(&fa->wf, i, desc, sizeof desc);
+        lg_thread *rt = &c->r->threads[i];
+        if (desc[0] && lg_thread_set(rt, rt->state, desc) < 0)
+            return -1;
     }
     return 0;
 }
@@ -579,35 +470,21 @@ int build_report(insp_target *tg, lg_report *r, lg_inspect_stats *stats)
         goto out;
     facts fa = {0};
     int frc = facts_gather(&c, &fa);
+    if (frc == 0)
+        frc = wait_words(&c, &fa);
     for (size_t k = 0; k < ncycles && frc == 0; k++)
         frc = add_cycle(&c, &fa, cycle_of, (int)k);
     if (frc == 0)
         frc = add_orphans(&c, &fa);
-    facts_free(&fa);
-    if (frc < 0)
-        goto out;
     size_t runnable = 0;
     for (size_t i = 0; i < tg->n; i++)
         runnable += can_run(&tg->t[i]);
     bool stuck = tg->n > 0 && runnable == 0;
-    if (stuck && r->nfindings == 0) {
-        lg_finding *f = lg_report_add_finding(r, LG_KIND_HANG);
-        if (!f)
-            goto out;
-        lg_finding_set_summary(f, "every thread is blocked and none can run: the process "
-                               "cannot make progress, though no lock cycle closes it");
-        for (size_t i = 0; i < tg->n; i++) {
-            insp_thread *t = &tg->t[i];
-            int entry = -1;
-            int end = lg_waitfor_chain_end(c.next, tg->n, (int)i, &entry, NULL);
-            if (end < 0 || (size_t)end != i)
-                continue;   /* only chain ends: what the others wait for in the end */
-            char who[128];
-            thread_ref(who, sizeof who, tg, t->tid);
-            lg_finding_add_note(f, "%s: %s", who, r->threads[i].wait ? r->threads[i].wait
-                                                                     : "blocked");
-        }
-    }
+    if (frc == 0 && stuck && r->nfindings == 0 && !lg_build_no_progress(r, &fa.wf))
+        frc = -1;
+    facts_free(&fa);
+    if (frc < 0)
+        goto out;
     for (size_t i = 0; i < tg->nnotes; i++)
         lg_report_add_note(r, "%s", tg->notes[i]);
     size_t ndead = 0, norphan = 0;

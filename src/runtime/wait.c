@@ -349,6 +349,36 @@ static size_t find_cycle(rt_thread *start, rt_thread **cyc, bool *unsure)
     return 0;
 }
 
+/* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
+ * user stack comes from sample.c, which signals it only where that changes nothing. */
+static void kernel_state(int tid, char *buf, size_t n)
+{
+    char path[64], st[512] = "", wchan[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, st, sizeof st - 1);
+        close(fd);
+        st[k > 0 ? k : 0] = '\0';
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t k = read(fd, wchan, sizeof wchan - 1);
+        close(fd);
+        wchan[k > 0 ? k : 0] = '\0';
+    }
+    const char *paren = strrchr(st, ')');
+    char state = paren && paren[1] && paren[2] ? paren[2] : '?';
+    const char *what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D'
+                       ? "in uninterruptible wait" : state == 'T' || state == 't' ? "stopped"
+                       : "in an unknown state";
+    if (wchan[0] && strcmp(wchan, "0"))
+        snprintf(buf, n, "%s in %s", what, wchan);
+    else
+        snprintf(buf, n, "%s", what);
+}
+
 /* ---- findings: facts for the builder (src/analysis/findings.h) ----
  * Every thread of the process is a fact thread (what it waits for, whom it waits on, what
  * the cycle needs of what it holds); the words are the builder's. Stacks are symbolized only
@@ -358,7 +388,7 @@ typedef struct rt_facts {
     rt_thread **all;
     lg_thread_fact *th;
     lg_lock_fact *lk;        /* lk[i]: what thread i waits for */
-    char (*names)[160], (*attrs)[64], (*labels)[16];
+    char (*names)[160], (*attrs)[64], (*labels)[16], (*states)[96];
     lg_stack *wait;          /* symbolized wait stacks */
     lg_held_fact *held;      /* one per thread at most: what the finding needs it to hold */
     uint32_t *created;       /* stack ids of where each was created, 0 unknown */
@@ -385,6 +415,7 @@ static void facts_free(rt_facts *fa)
     free(fa->names);
     free(fa->attrs);
     free(fa->labels);
+    free(fa->states);
     free(fa->wait);
     free(fa->held);
     free(fa->held_stack);
@@ -427,12 +458,13 @@ static int facts_gather(rt_facts *fa)
     fa->names = calloc(m, sizeof *fa->names);
     fa->attrs = calloc(m, sizeof *fa->attrs);
     fa->labels = calloc(m, sizeof *fa->labels);
+    fa->states = calloc(m, sizeof *fa->states);
     fa->wait = calloc(m, sizeof *fa->wait);
     fa->held = calloc(m, sizeof *fa->held);
     fa->held_stack = calloc(m, sizeof *fa->held_stack);
     fa->created = calloc(m, sizeof *fa->created);
     fa->created_stack = calloc(m, sizeof *fa->created_stack);
-    if (!fa->all || !fa->th || !fa->lk || !fa->names || !fa->attrs || !fa->labels || !fa->wait || !fa->held
+    if (!fa->all || !fa->th || !fa->lk || !fa->names || !fa->attrs || !fa->labels || !fa->states || !fa->wait || !fa->held
         || !fa->held_stack || !fa->created || !fa->created_stack)
         return -1;
     fa->n = n;
@@ -447,8 +479,12 @@ static int facts_gather(rt_facts *fa)
         rt_thread *j = l ? NULL : join_target(t);
         f->tid = t->tid;
         f->name = t->name[0] ? t->name : NULL;
+        /* A thread without a recorded wait may still be blocked (a semaphore, a system
+         * call): what the kernel says it does. */
+        if (!t->forked_from && !t->exited && !l && !j)
+            kernel_state(t->tid, fa->states[i], sizeof fa->states[i]);
         f->state = t->forked_from ? "not in this process" : t->exited ? "exited"
-                   : l || j ? "blocked" : "running";
+                   : l || j ? "blocked" : fa->states[i];
         fa->created[i] = t->created_stack ? t->created_stack
                                           : rt_thread_created_pending(t->self);
         f->wait_lock = -1;
@@ -580,13 +616,9 @@ static void report_cycle(rt_thread **ths, size_t n, bool orphan, rt_thread *dead
             in |= cyc[k] == i;
         if (in)
             continue;
-        char buf[64] = "";
+        char buf[640];
         rt_thread *t = fa.all[i];
-        rt_lock *w = atomic_load(&t->wait.lock);
-        if (w)
-            snprintf(buf, sizeof buf, "waits for lock 0x%lx", (unsigned long)atomic_load(&w->addr));
-        else if (fa.th[i].wait_lock >= 0)
-            snprintf(buf, sizeof buf, "joins thread %d", fa.lk[i].join_tid);
+        lg_wait_words(&wf, i, buf, sizeof buf);
         lg_thread *rt_ = lg_report_add_thread(r, t->tid, t->name);
         if (rt_)
             lg_thread_set(rt_, fa.th[i].state, buf[0] ? buf : NULL);
@@ -597,123 +629,57 @@ out:
         rt_report_emit(f);
 }
 
-/* What a thread is doing now, as the kernel sees it: "sleeping in hrtimer_nanosleep". Its
- * user stack comes from sample.c, which signals it only where that changes nothing. */
-static void kernel_state(int tid, char *buf, size_t n)
-{
-    char path[64], st[512] = "", wchan[64] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t k = read(fd, st, sizeof st - 1);
-        close(fd);
-        st[k > 0 ? k : 0] = '\0';
-    }
-    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t k = read(fd, wchan, sizeof wchan - 1);
-        close(fd);
-        wchan[k > 0 ? k : 0] = '\0';
-    }
-    const char *paren = strrchr(st, ')');
-    char state = paren && paren[1] && paren[2] ? paren[2] : '?';
-    const char *what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D'
-                       ? "in uninterruptible wait" : state == 'T' || state == 't' ? "stopped" : "?";
-    if (wchan[0] && strcmp(wchan, "0"))
-        snprintf(buf, n, "%s in %s", what, wchan);
-    else
-        snprintf(buf, n, "%s", what);
-}
-
 /* ---- long waits (--wait-timeout) ---- */
 
-static void add_held_stack(lg_finding *f, rt_thread *t, rt_lock *l, int li, int other_li)
-{
-    /* The edge "t holds L (acquired at ...)": recovered from its held stack. */
-    (void)other_li;
-    for (uint32_t i = 0; i < t->depth && i < t->cap; i++) {
-        rt_held *e = &t->held[i];
-        if (e->lock != l)
-            continue;
-        lg_edge *ed = NULL;
-        for (size_t k = 0; k < f->nedges; k++)
-            if (f->edges[k].thread == t->tid && f->edges[k].holds == -1
-                && (f->edges[k].flags & LG_EDGE_WAITING)) {
-                ed = &f->edges[k];
-                break;
-            }
-        if (!ed)
-            ed = lg_finding_add_edge(f, t->tid, li, (lg_mode)e->mode, li, (lg_mode)e->mode, 0);
-        else {
-            ed->holds = li;
-            ed->holds_mode = (lg_mode)e->mode;
-        }
-        if (ed)
-            rt_report_stack(e->stack, &ed->holds_stack);
-        return;
-    }
-}
-
-static int lock_index(lg_finding *f, rt_lock *l)
-{
-    char name[160], attrs[64];
-    rt_name_describe(atomic_load(&l->addr), (lg_lock_type)l->type, atomic_load(&l->flags),
-                     name, sizeof name, attrs, sizeof attrs, true);
-    return lg_finding_add_lock(f, atomic_load(&l->addr), (lg_lock_type)l->type,
-                               name[0] ? name : NULL, attrs[0] ? attrs : NULL);
-}
-
-static const char *verb(rt_lock *l, unsigned mode)
-{
-    if (!l)
-        return "join";
-    if (l->type == LG_LOCK_RWLOCK)
-        return mode == LG_MODE_SHARED ? "read-lock" : "write-lock";
-    return "lock";
-}
-
+/* The facts of t's long wait: its wait, each holder's hold of the lock (with where it took
+ * it), what the holder does now (the kernel's state; its current stack when sampling it by a
+ * signal cannot change the program, sample.c, else why not). The words are the builder's
+ * (lg_build_long_wait). threads_lock is held (a view). */
 static void long_wait(rt_thread *t)
 {
     lg_report *r = rt_report_begin();
     view_lock();
+    rt_facts fa = {0};
     rt_thread *hs[RT_WF_HOLDERS];
     size_t nh = holders_of(t, hs, RT_WF_HOLDERS, NULL);
-    lg_finding *f = lg_report_add_finding(r, LG_KIND_LONG_WAIT);
-    if (f) {
-        rt_lock *l = atomic_load(&t->wait.lock);
-        int li = lock_index(f, l);
-        lg_finding_add_thread(f, t->tid, t->name);
-        lg_edge *e = lg_finding_add_edge(f, t->tid, -1, LG_MODE_EXCLUSIVE, li,
-                                         (lg_mode)t->wait.mode, LG_EDGE_WAITING);
-        if (e)
-            rt_report_stack(t->wait.stack, &e->stack);
+    lg_holder_now_fact hn[RT_WF_HOLDERS];
+    char now[RT_WF_HOLDERS][128], why[RT_WF_HOLDERS][128];
+    lg_stack cur[RT_WF_HOLDERS];
+    memset(cur, 0, sizeof cur);
+    lg_finding *f = NULL;
+    long w = -1;
+    bool c_;
+    rt_lock *l = wait_lock(t, &c_);
+    if (l && facts_gather(&fa) == 0 && (w = fact_index(&fa, t)) >= 0 && fa.th[w].wait_lock >= 0) {
+        fact_wait_stack(&fa, (size_t)w);
+        size_t k = 0;
         for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++) {
             rt_thread *h = hs[i];
-            lg_thread *ft = lg_finding_add_thread(f, h->tid, h->name);
-            char now[128], why[128] = "";
-            kernel_state(h->tid, now, sizeof now);
-            if (ft)
-                lg_thread_set(ft, atomic_load(&h->wait.lock) ? "blocked" : now, NULL);
-            /* What it does instead of releasing: its current stack, when sampling it by a
-             * signal cannot change the program (sample.c); else the kernel's state and why. */
+            long hi = fact_index(&fa, h);
+            if (hi < 0)
+                continue;
+            why[k][0] = '\0';
+            kernel_state(h->tid, now[k], sizeof now[k]);
             uint64_t pcs[RT_SAMPLE_FRAMES];
-            size_t np = h == t || h->exited ? 0 : rt_sample_stack(h, pcs, RT_SAMPLE_FRAMES, why,
-                                                                  sizeof why);
-            if (np && ft)
-                rt_report_pcs(pcs, np, true, &ft->stack);
+            size_t np = h == t || h->exited ? 0 : rt_sample_stack(h, pcs, RT_SAMPLE_FRAMES,
+                                                                  why[k], sizeof why[k]);
             if (np)
-                lg_finding_add_note(f, "holder thread %d \"%s\" is %s now; its current stack "
-                                    "is shown", h->tid, h->name, now);
-            else
-                lg_finding_add_note(f, "holder thread %d \"%s\" is %s now%s%s", h->tid, h->name,
-                                    now, why[0] ? "; no current stack: " : "", why);
-            add_held_stack(f, h, l, li, -1);
+                rt_report_pcs(pcs, np, true, &cur[k]);
+            fact_held(&fa, (size_t)hi, fa.th[w].wait_lock, l);
+            fact_wait_stack(&fa, (size_t)hi);   /* and where it was created */
+            hn[k] = (lg_holder_now_fact){.thread = (size_t)hi, .now = now[k],
+                                         .stack = np ? &cur[k] : NULL,
+                                         .no_stack = why[k][0] ? why[k] : NULL};
+            k++;
         }
-        lg_finding_set_summary(f, "thread %d \"%s\" has waited more than %g s to %s %s, with no "
-                               "deadlock cycle", t->tid, t->name, rt.cfg.wait_timeout,
-                               verb(l, t->wait.mode), f->locks[li].name ? f->locks[li].name : f->locks[li].id);
+        lg_wait_facts wf = {.threads = fa.th, .nthreads = fa.n, .locks = fa.lk, .nlocks = fa.n};
+        lg_long_wait_fact lw = {.waiter = (size_t)w, .timeout_s = rt.cfg.wait_timeout,
+                                .holders = hn, .nholders = k};
+        f = lg_build_long_wait(r, &wf, &lw);
     }
+    for (size_t i = 0; i < RT_WF_HOLDERS; i++)
+        lg_stack_free(&cur[i]);
+    facts_free(&fa);
     rt_report_emit(f);
     view_unlock();
     rt_report_unlock();

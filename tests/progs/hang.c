@@ -127,9 +127,13 @@ __attribute__((noinline)) static void timed_lock_a(void)
 static void two_sides(side s1, side s2)
 {
     pthread_t t1, t2;
-    pthread_barrier_init(&both_hold, NULL, 2);
+    /* Main joins the barrier too: both pthread_create calls have returned before either
+     * thread takes its second lock, so the runtime knows where each was created when the
+     * deadlock closes (it learns it as pthread_create returns). */
+    pthread_barrier_init(&both_hold, NULL, 3);
     pthread_create(&t1, NULL, run_side, &s1);
     pthread_create(&t2, NULL, run_side, &s2);
+    pthread_barrier_wait(&both_hold);
     ready();
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
