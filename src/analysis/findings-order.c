@@ -41,7 +41,7 @@ static unsigned edge_flags(unsigned of)
 /* Summary and fix. The last edge closed the cycle: its acquisition is the one to change.
  * Its places are found past lock wrappers (lg_finding_where), so a program that locks
  * through one helper is told its call sites, not the helper. */
-static void words(lg_finding *f, const int *li, size_t n, bool same_thread)
+static void words(lg_finding *f, const int *li, size_t n, bool same_thread, bool gated)
 {
     const lg_edge *last = &f->edges[f->nedges - 1];
     char where[256] = "", wherehold[256] = "";
@@ -63,6 +63,8 @@ static void words(lg_finding *f, const int *li, size_t n, bool same_thread)
     chain_text(f, li, n, true, cycle, sizeof cycle);
     lg_finding_set_summary(f, "cycle of %zu locks: %s%s", n, cycle,
                            same_thread ? " (one thread's code paths)" : "");
+    if (gated)
+        return;   /* it cannot deadlock: nothing to fix (the note says why) */
     if (n == 2) {
         lg_finding_set_fix(f, "acquire %s before %s everywhere: thread %d takes %s (at %s) while "
                            "holding %s (taken at %s); take %s first there",
@@ -95,6 +97,8 @@ lg_finding *lg_build_order_cycle(lg_report *r, const lg_order_facts *of)
     for (size_t i = 0; i < n; i++) {
         const lg_order_lock_fact *l = &of->locks[i];
         li[i] = lg_finding_add_lock(f, l->address, l->type, l->name, l->attrs);
+        if (li[i] >= 0 && l->label)
+            snprintf(f->locks[li[i]].id, sizeof f->locks[li[i]].id, "%s", l->label);
     }
     for (size_t i = 0; i < n; i++) {
         const lg_order_edge_fact *c = &of->edges[i];
@@ -107,7 +111,7 @@ lg_finding *lg_build_order_cycle(lg_report *r, const lg_order_facts *of)
             lg_stack_copy(&e->holds_stack, c->holds_stack);
     }
     if (f->nedges)
-        words(f, li, n, of->same_thread);
+        words(f, li, n, of->same_thread, of->gate != NULL);
     if (of->gate)
         lg_finding_add_note(f, "every edge was made while holding %s (0x%llx): the cycle "
                             "cannot deadlock", of->gate->name ? of->gate->name : "a lock",

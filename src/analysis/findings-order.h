@@ -33,6 +33,9 @@ typedef struct lg_order_lock_fact {
     lg_lock_type type;
     const char *name;        /* symbolic name ("resource1", "heap 0x..."), or NULL */
     const char *attrs;       /* "GMutex", "c11", ... or NULL */
+    const char *label;       /* the report's id for it (the runtime: "L<node id + 1>", the
+                                same in every finding of the process), or NULL: then the
+                                finding numbers its locks L1, L2, ... */
 } lg_order_lock_fact;
 
 /* lg_order_edge_fact.flags */
@@ -62,7 +65,8 @@ typedef struct lg_order_facts {
     const lg_order_lock_fact *gate;    /* held at every edge: a gated cycle; NULL none */
 } lg_order_facts;
 
-/* The finding of the cycle (n >= 1): lock-order-inversion, or gated-cycle when `gate` is set.
+/* The finding of the cycle (n >= 1): lock-order-inversion, or gated-cycle when `gate` is set
+ * (then no fix: a cycle every edge of which was made under one lock cannot deadlock).
  * Adds it to r and returns it, or NULL when memory ran out before it could be added (what
  * could not be added after that, a stack or a note, is left out of it). */
 lg_finding *lg_build_order_cycle(lg_report *r, const lg_order_facts *of);

@@ -182,8 +182,9 @@ void lg_tree_finish(const lg_cmd *cmd, lg_tree *t, const lg_loaded *h, int root)
             if (!f || (lg_merged_write_json(f, in, nin, m, nm), lg_out_close(f, json, err, sizeof err)) < 0)
                 cli_error(cmd, "%s", err);
             size_t d = lg_merged_defects(m, nm);
-            fprintf(stderr, "lockgraph %s: %zu processes reported, %zu distinct finding%s (%zu "
-                    "defect%s); one merged report: %s\n", cmd->name, nin, nm, nm == 1 ? "" : "s",
+            fprintf(stderr, "lockgraph %s: %zu process%s reported, %zu distinct finding%s (%zu "
+                    "defect%s); one merged report: %s\n", cmd->name, nin, nin == 1 ? "" : "es",
+                    nm, nm == 1 ? "" : "s",
                     d, d == 1 ? "" : "s", json);
             lg_merged_write_text(stderr, in, nin, m, nm, true);
             if (moved[0])

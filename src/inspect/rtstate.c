@@ -272,8 +272,8 @@ void rtstate_read_at(insp_target *tg, uint64_t at)
     tg->rt_known = true;
     if (broken)
         insp_note(tg, "the lockgraph runtime's thread list was cut short (unreadable or "
-                  "looping: a thread was stopped while updating it): %zu threads read",
-                  tg->nrtt);
+                  "looping: a thread was stopped while updating it): %zu thread%s read",
+                  tg->nrtt, tg->nrtt == 1 ? "" : "s");
 }
 
 int rtstate_symbolize(insp_target *tg)

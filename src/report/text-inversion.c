@@ -19,14 +19,19 @@
 #define TEXT_HEAD 4
 #define TEXT_TAIL 4
 
-/* Item i of n is printed; at the first one left out, say how many. */
+/* Item i of n is printed; at the first one left out, say how many (what: the noun in the
+ * singular; one left out is "lock 5 not shown"). */
 static bool shown(FILE *out, size_t i, size_t n, const char *indent, const char *what)
 {
     if (n <= TEXT_MAX_SHOWN || i < TEXT_HEAD || i >= n - TEXT_TAIL)
         return true;
-    if (i == TEXT_HEAD)
-        fprintf(out, "%s... %zu more %s (%zu to %zu) not shown; the JSON report has them all\n",
-                indent, n - TEXT_HEAD - TEXT_TAIL, what, i + 1, n - TEXT_TAIL);
+    size_t left = n - TEXT_HEAD - TEXT_TAIL;
+    if (i == TEXT_HEAD && left == 1)
+        fprintf(out, "%s... 1 more %s (%zu) not shown; the JSON report has them all\n",
+                indent, what, i + 1);
+    else if (i == TEXT_HEAD)
+        fprintf(out, "%s... %zu more %ss (%zu to %zu) not shown; the JSON report has them all\n",
+                indent, left, what, i + 1, n - TEXT_TAIL);
     return false;
 }
 
@@ -107,7 +112,7 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
     fputc('\n', out);
     fputs("Locks:\n", out);
     for (size_t i = 0; i < f->nlocks; i++) {
-        if (!shown(out, i, f->nlocks, "  ", "locks"))
+        if (!shown(out, i, f->nlocks, "  ", "lock"))
             continue;
         fputs("  ", out);
         text_lock(out, &f->locks[i]);
@@ -119,7 +124,7 @@ void text_inversion(FILE *out, const lg_report *r, const lg_finding *f, const lg
     for (size_t i = 0; i < f->nedges; i++) {
         const lg_edge *e = &f->edges[i];
         const lg_lock *a = &f->locks[e->acquires];
-        if (!shown(out, i, f->nedges, "", "edges")) {
+        if (!shown(out, i, f->nedges, "", "edge")) {
             if (i == TEXT_HEAD)
                 fputc('\n', out);
             continue;

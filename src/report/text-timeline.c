@@ -82,11 +82,12 @@ static size_t rows_of(const lg_tl_text_options *o, size_t n)
     return o->all_rows || n <= max ? n : max;
 }
 
+/* what: the row's noun in the singular ("thread", "lock"). */
 static void more_rows(FILE *out, size_t shown, size_t n, const char *what)
 {
     if (shown < n)
-        fprintf(out, "  (%zu more %s, with less waiting: --all lists every one)\n", n - shown,
-                what);
+        fprintf(out, "  (%zu more %s%s, with less waiting: --all lists every one)\n", n - shown,
+                what, n - shown == 1 ? "" : "s");
 }
 
 /* The answer first: where the time went. */
@@ -178,7 +179,7 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
         fprintf(out, "  %-8d %-16.16s %12s %12s %12s %12s %9zu %9zu\n", s->tid,
                 name ? name : "-", life, lw, cw, nw, s->acquisitions, s->contended);
     }
-    more_rows(out, rows, a->nthreads, "threads");
+    more_rows(out, rows, a->nthreads, "thread");
     fputc('\n', out);
     if (!a->sched)
         return;
@@ -195,7 +196,7 @@ static void threads_table(FILE *out, const lg_timeline *t, const lg_tl_analysis 
         const char *name = tl_thread_name(t, s->tid);
         fprintf(out, "  %-8d %-16.16s %12s %12s %12s\n", s->tid, name ? name : "-", on, rn, off);
     }
-    more_rows(out, rows, a->nthreads, "threads");
+    more_rows(out, rows, a->nthreads, "thread");
     if (a->sched_inferred)
         fprintf(out, "  (%zu switch-in%s missing from the kernel's trace; inferred from the "
                 "threads being seen on a CPU later)\n", a->sched_inferred,
@@ -225,7 +226,7 @@ static void locks_table(FILE *out, const lg_timeline *t, const lg_tl_analysis *a
         }
         fputc('\n', out);
     }
-    more_rows(out, rows, a->nlocks, "locks");
+    more_rows(out, rows, a->nlocks, "lock");
     if (a->counted)
         fprintf(out, "  (times held: the holds that made waits, and estimates from sampled "
                 "holds; `lockgraph record --all-events` times every hold)\n");

@@ -232,10 +232,12 @@ static __attribute__((noinline)) uint32_t define(rt_lock *l, uint32_t gen, lg_lo
                          sizeof name, attrs, sizeof attrs, false);
         /* "heap 0x..." says nothing the address does not; but an address inside a module
          * is a global of a program without symbols (stripped): module+offset, which
-         * `nm`/`objdump` of the unstripped build turns into its name */
+         * `nm`/`objdump` of the unstripped build turns into its name. A stack lock's name
+         * ("stack 0x... of thread 12", names.c) is kept: it says whose stack, which the
+         * address does not. */
         if (!strncmp(name, "heap ", 5))
             module_offset(atomic_load(&l->addr), name, sizeof name);
-        bool useful = name[0] && strncmp(name, "heap ", 5) && strncmp(name, "on the stack", 12);
+        bool useful = name[0] && strncmp(name, "heap ", 5);
         lg_trace_lock(id, atomic_load(&l->addr), l->type == ltype ? ltype : (lg_lock_type)l->type,
                       useful ? name : NULL);
         atomic_store_explicit(&rt_lock_cold_of(l)->trace, (uint64_t)gen << 32 | id, memory_order_release);

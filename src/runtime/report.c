@@ -448,7 +448,7 @@ out:
 /* The facts of a cycle's locks (lg_order_lock_fact), named by names.c. */
 typedef struct cycle_locks {
     lg_order_lock_fact *lk;
-    char (*names)[160], (*attrs)[64];
+    char (*names)[160], (*attrs)[64], (*labels)[16];
 } cycle_locks;
 
 static void cycle_locks_free(cycle_locks *c)
@@ -456,18 +456,22 @@ static void cycle_locks_free(cycle_locks *c)
     free(c->lk);
     free(c->names);
     free(c->attrs);
+    free(c->labels);
 }
 
+/* label: the lock's report id, its node id (as deadlocks label it: one per process). */
 static void lock_fact(uint32_t idx, lg_order_lock_fact *lf, char *name, size_t namelen,
-                      char *attrs, size_t attrslen)
+                      char *attrs, size_t attrslen, char *label, size_t labellen)
 {
     rt_lock *l = rt_lock_by_idx(idx);
     uintptr_t addr = l ? atomic_load(&l->addr) : 0;
     lg_lock_type type = l ? (lg_lock_type)l->type : LG_LOCK_MUTEX;
     rt_name_describe(addr, type, l ? atomic_load(&l->flags) : 0, name, namelen, attrs,
                      attrslen, false);
+    if (label)
+        snprintf(label, labellen, "L%u", idx + 1);
     *lf = (lg_order_lock_fact){.address = addr, .type = type, .name = name[0] ? name : NULL,
-                               .attrs = attrs[0] ? attrs : NULL};
+                               .attrs = attrs[0] ? attrs : NULL, .label = label};
 }
 
 static int cycle_locks_of(cycle_locks *c, const rt_cycle_edge *edges, size_t n)
@@ -475,11 +479,12 @@ static int cycle_locks_of(cycle_locks *c, const rt_cycle_edge *edges, size_t n)
     c->lk = calloc(n, sizeof *c->lk);
     c->names = calloc(n, sizeof *c->names);
     c->attrs = calloc(n, sizeof *c->attrs);
-    if (!c->lk || !c->names || !c->attrs)
+    c->labels = calloc(n, sizeof *c->labels);
+    if (!c->lk || !c->names || !c->attrs || !c->labels)
         return -1;
     for (size_t i = 0; i < n; i++)
         lock_fact(edges[i].from, &c->lk[i], c->names[i], sizeof c->names[i], c->attrs[i],
-                  sizeof c->attrs[i]);
+                  sizeof c->attrs[i], c->labels[i], sizeof c->labels[i]);
     return 0;
 }
 
@@ -514,10 +519,8 @@ static void edge_modes(const rt_cycle_edge *c, lg_mode *hm, lg_mode *am)
 
 /* The runtime gathers the cycle's facts (locks named, stacks symbolized, modes from the
  * edge bits, the gate); src/analysis/findings-order.c builds the finding. */
-void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
-                     const char *gate_name)
+void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls)
 {
-    (void)gate_name;
     lg_report *r = rt_report_begin();
     uint64_t pk = path_key(edges, n, cls), idx;
     if (pk && lg_u64map_get(&paths, pk, &idx) && idx < r->nfindings) {
@@ -545,7 +548,7 @@ void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cl
         char gname[160], gattrs[64];
         if (cls->gated)
             lock_fact((uint32_t)((cls->gate - 1) & 0xffffffffu), &gate, gname, sizeof gname,
-                      gattrs, sizeof gattrs);
+                      gattrs, sizeof gattrs, NULL, 0);
         lg_order_facts of = {.locks = c.lk, .edges = ef, .n = n,
                              .same_thread = cls->same_thread, .timed = cls->timed,
                              .gate = cls->gated ? &gate : NULL};

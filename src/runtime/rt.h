@@ -463,9 +463,9 @@ typedef struct rt_cycle_edge {
     char tname[16];
     uint32_t from_stack, to_stack;
 } rt_cycle_edge;
-/* A lock-order cycle found by the slow path; reported (outside the graph lock). */
-void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls,
-                     const char *gate_name);
+/* A lock-order cycle found by the slow path; reported (outside the graph lock). The gate,
+ * when cls says it is gated, is named from cls->gate. */
+void rt_report_cycle(const rt_cycle_edge *edges, size_t n, const lg_lo_class *cls);
 void rt_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_report_write_json(void);
 void rt_report_paths_summary(void);        /* at exit: lock sets grouped per code path */

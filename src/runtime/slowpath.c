@@ -175,7 +175,7 @@ static void nested_read(rt_thread *t, const rt_held *h, uintptr_t pc)
                        .to_stack = rt_stack_capture(2, pc)};
     memcpy(e.tname, t->name, sizeof e.tname);
     lg_lo_class cls = {0};   /* SELF, set by the report: not "code paths in opposite orders" */
-    rt_report_cycle(&e, 1, &cls, NULL);
+    rt_report_cycle(&e, 1, &cls);
 }
 
 static uint64_t recompute_key(rt_thread *t, uint32_t i)
@@ -313,7 +313,7 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
                     memcpy(pend[i].edges[k].tname, t->name, sizeof t->name);
     }
     for (size_t i = 0; i < npend; i++) {
-        rt_report_cycle(pend[i].edges, pend[i].n, &pend[i].cls, NULL);
+        rt_report_cycle(pend[i].edges, pend[i].n, &pend[i].cls);
         free(pend[i].edges);
     }
 out:
