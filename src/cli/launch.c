@@ -225,13 +225,26 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
         close(pipefd[1]);
         return cli_error(cmd, "cannot create a pipe: %s", strerror(errno));
     }
+    /* The signals run forwards are blocked from before the fork until their handlers are in
+     * place, so one that arrives while the child starts is forwarded once the child exists
+     * (and ends it before or after its exec) instead of ending run and leaving the program
+     * running without it. The child starts with the mask run was given. */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    sigset_t fwd, mask;
+    sigemptyset(&fwd);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaddset(&fwd, sigs[i]);
+    sigprocmask(SIG_BLOCK, &fwd, &mask);
     fflush(NULL);
     child = fork();
     if (child < 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         free(path);
-        return cli_error(cmd, "cannot fork: %s", strerror(errno));
+        return cli_error(cmd, "cannot fork: %s", strerror(e));
     }
     if (child == 0) {
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         close(pipefd[0]);
         close(go[1]);
         char c;
@@ -243,6 +256,14 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
             _exit(127);
         _exit(127);
     }
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward;
+        sa.sa_flags = SA_RESTART;
+        sigaction(sigs[i], &sa, NULL);
+    }
+    sigprocmask(SIG_SETMASK, &mask, NULL);   /* a signal that came meanwhile is forwarded now */
     close(pipefd[1]);
     close(go[0]);
     lg_loaded_forked(&hs);
@@ -270,14 +291,6 @@ int lg_launch(const lg_cmd *cmd, char **argv, const lg_launch_opts *o)
         waitpid(child, NULL, 0);
         cli_error(cmd, "cannot run '%s': %s", prog, strerror(e));
         return e == ENOENT ? 127 : 126;
-    }
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = forward;
-        sa.sa_flags = SA_RESTART;
-        sigaction(sigs[i], &sa, NULL);
     }
     int status = lg_run_watch(cmd, child, o->hang_timeout);
     bool saw_exec;

@@ -80,17 +80,29 @@ LOCKGRAPH_EXITCODE=9 timeout 60 "$LG" run -- "$CASES" abba >/dev/null 2>&1
 rc=$?
 [ $rc -eq 9 ] || fail "LOCKGRAPH_EXITCODE: exit $rc"
 
-# SIGTERM to `lockgraph run` is forwarded to the program, whose death by it is the status.
-T_CHECKS=$((T_CHECKS + 1))
-"$LG" run -- sleep 31.7 &
-pid=$!
-sleep 0.5
-kill -TERM $pid
-wait $pid
-rc=$?
-[ $rc -eq 143 ] || fail "forwarded SIGTERM: exit $rc, want 143"
-T_CHECKS=$((T_CHECKS + 1))
-pgrep -f "^sleep 31.7$" >/dev/null && fail "forwarded SIGTERM: the program still runs"
+# SIGTERM to `lockgraph run` is forwarded to the program, whose death by it is the status,
+# also when it comes the moment the child exists (before or during its exec: run blocks the
+# signal from before the fork until it can forward it). Each round sends it as soon as run's
+# child is there, and checks that this child (not any `sleep`: other suites may run beside
+# this one) is gone with run.
+for i in $(seq 10); do
+  "$LG" run -- sleep 31.7 &
+  pid=$!
+  kid=
+  for _ in $(seq 6000); do kid=$(pgrep -P $pid) && break; kill -0 $pid 2>/dev/null || break; done
+  kill -TERM $pid
+  wait $pid
+  rc=$?
+  T_CHECKS=$((T_CHECKS + 1))
+  [ $rc -eq 143 ] || fail "forwarded SIGTERM $i: exit $rc, want 143"
+  T_CHECKS=$((T_CHECKS + 1))
+  if [ -z "$kid" ]; then
+    fail "forwarded SIGTERM $i: run never had a child"
+  elif kill -0 "$kid" 2>/dev/null; then
+    fail "forwarded SIGTERM $i: the program $kid still runs without run"
+    kill -9 "$kid" 2>/dev/null
+  fi
+done
 
 # The runtime exports only the interposed functions (pthread, C11, GLib, explicit FILE
 # locking) and the public API.
