@@ -208,16 +208,24 @@ check_status 1 "ELF that is not a core" "$LG" core "$HANG"
 check_lines "not a core: one line" 1 "$T_TMP/err"
 check_status 1 "missing core" "$LG" core "$T_TMP/none"
 check_grep "missing core message" "cannot open core file" "$T_TMP/err"
-# A zombie: listed in /proc, but nothing to attach to.
-bash -c 'sleep 0.1 & exec sleep 5' &
-PIDS+=($!)
-disown $!
-sleep 0.5
-Z=$(pgrep -P $! sleep | head -1)
-if [ -n "$Z" ]; then
-  check_status 1 "zombie" "$LG" attach "$Z"
-  check_lines "zombie: one line" 1 "$T_TMP/err"
-fi
+# A zombie: listed in /proc, but nothing to attach to. The child ends only once its parent
+# is `sleep 60` (exec'd by the shell that started it), which never reaps it; looked for until
+# it is a zombie (a loaded machine may take seconds), bounded by the parent's life.
+bash -c 'sh -c '\''until [ "$(cat /proc/$PPID/comm)" = sleep ]; do sleep 0.01; done'\'' & exec sleep 60' &
+zp=$!
+PIDS+=($zp)
+disown $zp
+Z=
+for _ in $(seq 1200); do
+  z=$(pgrep -P $zp | head -1)
+  [ -n "$z" ] && [ "$(sed 's/.*) //' /proc/$z/stat 2>/dev/null | cut -d' ' -f1)" = Z ] && { Z=$z; break; }
+  kill -0 $zp 2>/dev/null || break
+  sleep 0.05
+done
+check "a zombie to attach to" [ -n "$Z" ]
+check_status 1 "zombie" "$LG" attach "${Z:-0}"
+check_lines "zombie: one line" 1 "$T_TMP/err"
+check_grep "zombie: says so" "is a zombie: it has exited" "$T_TMP/err"
 check_status 1 "dump of no such pid" "$LG" dump 99999999 -o "$T_TMP/x.core"
 check "no core left behind" [ ! -e "$T_TMP/x.core" ]
 
