@@ -10,10 +10,11 @@ syscalls() {
   done | sed 's/ 219 / 202 /' | sort
 }
 
-# Wait (bounded) until every thread sits in a system call and nothing changes for a while.
+# Wait until every thread sits in a system call and nothing changes for a while (bounded by
+# 60 s: a guard for a loaded machine, where a start can take seconds; it returns at once).
 settle() {
   local prev="" cur i
-  for i in $(seq 100); do
+  for i in $(seq 1200); do
     cur=$(syscalls "$1")
     if [ -n "$cur" ] && [ "$cur" = "$prev" ] && ! grep -q running <<<"$cur"; then
       return 0
@@ -34,8 +35,9 @@ start() {
   disown "$PID"   # no "Killed" lines from the shell when we end it
   local i
   # hang prints "ready"; the demo's last line before its deadlock is the deleter's request.
-  for i in $(seq 100); do
+  for i in $(seq 1200); do
     grep -qE '^(ready|deleter: holds resource2, waiting for resource1)$' "$out" && break
+    kill -0 "$PID" 2>/dev/null || break
     sleep 0.05
   done
   settle "$PID" || fail "$*: threads did not settle: $(syscalls "$PID")"

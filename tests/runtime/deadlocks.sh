@@ -100,22 +100,51 @@ expect fork-held-child "its acquisition stack" "[len(e['holds_stack']) > 0 for e
 expect fork-held-child "the fork site" "'when this process was forked (at hang.c:' in f[0]['summary']" "True"
 expect fork-held "the merged report has the child's orphan" "kinds()" "['orphaned-lock']"
 
+. "$LG_SRCDIR/tests/inspect/procs.sh"   # settle, syscalls
+# bg_run NAME [run options] -- PROG ARGS: `lockgraph run --log $T_TMP/NAME.log` in the
+# background, in its own process group (timeout's: a 120 s hang guard); sets BG.
+bg_run() {
+  local name=$1; shift
+  : >"$T_TMP/$name.log"
+  timeout -s KILL 120 "$LG" run --log "$T_TMP/$name.log" "$@" >"$T_TMP/$name.out" 2>&1 &
+  BG=$!
+}
+# bg_stop: end the background run and its program (the whole group); its status in RC.
+bg_stop() { kill -KILL -- -"$BG" 2>/dev/null; wait "$BG"; RC=$?; }
+# bg_prog: the program run started (its child), once it exists.
+bg_prog() {
+  local i lg
+  for i in $(seq 1200); do
+    lg=$(pgrep -P "$BG") && pgrep -P "$lg" && return 0
+    kill -0 "$BG" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 # A timed wait in a cycle is a stall: reported as such (timed), the program is left to its
-# timeout (an hour here: we stop it once the report is out).
+# timeout (an hour here: we stop it once the report is out, and not before).
+bg_run timed -- "$HANG" timed
 T_CHECKS=$((T_CHECKS + 1))
-timeout -s KILL 4 "$LG" run --log "$T_TMP/timed.log" -- "$HANG" timed >/dev/null 2>&1
-grep -q "stall (a wait cycle that ends at a timeout)" "$T_TMP/timed.log" \
+wait_grep "stall \(a wait cycle that ends at a timeout\)" "$T_TMP/timed.log" "$BG" \
   || fail "timed: no stall report: $(head -c 600 "$T_TMP/timed.log")"
+T_CHECKS=$((T_CHECKS + 1))
+kill -0 "$BG" 2>/dev/null || fail "timed: the program did not wait for its timeout"
+bg_stop
 
 # --on-deadlock: abort ends with SIGABRT (134 = 128+6); wait leaves it hung (we kill it).
 lg_run abort --on-deadlock=abort -- "$HANG" abba
 expect_rc abort 134
 expect abort "json written before abort" "kinds()" "['deadlock']"
+bg_run wait --on-deadlock=wait -- "$HANG" abba
 T_CHECKS=$((T_CHECKS + 1))
-timeout -s KILL 3 "$LG" run --on-deadlock=wait --log "$T_TMP/wait.log" -- "$HANG" abba >/dev/null 2>&1
-rc=$?
-[ $rc -eq 137 ] || fail "on-deadlock=wait: exit $rc, want killed (137)"
-check_grep "on-deadlock=wait still reports" "==== lockgraph: deadlock ====" "$T_TMP/wait.log"
+wait_grep "==== lockgraph: deadlock ====" "$T_TMP/wait.log" "$BG" \
+  || fail "on-deadlock=wait: no report: $(head -c 600 "$T_TMP/wait.log")"
+# After the report the program is left in its deadlock: alive, its threads settled in waits.
+T_CHECKS=$((T_CHECKS + 1))
+prog=$(bg_prog) && settle "$prog" && kill -0 "$BG" 2>/dev/null \
+  || fail "on-deadlock=wait: the program did not stay in its deadlock"
+bg_stop
 
 # Long waits: a wait with no cycle longer than --wait-timeout is reported (informational:
 # the program's own exit status stands), with the holder and where it took the lock.
@@ -143,13 +172,16 @@ check_grep "long-wait: what the holder does now" 'holder thread [0-9]+ "sleeper"
 
 # Hangs with no lock cycle (a condition wait nobody signals, a semaphore nobody posts) are
 # not deadlocks: nothing is reported, the program is left alone (we stop it).
+# The check is made once the program is in its hang ("ready", every thread settled in its
+# wait): the runtime reports a cycle before the wait that closes it blocks.
 for mode in cond sem idle; do
+  bg_run $mode -- "$HANG" $mode
   T_CHECKS=$((T_CHECKS + 1))
-  timeout -s KILL 2 "$LG" run --log "$T_TMP/$mode.log" -- "$HANG" $mode >/dev/null 2>&1
-  rc=$?
-  [ $rc -eq 137 ] || fail "$mode: exit $rc, want to be still waiting (killed: 137)"
+  wait_grep "^ready$" "$T_TMP/$mode.out" "$BG" && prog=$(bg_prog) && settle "$prog" \
+    && kill -0 "$BG" 2>/dev/null || fail "$mode: did not stay waiting: $(head -c 300 "$T_TMP/$mode.out")"
   T_CHECKS=$((T_CHECKS + 1))
   [ ! -s "$T_TMP/$mode.log" ] || fail "$mode: reported: $(head -c 300 "$T_TMP/$mode.log")"
+  bg_stop
 done
 
 # No false deadlock under heavy contention with one global order.
