@@ -5,8 +5,10 @@
  * readable names so tests can check that the reported stacks name them.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,13 +147,53 @@ static void *hold_b_a_while(void *arg)
     return NULL;
 }
 
+/* The long-wait holders (slow-owner, busy-owner, read-owner) keep mutex_a until SIGUSR1
+ * releases them: tests/runtime/deadlocks.sh sends it once the long-wait report is out, so the
+ * report always finds the holder holding, whatever the machine's load. A holder nobody
+ * releases gives up after a minute (a hang guard, not part of the case). */
+static atomic_int holder_released;
+static int owner_pipe[2] = {-1, -1};
+
+static void release_holder(int sig)
+{
+    (void)sig;
+    int e = errno;
+    atomic_store(&holder_released, 1);
+    if (owner_pipe[1] >= 0) {   /* wakes the reader */
+        ssize_t w = write(owner_pipe[1], "x", 1);
+        (void)w;
+    }
+    errno = e;
+}
+
+static void catch_release(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = release_holder;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static double since(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (double)(b.tv_sec - a->tv_sec) + (b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
 static void *hold_a_sleeping(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "sleeper");
     pthread_mutex_lock(&mutex_a);
     pthread_barrier_wait(&bar);
-    sleep(2);
+    /* One sleep (the report must find it in nanosleep), cut short by SIGUSR1, which only
+     * this thread takes (main blocks it). */
+    struct timespec d = {60, 0};
+    while (nanosleep(&d, &d) != 0 && !atomic_load(&holder_released))
+        ;
     pthread_mutex_unlock(&mutex_a);
     return NULL;
 }
@@ -543,20 +585,18 @@ NOINLINE static void reread(void)
     pthread_rwlock_unlock(&rw_x);
 }
 
-/* Holders that keep mutex_a for ~1.5 s doing something else: computing, or reading a pipe
- * (a restartable sleep); --wait-timeout shows their current stack. */
+/* Holders that keep mutex_a until released doing something else: computing, or reading a
+ * pipe (a restartable sleep); --wait-timeout shows their current stack. */
 static volatile unsigned long spin_sink;
-static int owner_pipe[2];
 
 NOINLINE static void busy_computing(void)
 {
-    struct timespec a, b;
+    struct timespec a;
     clock_gettime(CLOCK_MONOTONIC, &a);
     do {
         for (int i = 0; i < 100000; i++)
             spin_sink += (unsigned long)i;
-        clock_gettime(CLOCK_MONOTONIC, &b);
-    } while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 1500000000L);
+    } while (!atomic_load(&holder_released) && since(&a) < 60);
 }
 
 NOINLINE static void reading_pipe(void)
@@ -579,11 +619,14 @@ static void *hold_a_busy(void *arg)
     return NULL;
 }
 
-static void *write_pipe_later(void *arg)
+static void *write_pipe_later(void *arg)   /* the reader's hang guard */
 {
     (void)arg;
-    struct timespec d = {1, 500000000};
-    nanosleep(&d, NULL);
+    struct timespec d = {60, 0};
+    while (nanosleep(&d, &d) != 0 && !atomic_load(&holder_released))
+        ;
+    if (atomic_load(&holder_released))
+        return NULL;
     if (write(owner_pipe[1], "x", 1) != 1)
         printf("write failed\n");
     return NULL;
@@ -594,16 +637,17 @@ NOINLINE static void busy_owner(bool reader)
     pthread_t t, w;
     if (reader && pipe(owner_pipe) != 0)
         exit(3);
+    catch_release();
     pthread_barrier_init(&bar, NULL, 2);
     pthread_create(&t, NULL, hold_a_busy, reader ? (void *)1 : NULL);
-    if (reader)
+    if (reader) {
         pthread_create(&w, NULL, write_pipe_later, NULL);
+        pthread_detach(w);   /* the guard: not waited for once released */
+    }
     pthread_barrier_wait(&bar);
     pthread_mutex_lock(&mutex_a);
     pthread_mutex_unlock(&mutex_a);
     pthread_join(t, NULL);
-    if (reader)
-        pthread_join(w, NULL);
     printf("owner done\n");
 }
 
@@ -811,8 +855,13 @@ int main(int argc, char **argv)
         dlopen_lib(argv[2]);
     } else if (!strcmp(m, "slow-owner")) {   /* a long wait with no cycle */
         pthread_t t;
+        catch_release();
         pthread_barrier_init(&bar, NULL, 2);
         pthread_create(&t, NULL, hold_a_sleeping, NULL);
+        sigset_t u;
+        sigemptyset(&u);
+        sigaddset(&u, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &u, NULL);   /* the sleeper takes it */
         pthread_barrier_wait(&bar);
         pthread_mutex_lock(&mutex_a);
         pthread_mutex_unlock(&mutex_a);
