@@ -214,17 +214,23 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* A thread waits in glibc for this (normal) mutex: its lock word is 2. */
+static int queued(lk *l)
+{
+    return __atomic_load_n(&l->m.__data.__lock, __ATOMIC_ACQUIRE) == 2;
+}
+
 static __attribute__((noinline)) void *creation_thread(void *arg)
 {
     (void)arg;
     name_thread("creation");
     lk_lock(&resource1);
     atomic_store(&creation_started, 1);
-    /* the whole run, holding resource 1: until well after the move thread queued on it,
-     * however loaded the machine is */
-    while (!atomic_load(&move_waiting))
+    /* the whole run, holding resource 1: until the move thread is queued on it in glibc
+     * (a normal mutex's lock word is 2 once a waiter is queued: glibc-locks.md), so its
+     * WAIT_BEGIN is out and its wait ends by this release, however loaded the machine is */
+    while (!atomic_load(&move_waiting) || !queued(&resource1))
         sleep_ms(1);
-    sleep_ms(150);
     lk_unlock(&resource1);
     return thread_done();
 }
@@ -287,7 +293,9 @@ static int deadlock(void)
     pthread_t a, b;
     pthread_create(&a, NULL, dl_a, NULL);
     pthread_create(&b, NULL, dl_b, NULL);
-    sleep_ms(300);
+    /* until both wait in glibc (so both WAIT_BEGINs are out): the deadlock is closed */
+    while (!queued(&resource1) || !queued(&resource2))
+        sleep_ms(1);
     /* what the runtime's deadlock handler does before it reports and exits */
     lg_trace_flush_all();
     fprintf(stderr, "contention: deadlocked as planned\n");

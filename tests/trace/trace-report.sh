@@ -66,7 +66,7 @@ ok = (ok and names[creation["tid"]] == "creation" and w["longest_holder"] == cre
 if not ok: print(json.dumps(w, indent=1)); sys.exit(1)
 PY
 check_status 0 "demo report text" timeout 60 "$LG" report "$T_TMP/d.trace"
-check_grep "demo: the move thread's wait" '^  1\. thread [0-9]+ "move" waited [0-9.]+ ms for L1 mutex resource1' "$T_TMP/out"
+check_grep "demo: the move thread's wait" '^  1\. thread [0-9]+ "move" waited [0-9.]+ [mun]?s for L1 mutex resource1' "$T_TMP/out"
 check_grep "demo: readied by creation" 'readied by thread [0-9]+ "creation", which released it' "$T_TMP/out"
 
 # ---- deadlock ----
