@@ -112,6 +112,81 @@ static inline __attribute__((always_inline)) bool rt_chain_find(uint64_t key, ui
     }
 }
 
+/* A fast acquisition's entry on top of t's held stack (rt_busy set by the caller). */
+static inline __attribute__((always_inline)) void rt_held_push(rt_thread *t, uint32_t d,
+                                                               void *addr, rt_lock *l,
+                                                               uint32_t gen, unsigned mode,
+                                                               unsigned flags, uint32_t stack,
+                                                               uintptr_t pc, uint64_t prev,
+                                                               uint64_t key)
+{
+    rt_held *h = &t->held[d];
+    h->addr = (uintptr_t)addr;
+    h->lock = l;
+    h->gen = gen;
+    h->mode = (uint8_t)mode;
+    h->flags = (uint8_t)flags;
+    h->count = 1;
+    h->stack = stack;
+    h->pc = pc;
+    h->prev = prev;
+    h->key = key;
+    t->depth = d + 1;
+}
+
+/* Whether h, the entry the last acquisition at this depth left above the top of the held
+ * stack, was this same acquisition: the same lock record (a record never changes its
+ * address), generation, call site, mode and flags on top of the same chain (prev). Every
+ * entry's key is the chain hash of its own fields and prev (rt_held), so h->key is then this
+ * acquisition's key without the lock-table probe and the hash. A thread's loop that takes
+ * the same locks at the same places meets this at every depth. */
+static inline __attribute__((always_inline)) bool rt_held_again(const rt_held *h, void *addr,
+                                                                unsigned mode, unsigned flags,
+                                                                uintptr_t pc, uint64_t prev)
+{
+    const rt_lock *l = h->lock;
+    return h->addr == (uintptr_t)addr && h->pc == pc && h->prev == prev && h->mode == mode
+           && h->flags == flags && likely(l != NULL)
+           && atomic_load_explicit(&l->addr, memory_order_relaxed) == (uintptr_t)addr
+           && atomic_load_explicit(&l->gen, memory_order_relaxed) == h->gen
+           && !(atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH);
+}
+
+/* The acquisition stack of chain key at depth d from what the runtime already knows: false
+ * for a new chain (the slow path adds its edges). */
+static inline __attribute__((always_inline)) bool rt_chain_stack(const rt_lock *l, uint32_t d,
+                                                                 uint64_t key, uint32_t *stack)
+{
+    /* Nothing held: no edge to add, only the acquisition stack to know. The lock record
+     * remembers it for its last outermost call site (no chain-set probe). */
+    if (d == 0 && likely(l->first_key == key)) {
+        *stack = l->first_stack;
+        return true;
+    }
+    return rt_chain_find(key, stack);
+}
+
+/* rt_acquire_push when the entry above the top is this acquisition again (rt_held_again),
+ * for a thread not recording; false, having changed nothing, for everything else. Small:
+ * pthread_mutex_lock inlines it without a stack frame. */
+static inline __attribute__((always_inline)) bool rt_acquire_again(rt_thread *t, uint32_t limit,
+                                                                   void *addr, unsigned mode,
+                                                                   unsigned flags, uintptr_t pc)
+{
+    uint32_t d = t->depth;
+    if (unlikely(d >= limit || (flags & RT_ACQ_REENTRY) || t->rec))
+        return false;
+    rt_held *h = &t->held[d];
+    uint32_t stack;
+    if (!rt_held_again(h, addr, mode, flags, pc, d ? t->held[d - 1].key : RT_KEY_SEED)
+        || !rt_chain_stack(h->lock, d, h->key, &stack))
+        return false;
+    h->count = 1;
+    h->stack = stack;
+    t->depth = d + 1;
+    return true;
+}
+
 /* The fast acquisition's work, rt_busy set by the caller: true when done, false when the
  * slow path must look. `limit` is the thread's fast_cap (0 while it records: every event
  * then goes through slowpath.c, which records it and comes back here with the real
@@ -123,37 +198,55 @@ static inline __attribute__((always_inline)) bool rt_acquire_push(rt_thread *t, 
     uint32_t d = t->depth;
     if (unlikely(d >= limit || (flags & RT_ACQ_REENTRY)))
         return false;
-    rt_lock *l = rt_lock_find((uintptr_t)addr);
-    if (unlikely(!l || (atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH)))
-        return false;
-    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
-    uint64_t key = rt_chain_hash(d ? t->held[d - 1].key : RT_KEY_SEED, l->idx, gen,
-                                 mode << 8 | flags, pc);
-    uint32_t stack;
-    if (d == 0) {
-        /* Nothing held: no edge to add, only the acquisition stack to know. The lock record
-         * remembers it for its last outermost call site (no chain-set probe). */
-        if (likely(l->first_key == key))
-            stack = l->first_stack;
-        else if (!rt_chain_find(key, &stack))
+    uint64_t prev = d ? t->held[d - 1].key : RT_KEY_SEED;
+    rt_held *h = &t->held[d];
+    rt_lock *l;
+    uint32_t gen;
+    uint64_t key;
+    bool again = rt_held_again(h, addr, mode, flags, pc, prev);
+    if (again) {
+        l = h->lock;
+        gen = h->gen;
+        key = h->key;
+    } else {
+        l = rt_lock_find((uintptr_t)addr);
+        if (unlikely(!l || (atomic_load_explicit(&l->flags, memory_order_relaxed)
+                            & RT_LOCK_SLOWPATH)))
             return false;
-    } else if (unlikely(!rt_chain_find(key, &stack))) {
-        return false;
+        gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+        key = rt_chain_hash(prev, l->idx, gen, mode << 8 | flags, pc);
     }
+    uint32_t stack;
+    if (!rt_chain_stack(l, d, key, &stack))
+        return false;
     if (unlikely(t->rec) && !rt_rec_count(t->rec, l->idx, gen, pc, mode << 8 | flags))
         return false;   /* recording: a new key or a sampled hold (record.c) */
-    rt_held *h = &t->held[d];
-    h->addr = (uintptr_t)addr;
-    h->lock = l;
-    h->gen = gen;
-    h->mode = (uint8_t)mode;
-    h->flags = (uint8_t)flags;
-    h->count = 1;
-    h->stack = stack;
-    h->pc = pc;
-    h->key = key;
-    t->depth = d + 1;
+    if (again) {   /* the rest of the entry is this acquisition's already */
+        h->count = 1;
+        h->stack = stack;
+        t->depth = d + 1;
+    } else {
+        rt_held_push(t, d, addr, l, gen, mode, flags, stack, pc, prev, key);
+    }
     return true;
+}
+
+/* rt_acquire_again with rt_busy's check, set and clear (rt_acquire_fast's). */
+static inline __attribute__((always_inline)) bool rt_acquire_again_fast(rt_thread *t,
+                                                                        uint32_t limit,
+                                                                        void *addr,
+                                                                        unsigned mode,
+                                                                        unsigned flags,
+                                                                        uintptr_t pc)
+{
+    if (unlikely(rt_busy))
+        return false;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    bool done = rt_acquire_again(t, limit, addr, mode, flags, pc);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+    return done;
 }
 
 /* The fast acquisition: false also when the runtime is busy on this thread already (a

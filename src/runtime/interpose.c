@@ -128,11 +128,13 @@ static __attribute__((noinline)) int mutex_lock_whole(pthread_mutex_t *m, uintpt
     return r;
 }
 
-/* The inline case took the mutex, but its bookkeeping needs the slow path. */
-static __attribute__((noinline)) int mutex_locked_slow(rt_thread *t, pthread_mutex_t *m,
+/* The inline case took the mutex, but its bookkeeping is more than the same acquisition
+ * again (rt_acquire_again): another lock or call site at this depth, a new chain, the slow
+ * path. */
+static __attribute__((noinline)) int mutex_locked_rest(rt_thread *t, pthread_mutex_t *m,
                                                        uintptr_t pc)
 {
-    rt_acquired_slow(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, 0, pc);
+    rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, 0, pc);
     return 0;
 }
 
@@ -156,9 +158,9 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
             return mutex_lock_whole(m, pc);
         m->__data.__owner = t->tid;
         ++m->__data.__nusers;
-        if (likely(rt_acquire_fast(t, t->fast_cap, m, LG_MODE_EXCLUSIVE, 0, pc)))
+        if (likely(rt_acquire_again_fast(t, t->fast_cap, m, LG_MODE_EXCLUSIVE, 0, pc)))
             return 0;
-        return mutex_locked_slow(t, m, pc);
+        return mutex_locked_rest(t, m, pc);
     }
     return mutex_lock_whole(m, pc);
 }

@@ -16,7 +16,6 @@
 #include "../trace/trace.h"
 #include "fastpath.h"
 
-__thread uint8_t rt_busy __attribute__((tls_model("initial-exec")));
 __thread rt_nest rt_nested __attribute__((tls_model("initial-exec")));
 
 static _Atomic unsigned long overflowed, dropped_events;

@@ -208,6 +208,10 @@ typedef struct rt_held {
     uint16_t count;            /* recursion depth */
     uint32_t stack;            /* stack id of the acquisition, 0 when unknown */
     uintptr_t pc;              /* return address of the interposed call */
+    /* The chain key below this one (RT_KEY_SEED at depth 0). Every writer keeps key the
+     * chain hash of (prev, lock->idx, gen, mode << 8 | flags, pc): an entry left above the
+     * top is how the fast path knows the same acquisition again (rt_held_again). */
+    uint64_t prev;
     uint64_t key;              /* chain key of the sequence up to and including this */
 } rt_held;
 
@@ -334,7 +338,15 @@ typedef struct rt_nest {
         int type;
     } rel[RT_NEST_REL];
 } rt_nest;
-extern __thread uint8_t rt_busy;
+/* rt_self (below) and rt_busy live in one TLS block: the fast path reads both in every
+ * interposed call, and one block costs one load of its TLS offset (from the GOT, in a shared
+ * object) and one register instead of two. Defined in threads.c. */
+struct rt_tls {
+    struct rt_thread *self;
+    uint8_t busy;
+};
+extern __thread struct rt_tls rt_tls;
+#define rt_busy (rt_tls.busy)
 extern __thread rt_nest rt_nested;
 #define RT_SIGNAL_FENCE() atomic_signal_fence(memory_order_seq_cst)
 /* Whether an interposed call is nested: t is the caller's rt_self (maybe the sentinel). */
@@ -375,7 +387,7 @@ void rt_nested_note(void);
 /* Frames into pcs; 0 and the reason in `why` when it was not sampled. */
 size_t rt_sample_stack(rt_thread *h, uint64_t *pcs, size_t max, char *why, size_t whylen);
 
-extern __thread rt_thread *rt_self;
+#define rt_self (rt_tls.self)   /* the calling thread's record, or the shared sentinel */
 /* The calling thread's record, created if new. Inline: rt_self is the sentinel (never
  * registered) or a registered record, and every birth asks. */
 rt_thread *rt_thread_setup_slow(void);

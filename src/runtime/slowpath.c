@@ -178,11 +178,13 @@ static void nested_read(rt_thread *t, const rt_held *h, uintptr_t pc)
     rt_report_cycle(&e, 1, &cls);
 }
 
-static uint64_t recompute_key(rt_thread *t, uint32_t i)
+/* Entry i's key (and prev) anew, from the entry below it (rt_held: kept consistent). */
+static void recompute_key(rt_thread *t, uint32_t i)
 {
     rt_held *h = &t->held[i];
-    return rt_chain_hash(i ? t->held[i - 1].key : RT_KEY_SEED, h->lock->idx, h->gen,
-                         (unsigned)h->mode << 8 | h->flags, h->pc);
+    h->prev = i ? t->held[i - 1].key : RT_KEY_SEED;
+    h->key = rt_chain_hash(h->prev, h->lock->idx, h->gen, (unsigned)h->mode << 8 | h->flags,
+                           h->pc);
 }
 
 static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
@@ -276,8 +278,8 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     if (atomic_load_explicit(&l->dead, memory_order_relaxed))
         atomic_store_explicit(&l->dead, 0, memory_order_relaxed);   /* in use again */
     uint32_t gen = atomic_load(&l->gen);
-    uint64_t key = rt_chain_hash(t->depth ? t->held[t->depth - 1].key : RT_KEY_SEED, l->idx,
-                                 gen, mode << 8 | flags, pc);
+    uint64_t prev = t->depth ? t->held[t->depth - 1].key : RT_KEY_SEED;
+    uint64_t key = rt_chain_hash(prev, l->idx, gen, mode << 8 | flags, pc);
     uint32_t stack = 0;
     pending pend[4];
     size_t npend = 0;
@@ -299,7 +301,8 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     }
     rt_held *h = &t->held[t->depth];
     *h = (rt_held){.addr = (uintptr_t)addr, .lock = l, .gen = gen, .mode = (uint8_t)mode,
-                   .flags = (uint8_t)flags, .count = 1, .stack = stack, .pc = pc, .key = key};
+                   .flags = (uint8_t)flags, .count = 1, .stack = stack, .pc = pc, .prev = prev,
+                   .key = key};
     t->depth++;
     if (npend) {
         /* A report: now the kernel may be asked for this thread's name (edges carry the one
@@ -425,7 +428,7 @@ void rt_held_remove(rt_thread *t, uint32_t i)
     memmove(h, h + 1, (t->depth - i - 1) * sizeof *h);
     t->depth--;
     for (uint32_t j = i; j < t->depth; j++)
-        t->held[j].key = recompute_key(t, j);
+        recompute_key(t, j);
     atomic_fetch_add_explicit(&t->held_seq, 1, memory_order_release);
 }
 

@@ -22,7 +22,7 @@
 #include "rt.h"
 
 static rt_thread sentinel;
-__thread rt_thread *rt_self __attribute__((tls_model("initial-exec"))) = &sentinel;
+__thread struct rt_tls rt_tls __attribute__((tls_model("initial-exec"))) = {.self = &sentinel};
 static rt_thread *registry;
 static pthread_key_t exit_key;
 static bool key_ok;
@@ -314,6 +314,8 @@ int rt_thread_grow(rt_thread *t)
     if (!h)
         return -1;
     memcpy(h, t->held, t->depth * sizeof *h);
+    /* entries above the top are read by rt_held_again: none left undefined */
+    memset(h + t->depth, 0, (cap - t->depth) * sizeof *h);
     rt_flock_lock(&rt.threads_lock);
     rt_held *old = t->held;
     t->held = h;
