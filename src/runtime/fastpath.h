@@ -144,10 +144,11 @@ static inline __attribute__((always_inline)) bool rt_held_again(const rt_held *h
                                                                 unsigned mode, unsigned flags,
                                                                 uintptr_t pc, uint64_t prev)
 {
+    /* h->lock is the record of h->addr (it was looked up by it); entries never pushed are
+     * zero (an annotation may name address 0) */
     const rt_lock *l = h->lock;
     return h->addr == (uintptr_t)addr && h->pc == pc && h->prev == prev && h->mode == mode
            && h->flags == flags && likely(l != NULL)
-           && atomic_load_explicit(&l->addr, memory_order_relaxed) == (uintptr_t)addr
            && atomic_load_explicit(&l->gen, memory_order_relaxed) == h->gen
            && !(atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH);
 }
@@ -168,7 +169,7 @@ static inline __attribute__((always_inline)) bool rt_chain_stack(const rt_lock *
 
 /* rt_acquire_push when the entry above the top is this acquisition again (rt_held_again),
  * for a thread not recording; false, having changed nothing, for everything else. Small:
- * pthread_mutex_lock inlines it without a stack frame. */
+ * pthread_mutex_lock's nested acquisitions do it in a function of their own. */
 static inline __attribute__((always_inline)) bool rt_acquire_again(rt_thread *t, uint32_t limit,
                                                                    void *addr, unsigned mode,
                                                                    unsigned flags, uintptr_t pc)
@@ -229,6 +230,55 @@ static inline __attribute__((always_inline)) bool rt_acquire_push(rt_thread *t, 
         rt_held_push(t, d, addr, l, gen, mode, flags, stack, pc, prev, key);
     }
     return true;
+}
+
+/* rt_acquire_push for the outermost acquisition at the lock's last outermost call site,
+ * for a thread not recording; false, having changed nothing, for everything else. Small:
+ * pthread_mutex_lock inlines it without a stack frame (the chain-set probe of a nested
+ * acquisition is what would need one). */
+static inline __attribute__((always_inline)) bool rt_acquire_outermost(rt_thread *t,
+                                                                       void *addr,
+                                                                       unsigned mode,
+                                                                       unsigned flags,
+                                                                       uintptr_t pc)
+{
+    if (t->depth || !t->fast_cap || t->rec || (flags & RT_ACQ_REENTRY))
+        return false;
+    rt_held *h = &t->held[0];
+    if (likely(rt_held_again(h, addr, mode, flags, pc, RT_KEY_SEED))) {
+        if (unlikely(h->lock->first_key != h->key))
+            return false;
+        h->count = 1;
+        h->stack = h->lock->first_stack;
+        t->depth = 1;
+        return true;
+    }
+    rt_lock *l = rt_lock_find((uintptr_t)addr);
+    if (unlikely(!l || (atomic_load_explicit(&l->flags, memory_order_relaxed) & RT_LOCK_SLOWPATH)))
+        return false;
+    uint32_t gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
+    uint64_t key = rt_chain_hash(RT_KEY_SEED, l->idx, gen, mode << 8 | flags, pc);
+    if (unlikely(l->first_key != key))
+        return false;
+    rt_held_push(t, 0, addr, l, gen, mode, flags, l->first_stack, pc, RT_KEY_SEED, key);
+    return true;
+}
+
+/* rt_acquire_outermost with rt_busy's check, set and clear (rt_acquire_fast's). */
+static inline __attribute__((always_inline)) bool rt_acquire_outermost_fast(rt_thread *t,
+                                                                            void *addr,
+                                                                            unsigned mode,
+                                                                            unsigned flags,
+                                                                            uintptr_t pc)
+{
+    if (unlikely(rt_busy))
+        return false;
+    rt_busy = 1;
+    RT_SIGNAL_FENCE();
+    bool done = rt_acquire_outermost(t, addr, mode, flags, pc);
+    RT_SIGNAL_FENCE();
+    rt_busy = 0;
+    return done;
 }
 
 /* rt_acquire_again with rt_busy's check, set and clear (rt_acquire_fast's). */

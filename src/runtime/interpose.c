@@ -129,13 +129,22 @@ static __attribute__((noinline)) int mutex_lock_whole(pthread_mutex_t *m, uintpt
 }
 
 /* The inline case took the mutex, but its bookkeeping is more than the same acquisition
- * again (rt_acquire_again): another lock or call site at this depth, a new chain, the slow
- * path. */
-static __attribute__((noinline)) int mutex_locked_rest(rt_thread *t, pthread_mutex_t *m,
-                                                       uintptr_t pc)
+ * again: another lock or call site, a new chain, the slow path. */
+static __attribute__((noinline)) int mutex_locked_other(rt_thread *t, pthread_mutex_t *m,
+                                                        uintptr_t pc)
 {
     rt_acquired_by(t, m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, 0, pc);
     return 0;
+}
+
+/* The inline case took the mutex, but its bookkeeping is more than an outermost one: the
+ * same acquisition again here (also frameless), anything else in mutex_locked_other. */
+static __attribute__((noinline)) int mutex_locked_rest(rt_thread *t, pthread_mutex_t *m,
+                                                       uintptr_t pc)
+{
+    if (likely(rt_acquire_again_fast(t, t->fast_cap, m, LG_MODE_EXCLUSIVE, 0, pc)))
+        return 0;
+    return mutex_locked_other(t, m, pc);
 }
 
 /* A private normal mutex: kind 0 apart from the no-elision bit (not recursive, so no
@@ -158,7 +167,7 @@ RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
             return mutex_lock_whole(m, pc);
         m->__data.__owner = t->tid;
         ++m->__data.__nusers;
-        if (likely(rt_acquire_again_fast(t, t->fast_cap, m, LG_MODE_EXCLUSIVE, 0, pc)))
+        if (likely(rt_acquire_outermost_fast(t, m, LG_MODE_EXCLUSIVE, 0, pc)))
             return 0;
         return mutex_locked_rest(t, m, pc);
     }
