@@ -5,8 +5,12 @@
  * already in the graph: the fast path is done. The value is the id of the stack captured when
  * the chain was first seen, so a held lock's acquisition stack is known without unwinding.
  *
- * Readers probe without locks; inserts and growth happen under the graph lock. A full table
- * is replaced by one twice as large; old tables stay mapped for readers still probing them.
+ * Readers probe without locks. Inserts need none either (a compare-and-swap claims an empty
+ * slot): a new chain whose edges are all in the graph already (edgeset.c) is added without
+ * the graph lock, whose two signal-mask system calls were most of such a slow path. Growth
+ * and flushes happen under the graph lock. A full table is replaced by one twice as large;
+ * old tables stay mapped for readers still probing them. An insert racing a growth may land
+ * in the old table only: lost, which costs that chain one more slow path, never an edge.
  */
 
 #include <sys/mman.h>
@@ -14,8 +18,12 @@
 #include "fastpath.h"
 
 _Atomic(rt_chain_table *) rt_chain_tab;
-static size_t count;
+static _Atomic size_t count;
 static _Atomic unsigned long flushes;
+
+/* A slot being filled: its stack is written, then its key. Never a key (keys are odd), and
+ * not 0, so a reader passes over it (a miss) and no other insert takes the slot. */
+#define RT_CHAIN_CLAIMED 2u
 
 static rt_chain_table *table_new(size_t cap)
 {
@@ -32,19 +40,27 @@ static rt_chain_table *table_new(size_t cap)
     return t;
 }
 
-static void put(rt_chain_table *t, uint64_t key, uint32_t stack)
+/* 1 when key went in, 0 when it was there already (or the table is full). */
+static int put(rt_chain_table *t, uint64_t key, uint32_t stack)
 {
     size_t i = (size_t)(key >> 7) & t->mask;
-    for (;;) {
+    for (size_t n = 0; n <= t->mask; n++, i = (i + 1) & t->mask) {
         uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
         if (k == key)
-            return;
-        if (!k)
-            break;
-        i = (i + 1) & t->mask;
+            return 0;
+        if (k)
+            continue;
+        if (!atomic_compare_exchange_strong_explicit(&t->slots[i].key, &k, RT_CHAIN_CLAIMED,
+                                                     memory_order_relaxed, memory_order_relaxed)) {
+            if (k == key)
+                return 0;
+            continue;   /* another insert took it */
+        }
+        t->slots[i].stack = stack;
+        atomic_store_explicit(&t->slots[i].key, key, memory_order_release);
+        return 1;
     }
-    t->slots[i].stack = stack;
-    atomic_store_explicit(&t->slots[i].key, key, memory_order_release);
+    return 0;
 }
 
 bool rt_chain_lookup(uint64_t key, uint32_t *stack)
@@ -63,7 +79,7 @@ static rt_chain_table *spare;
 void rt_chain_insert(uint64_t key, uint32_t stack)
 {
     rt_chain_table *t = atomic_load(&rt_chain_tab);
-    if (!t || (count + 1) * 2 > t->mask + 1) {
+    if (!t || (atomic_load_explicit(&count, memory_order_relaxed) + 1) * 2 > t->mask + 1) {
         rt_chain_table *nt;
         if (t && t->mask + 1 >= RT_CHAIN_MAX) {
             nt = spare ? spare : table_new(RT_CHAIN_MAX);
@@ -74,7 +90,7 @@ void rt_chain_insert(uint64_t key, uint32_t stack)
                 atomic_store_explicit(&nt->slots[i].key, 0, memory_order_relaxed);
             }
             spare = t;
-            count = 0;
+            atomic_store_explicit(&count, 0, memory_order_relaxed);
             atomic_fetch_add(&flushes, 1);
         } else {
             nt = table_new(t ? (t->mask + 1) * 2 : 1u << 16);
@@ -82,24 +98,35 @@ void rt_chain_insert(uint64_t key, uint32_t stack)
                 return;   /* not cached: the next acquisition takes the slow path again */
             if (t)
                 for (size_t i = 0; i <= t->mask; i++) {
-                    uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
-                    if (k)
+                    uint64_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+                    if (k & 1)   /* a claimed slot's insert is lost: see above */
                         put(nt, k, t->slots[i].stack);
                 }
         }
         atomic_store_explicit(&rt_chain_tab, nt, memory_order_release);
         t = nt;
     }
-    uint32_t old;
-    if (rt_chain_find(key, &old))
+    if (put(t, key, stack))
+        atomic_fetch_add_explicit(&count, 1, memory_order_relaxed);
+}
+
+void rt_chain_add(uint64_t key, uint32_t stack)
+{
+    rt_chain_table *t = atomic_load_explicit(&rt_chain_tab, memory_order_acquire);
+    if (!t || (atomic_load_explicit(&count, memory_order_relaxed) + 1) * 2 > t->mask + 1) {
+        /* Growth or a flush: the graph lock's, as before (rare). */
+        rt_flock_lock(&rt.graph_lock);
+        rt_chain_insert(key, stack);
+        rt_flock_unlock(&rt.graph_lock);
         return;
-    put(t, key, stack);
-    count++;
+    }
+    if (put(t, key, stack))
+        atomic_fetch_add_explicit(&count, 1, memory_order_relaxed);
 }
 
 size_t rt_chain_count(void)
 {
-    return count;
+    return atomic_load_explicit(&count, memory_order_relaxed);
 }
 
 unsigned long rt_chain_flushes(void)

@@ -187,8 +187,17 @@ void rt_locks_fork(int phase);
 /* ---- chains.c: the lock-free set of held-lock sequences already checked ---- */
 bool rt_chain_lookup(uint64_t key, uint32_t *stack);
 void rt_chain_insert(uint64_t key, uint32_t stack);   /* graph lock held */
+void rt_chain_add(uint64_t key, uint32_t stack);      /* graph lock not held */
 size_t rt_chain_count(void);
 unsigned long rt_chain_flushes(void);
+
+/* ---- edgeset.c: the lock-free set of edges one more occurrence cannot change ---- */
+/* Would an occurrence (from in generation fgen -> to in tgen, one LG_DEP_* bit, timed or
+ * not, by thread tid) change nothing in the graph? false: it may (or is not known). */
+bool rt_edge_known(uint32_t from, uint32_t fgen, uint32_t to, uint32_t tgen, unsigned bits,
+                   bool timed, int tid);
+/* Graph lock held: e was just added or changed with those generations at its ends. */
+void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen);
 
 /* ---- threads.c: per-thread state ---- */
 enum {

@@ -2,7 +2,9 @@
  * first time, a held-lock sequence not checked before, recursion, out-of-order release, lock
  * birth and death. A new sequence adds one edge from every held lock to the acquired one
  * (a successful trylock gets none: it never waited), each with the other held locks as gate
- * candidates, and searches for the cycle each new or weakened edge closes.
+ * candidates, and searches for the cycle each new or weakened edge closes. A sequence whose
+ * edges are all there and would not change (edgeset.c says so without a lock) takes no lock:
+ * it only joins the chain set.
  *
  * Not here: the lock-free tables (locks.c, chains.c), graph algorithms (src/analysis),
  * reporting (report.c).
@@ -143,6 +145,7 @@ static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, uns
         uint32_t ei;
         int r = lg_lo_add(&rt.graph, &o, &ei);
         if (r == 1) {
+            rt_edge_note(&rt.graph.edges[ei], h->gen, gen);
             atomic_fetch_add_explicit(&rt.counters[RT_C_EDGES], 1, memory_order_relaxed);
             /* The graph's order answers most edges in O(1): no cycle can close. */
             if (*npend < 4 && lg_lo_may_cycle(&rt.graph, ei)) {
@@ -153,6 +156,25 @@ static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, uns
         }
     }
     (void)gen;
+}
+
+/* Whether every edge add_edges would make for this acquisition is in the graph already and
+ * would not change (edgeset.c): then it needs no graph lock. The same window and the same
+ * skips as add_edges: a held lock that died meanwhile makes no edge. */
+static bool edges_known(const rt_thread *t, const rt_lock *l, uint32_t gen, unsigned mode,
+                        unsigned flags)
+{
+    if (atomic_load_explicit(&l->gen, memory_order_acquire) != gen)
+        return true;   /* l died meanwhile: add_edges would add nothing */
+    for (uint32_t i = t->depth > RT_EDGE_WINDOW ? t->depth - RT_EDGE_WINDOW : 0; i < t->depth; i++) {
+        const rt_held *h = &t->held[i];
+        if (h->lock == l || atomic_load_explicit(&h->lock->gen, memory_order_acquire) != h->gen)
+            continue;
+        if (!rt_edge_known(h->lock->idx, h->gen, l->idx, gen, dep_bit(h, mode, flags),
+                           flags & RT_ACQ_TIMED, t->tid))
+            return false;
+    }
+    return true;
 }
 
 /* A read lock taken again by its reader, on a writer-preferring rwlock (readers are
@@ -286,11 +308,14 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     memset(pend, 0, sizeof pend);
     if (!rt_chain_lookup(key, &stack)) {
         stack = rt_stack_capture(2, pc);
-        rt_flock_lock(&rt.graph_lock);
-        if (!(flags & RT_ACQ_TRY))
+        if ((flags & RT_ACQ_TRY) || edges_known(t, l, gen, mode, flags)) {
+            rt_chain_add(key, stack);   /* nothing for the graph: no lock */
+        } else {
+            rt_flock_lock(&rt.graph_lock);
             add_edges(t, l, gen, mode, flags, stack, pend, &npend);
-        rt_chain_insert(key, stack);
-        rt_flock_unlock(&rt.graph_lock);
+            rt_chain_insert(key, stack);
+            rt_flock_unlock(&rt.graph_lock);
+        }
     }
     if (t->depth == 0) {
         rt_lock_cold *c = rt_lock_cold_of(l);
