@@ -71,12 +71,26 @@ typedef struct rt_sc_entry {
 } rt_sc_entry;
 struct rt_stack_cache {
     bool busy;                    /* a capture on this thread is using it (re-entry skips) */
+    uint8_t clock;                /* which of two full candidates the next new walk replaces */
     rt_sc_entry e[RT_SC_WAYS];
 };
 
+/* The entry of (self_cfa, pc), or the one a new walk of it replaces. Two candidate places,
+ * from two parts of one hash: with one, a thread whose few call sites shared a place (a
+ * rwlock stress's four: a third of its threads) unwound at every other capture. */
 static rt_sc_entry *sc_slot(struct rt_stack_cache *c, uintptr_t self_cfa, uintptr_t pc)
 {
-    return &c->e[lg_mix64((uint64_t)self_cfa ^ lg_golden(pc)) & (RT_SC_WAYS - 1)];
+    uint64_t h = lg_mix64((uint64_t)self_cfa ^ lg_golden(pc));
+    rt_sc_entry *a = &c->e[h & (RT_SC_WAYS - 1)], *b = &c->e[(h >> 32) & (RT_SC_WAYS - 1)];
+    if (a->self_cfa == self_cfa && a->pc == pc)
+        return a;
+    if (b->self_cfa == self_cfa && b->pc == pc)
+        return b;
+    if (!a->self_cfa)
+        return a;
+    if (!b->self_cfa)
+        return b;
+    return (c->clock ^= 1) ? a : b;
 }
 
 /* Whether the stack still holds e's walk: each frame's PC is the return address just below
