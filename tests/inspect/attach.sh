@@ -7,7 +7,17 @@
 . "$LG_SRCDIR/tests/lib/sh-harness.sh"
 LG=$LG_BIN/lockgraph
 HANG=$LG_BIN/hang
-CHECK="python3 $LG_SRCDIR/tests/inspect/check.py"
+# check.py's checks of each report are queued (REPORT MODE [FLAGS]) and made in one python
+# start at the end (check_reports): one per report cost more than the attaches themselves.
+REPORTS=()
+check_reports() {
+  local out n bad
+  out=$(printf '%s\n' "${REPORTS[@]}" | python3 "$LG_SRCDIR/tests/inspect/check.py" --batch)
+  n=$(tail -n 1 <<<"$out" | sed -n 's/^\([0-9]*\) reports, [0-9]* failed$/\1/p')
+  T_CHECKS=$((T_CHECKS + ${#REPORTS[@]}))
+  [ "$n" = "${#REPORTS[@]}" ] || fail "check.py --batch: $(tail -c 500 <<<"$out")"
+  while IFS= read -r bad; do fail "report: $bad"; done < <(sed '$d' <<<"$out")
+}
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"; }
 trap cleanup EXIT
@@ -35,7 +45,7 @@ for entry in "${MODES[@]}"; do
   start "$@"
   before=$(syscalls "$PID")
   check_status "$want" "attach $mode" "$LG" attach "$PID" --json "$T_TMP/$mode.json"
-  check "attach $mode report" $CHECK "$T_TMP/$mode.json" "$mode"
+  REPORTS+=("$T_TMP/$mode.json $mode")
   check "attach $mode: target alive" kill -0 "$PID"
   after=$(syscalls "$PID")
   check "attach $mode: same waits after attach" [ "$before" = "$after" ]
@@ -45,7 +55,7 @@ for entry in "${MODES[@]}"; do
   check "dump $mode: same waits after dump" [ "$before" = "$after" ]
   check_status "$want" "core $mode" "$LG" core "$T_TMP/$mode.core" "$exe" \
     --json "$T_TMP/$mode.core.json"
-  check "core $mode report" $CHECK "$T_TMP/$mode.core.json" "$mode" --core --names
+  REPORTS+=("$T_TMP/$mode.core.json $mode --core --names")
   kill -9 "$PID" 2>/dev/null
   rm -f "$T_TMP/$mode.core"
   rm -rf "$T_TMP/demo"/*
@@ -104,7 +114,7 @@ check_grep "dot graph" 'digraph lockgraph' "$T_TMP/abba.dot"
 check_grep "dot waits" 'waits' "$T_TMP/abba.dot"
 if timeout 60 gcore -o "$T_TMP/g" "$PID" >/dev/null 2>&1; then
   check_status 66 "core from gcore" "$LG" core "$T_TMP/g.$PID" "$HANG" --json "$T_TMP/g.json"
-  check "gcore report" $CHECK "$T_TMP/g.json" abba --core
+  REPORTS+=("$T_TMP/g.json abba --core")
   check_status 66 "core from gcore without EXE" "$LG" core "$T_TMP/g.$PID"
   check_status 1 "core with the wrong EXE" "$LG" core "$T_TMP/g.$PID" /bin/true
   check_lines "wrong EXE: one line" 1 "$T_TMP/err"
@@ -169,7 +179,7 @@ for m in stdio futex stack-aa; do
   if [ "$m" = stdio ]; then   # and from a gcore core
     if timeout 60 gcore -o "$T_TMP/gs" "$PID" >/dev/null 2>&1; then
       check_status 66 "core of stdio from gcore" "$LG" core "$T_TMP/gs.$PID" "$HANG" --json "$T_TMP/gs.json"
-      check "gcore stdio report" $CHECK "$T_TMP/gs.json" stdio --core
+      REPORTS+=("$T_TMP/gs.json stdio --core")
       rm -f "$T_TMP/gs.$PID"
     else
       fail "gcore could not write a core of $PID"
@@ -190,7 +200,7 @@ kill -9 "$PID"
 # Stripped binary: module+offset frames, same cycle.
 start "$LG_BIN/hang-stripped" abba
 check_status 66 "attach stripped" "$LG" attach "$PID" --json "$T_TMP/s.json"
-check "stripped report" $CHECK "$T_TMP/s.json" abba --stripped
+REPORTS+=("$T_TMP/s.json abba --stripped")
 kill -9 "$PID"
 
 # Bad input: one line, non-zero exit.
@@ -229,4 +239,5 @@ check_grep "zombie: says so" "is a zombie: it has exited" "$T_TMP/err"
 check_status 1 "dump of no such pid" "$LG" dump 99999999 -o "$T_TMP/x.core"
 check "no core left behind" [ ! -e "$T_TMP/x.core" ]
 
+check_reports
 done_tests

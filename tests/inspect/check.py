@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """check.py REPORT.json MODE [--core] [--stripped]: check an attach/core report of
 `hang MODE` against what that hang must show. One table entry per hung program: adding one
-(e.g. the demo) is one line in EXPECT and one in attach.sh's MODES."""
+(e.g. the demo) is one line in EXPECT and one in attach.sh's MODES.
+check.py --batch: the same for every line "REPORT.json MODE [FLAGS]" of stdin, in one python
+start (attach.sh checks ~50 reports); one line per failed report, then "N reports, M failed"."""
 import json
 import sys
 
@@ -46,11 +48,11 @@ def check(cond, what):
         failures.append(what)
 
 
-def main():
-    path, mode = sys.argv[1], sys.argv[2]
-    core = "--core" in sys.argv
-    stripped = "--stripped" in sys.argv
-    names = not core or "--names" in sys.argv   # plain cores carry no thread names
+def check_report(argv):
+    path, mode = argv[0], argv[1]
+    core = "--core" in argv
+    stripped = "--stripped" in argv
+    names = not core or "--names" in argv   # plain cores carry no thread names
     r = json.load(open(path))
     kind, locks, threads, funcs, extra = EXPECT[mode]
     tids = {t["tid"]: t for t in r["threads"]}
@@ -161,9 +163,29 @@ def main():
     # every blocked thread has a stack
     for t in r["threads"]:
         check(t.get("stack"), f"thread {t['tid']} has no stack")
-    if failures:
-        print(f"{mode}: " + "; ".join(failures))
-        sys.exit(1)
+
+
+def main():
+    global failures
+    if sys.argv[1:2] != ["--batch"]:
+        check_report(sys.argv[1:])
+        if failures:
+            print(f"{sys.argv[2]}: " + "; ".join(failures))
+            sys.exit(1)
+        return
+    sets = [line.split() for line in sys.stdin.read().splitlines() if line.strip()]
+    bad = 0
+    for argv in sets:
+        failures = []
+        try:
+            check_report(argv)
+        except Exception as e:   # a missing or broken report fails its line, not the batch
+            failures.append(f"{type(e).__name__}: {e}")
+        if failures:
+            bad += 1
+            print(f"{' '.join(argv)}: " + "; ".join(failures))
+    print(f"{len(sets)} reports, {bad} failed")
+    sys.exit(1 if bad else 0)
 
 
 main()
