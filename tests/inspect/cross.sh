@@ -15,18 +15,10 @@ trap cleanup EXIT
 . "$LG_SRCDIR/tests/inspect/procs.sh"
 
 # py JSON EXPR: evaluate EXPR over the report r (f: its findings); prints the result.
-py() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-try:
-    r = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no-json:%s" % e); sys.exit(0)
-f = r["findings"]
-def pid_of(name): return [t.get("pid", r.get("pid")) for t in r["threads"] if t.get("name") == name]
-print(eval(sys.argv[2]))
-PY
-}
+. "$LG_SRCDIR/tests/lib/json-query.sh"
+json_query_start '
+def pid_of(name): return [t.get("pid", r.get("pid")) for t in r["threads"] if t.get("name") == name]'
+py() { json_query "$1" "$2"; }
 expect() {   # DESCRIPTION JSON EXPR WANT
   T_CHECKS=$((T_CHECKS + 1))
   local got; got=$(py "$2" "$3")
