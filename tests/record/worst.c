@@ -1,10 +1,12 @@
 /* worst.c - a program whose worst lock is known by construction, for the order of
  * `lockgraph report`'s summary and tables (issue 18).
  *
- * `hot_lock` is waited for twice, each time for at least 300 ms: its holder keeps it until it
- * sees the waiter queued on it (glibc's lock word says so: 2), then 300 ms more. `warm_lock`
- * is waited for three times (more waits than hot_lock) but released as soon as the waiter is
- * queued. `filler[]` and `cold_lock` are taken without contention: more locks than the
+ * `hot_lock` is waited for twice, each time for at least 300 ms and at least as long as all
+ * of warm_lock's waits together (as the waiter measured them around its lock calls, which
+ * contain the waits the runtime records): its holder keeps it until it sees the waiter queued
+ * on it (glibc's lock word says so: 2), then that long more. `warm_lock` is waited for three
+ * times (more waits than hot_lock) but released as soon as the waiter is queued, so however
+ * loaded the machine, hot_lock's longest wait and total are the larger. `filler[]` and `cold_lock` are taken without contention: more locks than the
  * report's default 20 rows. So by total wait: hot_lock, then warm_lock, then the rest.
  */
 #include <pthread.h>
@@ -19,6 +21,14 @@ static pthread_mutex_t cold_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t filler[NFILL];
 static sem_t go, done;
 static pthread_mutex_t *target;
+static long warm_ms;   /* the waiter's warm_lock waits, together (ms, rounded up) */
+
+static long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
 
 static void nap(long ms)
 {
@@ -34,7 +44,10 @@ static void *waiter(void *arg)
         pthread_mutex_t *m = target;
         if (!m)
             return NULL;
+        long t0 = now_ns();
         pthread_mutex_lock(m);
+        if (m == &warm_lock)   /* read by main after sem_wait(&done): ordered by it */
+            warm_ms += (now_ns() - t0) / 1000000 + 1;
         pthread_mutex_unlock(m);
         sem_post(&done);
     }
@@ -65,7 +78,7 @@ int main(void)
     for (int i = 0; i < 3; i++)
         contend(&warm_lock, 0);
     for (int i = 0; i < 2; i++)
-        contend(&hot_lock, 300);
+        contend(&hot_lock, warm_ms > 300 ? warm_ms : 300);
     for (int i = 0; i < NFILL; i++) {
         pthread_mutex_lock(&filler[i]);
         pthread_mutex_unlock(&filler[i]);
