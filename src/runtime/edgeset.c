@@ -8,6 +8,11 @@
  * new chains (8 threads on 2 cores: most of a random rwlock stress's slow path). This set
  * answers it without a lock, so such a chain is checked and added with no lock at all.
  *
+ * An edge joins the set at its first occurrence that changed nothing (taken under the graph
+ * lock, as before): a sign more will come. An edge made once (most of a random DAG's
+ * million) or changed at every occurrence (Abseil's windows: each shrinks its gates) costs
+ * no memory here.
+ *
  * An entry is an edge identity, both ends' lock index AND generation, with what an
  * occurrence must bring to change it: it is written (graph lock held) only once the edge has
  * no gates (lg_lo_add's intersection can then remove nothing), and updated only towards
@@ -98,7 +103,7 @@ static void es_put(rt_es_table *t, uint64_t pair, uint64_t gens, int32_t tid, ui
     atomic_store_explicit(&s->pair, pair, memory_order_release);
 }
 
-void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen)
+void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen, bool repeat)
 {
     if (e->ngates || e->to == LG_LO_NONE)
         return;   /* an occurrence without those gates held changes it */
@@ -116,6 +121,8 @@ void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen)
             atomic_store_explicit(&s->timed, 0, memory_order_relaxed);
         return;
     }
+    if (!repeat)
+        return;   /* only an edge made again unchanged joins: most of a random DAG's never are */
     if (!t || (es_count + 1) * 2 > t->mask + 1) {
         size_t cap = t ? (t->mask + 1) * 2 : RT_ES_FIRST;
         if (cap > RT_ES_MAX)

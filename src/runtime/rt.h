@@ -196,8 +196,9 @@ unsigned long rt_chain_flushes(void);
  * not, by thread tid) change nothing in the graph? false: it may (or is not known). */
 bool rt_edge_known(uint32_t from, uint32_t fgen, uint32_t to, uint32_t tgen, unsigned bits,
                    bool timed, int tid);
-/* Graph lock held: e was just added or changed with those generations at its ends. */
-void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen);
+/* Graph lock held: an occurrence of e (those generations at its ends) changed it, or, with
+ * `repeat`, changed nothing. An entry is kept up to date; a new one only for a repeat. */
+void rt_edge_note(const lg_lo_edge *e, uint32_t fgen, uint32_t tgen, bool repeat);
 
 /* ---- threads.c: per-thread state ---- */
 enum {

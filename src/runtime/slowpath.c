@@ -144,8 +144,9 @@ static void add_edges(rt_thread *t, rt_lock *l, uint32_t gen, unsigned mode, uns
         };
         uint32_t ei;
         int r = lg_lo_add(&rt.graph, &o, &ei);
+        if (r >= 0)
+            rt_edge_note(&rt.graph.edges[ei], h->gen, gen, r == 0);
         if (r == 1) {
-            rt_edge_note(&rt.graph.edges[ei], h->gen, gen);
             atomic_fetch_add_explicit(&rt.counters[RT_C_EDGES], 1, memory_order_relaxed);
             /* The graph's order answers most edges in O(1): no cycle can close. */
             if (*npend < 4 && lg_lo_may_cycle(&rt.graph, ei)) {
