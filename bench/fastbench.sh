@@ -30,3 +30,38 @@ for m in 1t 2t d2 d8 1m; do
   read -r lb lm < <(stats "${l[@]}")
   printf "%-34s %7s / %5s %7s / %5s %8s %8s\n" "$what" "$bb" "$bm" "$lb" "$lm" "$(ratio "$lb" "$bb")" "$(ratio "$lm" "$bm")"
 done
+
+# Instructions per pair, the steadier figure on a loaded machine (valgrind's callgrind: the
+# exact count, no timing): lockbench MODE 100 under callgrind, the self cost of every
+# function of glibc's mutex lock and unlock (bare) or of the interposed wrappers and their
+# out-of-line halves (lockgraph, which include glibc's work they replicate), over the pairs
+# made (2t: 1,000,000; 1m: 10,000 locks, 6 passes, its first pass's slow-path work left out).
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || exit 0
+TMPD=$(mktemp -d)
+trap 'rm -rf "$TMPD"' EXIT
+cg_pairs() {   # cg_pairs MODE PRELOAD: instructions per pair
+  local m=$1 pre=$2 pairs=1020001 re
+  [ "$m" = 1m ] && pairs=60000
+  [ "$m" = 2t ] && pairs=1000000
+  if [ -n "$pre" ]; then
+    re=':(pthread_mutex_(un)?lock|mutex_[a-z_]+)( |$)'
+    LD_PRELOAD=$pre valgrind --tool=callgrind --callgrind-out-file="$TMPD/cg" "$BENCH" "$m" 100 >/dev/null 2>&1
+  else
+    re=':(pthread_mutex_(un)?lock(@@GLIBC[0-9_.]*)?|__pthread_mutex_(un)?lock[a-z_]*)( |$)'
+    valgrind --tool=callgrind --callgrind-out-file="$TMPD/cg" "$BENCH" "$m" 100 >/dev/null 2>&1
+  fi
+  callgrind_annotate --auto=no "$TMPD/cg" 2>/dev/null |
+    awk -v re="$re" -v n="$pairs" '$0 ~ "^ *[0-9,]+ .*" re { v = $1; gsub(",", "", v); s += v } END { printf "%.1f", s / n }'
+}
+echo "== instructions per lock+unlock pair (callgrind, exact: not timing)"
+printf "%-34s %10s %10s %8s\n" "case" "bare" "lockgraph" "ratio"
+for m in 1t 2t d2 d8 1m; do
+  case $m in
+    1t) what="1 thread, depth 1";; 2t) what="2 threads, own lock each, depth 1";;
+    d2) what="1 thread, nested depth 2";;
+    d8) what="1 thread, nested depth 8";; 1m) what="1M distinct locks (10,000 here)";;
+  esac
+  b=$(cg_pairs $m "")
+  l=$(cg_pairs $m "$LIB")
+  printf "%-34s %10s %10s %8s\n" "$what" "$b" "$l" "$(ratio "$l" "$b")"
+done

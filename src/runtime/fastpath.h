@@ -2,7 +2,10 @@
  *
  * Budget: acquisition = one TLS load, one lock-free probe of the lock table (address ->
  * identity), one hash of (previous chain key, lock, generation, mode, call site), one
- * lock-free probe of the chain set, one push. Release = one compare against the top of the
+ * lock-free probe of the chain set, one push. The same acquisition again at the same depth
+ * (a loop) is known from the entry the last one left above the top (rt_held_again: no
+ * lock-table probe, no hash, the entry rewritten in two stores); nothing held, the lock
+ * record's own first_key replaces the chain-set probe. Release = one compare against the top of the
  * held stack and a pop. No global lock, no atomic read-modify-write. Anything else (a new
  * thread, a new lock, a new held-lock sequence, a release out of order, recursion, a thread
  * that records a trace) is one out-of-line call into slowpath.c. `record --all-events` adds
