@@ -3,10 +3,17 @@
  *
  * A recording thread's rt_thread.rec points at its table (record.c makes it at the thread's
  * first slow event; NULL when not recording, or with --all-events, where every event takes
- * the slow path instead). The fast acquisition adds a hash of (lock, generation, call site,
- * mode) and a probe of the four slots (one cache line) it may be in: count it there. Anything else (a new
- * key, or the sampling countdown reaching 0: about one hold in RT_REC_SAMPLE is timed)
- * returns to the slow path, which counts it there (record.c). The
+ * the slow path instead). Two levels, a key (lock generation, call site, mode) in one of them:
+ * - direct: one entry per lock, indexed by the lock's dense node id (rt_lock.idx), holding
+ *   the key its thread met first (call site and mode exact, no hash) - 16 bytes a lock, in
+ *   the order the program created its locks, so a thread's locks share cache lines and the
+ *   entry is found without a probe (what made many locks per thread miss cache before);
+ * - hashed: the keys the direct entry cannot hold (a second call site or mode of the same
+ *   lock, a lock past RT_REC_DIR_MAX): a hash of the key and a probe of the four slots (one
+ *   cache line) it may be in.
+ * The fast acquisition counts it in whichever holds its key. Anything else (a new key, or
+ * the sampling countdown reaching 0: about one hold in RT_REC_SAMPLE is timed) returns to
+ * the slow path, which counts it there (record.c). The
  * fast release adds one load of glibc's lock word: a waiter there means this release
  * readies someone, which is an event (slow path). No clock read, no atomic read-modify-write.
  */
@@ -33,10 +40,30 @@ typedef struct rt_rec_hot {
     uint64_t n;                /* acquisitions since the slot was filled */
 } rt_rec_hot;
 
+/* A direct entry (the lock is its index): the key without the lock, exact. 0 = empty. A
+ * count that reaches UINT32_MAX is written out by the slow path (record.c) and starts over. */
+#define RT_REC_DIR_MIN 1024      /* a thread's first direct table */
+#define RT_REC_DIR_MAX (1u << 20) /* locks 0..2^20-1 (16 MiB + 48 MiB, touched as used); the
+                                    hashed table takes the rest */
+typedef struct rt_rec_dir {
+    uint64_t site;             /* rt_rec_site(pc, modeflags) */
+    uint32_t gen;              /* the lock's generation */
+    uint32_t n;                /* acquisitions since the entry was filled */
+} rt_rec_dir;
+
+/* A call site and mode as one word: exact for every user-space pc (below 2^48; a pc above
+ * is never put in a direct entry, and its site cannot equal one that is: see rt_rec_count). */
+static inline uint64_t rt_rec_site(uintptr_t pc, unsigned modeflags)
+{
+    return (uint64_t)pc << 16 | (modeflags & 0xffff);
+}
+
 /* Slots come in buckets of four, one cache line (four-way: a bucket's keys do not evict each
  * other); the slow path grows the table (x4, to RT_REC_SLOTS_MAX) when it keeps evicting. */
 #define RT_REC_WAYS 4
 typedef struct rt_rec_counts {
+    rt_rec_dir *dir;           /* dir_n entries (0: none yet) */
+    uint32_t dir_n;
     rt_rec_hot *hot;           /* mask + 1 slots */
     uint32_t mask;
     uint32_t countdown;        /* fast acquisitions until the next timed one */
@@ -67,6 +94,17 @@ static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c,
                                                                uint32_t gen, uintptr_t pc,
                                                                unsigned modeflags)
 {
+    if (__builtin_expect(idx < c->dir_n, 1)) {
+        rt_rec_dir *e = &c->dir[idx];
+        /* pc >> 48: a site word that lost bits of pc must not match (never true in practice) */
+        if (__builtin_expect(e->site == rt_rec_site(pc, modeflags) && e->gen == gen
+                                 && !(pc >> 48) && e->n != UINT32_MAX, 1)) {
+            if (__builtin_expect(--c->countdown == 0, 0))
+                return false;
+            __atomic_store_n(&e->n, e->n + 1, __ATOMIC_RELAXED);
+            return true;
+        }
+    }
     uint64_t key = rt_rec_key(idx, gen, pc, modeflags);
     rt_rec_hot *s = &c->hot[rt_rec_slot(c, key)];
     if (__builtin_expect(s->key != key, 0) && (++s)->key != key && (++s)->key != key

@@ -75,6 +75,7 @@ typedef struct rec_thread {
      * counts_lock, for every thread still listed). */
     rt_rec_counts counts;
     rec_cold *cold;            /* beside counts.hot, the same index */
+    rec_cold *dcold;           /* beside counts.dir, the same index */
     rt_flock counts_lock;
     struct rec_thread *cnext, **cprev;   /* counted_list */
 } rec_thread;
@@ -139,6 +140,10 @@ static void rec_thread_exit(void *p)
     if (t->counts.hot) {
         munmap(t->counts.hot, (t->counts.mask + 1) * sizeof *t->counts.hot);
         munmap(t->cold, (t->counts.mask + 1) * sizeof *t->cold);
+    }
+    if (t->counts.dir) {
+        munmap(t->counts.dir, t->counts.dir_n * sizeof *t->counts.dir);
+        munmap(t->dcold, t->counts.dir_n * sizeof *t->dcold);
     }
     if (lg_trace_on) {
         /* Its name is in the trace already: defined at its first event and again at each
@@ -451,12 +456,12 @@ void rt_rec_released_held(const rt_held *h, lg_lock_type ltype, uintptr_t pc)
 
 /* ---- counts (without --all-events): record-count.h's slow half ---- */
 
-/* A slot's acquisitions and samples since it was last written, as one COUNTS entry. */
-static void entry_write(rec_thread *r, rt_rec_hot *h, rec_cold *k)
+/* An entry's acquisitions (n of them since it was filled) and samples since it was last
+ * written, as one COUNTS entry. */
+static void cold_write(rec_thread *r, uint64_t n, rec_cold *k)
 {
-    if (!h->key || k->skip)
+    if (k->skip)
         return;
-    uint64_t n = __atomic_load_n(&h->n, __ATOMIC_RELAXED);
     lg_trace_count c = {.tid = r->tid, .mode = k->mode, .lock = k->lock, .stack = k->stack,
                         .acquisitions = n - k->written, .sampled = k->sampled,
                         .sampled_ticks = k->ticks, .longest_ticks = k->longest};
@@ -468,10 +473,55 @@ static void entry_write(rec_thread *r, rt_rec_hot *h, rec_cold *k)
     k->sampled = k->ticks = k->longest = 0;
 }
 
+static void entry_write(rec_thread *r, rt_rec_hot *h, rec_cold *k)
+{
+    if (h->key)
+        cold_write(r, __atomic_load_n(&h->n, __ATOMIC_RELAXED), k);
+}
+
+static void dir_write(rec_thread *r, rt_rec_dir *e, rec_cold *k)
+{
+    if (e->site)
+        cold_write(r, __atomic_load_n(&e->n, __ATOMIC_RELAXED), k);
+}
+
 static void counts_write_all_locked(rec_thread *r)
 {
     for (uint32_t i = 0; r->counts.hot && i <= r->counts.mask; i++)
         entry_write(r, &r->counts.hot[i], &r->cold[i]);
+    for (uint32_t i = 0; i < r->counts.dir_n; i++)
+        dir_write(r, &r->counts.dir[i], &r->dcold[i]);
+}
+
+/* The direct table covering lock idx (false: past RT_REC_DIR_MAX, or out of memory: the
+ * hashed table takes it). Grows to the power of two above idx; the entries move over. */
+static bool dir_cover_locked(rec_thread *r, uint32_t idx)
+{
+    rt_rec_counts *c = &r->counts;
+    if (idx < c->dir_n)
+        return true;
+    if (idx >= RT_REC_DIR_MAX)
+        return false;
+    size_t n = RT_REC_DIR_MIN;
+    while (n <= idx)
+        n *= 2;
+    rt_rec_dir *dir = rt_map(n * sizeof *dir);
+    rec_cold *cold = dir ? rt_map(n * sizeof *cold) : NULL;
+    if (!cold) {
+        if (dir)
+            munmap(dir, n * sizeof *dir);
+        return false;
+    }
+    if (c->dir) {
+        memcpy(dir, c->dir, c->dir_n * sizeof *dir);
+        memcpy(cold, r->dcold, c->dir_n * sizeof *cold);
+        munmap(c->dir, c->dir_n * sizeof *c->dir);
+        munmap(r->dcold, c->dir_n * sizeof *r->dcold);
+    }
+    c->dir = dir;
+    r->dcold = cold;
+    c->dir_n = (uint32_t)n;
+    return true;
 }
 
 /* The slot holding key, or -1. */
@@ -578,8 +628,44 @@ static uint64_t held_key(const rt_held *h)
 static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
 {
     rt_rec_counts *c = &r->counts;
+    uint32_t idx = h->lock->idx;
+    uint64_t site = rt_rec_site(h->pc, (unsigned)h->mode << 8 | h->flags);
     uint64_t key = held_key(h);
+    if (idx < c->dir_n && c->dir[idx].site == site && c->dir[idx].gen == h->gen
+        && !(h->pc >> 48)) {
+        rt_rec_dir *e = &c->dir[idx];
+        if (e->n == UINT32_MAX) {   /* written out, and counted from 0 again */
+            rt_flock_lock(&r->counts_lock);
+            dir_write(r, e, &r->dcold[idx]);
+            __atomic_store_n(&e->n, 0, __ATOMIC_RELAXED);
+            r->dcold[idx].written = 0;
+            rt_flock_unlock(&r->counts_lock);
+        }
+        __atomic_store_n(&e->n, e->n + 1, __ATOMIC_RELAXED);
+        return;
+    }
     int i = slot_find(c, key);
+    if (i < 0 && !(h->pc >> 48)
+        && (idx < c->dir_n ? !c->dir[idx].site || c->dir[idx].gen != h->gen
+                           : idx < RT_REC_DIR_MAX)) {
+        /* new, and the lock's direct entry is free (or an earlier generation's): there */
+        uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
+        rt_flock_lock(&r->counts_lock);
+        bool put = dir_cover_locked(r, idx);
+        if (put) {
+            rt_rec_dir *e = &c->dir[idx];
+            if (e->site)
+                dir_write(r, e, &r->dcold[idx]);
+            e->site = site;
+            e->gen = h->gen;
+            __atomic_store_n(&e->n, 1, __ATOMIC_RELAXED);
+            r->dcold[idx] = (rec_cold){.lock = lock, .stack = stack, .mode = h->mode,
+                                       .skip = (h->flags & RT_ACQ_COND) != 0};
+        }
+        rt_flock_unlock(&r->counts_lock);
+        if (put)
+            return;
+    }
     if (i < 0) {
         uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
         rt_flock_lock(&r->counts_lock);
@@ -684,9 +770,17 @@ void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc)
         uint64_t ticks = lg_trace_tick() - c->sample_tick;
         c->sample_depth = 0;
         rt_flock_lock(&r->counts_lock);
-        int i = slot_find(c, c->sample_key);
-        if (i >= 0) {
-            rec_cold *k = &r->cold[i];
+        const rt_held *h = &t->held[d - 1];
+        uint32_t idx = h->lock->idx;
+        rec_cold *k = NULL;
+        if (idx < c->dir_n && c->dir[idx].gen == h->gen && !(h->pc >> 48)
+            && c->dir[idx].site == rt_rec_site(h->pc, (unsigned)h->mode << 8 | h->flags)) {
+            k = &r->dcold[idx];
+        } else {
+            int i = slot_find(c, c->sample_key);
+            k = i >= 0 ? &r->cold[i] : NULL;
+        }
+        if (k) {
             k->sampled++;
             k->ticks += ticks;
             k->longest = ticks > k->longest ? ticks : k->longest;
