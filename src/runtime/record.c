@@ -481,7 +481,7 @@ static void entry_write(rec_thread *r, rt_rec_hot *h, rec_cold *k)
 
 static void dir_write(rec_thread *r, rt_rec_dir *e, rec_cold *k)
 {
-    if (e->site)
+    if (__atomic_load_n(&e->site, __ATOMIC_ACQUIRE))   /* filled: see count_held */
         cold_write(r, __atomic_load_n(&e->n, __ATOMIC_RELAXED), k);
 }
 
@@ -650,6 +650,20 @@ static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
                            : idx < RT_REC_DIR_MAX)) {
         /* new, and the lock's direct entry is free (or an earlier generation's): there */
         uint32_t lock = held_lock_id(h, ltype), stack = map_stack(r, h->stack, h->pc);
+        rec_cold k = {.lock = lock, .stack = stack, .mode = h->mode,
+                      .skip = (h->flags & RT_ACQ_COND) != 0};
+        if (idx < c->dir_n && !c->dir[idx].site) {
+            /* A free entry is filled without the lock (a thread's every first touch of a lock
+             * comes here): its cold half and count first, the site last with release, so a
+             * closing thread that sees the site (acquire, counts_write_all_locked) sees the
+             * rest; only this thread writes its entries. */
+            rt_rec_dir *e = &c->dir[idx];
+            r->dcold[idx] = k;
+            e->gen = h->gen;
+            __atomic_store_n(&e->n, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&e->site, site, __ATOMIC_RELEASE);
+            return;
+        }
         rt_flock_lock(&r->counts_lock);
         bool put = dir_cover_locked(r, idx);
         if (put) {
@@ -659,8 +673,7 @@ static void count_held(rec_thread *r, const rt_held *h, lg_lock_type ltype)
             e->site = site;
             e->gen = h->gen;
             __atomic_store_n(&e->n, 1, __ATOMIC_RELAXED);
-            r->dcold[idx] = (rec_cold){.lock = lock, .stack = stack, .mode = h->mode,
-                                       .skip = (h->flags & RT_ACQ_COND) != 0};
+            r->dcold[idx] = k;
         }
         rt_flock_unlock(&r->counts_lock);
         if (put)
