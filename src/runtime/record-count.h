@@ -116,9 +116,40 @@ static inline __attribute__((always_inline)) bool rt_rec_count(rt_rec_counts *c,
     return true;
 }
 
-/* Whether a thread waits in glibc for this lock, which its holder is about to release:
- * a mutex's lock word is 2 (or has FUTEX_WAITERS: PI and robust ones), an rwlock has
- * readers waiting or a futex word marked used. Other families: not known (no event). */
+/* Spinlock waiters: a spinlock's word says only "held", so a thread that waits on one says
+ * so here (record.c: rt_rec_spin_wait, around its wait, while recording without
+ * --all-events). One word a slot, (address << 16 | waiters), changed by CAS only: a waiter
+ * takes the first of RT_REC_SPIN_PROBE slots from the address's hash that is free or has
+ * its address, and frees it with its last waiter; with none to take it is not listed (its
+ * releaser goes unrecorded, as before). A listed waiter published itself before it spun and
+ * leaves the list after it acquired, before its own release: a holder that sees it there
+ * releases to it, and never sees a waiter that already acquired through an earlier release
+ * (that release happened before the holder's acquisition). */
+#define RT_REC_SPIN_SLOTS 256
+#define RT_REC_SPIN_PROBE 4
+extern uint64_t rt_rec_spin_waiting[RT_REC_SPIN_SLOTS + RT_REC_SPIN_PROBE];
+static inline uint32_t rt_rec_spin_slot(const void *addr)
+{
+    return (uint32_t)(((uint64_t)(uintptr_t)addr * 0x9e3779b97f4a7c15ull) >> 56);
+}
+static inline bool rt_rec_spin_waited(const void *addr)
+{
+    uint64_t a = (uint64_t)(uintptr_t)addr;
+    if (a >> 48)
+        return false;   /* never listed */
+    const uint64_t *s = &rt_rec_spin_waiting[rt_rec_spin_slot(addr)];
+    for (int k = 0; k < RT_REC_SPIN_PROBE; k++) {
+        uint64_t w = __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+        if (w >> 16 == a && (w & 0xffff))
+            return true;
+    }
+    return false;
+}
+
+/* Whether a thread waits for this lock, which its holder is about to release: a mutex's
+ * lock word is 2 (or has FUTEX_WAITERS: PI and robust ones), an rwlock has readers waiting
+ * or a futex word marked used (glibc's words), a spinlock has a listed waiter (above).
+ * Other families: not known (no event). */
 static inline __attribute__((always_inline)) bool rt_rec_waiters(const void *addr, int type)
 {
     if (type == LG_LOCK_MUTEX) {
@@ -132,6 +163,8 @@ static inline __attribute__((always_inline)) bool rt_rec_waiters(const void *add
                  | __atomic_load_n(r + GLIBC_RW_WRPHASE / 4, __ATOMIC_RELAXED))
                 & GLIBC_RW_FUTEX_USED);
     }
+    if (type == LG_LOCK_SPINLOCK)
+        return rt_rec_spin_waited(addr);
     return false;
 }
 

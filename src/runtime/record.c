@@ -806,6 +806,36 @@ void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc)
         rt_rec_released(addr, (lg_lock_type)type, pc);
 }
 
+/* ---- spinlock waiters (record-count.h) ---- */
+
+uint64_t rt_rec_spin_waiting[RT_REC_SPIN_SLOTS + RT_REC_SPIN_PROBE];
+
+/* The calling thread starts (+1: true when listed) or ends (-1, only after a listed +1)
+ * its wait on spinlock addr. Lock-free: a signal handler's wait may interrupt it. */
+bool rt_rec_spin_wait(const void *addr, int delta)
+{
+    uint64_t a = (uint64_t)(uintptr_t)addr;
+    if (a >> 48)
+        return false;
+    uint64_t *s = &rt_rec_spin_waiting[rt_rec_spin_slot(addr)];
+    for (int k = 0; k < RT_REC_SPIN_PROBE; k++) {
+        uint64_t w = __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+        for (;;) {
+            uint64_t n;
+            if (w >> 16 == a && (w & 0xffff) && (delta < 0 || (w & 0xffff) < 0xffff))
+                n = delta < 0 && (w & 0xffff) == 1 ? 0 : w + (uint64_t)(int64_t)delta;
+            else if (!w && delta > 0)
+                n = a << 16 | 1;
+            else
+                break;   /* another lock's slot (or full): the next one */
+            if (__atomic_compare_exchange_n(&s[k], &w, n, false, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_RELAXED))
+                return true;
+        }
+    }
+    return false;
+}
+
 void rt_rec_wait_begin(const void *addr, lg_lock_type ltype, unsigned mode, uintptr_t pc)
 {
     if (unlikely(lg_trace_on))

@@ -42,6 +42,8 @@ bool rt_rec_acquire_counted(rt_thread *t, void *addr, lg_lock_type ltype, unsign
                             unsigned flags, uintptr_t pc);
 void rt_rec_counted_held(rt_thread *t, const void *addr, uint32_t before, lg_lock_type ltype);
 void rt_rec_release_counted(rt_thread *t, void *addr, int type, uintptr_t pc);
+/* A thread's wait on a spinlock, listed for its releaser (record-count.h). */
+bool rt_rec_spin_wait(const void *addr, int delta);
 
 /* A user-level trylock found the lock held. */
 #define RT_REC_TRYFAIL(addr, ltype, mode, pc)                                              \

@@ -1111,8 +1111,13 @@ int rt_wait_spin(pthread_spinlock_t *l, uintptr_t pc)
 {
     wait_call c = {(void *)l, LG_LOCK_SPINLOCK, RT_FAM_NATIVE, LG_MODE_EXCLUSIVE, RT_WAIT_PLAIN, 0, NULL};
     rt_rec_wait_begin((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, pc);
-    return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, wait_for(&c, 0, pc),
-                           pc);
+    /* Recorded without --all-events, the holder's release is an event only when it knows
+     * a waiter (record-count.h): listed before the spin, unlisted once it is over. */
+    bool listed = unlikely(lg_trace_on) && rt_rec_counting && rt_rec_spin_wait((void *)l, 1);
+    int r = wait_for(&c, 0, pc);
+    if (listed)
+        rt_rec_spin_wait((void *)l, -1);
+    return rt_rec_wait_end((void *)l, LG_LOCK_SPINLOCK, LG_MODE_EXCLUSIVE, r, pc);
 }
 
 /* A family's blocking lock whose first try failed (glib.c): the family's own call, watched

@@ -10,6 +10,7 @@
  *                                           heap mutex N times (in take_heap); prints
  *                                           {"locks": [...]}
  *   counts many N M                         one thread, N heap mutexes taken M times each
+ *   counts spin N                           N spinlock hand-offs (below); prints {"spin": N}
  *
  * - `hot`: every worker takes it ITERATIONS times as trylock-then-lock and counts its
  *   acquisitions and its failed trylocks (the report's "try-fail").
@@ -20,6 +21,10 @@
  *   (/proc/self/task/TID/syscall), so each of the HANDOFFS rounds has exactly one contended
  *   acquisition, whatever the scheduling. The holder's own acquisitions are never contended
  *   (the waiter has let go and said so first).
+ * - `spin`: N rounds of a forced spinlock wait. The holder takes `spin`, lets the "spinner"
+ *   go and releases only once the spinner's own CPU clock has run 50 ms past its "about to
+ *   lock" mark: the only thing it does after that mark is pthread_spin_lock, so it is
+ *   spinning on the held lock (a spinlock's word shows no waiter, its CPU time does).
  * Locks are globals so the trace names them. Every wait is bounded: a stuck handoff exits 1.
  */
 #include <pthread.h>
@@ -37,6 +42,7 @@ pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t handoff = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t inner = PTHREAD_MUTEX_INITIALIZER;
 pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
+pthread_spinlock_t spin;
 
 /* One thread, n mutexes taken m times each, round robin: more locks than a thread's first
  * counts table holds (it must grow, or write out what it evicts, and lose nothing). */
@@ -188,8 +194,66 @@ static void *holder(void *arg)
     return NULL;
 }
 
+static atomic_long spin_go, spin_ready, spin_done;
+
+static void *spinner(void *arg)
+{
+    long n = *(long *)arg;
+    pthread_setname_np(pthread_self(), "spinner");
+    for (long r = 1; r <= n; r++) {
+        while (atomic_load(&spin_go) != r)
+            sched_yield();
+        atomic_store(&spin_ready, r);
+        pthread_spin_lock(&spin);
+        pthread_spin_unlock(&spin);
+        atomic_store(&spin_done, r);
+    }
+    return NULL;
+}
+
+static double cpu_of(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The holder is the main thread (named "holder"). */
+static int spin_rounds(long n)
+{
+    pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
+    pthread_setname_np(pthread_self(), "holder");
+    pthread_t t;
+    clockid_t c;
+    if (pthread_create(&t, NULL, spinner, &n) || pthread_getcpuclockid(t, &c))
+        return 1;
+    for (long r = 1; r <= n; r++) {
+        pthread_spin_lock(&spin);
+        atomic_store(&spin_go, r);
+        double t0 = now();
+        while (atomic_load(&spin_ready) != r)
+            sched_yield();
+        double c0 = cpu_of(c);
+        while (cpu_of(c) < c0 + 0.05) {
+            if (now() - t0 > 60) {
+                fprintf(stderr, "counts: the spinner never spun\n");
+                exit(1);
+            }
+            usleep(1000);
+        }
+        pthread_spin_unlock(&spin);
+        while (atomic_load(&spin_done) != r)
+            sched_yield();
+    }
+    pthread_join(t, NULL);
+    printf("{\"spin\": %ld}\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "spin"))
+        return spin_rounds(atol(argv[2]));
     if (argc == 3 && !strcmp(argv[1], "exec")) {
         for (long i = atol(argv[2]); i > 0; i--) {
             pthread_mutex_lock(&plain);

@@ -117,6 +117,29 @@ hc = [[l["contended"] for l in r["locks"] if l["name"] == "handoff"] for r in (d
 assert da == aa and hc == [[40], [40]], (da, aa, hc)
 PY
 
+# ---- spinlock waits name their releaser: a spinlock's word shows no waiter, so the waiter
+# lists itself for its holder's release (record-count.h); each of the 12 rounds forces the
+# wait (the spinner's own CPU clock runs 50 ms while the holder holds the lock) ----
+for mode in default all; do
+  opt=(); [ $mode = all ] && opt=(--all-events)
+  check_status 0 "record 12 spinlock hand-offs ($mode)" timeout 120 "$LG" record "${opt[@]}" -o "$T_TMP/sp-$mode.trace" -- \
+    "$LG_BIN/record-counts" spin 12
+  check_status 0 "their report ($mode)" timeout 60 "$LG" report -f json --max-waits 0 "$T_TMP/sp-$mode.trace"
+  check "every spinlock wait was readied by the holder, at its release ($mode)" python3 - "$T_TMP/out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+tids = {t["tid"]: t["name"] for t in r["threads"]}
+holder = [t for t, n in tids.items() if n == "holder"]
+spin = [l["id"] for l in r["locks"] if l["name"] == "spin"]
+w = [w for w in r["waits"] if w["lock"] in spin and tids.get(w["tid"]) == "spinner"]
+ok = len(holder) == 1 and len(spin) == 1 and len(w) == 12
+ok = ok and all(x["readier"] == holder[0] and x["release_stack"] for x in w)
+if not ok:
+    print("holder", holder, "spin", spin, "waits", [(x["tid"], x.get("readier")) for x in w])
+sys.exit(0 if ok else 1)
+PY
+done
+
 # ---- an uncontended program: counts, not events ----
 for mode in default all; do
   opt=(); [ $mode = all ] && opt=(--all-events)
