@@ -68,13 +68,13 @@ for m in 1t 2t d2 d8 1m; do
     1m) what="1 thread, 100,000 locks";;
   esac
   b=(); r=(); c=(); a=()
-  for _ in $(seq "$ROUNDS"); do
+  for k in $(seq "$ROUNDS"); do
     b+=("$(under bare "$BENCH" $m $SCALE)")
     r+=("$(under run "$BENCH" $m $SCALE)")
     c+=("$(under record "$BENCH" $m $SCALE)")
-    read -r ev _ < <(trace_facts "$TMP/t"); rm -f "$TMP/t"
+    [ "$k" = "$ROUNDS" ] && read -r ev _ < <(trace_facts "$TMP/t"); rm -f "$TMP/t"
     a+=("$(under all "$BENCH" $m $SCALE)")
-    read -r eva _ < <(trace_facts "$TMP/t"); rm -f "$TMP/t"
+    [ "$k" = "$ROUNDS" ] && read -r eva _ < <(trace_facts "$TMP/t"); rm -f "$TMP/t"
   done
   read -r bb bm < <(stats min "${b[@]}"); read -r rb rm_ < <(stats min "${r[@]}")
   read -r cb cm < <(stats min "${c[@]}"); read -r ab am < <(stats min "${a[@]}")
@@ -89,14 +89,15 @@ echo "== 2. server-like load: serverbench $THREADS threads, $LOCKS object locks,
 printf "%-26s %23s %12s %9s %10s %10s %12s\n" "how" "req/CPU-s best / median" "vs run" "req/s" "trace MB" "MB/s" "events/s"
 declare -A cpu wall
 for how in bare run record all; do cpu[$how]=""; wall[$how]=""; done
-for _ in $(seq "$ROUNDS"); do
+for k in $(seq "$ROUNDS"); do
   for how in bare run record all; do
     read -r rq _ rc < <(under $how "$SERVER" "$THREADS" "$LOCKS" "$SECS")
     cpu[$how]+="$rc "; wall[$how]+="$rq "
-    if [ $how = record ] || [ $how = all ]; then
-      read -r ev mb < <(trace_facts "$TMP/t"); rm -f "$TMP/t"
+    if [ "$k" = "$ROUNDS" ] && { [ $how = record ] || [ $how = all ]; }; then
+      read -r ev mb < <(trace_facts "$TMP/t")
       eval "ev_$how=\$ev mb_$how=\$mb"
     fi
+    rm -f "$TMP/t"
   done
 done
 read -r runb runm < <(stats max ${cpu[run]})

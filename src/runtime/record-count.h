@@ -43,8 +43,8 @@ typedef struct rt_rec_hot {
 /* A direct entry (the lock is its index): the key without the lock, exact. 0 = empty. A
  * count that reaches UINT32_MAX is written out by the slow path (record.c) and starts over. */
 #define RT_REC_DIR_MIN 1024      /* a thread's first direct table */
-#define RT_REC_DIR_MAX (1u << 20) /* locks 0..2^20-1 (16 MiB + 48 MiB, touched as used); the
-                                    hashed table takes the rest */
+#define RT_REC_DIR_MAX (1u << 18) /* locks 0..2^18-1 (4 MiB + 12 MiB a thread at most, touched
+                                    as used); the hashed table takes the rest */
 typedef struct rt_rec_dir {
     uint64_t site;             /* rt_rec_site(pc, modeflags) */
     uint32_t gen;              /* the lock's generation */
