@@ -262,9 +262,11 @@ static __attribute__((noinline)) int mutex_wake_private(pthread_mutex_t *m)
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     rt_thread *t = rt_self;
-    /* The split of pthread_mutex_lock (above): rt_released's fast half for a thread not
-     * recording, then mutex_unlock_glibc's steps for a private normal mutex. */
-    if (likely(mutex_private_normal(m) && rt_inline_trylock && !t->rec
+    /* The split of pthread_mutex_lock (above): rt_released's fast half (for a thread that
+     * counts, `record` by default: only when the lock word shows no waiter, whose readying
+     * release is an event), then mutex_unlock_glibc's steps for a private normal mutex. */
+    if (likely(mutex_private_normal(m) && rt_inline_trylock
+               && (!t->rec || !rt_rec_waiters(m, LG_LOCK_MUTEX))
                && rt_release_fast(t, t->fast_cap, m))) {
         m->__data.__owner = 0;
         --m->__data.__nusers;
