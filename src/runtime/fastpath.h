@@ -171,20 +171,26 @@ static inline __attribute__((always_inline)) bool rt_chain_stack(const rt_lock *
 }
 
 /* rt_acquire_push when the entry above the top is this acquisition again (rt_held_again),
- * for a thread not recording; false, having changed nothing, for everything else. Small:
- * pthread_mutex_lock's nested acquisitions do it in a function of their own. */
+ * for a thread not recording or one that counts (`record` by default: counted here unless
+ * its key is new or its sampling countdown is about to run out, which rt_acquire_push's
+ * path handles); false, having changed nothing, for everything else. Small:
+ * pthread_mutex_lock's nested acquisitions (and a counting thread's outermost ones) do it in
+ * a function of their own. */
 static inline __attribute__((always_inline)) bool rt_acquire_again(rt_thread *t, uint32_t limit,
                                                                    void *addr, unsigned mode,
                                                                    unsigned flags, uintptr_t pc)
 {
     uint32_t d = t->depth;
-    if (unlikely(d >= limit || (flags & RT_ACQ_REENTRY) || t->rec))
+    if (unlikely(d >= limit || (flags & RT_ACQ_REENTRY)))
         return false;
     rt_held *h = &t->held[d];
     uint32_t stack;
     if (!rt_held_again(h, addr, mode, flags, pc, d ? t->held[d - 1].key : RT_KEY_SEED)
         || !rt_chain_stack(h->lock, d, h->key, &stack))
         return false;
+    if (unlikely(t->rec) && (t->rec->countdown <= 1
+                             || !rt_rec_count(t->rec, h->lock->idx, h->gen, pc, mode << 8 | flags)))
+        return false;   /* (a countdown above 1 is not run out by rt_rec_count: nothing changed) */
     h->count = 1;
     h->stack = stack;
     t->depth = d + 1;
