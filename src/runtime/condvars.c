@@ -21,23 +21,39 @@
  *   under a sequence count) is on this condvar, with another mutex, and began at the current
  *   wake count. Only that is reported, naming both threads, both mutexes and both call sites
  *   (the other waiter's current stack when sampling it is harmless: sample.c).
- * So a count that drifts (a wait left by a longjmp out of a signal handler, a condvar freed
- * or destroyed with waiters, a forked child's copy of its parent's waiters) costs at most a
- * registry walk or a missed report, never a false one; the walk also rebinds the word when no
- * waiter with another mutex is left.
+ *   A published wait is evidence only while its thread is asleep in it: the kernel shows
+ *   that thread blocked in futex(2) on one of the condvar's __g_signals words (where glibc's
+ *   waiters, and nothing else, sleep), and its publication and the wake count are unchanged
+ *   around that look (asleep_in). A thread can leave a wait without the wrapper's exit path
+ *   (a signal handler that siglongjmp's out of it: glibc's longjmp runs the wait's own
+ *   cleanup, which re-takes the mutex, but jumps over the wrapper; setcontext; a raw exit):
+ *   its record and its count stay, but it is running or asleep elsewhere, never on those
+ *   words; its next wrapped wait withdraws the stale record first.
+ * So a count that drifts (a wait left that way, a condvar freed or destroyed with waiters, a
+ * forked child's copy of its parent's waiters) costs at most a registry walk or a missed
+ * report, never a false one; the walk also rebinds the word when no waiter with another
+ * mutex is left. A wait whose other waiter is still on its way to glibc's sleep (not yet in
+ * futex(2) after a short look, ASLEEP_ROUNDS) is a missed report, never a guess.
  *
- * Not here: calls of a signal handler that interrupted the runtime (rt_is_nested) and a
- * handler's condition wait inside its thread's own wait are not checked; GLib's GCond (not a
- * pthread condvar); process-shared condvars across processes (each process sees its own
- * waiters only). The table holds CV_FULL condition variables (records are never freed, as in
- * locks.c): over that, one note, and condvars first waited on after it are not checked.
+ * Not here: calls of a signal handler that interrupted the runtime (rt_is_nested) are not
+ * checked; GLib's GCond (not a pthread condvar); process-shared condvars across processes
+ * (each process sees its own waiters only); a glibc whose condvar layout differs from this
+ * build's <pthread.h> (2.41 changed it): no claim. The table holds CV_FULL condition
+ * variables (records are never freed, as in locks.c): over that, one note, and condvars first
+ * waited on after it are not checked.
  */
+#include <gnu/libc-version.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../util/glibc-abi.h"
 #include "../util/hash.h"
 #include "condvars.h"
 #include "misuse.h"
+#include "tasksys.h"
 
 #define CV_BITS 16
 #define CV_SLOTS (1u << CV_BITS)
@@ -46,6 +62,7 @@
 #define CV_COUNT_MASK ((1ull << CV_COUNT_BITS) - 1)
 #define CV_MUTEX_LIMIT (1ull << (64 - CV_COUNT_BITS))   /* user addresses are below 2^47 */
 #define CV_TRIES 4                     /* word updates raced before giving up on a decision */
+#define ASLEEP_ROUNDS 12               /* looks at a waiter on its way to sleep: 4 yields, 8 ms */
 
 typedef struct rt_cv {
     _Atomic uintptr_t addr;            /* the condvar; 0: a free slot (never freed again) */
@@ -135,11 +152,13 @@ static void publish(rt_thread *t, const cv_rec *r)
     atomic_store_explicit(&w->cv_seq, s + 2, memory_order_release);
 }
 
-/* A consistent copy of o's published wait; false while o is writing it. */
-static bool read_rec(const rt_thread *o, cv_rec *r)
+/* A consistent copy of o's published wait, and its sequence in *seq; false while o is
+ * writing it. */
+static bool read_rec(const rt_thread *o, cv_rec *r, uint32_t *seq)
 {
     const rt_wait *w = &o->wait;
     uint32_t s = atomic_load_explicit(&w->cv_seq, memory_order_acquire);
+    *seq = s;
     if (s & 1)
         return false;
     r->cv = atomic_load_explicit(&w->cv, memory_order_relaxed);
@@ -152,11 +171,78 @@ static bool read_rec(const rt_thread *o, cv_rec *r)
 
 /* ---- the evidence ---- */
 
+/* The offset of __g_signals in pthread_cond_t, where glibc's condition waits sleep (a
+ * signaller or destroyer that blocks waits on other words): this build's <pthread.h>'s,
+ * used only when the running glibc has the same layout (__g_refs went away in 2.41, and the
+ * words moved); -1: another layout, no claim. */
+static int signals_offset(void)
+{
+    static _Atomic int off = -2;
+    int o = atomic_load_explicit(&off, memory_order_relaxed);
+    if (o != -2)
+        return o;
+    const char *v = gnu_get_libc_version();   /* a constant string, no lock, no allocation */
+    int minor = -1;
+    if (v && v[0] == '2' && v[1] == '.' && v[2] >= '0' && v[2] <= '9') {
+        minor = 0;
+        for (const char *p = v + 2; *p >= '0' && *p <= '9' && minor < 1000; p++)
+            minor = minor * 10 + (*p - '0');
+    }
+    bool same = minor >= GLIBC_ABI_MINOR_LO && minor <= GLIBC_ABI_MINOR_HI
+                && (minor >= 41) == (__GLIBC_MINOR__ >= 41);
+    o = same ? (int)offsetof(pthread_cond_t, __data.__g_signals) : -1;
+    atomic_store_explicit(&off, o, memory_order_relaxed);
+    return o;
+}
+
+/* Whether o is asleep, now, in its published wait r on cv (read at sequence seq, with the
+ * wake count r->wakes): the kernel shows it blocked in futex(2) waiting on one of cv's
+ * __g_signals words, and afterwards its publication and cv's wake count are still those. Every
+ * wrapped condition wait changes the publication as it begins (it publishes, or withdraws a
+ * stale record: rt_cv_wait_begin), so that sleep is r's wait, not a later one; a thread that
+ * left r's wait without the wrapper's exit path runs, or sleeps elsewhere. A waiter on its
+ * way to the sleep (running, in a page fault, on the condvar's internal lock) is looked at
+ * again a few times; one asleep elsewhere is not waited for. */
+static bool asleep_in(const rt_thread *o, const cv_rec *r, uint32_t seq, const rt_cv *e)
+{
+    int off = signals_offset();
+    if (off < 0)
+        return false;
+    uintptr_t word = r->cv + (uintptr_t)off;
+    for (int round = 0; round < ASLEEP_ROUNDS; round++) {
+        rt_task_call c;
+        int st = rt_task_syscall(o->tid, &c);
+        bool again = st == RT_TASK_RUNNING || st == RT_TASK_BLOCKED;
+        if (st == RT_TASK_IN_CALL && c.nr == SYS_futex) {
+            uintptr_t a = (uintptr_t)c.arg[0];
+            unsigned cmd = (unsigned)c.arg[1] & ~(unsigned)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+            if ((a == word || a == word + sizeof(unsigned))
+                && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
+                atomic_thread_fence(memory_order_seq_cst);
+                return atomic_load(&o->wait.cv_seq) == seq
+                       && atomic_load(&e->wakes) == r->wakes;
+            }
+            again = a >= r->cv && a < r->cv + sizeof(pthread_cond_t);
+        }
+        if (!again || atomic_load(&o->wait.cv_seq) != seq
+            || atomic_load(&e->wakes) != r->wakes)
+            return false;
+        if (round < 4) {
+            syscall(SYS_sched_yield);
+        } else {
+            struct timespec ms = {0, 1000000};
+            syscall(SYS_nanosleep, &ms, NULL);
+        }
+    }
+    return false;
+}
+
 enum { CV_ALONE, CV_OTHERS, CV_CONFLICT };
 
 /* Whether another thread waits on cv with another mutex than m, blocked (no wake since its
- * wait began): CV_CONFLICT, with *h and its stack; CV_OTHERS when some wait with another
- * mutex may still be in progress (woken, or its record being written); else CV_ALONE. */
+ * wait began, asleep in it): CV_CONFLICT, with *h and its stack; CV_OTHERS when some wait
+ * with another mutex may still be in progress (woken, not seen asleep, or its record being
+ * written); else CV_ALONE. */
 static int other_waits(rt_thread *t, rt_cv *e, uintptr_t cv, uintptr_t m, uintptr_t pc,
                        rt_holder_info *h)
 {
@@ -172,7 +258,8 @@ static int other_waits(rt_thread *t, rt_cv *e, uintptr_t cv, uintptr_t m, uintpt
         if (o == t || o->exited || o->forked_from)
             continue;
         cv_rec r;
-        if (!read_rec(o, &r)) {
+        uint32_t seq;
+        if (!read_rec(o, &r, &seq)) {
             res = CV_OTHERS;
             continue;
         }
@@ -181,6 +268,8 @@ static int other_waits(rt_thread *t, rt_cv *e, uintptr_t cv, uintptr_t m, uintpt
         res = CV_OTHERS;
         if (r.wakes != wakes)
             continue;   /* woken since it began: POSIX's binding may have ended */
+        if (!asleep_in(o, &r, seq, e))
+            continue;   /* not seen in the wait: perhaps left without its exit path */
         res = CV_CONFLICT;
         *h = (rt_holder_info){.tid = o->tid, .mode = LG_MODE_EXCLUSIVE,
                               .role = LG_SITE_OTHER_WAIT, .type = LG_LOCK_MUTEX, .addr = r.m};
@@ -234,14 +323,19 @@ bool rt_cv_wait_begin(const void *cvp, const void *mp, uintptr_t pc)
 {
     rt_thread *t = rt_self;
     uintptr_t cv = (uintptr_t)cvp, m = (uintptr_t)mp;
+    /* This thread's earlier wait still published: a signal handler running now interrupted
+     * it, or it was left without the wrapper's exit path (a handler that siglongjmp'd out of
+     * it). Either way it is withdrawn now, before anything else this call does, so that a
+     * sleep of this thread on a condvar is never taken for that wait (asleep_in); the outer
+     * wrapper's own end finds nothing left to undo. A handler that interrupted the writing of
+     * the record itself (odd sequence) leaves it: a half-written record is never read. */
+    if (atomic_load_explicit(&t->wait.cv_seq, memory_order_relaxed) & 1)
+        return false;
+    if (atomic_load_explicit(&t->wait.cv, memory_order_relaxed))
+        rt_cv_wait_end();
     if (!t->cap || rt_is_nested(t) || !cv || !m || m >= CV_MUTEX_LIMIT
         || !rt_misuse_on(LG_MISUSE_COND_TWO_MUTEXES)
         || !atomic_load_explicit(&rt.ready, memory_order_relaxed) || glibc_refuses(mp, t->tid))
-        return false;
-    /* A signal handler's condition wait inside this thread's own wait (or its start): the
-     * outer wait stays published, this one is not checked. */
-    if ((atomic_load_explicit(&t->wait.cv_seq, memory_order_relaxed) & 1)
-        || atomic_load_explicit(&t->wait.cv, memory_order_relaxed))
         return false;
     rt_cv *tab = table_get(t);
     rt_cv *e = tab ? cv_find(tab, cv, true, t) : NULL;

@@ -10,9 +10,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
@@ -219,14 +223,38 @@ NOINLINE static void cond_wait_other_holds(void)
 /* ---- one condition variable, two mutexes (cond-two-mutexes) ----
  * A waiter announces itself holding its mutex, then waits; the main thread's lock of that
  * mutex succeeds only once the wait has released it, that is, once the waiter is inside
- * pthread_cond_wait (and queued in glibc: it registers before it releases the mutex). So
- * every order below is the program's, never the scheduler's. */
+ * pthread_cond_wait (and queued in glibc: it registers before it releases the mutex); then
+ * main waits until the kernel shows the waiter asleep in futex(2) on the condvar (the
+ * runtime claims only a wait it sees asleep). So every order below is the program's, never
+ * the scheduler's. */
 pthread_mutex_t cm1 = PTHREAD_MUTEX_INITIALIZER, cm2 = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t cv2 = PTHREAD_COND_INITIALIZER;
 static sem_t in_wait;
 
+/* Until thread tid is blocked in futex(2) on a word in [obj, obj + len): read from
+ * /proc/self/task/TID/syscall, a fact of the program's state, not of time. */
+static void until_asleep_on(pid_t tid, const void *obj, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    for (;;) {
+        long nr = -1;
+        unsigned long a = 0;
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fscanf(f, "%ld %lx", &nr, &a) != 2)
+                nr = -1;
+            fclose(f);
+        }
+        if (nr == SYS_futex && a >= (uintptr_t)obj && a < (uintptr_t)obj + len)
+            return;
+        usleep(1000);
+    }
+}
+
 typedef struct waiter {
     pthread_t th;
+    pid_t tid;
     pthread_cond_t *cv;
     pthread_mutex_t *m;
     int released;              /* the predicate, under m */
@@ -236,6 +264,7 @@ static void *wait_until_released(void *arg)
 {
     waiter *w = arg;
     int r = 0;
+    w->tid = gettid();
     pthread_mutex_lock(w->m);
     sem_post(&in_wait);
     while (!w->released && r == 0)
@@ -253,6 +282,7 @@ static void start_waiter(waiter *w, pthread_cond_t *cv, pthread_mutex_t *m)
     sem_wait(&in_wait);
     pthread_mutex_lock(m);     /* only once the wait released it */
     pthread_mutex_unlock(m);
+    until_asleep_on(w->tid, cv, sizeof *cv);
 }
 
 static void release_waiter(waiter *w)
@@ -363,6 +393,120 @@ NOINLINE static void cond_signal_other_mutex(void)
     pthread_join(a.th, NULL);
 }
 
+/* ---- a waiter that leaves its wait without the wrapper's exit path ----
+ * A signal handler siglongjmp's out of pthread_cond_wait (POSIX leaves it undefined). glibc's
+ * longjmp runs the wait's cancellation cleanup (glibc stops counting the waiter and re-takes
+ * cm1, which the waiter then unlocks), but the runtime's wrapper is jumped over: its count and
+ * the waiter's published wait stay. Nobody waits with cm1 afterwards, so a wait with cm2 is no
+ * cond-two-mutexes, and the unlock of cm1 is no unlock-not-held; a wait that does overlap
+ * another is still found. Each case signals the waiter only once the kernel shows it asleep
+ * in the wait, and waits for it to be out of it (sem go). */
+static sigjmp_buf jump_env;
+static void jump_out(int sig)
+{
+    (void)sig;
+    siglongjmp(jump_env, 1);
+}
+
+enum { JUMP_SLEEP, JUMP_REWAIT };   /* what the waiter does once out */
+typedef struct jumper {
+    pthread_t th;
+    pid_t tid;
+    int then;
+    int released;              /* JUMP_REWAIT's predicate, under cm2 */
+} jumper;
+
+static void *wait_then_jump(void *arg)
+{
+    jumper *j = arg;
+    j->tid = gettid();
+    pthread_mutex_lock(&cm1);
+    if (!sigsetjmp(jump_env, 1)) {
+        sem_post(&in_wait);
+        pthread_cond_wait(&cv, &cm1);   /* left by the handler only */
+        rc("wait-returned", EINVAL);
+        return NULL;
+    }
+    rc("unlock-cm1", pthread_mutex_unlock(&cm1));   /* re-taken by glibc's cleanup */
+    if (j->then == JUMP_SLEEP) {
+        sem_post(&go);
+        sem_wait(&done);       /* asleep elsewhere while main waits with cm2 */
+        return NULL;
+    }
+    pthread_mutex_lock(&cm2);  /* JUMP_REWAIT: a new wait on cv, with cm2 */
+    sem_post(&go);
+    int r = 0;
+    while (!j->released && r == 0)
+        r = pthread_cond_wait(&cv, &cm2);
+    pthread_mutex_unlock(&cm2);
+    rc("rewait", r);
+    return NULL;
+}
+
+/* Starts j, waits until it sleeps in its wait with cm1, makes its handler jump out, and
+ * returns once it is out (JUMP_SLEEP: asleep on sem done; JUMP_REWAIT: asleep in its wait
+ * with cm2). */
+static void start_jumper(jumper *j, int then)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = jump_out;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    *j = (jumper){.then = then};
+    pthread_create(&j->th, NULL, wait_then_jump, j);
+    sem_wait(&in_wait);
+    pthread_mutex_lock(&cm1);   /* only once the wait released it */
+    pthread_mutex_unlock(&cm1);
+    until_asleep_on(j->tid, &cv, sizeof cv);
+    pthread_kill(j->th, SIGUSR1);
+    sem_wait(&go);
+    if (then == JUMP_SLEEP) {
+        until_asleep_on(j->tid, &done, sizeof done);
+    } else {
+        pthread_mutex_lock(&cm2);   /* its new wait released cm2 */
+        pthread_mutex_unlock(&cm2);
+        until_asleep_on(j->tid, &cv, sizeof cv);
+    }
+}
+
+/* The waiter jumped out of its wait with cm1 and sleeps elsewhere; main waits with cm2. */
+NOINLINE static void cond_jumped_out(void)
+{
+    jumper j;
+    start_jumper(&j, JUMP_SLEEP);
+    struct timespec ts = soon();
+    pthread_mutex_lock(&cm2);
+    rc("timedwait-cm2", pthread_cond_timedwait(&cv, &cm2, &ts));
+    pthread_mutex_unlock(&cm2);
+    sem_post(&done);
+    pthread_join(j.th, NULL);
+}
+
+/* The waiter jumped out of its wait with cm1 and waits on cv again, with cm2; main waits with
+ * cm2 too (legal), then with cm1 while the waiter sleeps with cm2: the misuse, named with
+ * cm2, the mutex the waiter really waits with. */
+NOINLINE static void cond_jumped_rewait(int overlap)
+{
+    jumper j;
+    start_jumper(&j, JUMP_REWAIT);
+    struct timespec ts = soon();
+    pthread_mutex_lock(&cm2);
+    rc("timedwait-cm2", pthread_cond_timedwait(&cv, &cm2, &ts));
+    pthread_mutex_unlock(&cm2);
+    if (overlap) {
+        ts = soon();
+        pthread_mutex_lock(&cm1);
+        rc("timedwait-cm1", pthread_cond_timedwait(&cv, &cm1, &ts));
+        pthread_mutex_unlock(&cm1);
+    }
+    pthread_mutex_lock(&cm2);
+    j.released = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&cm2);
+    pthread_join(j.th, NULL);
+}
+
 /* More condition variables than the runtime's table holds (49152), each waited on once (a
  * deadline in the past: glibc answers ETIMEDOUT at once): the program runs to its end, with
  * one note. */
@@ -390,6 +534,7 @@ mtx_t xm1, xm2;
 cnd_t xcv;
 typedef struct xwaiter {
     thrd_t th;
+    pid_t tid;
     mtx_t *m;
     int released;
 } xwaiter;
@@ -398,6 +543,7 @@ static int xwait_until_released(void *arg)
 {
     xwaiter *w = arg;
     int r = thrd_success;
+    w->tid = gettid();
     mtx_lock(w->m);
     sem_post(&in_wait);
     while (!w->released && r == thrd_success)
@@ -414,6 +560,7 @@ static void xstart(xwaiter *w, mtx_t *m)
     sem_wait(&in_wait);
     mtx_lock(m);
     mtx_unlock(m);
+    until_asleep_on(w->tid, &xcv, sizeof xcv);
 }
 
 static void xrelease(xwaiter *w)
@@ -845,6 +992,9 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "cond-timeout-other-mutex")) cond_timeout_other_mutex();
     else if (!strcmp(c, "cond-cancel-other-mutex")) cond_cancel_other_mutex();
     else if (!strcmp(c, "cond-signal-other-mutex")) cond_signal_other_mutex();
+    else if (!strcmp(c, "cond-jumped-out")) cond_jumped_out();
+    else if (!strcmp(c, "cond-jumped-rewait")) cond_jumped_rewait(0);
+    else if (!strcmp(c, "cond-jumped-rewait-overlap")) cond_jumped_rewait(1);
     else if (!strcmp(c, "mtx-after-destroy")) mtx_after_destroy();
     else if (!strcmp(c, "destroy-reinit")) destroy_reinit();
     else if (!strcmp(c, "reinit-held")) reinit_held();

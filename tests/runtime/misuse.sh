@@ -62,6 +62,11 @@ misuse_case cond-wait-other-holds "['cond-mutex-not-held']" emu EPERM "['misuse'
 # mutexes, the condvar, the other waiter's thread and where it waits.
 misuse_case cond-two-mutexes "['cond-two-mutexes']" cm2 None "['misuse', 'other-wait']"
 misuse_case cnd-two-mutexes "['cond-two-mutexes']" xm2 None "['misuse', 'other-wait']"
+# A waiter that siglongjmp'd out of its wait with cm1 waits again with cm2, and main waits
+# with cm1 meanwhile: found, and named with cm2 (its stale record of cm1 was withdrawn).
+misuse_case cond-jumped-rewait-overlap "['cond-two-mutexes']" cm1 None "['misuse', 'other-wait']"
+expect cond-jumped-rewait-overlap "the other wait is with cm2" \
+  "[l['name'] for l in f[0]['locks'] if l['id'] == f[0]['sites'][1]['lock']]" "['cm2']"
 
 # The holder's thread and the misusing thread are told apart.
 expect unlock-other-thread "holder is another thread" "f[0]['sites'][0]['thread'] != f[0]['sites'][1]['thread']" "True"
@@ -88,7 +93,7 @@ check_grep "cond-two-mutexes: the summary names the other thread" \
 for c in recursive-ok destroy-unlocked trylock-own cond-ok robust-recovery robust-waiter cancel-cleanup \
          lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit reinit-free \
          cond-reuse-other-mutex cond-two-condvars cond-timeout-other-mutex cond-cancel-other-mutex \
-         cond-signal-other-mutex; do
+         cond-signal-other-mutex cond-jumped-out cond-jumped-rewait; do
   timeout -k 5 60 "$MIS" "$c" >"$T_TMP/$c.bare" 2>&1
   lg_run "$c" -- "$MIS" "$c"
   expect_rc "$c" 0
@@ -109,6 +114,11 @@ for c in cond-reuse-other-mutex cond-two-condvars cond-timeout-other-mutex cond-
 done
 lg_run cond-signal-v --verbose -- "$MIS" cond-signal-other-mutex
 check_grep "cond-signal-other-mutex: one check, no finding" ", 1 condvar checks, 0 findings" "$T_TMP/cond-signal-v.err"
+# A waiter that siglongjmp'd out of its wait still counts in the runtime's word (its wrapper
+# was jumped over), so main's wait with cm2 is checked: the waiter's published wait is found,
+# but the kernel shows it asleep elsewhere, so no claim.
+lg_run cond-jumped-v --verbose -- "$MIS" cond-jumped-out
+check_grep "cond-jumped-out: one check, no finding" ", 1 condvar checks, 0 findings" "$T_TMP/cond-jumped-v.err"
 # The condvar table full: one note, the program runs to its end with its own results.
 "$MIS" cond-many >"$T_TMP/cond-many.bare" 2>&1
 lg_run cond-many -- "$MIS" cond-many
