@@ -65,6 +65,7 @@ static const struct {
 static const char *const site_roles[LG_SITE_ROLE_COUNT] = {
     [LG_SITE_MISUSE] = "misuse", [LG_SITE_ACQUIRED] = "acquired",
     [LG_SITE_DESTROYED] = "destroyed", [LG_SITE_OTHER_WAIT] = "other-wait",
+    [LG_SITE_FREED] = "freed",
 };
 
 const char *lg_misuse_name(lg_misuse m)

@@ -164,6 +164,7 @@ typedef enum lg_site_role {
     LG_SITE_ACQUIRED,        /* "acquired": where `thread` acquired `lock` (still holds it) */
     LG_SITE_DESTROYED,       /* "destroyed": where `thread` destroyed `lock` */
     LG_SITE_OTHER_WAIT,      /* "other-wait": a wait on the same condvar with another mutex */
+    LG_SITE_FREED,           /* "freed": the misusing call is a free() of `lock`'s memory */
     LG_SITE_ROLE_COUNT
 } lg_site_role;
 

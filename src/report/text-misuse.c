@@ -3,8 +3,9 @@
  * Skeleton, pinned by tests/model/golden/misuse.txt: banner with the misuse's name; the
  * summary; "Why:" (model.c's one line for the subkind: why it is a bug and what glibc does
  * with it); "glibc refused it (E...)" when glibc answered an error and changed nothing; the
- * locks; one stanza per site (the misusing call, where the lock was acquired by whom, where it
- * was destroyed, the other condition wait), each with its stack; the fix and the notes.
+ * locks; one stanza per site (the misusing call, or the free() of the lock's memory; where the
+ * lock was acquired by whom, where it was destroyed, the other condition wait), each with its
+ * stack; the fix and the notes.
  * The runtime prints one such finding per distinct misuse (subkind and call site).
  */
 #include "text-internal.h"
@@ -50,6 +51,10 @@ static void site(FILE *out, const lg_report *r, const lg_finding *f, const lg_si
         fprintf(out, "%s was destroyed by ", id);
         text_thread(out, f, r, s->thread);
         fputs(" at:\n", out);
+        break;
+    case LG_SITE_FREED:
+        text_thread(out, f, r, s->thread);
+        fprintf(out, " frees the memory of %s at:\n", id);
         break;
     case LG_SITE_OTHER_WAIT:
         fputs("meanwhile ", out);

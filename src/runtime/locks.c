@@ -19,6 +19,7 @@
 
 #include "../util/hash.h"
 #include "fastpath.h"
+#include "misuse.h"
 #include "names.h"
 
 _Atomic(rt_lock_table *) rt_lock_tab;
@@ -234,11 +235,31 @@ static __attribute__((noinline)) bool forget_one(rt_lock *l)
     return killed;
 }
 
+/* The first lock of a freed block that glibc's lock word shows taken (destroy-held, told
+ * by rt_misuse_freed once the scan is over and before the block goes back). */
+typedef struct freed_taken {
+    uintptr_t addr;            /* 0: none */
+    uint32_t gen;              /* its generation before the free killed it */
+    uint8_t type;
+} freed_taken;
+
+/* A live pthread/C11 lock whose lock word is taken: the free may be a destroy-held. */
+static inline void note_taken(freed_taken *ft, rt_lock *l, uintptr_t la)
+{
+    if (!ft || ft->addr || atomic_load_explicit(&l->dead, memory_order_relaxed)
+        || atomic_load_explicit(&rt_lock_cold_of(l)->family, memory_order_relaxed) != RT_FAM_NATIVE
+        || rt_lock_looks_free(la, l->type))
+        return;
+    *ft = (freed_taken){.addr = la, .gen = atomic_load_explicit(&l->gen, memory_order_relaxed),
+                        .type = l->type};
+}
+
 /* Every lock whose address is in [lo, hi), inside one 64 KiB region (one block of the
  * table, fastpath.h), dies. The addresses' home slots are consecutive in the block, modulo
  * its size (so at most two runs); a lock not at its home slot is further on with no empty
- * slot in between (linear probing), so each run is followed until an empty slot. */
-static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
+ * slot in between (linear probing), so each run is followed until an empty slot. ft (NULL:
+ * not a free) gets the first one still taken. */
+static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi, freed_taken *ft)
 {
     size_t killed = 0, mask = t->mask;   /* read once: the slot loads below are acquires */
     size_t homes = ((hi - 1) >> 4) - (lo >> 4) + 1;
@@ -260,10 +281,12 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
                 continue;
             /* Dead with nothing to undo (destroyed, then freed: the churn pattern): the kill
              * changes nothing, and "destroyed" stays as it is. */
-            if (rt_lock_dead_clean(l))
+            if (rt_lock_dead_clean(l)) {
                 rt_name_forget(la);
-            else
+            } else {
+                note_taken(ft, l, la);
                 killed += forget_one(l);   /* counted when it was alive */
+            }
         }
         homes -= run;
         a = ((a >> 4) + run) << 4;
@@ -273,7 +296,7 @@ static size_t forget_in_region(rt_lock_table *t, uintptr_t lo, uintptr_t hi)
 
 /* free(), a module unloaded: cost by the pages that may hold a lock (the page filter), not
  * by the bytes. */
-void rt_locks_forget_range(uintptr_t p, size_t n)
+static void forget_range(uintptr_t p, size_t n, freed_taken *ft)
 {
     rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
     if (!t || !n)
@@ -284,7 +307,7 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
         if (!page_may_hold(pg))
             continue;
         uintptr_t lo = pg > p ? pg : p, hi = end - pg > 4096 ? pg + 4096 : end;
-        killed += forget_in_region(t, lo, hi);   /* a page never straddles a region */
+        killed += forget_in_region(t, lo, hi, ft);   /* a page never straddles a region */
         if (pg + 4096 < pg)
             break;
     }
@@ -292,18 +315,23 @@ void rt_locks_forget_range(uintptr_t p, size_t n)
         atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);
 }
 
+void rt_locks_forget_range(uintptr_t p, size_t n)
+{
+    forget_range(p, n, NULL);
+}
+
 /* free() of a block whose first page may hold a lock: one inside that page (a small block,
  * every churning free) is one region scan, without the page walk. */
-static void forget_block(uintptr_t p, size_t n)
+static void forget_block(uintptr_t p, size_t n, freed_taken *ft)
 {
     rt_lock_table *t = atomic_load_explicit(&rt_lock_tab, memory_order_acquire);
     if (!t || !n)
         return;
     if (n > 4096 - (p & 4095)) {
-        rt_locks_forget_range(p, n);
+        forget_range(p, n, ft);
         return;
     }
-    size_t killed = forget_in_region(t, p, p + n);
+    size_t killed = forget_in_region(t, p, p + n, ft);
     if (killed)
         atomic_fetch_add_explicit(&rt.counters[RT_C_FREED], killed, memory_order_relaxed);
 }
@@ -336,26 +364,32 @@ static void (*free_next(void))(void *)
     return f;
 }
 
-/* Out of line: free() of a block on no lock's page stays a bit test and the call. */
-static __attribute__((noinline)) void free_forget(void *p)
+/* Out of line: free() of a block on no lock's page stays a bit test and the call. A lock in
+ * the block that glibc's word shows taken is told to misuse.c after the scan (a finding is
+ * not built with rt_busy set) and before the block goes back: its bytes are still the
+ * program's to read. */
+static __attribute__((noinline)) void free_forget(void *p, uintptr_t pc)
 {
     if (rt_is_nested(rt_self) || !atomic_load_explicit(&rt.ready, memory_order_relaxed)
         || in_free)
         return;
     size_t n = malloc_usable_size(p);
+    freed_taken ft = {0};
     in_free++;   /* a thread-local guard: this may run before or after its record */
     rt_busy = 1;
     RT_SIGNAL_FENCE();
-    forget_block((uintptr_t)p, n);
+    forget_block((uintptr_t)p, n, &ft);
     RT_SIGNAL_FENCE();
     rt_busy = 0;
+    if (unlikely(ft.addr))
+        rt_misuse_freed(rt_self, ft.addr, ft.type, ft.gen, pc);
     in_free--;
 }
 
 RT_EXPORT void free(void *p)
 {
     if (p && unlikely(page_may_hold((uintptr_t)p)))
-        free_forget(p);
+        free_forget(p, (uintptr_t)__builtin_return_address(0));
     void (*f)(void *) = free_next();
     if (f)
         f(p);

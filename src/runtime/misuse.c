@@ -66,11 +66,15 @@ static void describe(lg_finding *f, lg_misuse m, int li, const char *typename,
 {
     char w[256] = "", hw[256] = "";
     const lg_site *ms = NULL, *hs = NULL;
+    bool freed = false;
     for (size_t i = 0; i < f->nsites; i++) {
-        if (f->sites[i].role == LG_SITE_MISUSE && !ms)
+        bool mis = f->sites[i].role == LG_SITE_MISUSE || f->sites[i].role == LG_SITE_FREED;
+        if (mis && !ms) {
             ms = &f->sites[i];
-        else if (f->sites[i].role != LG_SITE_MISUSE && !hs)
+            freed = ms->role == LG_SITE_FREED;
+        } else if (!mis && !hs) {
             hs = &f->sites[i];
+        }
     }
     if (ms)
         where_of(&ms->stack, w, sizeof w);
@@ -99,6 +103,14 @@ static void describe(lg_finding *f, lg_misuse m, int li, const char *typename,
                            "not a lock held across threads", n);
         break;
     case LG_MISUSE_DESTROY_HELD:
+        if (freed) {
+            lg_finding_set_summary(f, "thread %d frees the memory of %s %s at %s while %s holds "
+                                   "it (locked at %s)", tid, typename, n, w, holder, hw);
+            lg_finding_set_fix(f, "unlock %s and destroy it before freeing the memory that "
+                               "holds it, and free it only when no thread can use it any more "
+                               "(after joining them)", n);
+            break;
+        }
         lg_finding_set_summary(f, "thread %d destroys %s %s at %s while %s holds it (locked at "
                                "%s)", tid, typename, n, w, holder, hw);
         lg_finding_set_fix(f, "unlock %s before destroying it, and destroy it only when no "
@@ -209,7 +221,8 @@ void rt_misuse_report(const rt_misuse *mu)
     if (t) {
         lg_finding_add_thread(f, t->tid, t->name[0] ? t->name : NULL);
         if (mu->pc) {
-            lg_site *s = lg_finding_add_site(f, LG_SITE_MISUSE, t->tid, li, (lg_mode)mu->mode);
+            lg_site *s = lg_finding_add_site(f, mu->freed ? LG_SITE_FREED : LG_SITE_MISUSE,
+                                             t->tid, li, (lg_mode)mu->mode);
             if (s)
                 rt_report_stack(stack, &s->stack);
         }
@@ -226,6 +239,10 @@ void rt_misuse_report(const rt_misuse *mu)
     snprintf(cname, sizeof cname, "%s", cond_li >= 0 && f->locks[cond_li].name
                                            ? f->locks[cond_li].name : "?");
     describe(f, m, li, typename, mu->holders, mu->nholders, mu->cond ? cname : NULL);
+    if (mu->freed)
+        lg_finding_add_note(f, "free() asks nothing of glibc: the lock's memory is gone with the "
+                               "lock still taken, and its holder's unlock (or a waiter's lock) "
+                               "then writes into freed, maybe reused, memory");
     if (m == LG_MISUSE_UNLOCK_NOT_HELD && !mu->refused && mu->type == LG_LOCK_MUTEX)
         lg_finding_add_note(f, "glibc unlocked it anyway: a normal mutex does not check its "
                                "owner, so the next unlock or lock finds it in a state no thread "
@@ -265,6 +282,20 @@ int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc)
     return refused;
 }
 
+void rt_misuse_freed(rt_thread *t, uintptr_t addr, int type, uint32_t gen, uintptr_t pc)
+{
+    if (!rt_misuse_on(LG_MISUSE_DESTROY_HELD) || rt_misuse_reported(LG_MISUSE_DESTROY_HELD, pc))
+        return;
+    rt_holder_info h[RT_MISUSE_HOLDERS];
+    size_t n = rt_holders_find_gen(addr, gen, NULL, h, RT_MISUSE_HOLDERS);
+    if (!n)
+        return;   /* taken in glibc's word, by no thread the runtime saw take it: no claim */
+    rt_misuse m = {.what = LG_MISUSE_DESTROY_HELD, .thread = t, .addr = addr, .pc = pc,
+                   .type = type, .mode = h[0].mode, .freed = true, .holders = h,
+                   .nholders = n < RT_MISUSE_HOLDERS ? n : RT_MISUSE_HOLDERS};
+    rt_misuse_report(&m);
+}
+
 void rt_misuse_exit(rt_thread *t)
 {
     if (!rt_misuse_on(LG_MISUSE_EXIT_HOLDING))
@@ -283,6 +314,11 @@ void rt_misuse_exit(rt_thread *t)
             continue;
         if (l->type == LG_LOCK_MUTEX && rt_lock_cold_of(l)->family == 0
             && (((const pthread_mutex_t *)e->addr)->__data.__kind & GLIBC_MUTEX_KIND_ROBUST))
+            continue;
+        /* A pthread lock glibc's word shows free is held by nobody, whatever the record
+         * says: another thread's condition wait with it released it (glibc does not check a
+         * normal mutex's owner there; ownership.c leaves such a hold to its holder). */
+        if (rt_lock_cold_of(l)->family == 0 && rt_lock_looks_free(e->addr, l->type))
             continue;
         h[n] = (rt_holder_info){.tid = t->tid, .stack = e->stack, .mode = e->mode,
                                 .role = LG_SITE_ACQUIRED, .type = l->type, .addr = e->addr};

@@ -23,6 +23,7 @@ typedef struct rt_misuse {
     int type;
     unsigned mode;
     const char *refused;            /* the errno name glibc answers, when it refuses */
+    bool freed;                     /* the call is free() of the lock's memory (destroy-held) */
     const rt_holder_info *holders;
     size_t nholders;
 } rt_misuse;
@@ -37,6 +38,10 @@ extern __thread uintptr_t rt_misuse_cond;
 /* pthread_*_destroy of addr is about to be called: destroy-held when a thread holds it.
  * Returns the errno glibc will refuse the destroy with (EBUSY: a locked mutex), else 0. */
 int rt_misuse_destroy(rt_thread *t, uintptr_t addr, int type, uintptr_t pc);
+/* free() at pc of memory holding the native lock at addr, generation gen, which glibc's lock
+ * word shows taken (locks.c, before the free): destroy-held, site "freed", when a thread
+ * holds that generation by the runtime's record. */
+void rt_misuse_freed(rt_thread *t, uintptr_t addr, int type, uint32_t gen, uintptr_t pc);
 /* Thread t ends holding its held[] (threads.c): exit-holding. */
 void rt_misuse_exit(rt_thread *t);
 /* glibc answered EDEADLK to a lock call of t on addr: relock-refused, when t holds it. */

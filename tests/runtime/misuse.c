@@ -207,15 +207,20 @@ NOINLINE static void cond_wait_unlocked(pthread_mutex_t *m)
         rc("unlock", pthread_mutex_unlock(m));   /* glibc re-locked it for us */
 }
 
-/* A condition wait with a mutex another thread holds (Helgrind tc23 #4): the error-checking
- * mutex makes glibc refuse it (EPERM) before waiting, so nothing else changes. */
-NOINLINE static void cond_wait_other_holds(void)
+/* A condition wait with a mutex another thread holds (Helgrind tc23 #4): an error-checking
+ * mutex makes glibc refuse it (EPERM) before waiting, so nothing else changes; a normal one
+ * is released (the other thread's lock) and taken for this thread when the wait times out. */
+NOINLINE static void cond_wait_other_holds(pthread_mutex_t *m)
 {
     pthread_t t;
-    pthread_create(&t, NULL, lock_and_signal, &emu);
+    pthread_create(&t, NULL, lock_and_signal, m);
     sem_wait(&go);
     struct timespec ts = soon();
-    rc("timedwait-not-mine", pthread_cond_timedwait(&cv, &emu, &ts));
+    int r = pthread_cond_timedwait(&cv, m, &ts);
+    rc("timedwait-not-mine", r);
+    if (r == ETIMEDOUT)   /* a normal mutex (tc23 #4 as written): glibc released the other's
+                           * lock for the wait and took it for this thread after it */
+        rc("unlock", pthread_mutex_unlock(m));
     sem_post(&done);
     pthread_join(t, NULL);
 }
@@ -663,6 +668,214 @@ NOINLINE static void reinit_other_holds(void)
     pthread_join(t, NULL);
 }
 
+/* ---- Helgrind's tc23 and tc20, tc22, tc09 shapes (our own programs of the same cases) ---- */
+
+/* A condition wait with a bogus mutex: 4 bytes into a real, unlocked one (tc23 #1). For
+ * glibc it is a normal mutex no thread holds (its words are the real one's zero fields):
+ * the wait unlocks it, times out and locks it again, which this thread then undoes. */
+pthread_mutex_t bogus_mx[2];
+NOINLINE static void cond_wait_bogus_mutex(void)
+{
+    pthread_mutex_init(&bogus_mx[0], NULL);
+    pthread_mutex_t *m = (pthread_mutex_t *)(4 + (char *)&bogus_mx[0]);
+    struct timespec ts = soon();
+    rc("timedwait-bogus", pthread_cond_timedwait(&cv, m, &ts));
+    rc("unlock-bogus", pthread_mutex_unlock(m));
+}
+
+/* A condition wait with an rwlock passed as the mutex (tc23 #3): glibc reads its words as a
+ * normal unlocked mutex, as above. */
+pthread_rwlock_t cond_rw = PTHREAD_RWLOCK_INITIALIZER;
+NOINLINE static void cond_wait_rwlock(void)
+{
+    pthread_mutex_t *m = (pthread_mutex_t *)&cond_rw;
+    struct timespec ts = soon();
+    rc("timedwait-rwlock", pthread_cond_timedwait(&cv, m, &ts));
+    rc("unlock-rwlock-as-mutex", pthread_mutex_unlock(m));
+}
+
+/* Signal and broadcast with nobody waiting and no mutex held (tc20): legal (POSIX lets a
+ * signaller not hold the mutex; Helgrind calls it "dubious"). Then a waiter signalled by a
+ * thread that does not hold its mutex: legal too. */
+static void *signal_unlocked(void *arg)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(w->m);
+    w->released = 1;
+    pthread_mutex_unlock(w->m);
+    pthread_cond_signal(w->cv);   /* after the unlock */
+    return NULL;
+}
+
+NOINLINE static void cond_signal_unlocked(void)
+{
+    rc("signal", pthread_cond_signal(&cv2));
+    rc("broadcast", pthread_cond_broadcast(&cv2));
+    waiter a;
+    start_waiter(&a, &cv2, &cm1);
+    pthread_t t;
+    pthread_create(&t, NULL, signal_unlocked, &a);
+    pthread_join(t, NULL);
+    pthread_join(a.th, NULL);
+}
+
+/* Every rwlock unlock Helgrind's tc12 and tc20 try, each on its own lock (glibc does not
+ * check: an extra unlock leaves the lock's reader count wrapped, unusable): one initialised
+ * and never locked, a write lock unlocked twice, two read locks unlocked three times (three
+ * call sites, three findings). */
+pthread_rwlock_t rw_un1, rw_un2, rw_un3;
+NOINLINE static void rwlock_unlock_cases(void)
+{
+    rc("init", pthread_rwlock_init(&rw_un1, NULL));
+    rc("unlock-never-locked", pthread_rwlock_unlock(&rw_un1));
+    rc("init", pthread_rwlock_init(&rw_un2, NULL));
+    rc("wrlock", pthread_rwlock_wrlock(&rw_un2));
+    rc("unlock", pthread_rwlock_unlock(&rw_un2));
+    rc("unlock-again", pthread_rwlock_unlock(&rw_un2));
+    rc("init", pthread_rwlock_init(&rw_un3, NULL));
+    rc("rdlock", pthread_rwlock_rdlock(&rw_un3));
+    rc("rdlock", pthread_rwlock_rdlock(&rw_un3));
+    rc("unlock", pthread_rwlock_unlock(&rw_un3));
+    rc("unlock", pthread_rwlock_unlock(&rw_un3));
+    rc("unlock-third", pthread_rwlock_unlock(&rw_un3));
+}
+
+/* A detached thread that ends by pthread_exit holding two locks (tc22's second child). */
+pthread_mutex_t dm1 = PTHREAD_MUTEX_INITIALIZER, dm2 = PTHREAD_MUTEX_INITIALIZER;
+static pid_t detached_tid;
+static void *exit_detached(void *arg)
+{
+    (void)arg;
+    pthread_detach(pthread_self());
+    detached_tid = gettid();
+    rc("lock", pthread_mutex_lock(&dm1));
+    rc("lock", pthread_mutex_lock(&dm2));
+    sem_post(&go);
+    pthread_exit(NULL);
+}
+
+NOINLINE static void exit_locked_detached(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, exit_detached, NULL);
+    sem_wait(&go);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)detached_tid);
+    while (access(path, F_OK) == 0)   /* until the kernel has the thread gone */
+        usleep(1000);
+    rc("trylock-dm1", pthread_mutex_trylock(&dm1));   /* EBUSY: glibc left both locked */
+    rc("trylock-dm2", pthread_mutex_trylock(&dm2));
+}
+
+/* The process ending with locks held (tc20's rwlock, tc04, tc09 end): main returns holding a
+ * mutex and a read lock. Not a misuse: the process is gone, nothing can wait for them. */
+pthread_rwlock_t end_rw = PTHREAD_RWLOCK_INITIALIZER;
+NOINLINE static void main_exits_holding(void)
+{
+    rc("lock", pthread_mutex_lock(&mu));
+    rc("rdlock", pthread_rwlock_rdlock(&end_rw));
+}
+
+/* A thread destroys its own locked local mutex (TSan's mutex_destroy_locked2). */
+static void *destroy_own_local(void *arg)
+{
+    (void)arg;
+    pthread_mutex_t m;
+    pthread_mutex_init(&m, NULL);
+    rc("lock", pthread_mutex_lock(&m));
+    rc("destroy", pthread_mutex_destroy(&m));   /* EBUSY */
+    rc("unlock", pthread_mutex_unlock(&m));
+    rc("destroy", pthread_mutex_destroy(&m));
+    return NULL;
+}
+
+/* tc09 twice: a local mutex locked by this thread and unlocked by a child, the frame returns
+ * and the next call's local at the same place is initialised and locked again. Helgrind then
+ * reports a re-lock (and "a bug in libpthread"); the only misuse is the child's unlock. */
+static void *unlock_it(void *m)
+{
+    rc("child-unlock", pthread_mutex_unlock(m));
+    return NULL;
+}
+
+NOINLINE static void unlock_other_round(void)
+{
+    pthread_mutex_t mx;
+    rc("init", pthread_mutex_init(&mx, NULL));
+    rc("lock", pthread_mutex_lock(&mx));
+    pthread_t t;
+    pthread_create(&t, NULL, unlock_it, &mx);
+    pthread_join(t, NULL);
+}
+
+NOINLINE static void unlock_other_reuse(void)
+{
+    unlock_other_round();
+    unlock_other_round();
+}
+
+/* ---- memory holding a held lock freed (destroy-held, site "freed") ----
+ * free() asks glibc nothing: the block goes back with the lock taken, and the holder's
+ * unlock would write into freed memory (these holders never touch it again). */
+typedef struct guarded {
+    int before[8];
+    pthread_mutex_t m;
+    pthread_rwlock_t rw;
+    int after[8];
+} guarded;
+static guarded *g_block;
+
+NOINLINE static void free_held(void)
+{
+    guarded *g = malloc(sizeof *g);
+    rc("init", pthread_mutex_init(&g->m, NULL));
+    rc("lock", pthread_mutex_lock(&g->m));
+    free(g);                      /* still locked by this thread */
+    rc("freed", 0);
+}
+
+static void *rdlock_block(void *arg)
+{
+    (void)arg;
+    rc("other-rdlock", pthread_rwlock_rdlock(&g_block->rw));
+    sem_post(&go);
+    sem_wait(&done);              /* the block is gone now: no unlock */
+    return NULL;
+}
+
+NOINLINE static void free_other_holds(void)
+{
+    g_block = malloc(sizeof *g_block);
+    rc("init", pthread_rwlock_init(&g_block->rw, NULL));
+    pthread_t t;
+    pthread_create(&t, NULL, rdlock_block, NULL);
+    sem_wait(&go);
+    free(g_block);                /* read-held by the other thread */
+    sem_post(&done);
+    pthread_join(t, NULL);
+}
+
+/* Not one: locks unlocked before the free, with and without a destroy; a trylock that
+ * failed took nothing. */
+NOINLINE static void free_unlocked(void)
+{
+    for (int i = 0; i < 4; i++) {
+        guarded *g = malloc(sizeof *g);
+        pthread_mutex_init(&g->m, NULL);
+        pthread_rwlock_init(&g->rw, NULL);
+        pthread_mutex_lock(&g->m);
+        pthread_rwlock_rdlock(&g->rw);
+        pthread_rwlock_unlock(&g->rw);
+        pthread_mutex_unlock(&g->m);
+        if (i & 1) {
+            pthread_mutex_destroy(&g->m);
+            pthread_rwlock_destroy(&g->rw);
+        }
+        free(g);
+    }
+    rc("freed", 0);
+}
+
 /* ---- legal look-alikes ---- */
 
 NOINLINE static void recursive_ok(void)
@@ -974,8 +1187,9 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "cond-wait-unlocked")) cond_wait_unlocked(&mu);
     else if (!strcmp(c, "cond-wait-other-holds")) {
         init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
-        cond_wait_other_holds();
+        cond_wait_other_holds(&emu);
     }
+    else if (!strcmp(c, "cond-wait-other-holds-normal")) cond_wait_other_holds(&mu);
     else if (!strcmp(c, "cond-wait-unlocked-errorcheck")) {
         init_kind(&emu, PTHREAD_MUTEX_ERRORCHECK, 0);
         cond_wait_unlocked(&emu);
@@ -1000,6 +1214,17 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "reinit-held")) reinit_held();
     else if (!strcmp(c, "reinit-other-holds")) reinit_other_holds();
     else if (!strcmp(c, "reinit-free")) reinit_free();
+    else if (!strcmp(c, "free-held")) free_held();
+    else if (!strcmp(c, "cond-wait-bogus-mutex")) cond_wait_bogus_mutex();
+    else if (!strcmp(c, "cond-wait-rwlock")) cond_wait_rwlock();
+    else if (!strcmp(c, "cond-signal-unlocked")) cond_signal_unlocked();
+    else if (!strcmp(c, "rwlock-unlock-cases")) rwlock_unlock_cases();
+    else if (!strcmp(c, "exit-locked-detached")) exit_locked_detached();
+    else if (!strcmp(c, "main-exits-holding")) main_exits_holding();
+    else if (!strcmp(c, "destroy-locked-in-thread")) run(destroy_own_local, NULL);
+    else if (!strcmp(c, "unlock-other-reuse")) unlock_other_reuse();
+    else if (!strcmp(c, "free-other-holds")) free_other_holds();
+    else if (!strcmp(c, "free-unlocked")) free_unlocked();
     else if (!strcmp(c, "recursive-ok")) recursive_ok();
     else if (!strcmp(c, "destroy-unlocked")) destroy_unlocked();
     else if (!strcmp(c, "trylock-own")) trylock_own();
