@@ -8,7 +8,7 @@
 # locks handed between threads through semaphores, heap and stack reuse, fork; recursion,
 # a destroy of a free lock, a trylock that fails, re-inits of free locks, frees of unlocked
 # locks, the process ending with locks held.
-legal_case recursive-ok destroy-unlocked trylock-own robust-recovery robust-waiter \
+legal_case recursive-ok destroy-unlocked trylock-own robust-recovery robust-recovery-trylock robust-waiter \
   cancel-cleanup lock-backoff sem-handoff heap-stack-reuse fork destroy-reinit free-unlocked \
   main-exits-holding
 done_tests

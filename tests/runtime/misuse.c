@@ -939,11 +939,12 @@ static void *robust_die(void *arg)
     return NULL;   /* exits holding it: glibc gives the next locker EOWNERDEAD */
 }
 
-NOINLINE static void robust_recovery(void)
+NOINLINE static void robust_recovery(int by_trylock)
 {
     init_kind(&robust, PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_ROBUST);
     run(robust_die, NULL);
-    int r = pthread_mutex_lock(&robust);
+    /* by trylock too: TSan's mutex_robust2 */
+    int r = by_trylock ? pthread_mutex_trylock(&robust) : pthread_mutex_lock(&robust);
     rc("lock", r);
     if (r == EOWNERDEAD)
         rc("consistent", pthread_mutex_consistent(&robust));
@@ -1229,7 +1230,8 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "destroy-unlocked")) destroy_unlocked();
     else if (!strcmp(c, "trylock-own")) trylock_own();
     else if (!strcmp(c, "cond-ok")) cond_ok();
-    else if (!strcmp(c, "robust-recovery")) robust_recovery();
+    else if (!strcmp(c, "robust-recovery")) robust_recovery(0);
+    else if (!strcmp(c, "robust-recovery-trylock")) robust_recovery(1);
     else if (!strcmp(c, "robust-waiter")) robust_waiter();
     else if (!strcmp(c, "cancel-cleanup")) cancel_cleanup();
     else if (!strcmp(c, "lock-backoff")) lock_backoff();
