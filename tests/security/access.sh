@@ -21,6 +21,8 @@ check_status 1 "lockgraph itself" timeout 60 bash -c 'exec "$0" attach $$' "$LG"
 check_grep "itself: says so" 'is lockgraph itself' "$T_TMP/err"
 sleep 60 &
 s=$!
+# the forked shell is "bash" until it has exec'd sleep: attach names the program it finds
+for _ in $(seq 1200); do [ "$(cat /proc/"$s"/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
 check_status 1 "another user's process (EPERM)" as_user timeout 60 "$LG" attach "$s"
 check_grep "EPERM: names uids and the capability" "^lockgraph attach: cannot attach to process $s \\(sleep\\): not permitted: it runs as uid 0 and lockgraph as uid [0-9]+ without CAP_SYS_PTRACE" "$T_TMP/err"
 check_lines "EPERM: one line" 1 "$T_TMP/err"
