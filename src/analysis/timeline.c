@@ -1,7 +1,23 @@
 /* timeline.c (analysis) - one pass over the time-sorted events computes totals, waits, holds
- * and who readied whom (see timeline.h for the rules). Threads and locks are looked up by
- * binary search in sorted id arrays built first; per-lock state keeps its open holds and its
- * last release, which is what ends the next wait. Does not: read files, symbolize, print.
+ * and who readied whom (see timeline.h for the rules). The pass is online (lg_tl_online_*):
+ * the events may come from an array (lg_tl_analyze) or straight from the trace reader
+ * (src/trace/reader.h's stream), so a large trace is analysed without holding its events.
+ * Threads and locks are looked up in sorted id arrays built first (directly indexed when the
+ * ids are dense); per-lock state keeps its open holds and its last release, which is what ends
+ * the next wait. Does not: read files, symbolize, print.
+ *
+ * Bounded holds (lg_tl_online_options.retain): a report needs only the holds that explain a
+ * wait, so in a trace of every event most holds are dropped once nothing can want them. What
+ * is kept is exactly what longest_holders() and the Chrome export (report/chrome.c) read, so
+ * their results equal those over every hold:
+ *  - the holds of a lock that begin while one of its lock waits is open (a wait's window);
+ *  - the holds of a lock open when a wait on it begins, within the 64 holds before it (the
+ *    look-back of longest_holders: older or closed ones cover none of the wait);
+ *  - the hold whose release readied a wait, and the holds closed at the instant a wait began
+ *    (the export's "holder when it began");
+ *  - the first keep_first holds (the export's --all-holds fills its cap in hold order).
+ * Open holds and each lock's latest releases stay until then; the rest is compacted away.
+ * A counted trace keeps every hold: its holds are only those its events show.
  */
 #include "timeline.h"
 
@@ -9,6 +25,9 @@
 #include <string.h>
 
 #include "../util/xalloc.h"
+
+#define LOOK_BACK 64          /* longest_holders: holds before a wait's begin it looks at */
+#define COMPACT_EVERY 65536   /* holds appended between compactions (at least) */
 
 typedef struct held { size_t hold; int tid; unsigned depth; } held;
 
@@ -19,6 +38,12 @@ typedef struct lock_state {
     uint64_t last_ts, last_hold_begin;
     uint32_t last_stack;
     bool released;
+    /* bounded holds */
+    size_t *closed_now; size_t nclosed_now;   /* holds closed at last_ts (log indices) */
+    size_t last_hold;   /* the hold the last release closed, LG_TL_NONE for none */
+    size_t open_waits;  /* lock waits begun and not ended */
+    uint64_t nholds;    /* holds begun */
+    uint64_t tail_begin; uint64_t tail;       /* the latest begin, and how many holds have it */
 } lock_state;
 
 typedef struct thread_state {
@@ -28,13 +53,32 @@ typedef struct thread_state {
     bool seen;
 } thread_state;
 
-typedef struct ctx {
+/* Per hold (parallel to a->holds): its place among every hold begun, its lock's ordinal. */
+typedef struct hmeta {
+    uint64_t seq, ord;
+    uint64_t next_begin;   /* the begin of the hold begun next (seq + 1), UINT64_MAX: none */
+    bool keep;
+} hmeta;
+
+struct lg_tl_online {
     const lg_timeline *t;
     lg_tl_analysis *a;
+    lg_tl_analysis an;
     lock_state *ls;
     thread_state *ts;
     bool oom;
-} ctx;
+    lg_tl_online_options o;
+    bool bounded;       /* retain && !counted */
+    hmeta *hm;          /* bounded: parallel to a->holds */
+    uint64_t seq;       /* holds begun */
+    size_t next_compact;
+    uint64_t max_ts;
+    size_t nevents;
+    /* dense lookups: index + 1 by (id - base), 0 unknown */
+    uint32_t *lock_ix; uint32_t lock_base; size_t lock_span;
+    uint32_t *tid_ix; int tid_base; size_t tid_span;
+};
+typedef struct lg_tl_online ctx;
 
 static int cmp_int(const void *x, const void *y)
 {
@@ -95,25 +139,23 @@ static bool is_lock_event(int type)
     return type != LG_EV_THREAD_START && type != LG_EV_THREAD_EXIT;
 }
 
-/* The sorted, distinct tids and lock ids of the timeline. */
-static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
+/* The sorted, distinct tids and lock ids: the events' (given), and the definitions' and
+ * counts' of the timeline. */
+static int build_ids(const lg_timeline *t, const int *etids, size_t netids,
+                     const uint32_t *elocks, size_t nelocks, lg_tl_analysis *a)
 {
-    int *tids = malloc((t->nevents + t->nthreads + t->ncounts + 1) * sizeof *tids);
-    uint32_t *locks = malloc((2 * t->nevents + t->nlocks + t->ncounts + 1) * sizeof *locks);
+    int *tids = malloc((netids + t->nthreads + t->ncounts + 1) * sizeof *tids);
+    uint32_t *locks = malloc((nelocks + t->nlocks + t->ncounts + 1) * sizeof *locks);
     if (!tids || !locks) {
         free(tids);
         free(locks);
         return -1;
     }
-    size_t nt = 0, nl = 0;
-    for (size_t i = 0; i < t->nevents; i++) {
-        const lg_tl_event *e = &t->events[i];
-        tids[nt++] = e->tid;
-        if (is_lock_event(e->type))
-            locks[nl++] = e->lock;
-        if (e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END)
-            locks[nl++] = e->arg;
-    }
+    size_t nt = netids, nl = nelocks;
+    if (netids)
+        memcpy(tids, etids, netids * sizeof *tids);
+    if (nelocks)
+        memcpy(locks, elocks, nelocks * sizeof *locks);
     for (size_t i = 0; i < t->nthreads; i++)
         tids[nt++] = t->threads[i].tid;
     for (size_t i = 0; i < t->ncounts; i++) {
@@ -142,6 +184,51 @@ static int build_ids(const lg_timeline *t, lg_tl_analysis *a)
     return 0;
 }
 
+/* Direct indices for dense ids (the runtime numbers locks 1, 2, ...; tids are close
+ * together): one load per event instead of a binary search. Left NULL when sparse. */
+static void dense_index(ctx *c)
+{
+    lg_tl_analysis *a = c->a;
+    if (a->nlocks && a->nlocks < UINT32_MAX) {
+        uint64_t span = (uint64_t)a->locks[a->nlocks - 1].lock - a->locks[0].lock + 1;
+        if (span <= 4 * (uint64_t)a->nlocks + 4096 && (c->lock_ix = calloc(span, sizeof *c->lock_ix))) {
+            c->lock_base = a->locks[0].lock;
+            c->lock_span = span;
+            for (size_t i = 0; i < a->nlocks; i++)
+                c->lock_ix[a->locks[i].lock - c->lock_base] = (uint32_t)i + 1;
+        }
+    }
+    if (a->nthreads && a->nthreads < UINT32_MAX) {
+        int64_t span = (int64_t)a->threads[a->nthreads - 1].tid - a->threads[0].tid + 1;
+        if (span <= 4 * (int64_t)a->nthreads + 4096 && (c->tid_ix = calloc((size_t)span, sizeof *c->tid_ix))) {
+            c->tid_base = a->threads[0].tid;
+            c->tid_span = (size_t)span;
+            for (size_t i = 0; i < a->nthreads; i++)
+                c->tid_ix[a->threads[i].tid - c->tid_base] = (uint32_t)i + 1;
+        }
+    }
+}
+
+static size_t lock_of(const ctx *c, uint32_t id)
+{
+    if (c->lock_ix) {
+        uint64_t k = (uint64_t)id - c->lock_base;
+        return id >= c->lock_base && k < c->lock_span && c->lock_ix[k] ? c->lock_ix[k] - 1
+                                                                         : LG_TL_NONE;
+    }
+    return find_lock(c->a, id);
+}
+
+static size_t thread_of(const ctx *c, int tid)
+{
+    if (c->tid_ix) {
+        int64_t k = (int64_t)tid - c->tid_base;
+        return k >= 0 && (uint64_t)k < c->tid_span && c->tid_ix[k] ? c->tid_ix[k] - 1
+                                                                    : LG_TL_NONE;
+    }
+    return find_thread(c->a, tid);
+}
+
 static void credit_holds(ctx *c, size_t li, int tid, uint64_t dur, size_t holds)
 {
     lock_state *s = &c->ls[li];
@@ -162,6 +249,102 @@ static void credit_holder(ctx *c, size_t li, int tid, uint64_t dur)
     credit_holds(c, li, tid, dur, 1);
 }
 
+/* Bounded holds: drop those nothing can want any more (see the top of this file), keeping
+ * the order, and move every reference to the survivors. */
+static void compact(ctx *c)
+{
+    lg_tl_analysis *a = c->a;
+    size_t n = a->nholds, k = 0;
+    size_t *map = malloc((n ? n : 1) * sizeof *map);
+    bool *ref = calloc(n ? n : 1, sizeof *ref);
+    if (!map || !ref) {
+        free(map);
+        free(ref);
+        c->next_compact = n + COMPACT_EVERY;   /* no room to compact: keep everything */
+        return;
+    }
+    for (size_t li = 0; li < a->nlocks; li++) {
+        lock_state *s = &c->ls[li];
+        for (size_t i = 0; i < s->nopen; i++)
+            ref[s->open[i].hold] = true;
+        for (size_t i = 0; i < s->nclosed_now; i++)
+            ref[s->closed_now[i]] = true;
+        if (s->last_hold != LG_TL_NONE)
+            ref[s->last_hold] = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        map[i] = LG_TL_NONE;
+        if (!ref[i] && !c->hm[i].keep && a->holds[i].ended)
+            continue;
+        map[i] = k;
+        a->holds[k] = a->holds[i];
+        c->hm[k] = c->hm[i];
+        k++;
+    }
+    a->nholds = k;
+    for (size_t li = 0; li < a->nlocks; li++) {
+        lock_state *s = &c->ls[li];
+        for (size_t i = 0; i < s->nopen; i++)
+            s->open[i].hold = map[s->open[i].hold];
+        for (size_t i = 0; i < s->nclosed_now; i++)
+            s->closed_now[i] = map[s->closed_now[i]];
+        if (s->last_hold != LG_TL_NONE)
+            s->last_hold = map[s->last_hold];
+    }
+    free(map);
+    free(ref);
+    /* shrink the arrays to what LG_APPEND expects for k (a power-of-two capacity) */
+    size_t cap = 4;
+    while (cap < k)
+        cap *= 2;
+    lg_tl_hold *h = realloc(a->holds, cap * sizeof *h);
+    hmeta *m = realloc(c->hm, cap * sizeof *m);
+    if (h)
+        a->holds = h;
+    if (m)
+        c->hm = m;
+    c->next_compact = 2 * k + COMPACT_EVERY;
+}
+
+static void keep_hold(ctx *c, size_t h)
+{
+    if (c->bounded && h != LG_TL_NONE)
+        c->hm[h].keep = true;
+}
+
+/* A new hold: appended to a->holds (in begin order, as the events come). */
+static size_t add_hold(ctx *c, size_t li, const lg_tl_hold *h)
+{
+    lg_tl_analysis *a = c->a;
+    if (c->bounded && a->nholds >= c->next_compact)
+        compact(c);
+    if (c->bounded && a->nholds && c->hm[a->nholds - 1].seq + 1 == c->seq)
+        c->hm[a->nholds - 1].next_begin = h->begin;
+    if (LG_APPEND(a->holds, a->nholds, h) < 0) {
+        c->oom = true;
+        return LG_TL_NONE;
+    }
+    lock_state *s = &c->ls[li];
+    if (c->bounded) {
+        size_t n = a->nholds - 1;   /* LG_APPEND-grown like a->holds */
+        hmeta m = {.seq = c->seq, .ord = s->nholds, .next_begin = UINT64_MAX,
+                   .keep = s->open_waits > 0 || c->seq < c->o.keep_first};
+        if (LG_APPEND(c->hm, n, &m) < 0) {
+            a->nholds--;
+            c->oom = true;
+            return LG_TL_NONE;
+        }
+    }
+    if (!s->nholds || h->begin != s->tail_begin) {
+        s->tail_begin = h->begin;
+        s->tail = 0;
+    }
+    s->tail++;
+    s->nholds++;
+    c->seq++;
+    return a->nholds - 1;
+}
+
 static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_t stack)
 {
     lock_state *s = &c->ls[li];
@@ -173,17 +356,14 @@ static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_
     }
     lg_tl_hold h = {.tid = tid, .lock = c->a->locks[li].lock, .mode = (uint8_t)mode,
                     .begin = ts, .stack = stack};
-    if (LG_APPEND(c->a->holds, c->a->nholds, &h) < 0) {
-        c->oom = true;
+    size_t hi = add_hold(c, li, &h);
+    if (hi == LG_TL_NONE)
         return;
-    }
-    held o = {.hold = c->a->nholds - 1, .tid = tid, .depth = 1};
+    held o = {.hold = hi, .tid = tid, .depth = 1};
     if (LG_APPEND(s->open, s->nopen, &o) < 0)
         c->oom = true;
 }
 
-/* A release (or a cond wait giving the mutex up) by tid at ts: close its hold, remember it as
- * the release that will end the next wait on this lock. */
 /* A counted trace's release with no open hold (its acquisition was only counted): the hold
  * is known to have begun no later than the earliest open wait of another thread on this lock
  * that found this thread holding it; else only its end is known. Kept for the holds that
@@ -209,15 +389,14 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
     lock_state *s = &c->ls[li];
     bool counted = c->t->counted;
     uint64_t begin = ts;
-    size_t i = 0;
+    size_t i = 0, closed = LG_TL_NONE;
     for (; i < s->nopen && s->open[i].tid != tid; i++)
         ;
     if (i == s->nopen && counted) {
         begin = counted_hold_begin(c, c->a->locks[li].lock, tid, ts);
         lg_tl_hold h = {.tid = tid, .lock = c->a->locks[li].lock, .begin = begin, .end = ts,
                         .ended = true, .release_stack = stack};
-        if (LG_APPEND(c->a->holds, c->a->nholds, &h) < 0)
-            c->oom = true;
+        closed = add_hold(c, li, &h);
         /* a hold the events show is time held for sure (its acquisition is in the counts) */
         c->a->locks[li].total_hold += ts - begin;
         credit_holds(c, li, tid, ts - begin, 0);
@@ -226,7 +405,8 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
     } else if (--s->open[i].depth > 0) {
         return;   /* a recursive lock is still held */
     } else {
-        lg_tl_hold *h = &c->a->holds[s->open[i].hold];
+        closed = s->open[i].hold;
+        lg_tl_hold *h = &c->a->holds[closed];
         h->end = ts;
         h->ended = true;
         h->release_stack = stack;
@@ -235,14 +415,39 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
         credit_holds(c, li, tid, ts - h->begin, counted ? 0 : 1);
         s->open[i] = s->open[--s->nopen];
     }
+    if (c->bounded) {
+        if (!s->released || ts != s->last_ts)
+            s->nclosed_now = 0;
+        if (closed != LG_TL_NONE && LG_APPEND(s->closed_now, s->nclosed_now, &closed) < 0)
+            c->oom = true;
+    }
     s->released = true;
     s->last_tid = tid;
     s->last_ts = ts;
     s->last_stack = stack;
     s->last_hold_begin = begin;
+    s->last_hold = closed;
 }
 
-static size_t begin_wait(ctx *c, const lg_tl_event *e, int kind)
+/* Bounded holds: what a lock wait on li beginning at ts will read (see the top). */
+static void keep_for_wait(ctx *c, size_t li, uint64_t ts, int owner)
+{
+    lock_state *s = &c->ls[li];
+    s->open_waits++;
+    if (!c->bounded)
+        return;
+    /* longest_holders looks back LOOK_BACK holds from the first that began at or after ts */
+    uint64_t first = s->nholds - (s->nholds && s->tail_begin >= ts ? s->tail : 0);
+    for (size_t i = 0; i < s->nopen; i++)
+        if (c->hm[s->open[i].hold].ord + LOOK_BACK >= first || (owner && s->open[i].tid == owner))
+            keep_hold(c, s->open[i].hold);
+    /* the export's holder-at-start: a hold released at this very instant still counts */
+    if (s->released && s->last_ts == ts)
+        for (size_t i = 0; i < s->nclosed_now; i++)
+            keep_hold(c, s->closed_now[i]);
+}
+
+static size_t begin_wait(ctx *c, const lg_tl_event *e, int kind, size_t li)
 {
     lg_tl_wait w = {.tid = e->tid, .lock = e->lock, .kind = (uint8_t)kind,
                     .mode = e->mode, .begin = e->ts, .stack = e->stack};
@@ -254,6 +459,8 @@ static size_t begin_wait(ctx *c, const lg_tl_event *e, int kind)
         c->oom = true;
         return LG_TL_NONE;
     }
+    if (kind == LG_TL_WAIT_LOCK)
+        keep_for_wait(c, li, e->ts, w.owner);
     return c->a->nwaits - 1;
 }
 
@@ -263,13 +470,14 @@ static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bo
     size_t wi = ts->wait;
     if (wi == LG_TL_NONE || c->a->waits[wi].lock != e->lock) {
         /* an end without its begin (lost to a flush or a damaged chunk): a zero wait */
-        wi = begin_wait(c, e, LG_TL_WAIT_LOCK);
+        wi = begin_wait(c, e, LG_TL_WAIT_LOCK, li);
         if (wi == LG_TL_NONE)
             return;
     }
     ts->wait = LG_TL_NONE;
     lg_tl_wait *w = &c->a->waits[wi];
     lock_state *s = &c->ls[li];
+    s->open_waits--;
     w->end = e->ts;
     w->ended = true;
     w->acquired = acquired;
@@ -281,6 +489,7 @@ static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bo
         w->release_ts = s->last_ts;
         w->release_stack = s->last_stack;
         w->readier_hold_begin = s->last_hold_begin;
+        keep_hold(c, s->last_hold);
     }
     uint64_t d = w->end - w->begin;
     lg_tl_lock_stats *l = &c->a->locks[li];
@@ -305,16 +514,22 @@ static void end_lock_wait(ctx *c, size_t ti, size_t li, const lg_tl_event *e, bo
 
 static void event(ctx *c, const lg_tl_event *e)
 {
-    size_t ti = find_thread(c->a, e->tid);
+    size_t ti = thread_of(c, e->tid);
+    size_t li = is_lock_event(e->type) ? lock_of(c, e->lock) : LG_TL_NONE;
+    size_t mi = e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END
+        ? lock_of(c, e->arg) : LG_TL_NONE;
+    if (ti == LG_TL_NONE || (is_lock_event(e->type) && li == LG_TL_NONE)
+        || ((e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END)
+            && mi == LG_TL_NONE)) {
+        c->oom = true;   /* an id the caller did not declare: a bug, never silently wrong */
+        return;
+    }
     lg_tl_thread_stats *th = &c->a->threads[ti];
     thread_state *ts = &c->ts[ti];
     if (!ts->seen) {
         ts->seen = true;
         th->begin = e->ts;
     }
-    size_t li = is_lock_event(e->type) ? find_lock(c->a, e->lock) : LG_TL_NONE;
-    size_t mi = e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END
-        ? find_lock(c->a, e->arg) : LG_TL_NONE;
     switch (e->type) {
     case LG_EV_ACQUIRE:
     case LG_EV_ACQUIRE_END:
@@ -325,7 +540,7 @@ static void event(ctx *c, const lg_tl_event *e)
         open_hold(c, li, e->tid, e->ts, e->mode, e->stack);
         break;
     case LG_EV_WAIT_BEGIN:
-        ts->wait = begin_wait(c, e, LG_TL_WAIT_LOCK);
+        ts->wait = begin_wait(c, e, LG_TL_WAIT_LOCK, li);
         break;
     case LG_EV_WAIT_END:
     case LG_EV_WAIT_FAIL:
@@ -338,7 +553,7 @@ static void event(ctx *c, const lg_tl_event *e)
         c->a->locks[li].trylock_failed++;
         break;
     case LG_EV_COND_WAIT_BEGIN:
-        ts->cond = begin_wait(c, e, LG_TL_WAIT_COND);
+        ts->cond = begin_wait(c, e, LG_TL_WAIT_COND, li);
         release(c, mi, e->tid, e->ts, e->stack);
         break;
     case LG_EV_COND_WAIT_END: {
@@ -376,12 +591,12 @@ static void close_open(ctx *c)
             continue;
         w->end = a->end_ns > w->begin ? a->end_ns : w->begin;
         uint64_t d = w->end - w->begin;
-        size_t ti = find_thread(a, w->tid);
+        size_t ti = thread_of(c, w->tid);
         if (w->kind == LG_TL_WAIT_COND) {
             a->threads[ti].cond_wait += d;
             continue;
         }
-        lg_tl_lock_stats *l = &a->locks[find_lock(a, w->lock)];
+        lg_tl_lock_stats *l = &a->locks[lock_of(c, w->lock)];
         l->total_wait += d;
         if (d > l->longest_wait)
             l->longest_wait = d;
@@ -515,6 +730,7 @@ static int longest_holders(lg_tl_analysis *a)
     return 0;
 }
 
+
 static int cmp_holder(const void *x, const void *y)
 {
     const lg_tl_holder *a = x, *b = y;
@@ -535,39 +751,98 @@ static int cmp_longest(const void *x, const void *y)
     return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
-int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
+static void free_ctx(ctx *c)
 {
-    memset(a, 0, sizeof *a);
-    a->nevents = t->nevents;
-    a->end_ns = t->end_ns;
+    if (c->ls) {
+        for (size_t li = 0; li < c->a->nlocks; li++) {
+            free(c->ls[li].open);
+            free(c->ls[li].holders);
+            free(c->ls[li].closed_now);
+        }
+    }
+    free(c->ls);
+    free(c->ts);
+    free(c->hm);
+    free(c->lock_ix);
+    free(c->tid_ix);
+    lg_tl_analysis_free(&c->an);   /* empty after a finish: the caller owns the arrays */
+    free(c);
+}
+
+lg_tl_online *lg_tl_online_begin(const lg_timeline *t, const int *tids, size_t ntids,
+                                 const uint32_t *locks, size_t nlocks,
+                                 const lg_tl_online_options *o)
+{
+    ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->t = t;
+    c->a = &c->an;
+    if (o)
+        c->o = *o;
+    c->bounded = c->o.retain && !t->counted;
+    c->next_compact = COMPACT_EVERY;
+    lg_tl_analysis *a = c->a;
     a->counted = t->counted;
-    for (size_t i = 0; i < t->nevents; i++)
-        if (t->events[i].ts > a->end_ns)
-            a->end_ns = t->events[i].ts;
-    ctx c = {.t = t, .a = a};
-    if (build_ids(t, a) < 0)
+    if (build_ids(t, tids, ntids, locks, nlocks, a) < 0)
         goto oom;
-    c.ls = calloc(a->nlocks ? a->nlocks : 1, sizeof *c.ls);
-    c.ts = calloc(a->nthreads ? a->nthreads : 1, sizeof *c.ts);
+    c->ls = calloc(a->nlocks ? a->nlocks : 1, sizeof *c->ls);
+    c->ts = calloc(a->nthreads ? a->nthreads : 1, sizeof *c->ts);
     a->twaits = calloc(a->nthreads ? a->nthreads : 1, sizeof *a->twaits);
     a->ntwaits = calloc(a->nthreads ? a->nthreads : 1, sizeof *a->ntwaits);
-    if (!c.ls || !c.ts || !a->twaits || !a->ntwaits)
+    if (!c->ls || !c->ts || !a->twaits || !a->ntwaits)
         goto oom;
     for (size_t i = 0; i < a->nthreads; i++)
-        c.ts[i].wait = c.ts[i].cond = LG_TL_NONE;
-    for (size_t i = 0; i < t->nevents && !c.oom; i++)
-        event(&c, &t->events[i]);
-    close_open(&c);
-    apply_counts(&c);
+        c->ts[i].wait = c->ts[i].cond = LG_TL_NONE;
+    for (size_t i = 0; i < a->nlocks; i++)
+        c->ls[i].last_hold = LG_TL_NONE;
+    dense_index(c);
+    return c;
+oom:
+    free_ctx(c);
+    return NULL;
+}
+
+int lg_tl_online_event(lg_tl_online *c, const lg_tl_event *e)
+{
+    if (c->oom)
+        return -1;
+    c->nevents++;
+    if (e->ts > c->max_ts)
+        c->max_ts = e->ts;
+    event(c, e);
+    return c->oom ? -1 : 0;
+}
+
+int lg_tl_online_finish(lg_tl_online *c, lg_tl_analysis *out)
+{
+    lg_tl_analysis *a = c->a;
+    const lg_timeline *t = c->t;
+    memset(out, 0, sizeof *out);
+    a->nevents = c->nevents;
+    a->end_ns = t->end_ns > c->max_ts ? t->end_ns : c->max_ts;
+    a->nholds_seen = (size_t)c->seq;
+    if (c->oom)
+        goto oom;
+    close_open(c);
+    apply_counts(c);
+    if (c->bounded)
+        compact(c);
     if (t->counted && a->nholds)   /* releases added holds that began earlier */
         qsort(a->holds, a->nholds, sizeof *a->holds, cmp_hold_begin);
-    if (c.oom || longest_holders(a) < 0)
+    a->next_begin = malloc((a->nholds ? a->nholds : 1) * sizeof *a->next_begin);
+    if (c->oom || !a->next_begin)
+        goto oom;
+    for (size_t i = 0; i < a->nholds; i++)
+        a->next_begin[i] = c->bounded ? c->hm[i].next_begin
+                         : i + 1 < a->nholds ? a->holds[i + 1].begin : UINT64_MAX;
+    if (longest_holders(a) < 0)
         goto oom;
     if (t->has_sched && lg_tl_kernel_view(t, a) < 0)
         goto oom;
 
     for (size_t li = 0; li < a->nlocks; li++) {
-        lock_state *s = &c.ls[li];
+        lock_state *s = &c->ls[li];
         if (s->nholders)
             qsort(s->holders, s->nholders, sizeof *s->holders, cmp_holder);
         lg_tl_lock_stats *l = &a->locks[li];
@@ -581,25 +856,52 @@ int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
     if (a->nlongest)
         qsort(a->longest, a->nlongest, sizeof *a->longest, cmp_longest);
     sort_ctx = NULL;
-
-    for (size_t li = 0; li < a->nlocks; li++) {
-        free(c.ls[li].open);
-        free(c.ls[li].holders);
-    }
-    free(c.ls);
-    free(c.ts);
+    *out = *a;
+    memset(a, 0, sizeof *a);   /* out owns the arrays now; free_ctx reads nlocks: keep it */
+    a->nlocks = out->nlocks;
+    a->nthreads = 0;
+    free_ctx(c);
     return 0;
 oom:
-    if (c.ls) {
-        for (size_t li = 0; li < a->nlocks; li++) {
-            free(c.ls[li].open);
-            free(c.ls[li].holders);
-        }
-    }
-    free(c.ls);
-    free(c.ts);
-    lg_tl_analysis_free(a);
+    free_ctx(c);
     return -1;
+}
+
+void lg_tl_online_abort(lg_tl_online *c)
+{
+    if (!c)
+        return;
+    free_ctx(c);
+}
+
+int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a)
+{
+    memset(a, 0, sizeof *a);
+    int *tids = malloc((t->nevents + 1) * sizeof *tids);
+    uint32_t *locks = malloc((2 * t->nevents + 1) * sizeof *locks);
+    if (!tids || !locks) {
+        free(tids);
+        free(locks);
+        return -1;
+    }
+    size_t nt = 0, nl = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const lg_tl_event *e = &t->events[i];
+        tids[nt++] = e->tid;
+        if (is_lock_event(e->type))
+            locks[nl++] = e->lock;
+        if (e->type == LG_EV_COND_WAIT_BEGIN || e->type == LG_EV_COND_WAIT_END)
+            locks[nl++] = e->arg;
+    }
+    lg_tl_online *c = lg_tl_online_begin(t, tids, nt, locks, nl, NULL);
+    free(tids);
+    free(locks);
+    if (!c)
+        return -1;
+    for (size_t i = 0; i < t->nevents; i++)
+        if (lg_tl_online_event(c, &t->events[i]) < 0)
+            break;
+    return lg_tl_online_finish(c, a);
 }
 
 void lg_tl_analysis_free(lg_tl_analysis *a)
@@ -613,6 +915,7 @@ void lg_tl_analysis_free(lg_tl_analysis *a)
     free(a->locks);
     free(a->waits);
     free(a->holds);
+    free(a->next_begin);
     free(a->longest);
     memset(a, 0, sizeof *a);
 }

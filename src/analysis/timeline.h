@@ -108,12 +108,40 @@ typedef struct lg_tl_analysis {
     bool sched;                /* the kernel's view is in (on_cpu, runnable, woken_by) */
     bool counted;              /* acquisitions and hold times from counts (holds estimated) */
     size_t sched_inferred;     /* switch-ins missing from the kernel's trace, inferred */
+    size_t nholds_seen;        /* holds in the trace: nholds, or more when only the holds
+                                  that explain waits were kept (lg_tl_online_options.retain) */
     /* private: per thread (same index as threads), its acquired lock waits by end time */
     size_t **twaits; size_t *ntwaits;
+    /* private, per hold: the begin of the hold that followed it among every hold (UINT64_MAX:
+     * none), for the Chrome export's bounded look-back over all of them */
+    uint64_t *next_begin;
 } lg_tl_analysis;
 
-/* 0, or -1 on allocation failure (a is then empty). */
+/* 0, or -1 on allocation failure (a is then empty). Every hold is kept. */
 int lg_tl_analyze(const lg_timeline *t, lg_tl_analysis *a);
+
+/* The same analysis fed one event at a time, in time order (as lg_timeline.events are), so
+ * the events need not be in memory (the trace reader's stream). `t` gives the definitions,
+ * counts, the kernel's view and end_ns (its events are not read); tids and locks are every
+ * thread id and lock id the events use (a lock event's lock, a condition wait's mutex), in
+ * any order, repeats allowed. With `retain`, only the holds the writers read are kept (see
+ * analysis/timeline.c): the text, JSON and Chrome output are the same as over every hold, and
+ * memory follows the waits, not the events. */
+typedef struct lg_tl_online lg_tl_online;
+typedef struct lg_tl_online_options {
+    bool retain;               /* keep only the holds that explain waits (and keep_first) */
+    size_t keep_first;         /* with retain: the first holds kept too (Chrome's --all-holds
+                                  fills its cap with them: LG_TL_CHROME_MAX_SLICES) */
+} lg_tl_online_options;
+/* NULL on allocation failure. */
+lg_tl_online *lg_tl_online_begin(const lg_timeline *t, const int *tids, size_t ntids,
+                                 const uint32_t *locks, size_t nlocks,
+                                 const lg_tl_online_options *o);
+/* 0, or -1 (allocation failure, or an id not declared at begin): finish then fails. */
+int lg_tl_online_event(lg_tl_online *o, const lg_tl_event *e);
+/* The result; frees o. 0, or -1 on allocation failure (a is then empty). */
+int lg_tl_online_finish(lg_tl_online *o, lg_tl_analysis *a);
+void lg_tl_online_abort(lg_tl_online *o);   /* frees o without a result; NULL is fine */
 void lg_tl_analysis_free(lg_tl_analysis *a);
 
 const lg_tl_thread_stats *lg_tl_thread_stats_of(const lg_tl_analysis *a, int tid);

@@ -165,6 +165,11 @@ static size_t holds_of_wait(const lg_tl_analysis *a, const lg_tl_wait *w, const 
     for (size_t i = lo; i-- > 0;) {
         const lg_tl_hold *h = &a->holds[i];
         if (h->tid == w->owner && h->lock == w->lock) {
+            /* a look back over every hold would have stopped at the one begun after this
+             * (when only the holds that explain waits are kept, it may not be here) */
+            uint64_t next = a->next_begin ? a->next_begin[i] : UINT64_MAX;
+            if (next <= w->begin && w->begin - next > 10ull * 1000000000ull)
+                return added;
             if ((!h->ended || h->end >= w->begin) && !keep[i]) {
                 keep[i] = 1;
                 added++;
@@ -235,6 +240,10 @@ int lg_write_chrome(FILE *out, const lg_timeline *t, const lg_tl_analysis *a,
             opt->omitted_holds++;
         }
     }
+    /* holds the analysis did not keep (it keeps the first cap and those that explain waits,
+     * so none of them would have been exported) */
+    if (a->nholds_seen > nh)
+        opt->omitted_holds += a->nholds_seen - nh;
     /* Lanes for what goes in; -1 (not shown) for the rest. */
     size_t nwk = 0, nhk = 0;
     for (size_t i = 0; i < nw; i++) {
