@@ -32,14 +32,14 @@
 typedef struct held { size_t hold; int tid; unsigned depth; } held;
 
 typedef struct lock_state {
-    held *open;         size_t nopen;
+    held *open;         size_t nopen, open_cap;   /* capacity: emptied and refilled per hold */
     lg_tl_holder *holders; size_t nholders;
     int last_tid;       /* last release */
     uint64_t last_ts, last_hold_begin;
     uint32_t last_stack;
     bool released;
     /* bounded holds */
-    size_t *closed_now; size_t nclosed_now;   /* holds closed at last_ts (log indices) */
+    size_t *closed_now; size_t nclosed_now, closed_cap;   /* holds closed at last_ts */
     size_t last_hold;   /* the hold the last release closed, LG_TL_NONE for none */
     size_t open_waits;  /* lock waits begun and not ended */
     uint64_t nholds;    /* holds begun */
@@ -359,9 +359,11 @@ static void open_hold(ctx *c, size_t li, int tid, uint64_t ts, int mode, uint32_
     size_t hi = add_hold(c, li, &h);
     if (hi == LG_TL_NONE)
         return;
-    held o = {.hold = hi, .tid = tid, .depth = 1};
-    if (LG_APPEND(s->open, s->nopen, &o) < 0)
+    if (LG_GROW(s->open, s->open_cap, s->nopen) < 0) {
         c->oom = true;
+        return;
+    }
+    s->open[s->nopen++] = (held){.hold = hi, .tid = tid, .depth = 1};
 }
 
 /* A counted trace's release with no open hold (its acquisition was only counted): the hold
@@ -418,8 +420,12 @@ static void release(ctx *c, size_t li, int tid, uint64_t ts, uint32_t stack)
     if (c->bounded) {
         if (!s->released || ts != s->last_ts)
             s->nclosed_now = 0;
-        if (closed != LG_TL_NONE && LG_APPEND(s->closed_now, s->nclosed_now, &closed) < 0)
-            c->oom = true;
+        if (closed != LG_TL_NONE) {
+            if (LG_GROW(s->closed_now, s->closed_cap, s->nclosed_now) < 0)
+                c->oom = true;
+            else
+                s->closed_now[s->nclosed_now++] = closed;
+        }
     }
     s->released = true;
     s->last_tid = tid;

@@ -85,11 +85,58 @@ static int on_opt(void *ctx, const lg_opt *o, const char *v)
     return 0;
 }
 
+/* Where each unnamed lock was first taken, as the events stream by: the first event of it
+ * (in time order) that has a stack. Locks by their index in t->locks (indexed). */
+typedef struct first_sites {
+    uint32_t *site;            /* per lock index: a stack id, 0 none yet */
+    uint32_t *ix; uint32_t base; size_t span;   /* lock id - base -> index + 1, when dense */
+} first_sites;
+
+static int sites_init(first_sites *f, const lg_timeline *t)
+{
+    memset(f, 0, sizeof *f);
+    size_t n = t->nlocks;
+    if (!(f->site = calloc(n ? n : 1, sizeof *f->site)))
+        return -1;
+    if (n && n < UINT32_MAX) {
+        uint64_t span = (uint64_t)t->locks[n - 1].id - t->locks[0].id + 1;
+        if (span <= 4 * (uint64_t)n + 4096 && (f->ix = calloc(span, sizeof *f->ix))) {
+            f->base = t->locks[0].id;
+            f->span = span;
+            for (size_t i = 0; i < n; i++)
+                f->ix[t->locks[i].id - f->base] = (uint32_t)i + 1;
+        }
+    }
+    return 0;
+}
+
+static void sites_event(first_sites *f, const lg_timeline *t, const lg_tl_event *e)
+{
+    if (!e->stack || !f->site)
+        return;
+    const lg_tl_lock *l;
+    if (f->ix) {
+        uint64_t k = (uint64_t)e->lock - f->base;
+        l = e->lock >= f->base && k < f->span && f->ix[k] ? &t->locks[f->ix[k] - 1] : NULL;
+    } else {
+        l = lg_timeline_lock(t, e->lock);
+    }
+    if (l && !l->name && !f->site[l - t->locks])
+        f->site[l - t->locks] = e->stack;
+}
+
+static void sites_free(first_sites *f)
+{
+    free(f->site);
+    free(f->ix);
+    memset(f, 0, sizeof *f);
+}
+
 /* A lock the trace has no name for (a heap lock; a global of a stripped program is named
  * module+offset by the runtime already) is named by the call site that first took it: its
- * first event's stack, else (a counted trace, where uncontended acquisitions have no event)
- * its most frequent call site's. One symbolized frame per such lock. */
-static void name_locks(lg_timeline *t, lg_symbolizer *s)
+ * first event's stack (from `first`), else (a counted trace, where uncontended acquisitions
+ * have no event) its most frequent call site's. One symbolized frame per such lock. */
+static void name_locks(lg_timeline *t, lg_symbolizer *s, const first_sites *first)
 {
     size_t n = t->nlocks;
     uint32_t *site = calloc(n ? n : 1, sizeof *site);
@@ -99,12 +146,8 @@ static void name_locks(lg_timeline *t, lg_symbolizer *s)
         free(most);
         return;
     }
-    for (size_t i = 0; i < t->nevents; i++) {
-        const lg_tl_event *e = &t->events[i];
-        const lg_tl_lock *l = e->stack ? lg_timeline_lock(t, e->lock) : NULL;
-        if (l && !l->name && !site[l - t->locks])
-            site[l - t->locks] = e->stack;
-    }
+    if (first->site)
+        memcpy(site, first->site, n * sizeof *site);
     for (size_t i = 0; i < t->ncounts; i++) {
         const lg_tl_count *c = &t->counts[i];
         const lg_tl_lock *l = c->stack ? lg_timeline_lock(t, c->lock) : NULL;
@@ -147,7 +190,8 @@ static void name_locks(lg_timeline *t, lg_symbolizer *s)
 
 /* Symbolize the stacks the chosen waits print, from the trace's module map, and name the
  * locks that have no name. */
-static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits, bool stacks)
+static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits, bool stacks,
+                      const first_sites *first)
 {
     lg_sym_module *mods = calloc(t->nmodules ? t->nmodules : 1, sizeof *mods);
     if (!mods)
@@ -164,7 +208,7 @@ static void symbolize(lg_timeline *t, const lg_tl_analysis *a, size_t nwaits, bo
     if (skipped)
         lg_timeline_add_note(t, "%zu of the recorded program's modules could not be read or "
                              "changed since: their frames show as addresses", skipped);
-    name_locks(t, s);
+    name_locks(t, s, first);
     for (size_t i = 0; stacks && i < nwaits && i < a->nlongest; i++) {
         const lg_tl_wait *w = &a->waits[a->longest[i]];
         uint32_t ids[2] = {w->stack, w->readier ? w->release_stack : 0};
@@ -217,7 +261,8 @@ static int report_main(int argc, char **argv)
     lg_timeline t;
     lg_timeline_init(&t);
     lg_trace_status st;
-    int read = lg_trace_read_file(file, &t, &st);
+    lg_trace_stream *ts = NULL;
+    int read = lg_trace_stream_open(file, &t, &st, &ts);
     if (read < 0) {
         lg_timeline_free(&t);
         if (strncmp(st.error, "cannot ", 7) == 0)
@@ -229,8 +274,37 @@ static int report_main(int argc, char **argv)
                 "(at byte %llu of %llu): %s; reporting what was readable\n", file, st.events,
                 (unsigned long long)st.offset, (unsigned long long)st.size, st.error);
 
+    /* The events stream from the reader into the analysis: never all in memory. Only the
+     * holds the writers read are kept (the Chrome export's cap of first holds included). */
     lg_tl_analysis a;
-    if (lg_tl_analyze(&t, &a) < 0) {
+    first_sites first = {0};
+    const int *tids;
+    const uint32_t *lids;
+    size_t ntids, nlids;
+    lg_trace_stream_ids(ts, &tids, &ntids, &lids, &nlids);
+    lg_tl_online_options oo = {.retain = true, .keep_first = LG_TL_CHROME_MAX_SLICES};
+    lg_tl_online *on = lg_tl_online_begin(&t, tids, ntids, lids, nlids, &oo);
+    int arc = on && (r.no_symbols || sites_init(&first, &t) == 0) ? 0 : -1;
+    lg_tl_event ev;
+    int nr = 0;
+    while (arc == 0 && (nr = lg_trace_stream_next(ts, &ev)) > 0) {
+        sites_event(&first, &t, &ev);
+        arc = lg_tl_online_event(on, &ev);
+    }
+    if (nr < 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", lg_trace_stream_error(ts));
+        lg_trace_stream_close(ts);
+        lg_tl_online_abort(on);
+        sites_free(&first);
+        lg_timeline_free(&t);
+        return cli_error(&cmd_report, "cannot read trace file '%s': %s", file, why);
+    }
+    lg_trace_stream_close(ts);
+    if (arc < 0 || lg_tl_online_finish(on, &a) < 0) {
+        if (arc < 0)
+            lg_tl_online_abort(on);
+        sites_free(&first);
         lg_timeline_free(&t);
         return cli_error(&cmd_report, "out of memory while analysing '%s'", file);
     }
@@ -238,7 +312,8 @@ static int report_main(int argc, char **argv)
     size_t shown = r.format == FMT_JSON && r.max_waits_set && r.max_waits == 0 ? a.nlongest
                                                                                : max_waits;
     if (!r.no_symbols)
-        symbolize(&t, &a, shown, r.format != FMT_CHROME);
+        symbolize(&t, &a, shown, r.format != FMT_CHROME, &first);
+    sites_free(&first);
 
     FILE *out = stdout;
     if (r.output) {
