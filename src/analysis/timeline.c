@@ -70,6 +70,7 @@ struct lg_tl_online {
     lg_tl_online_options o;
     bool bounded;       /* retain && !counted */
     hmeta *hm;          /* bounded: parallel to a->holds */
+    uint64_t *wfirst;   /* bounded: per wait, its lock's holds begun before it (ordinals) */
     uint64_t seq;       /* holds begun */
     size_t next_compact;
     uint64_t max_ts;
@@ -303,7 +304,7 @@ static void compact(ctx *c)
         a->holds = h;
     if (m)
         c->hm = m;
-    c->next_compact = 2 * k + COMPACT_EVERY;
+    c->next_compact = 2 * k + (c->o.compact_every ? c->o.compact_every : COMPACT_EVERY);
 }
 
 static void keep_hold(ctx *c, size_t h)
@@ -444,6 +445,9 @@ static void keep_for_wait(ctx *c, size_t li, uint64_t ts, int owner)
         return;
     /* longest_holders looks back LOOK_BACK holds from the first that began at or after ts */
     uint64_t first = s->nholds - (s->nholds && s->tail_begin >= ts ? s->tail : 0);
+    size_t nw = c->a->nwaits - 1;   /* this wait's index: grown like a->waits */
+    if (LG_APPEND(c->wfirst, nw, &first) < 0)
+        c->oom = true;
     for (size_t i = 0; i < s->nopen; i++)
         if (c->hm[s->open[i].hold].ord + LOOK_BACK >= first || (owner && s->open[i].tid == owner))
             keep_hold(c, s->open[i].hold);
@@ -465,8 +469,14 @@ static size_t begin_wait(ctx *c, const lg_tl_event *e, int kind, size_t li)
         c->oom = true;
         return LG_TL_NONE;
     }
-    if (kind == LG_TL_WAIT_LOCK)
+    if (kind == LG_TL_WAIT_LOCK) {
         keep_for_wait(c, li, e->ts, w.owner);
+    } else if (c->bounded) {
+        uint64_t none = 0;
+        size_t nw = c->a->nwaits - 1;
+        if (LG_APPEND(c->wfirst, nw, &none) < 0)
+            c->oom = true;
+    }
     return c->a->nwaits - 1;
 }
 
@@ -664,7 +674,7 @@ static void apply_counts(ctx *c)
  * convoy that is the slow holder everyone queued behind, even when the lock changed hands
  * (barging) before the waiter got it. Holds of an exclusive lock do not overlap, so the ones
  * inside a wait are contiguous in begin order; shared holds may, hence the bounded look-back. */
-static int longest_holders(lg_tl_analysis *a)
+static int longest_holders(lg_tl_analysis *a, const hmeta *hm, const uint64_t *wfirst)
 {
     size_t n = a->nholds;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
@@ -698,9 +708,25 @@ static int longest_holders(lg_tl_analysis *a)
                 hi = m;
         }
         size_t start = lo;
-        for (int back = 0; back < 64 && start > 0 && a->holds[idx[start - 1]].lock == w->lock;
-             back++)
-            start--;
+        if (hm) {
+            /* bounded holds: the look-back counts every hold of the lock, kept or not (by
+             * their ordinals), so the same holds are looked at as over all of them */
+            uint64_t from = wfirst[wi] > LOOK_BACK ? wfirst[wi] - LOOK_BACK : 0;
+            size_t l2 = 0, h2 = n;
+            while (l2 < h2) {
+                size_t m = l2 + (h2 - l2) / 2;
+                const lg_tl_hold *h = &a->holds[idx[m]];
+                if (h->lock < w->lock || (h->lock == w->lock && hm[idx[m]].ord < from))
+                    l2 = m + 1;
+                else
+                    h2 = m;
+            }
+            start = l2;
+        } else {
+            for (int back = 0; back < LOOK_BACK && start > 0
+                 && a->holds[idx[start - 1]].lock == w->lock; back++)
+                start--;
+        }
         int best = 0;
         uint64_t best_ns = 0;
         /* sum per thread over a small window of candidates */
@@ -769,6 +795,7 @@ static void free_ctx(ctx *c)
     free(c->ls);
     free(c->ts);
     free(c->hm);
+    free(c->wfirst);
     free(c->lock_ix);
     free(c->tid_ix);
     lg_tl_analysis_free(&c->an);   /* empty after a finish: the caller owns the arrays */
@@ -787,7 +814,7 @@ lg_tl_online *lg_tl_online_begin(const lg_timeline *t, const int *tids, size_t n
     if (o)
         c->o = *o;
     c->bounded = c->o.retain && !t->counted;
-    c->next_compact = COMPACT_EVERY;
+    c->next_compact = c->o.compact_every ? c->o.compact_every : COMPACT_EVERY;
     lg_tl_analysis *a = c->a;
     a->counted = t->counted;
     if (build_ids(t, tids, ntids, locks, nlocks, a) < 0)
@@ -842,7 +869,7 @@ int lg_tl_online_finish(lg_tl_online *c, lg_tl_analysis *out)
     for (size_t i = 0; i < a->nholds; i++)
         a->next_begin[i] = c->bounded ? c->hm[i].next_begin
                          : i + 1 < a->nholds ? a->holds[i + 1].begin : UINT64_MAX;
-    if (longest_holders(a) < 0)
+    if (longest_holders(a, c->bounded ? c->hm : NULL, c->wfirst) < 0)
         goto oom;
     if (t->has_sched && lg_tl_kernel_view(t, a) < 0)
         goto oom;

@@ -132,6 +132,8 @@ typedef struct lg_tl_online_options {
     bool retain;               /* keep only the holds that explain waits (and keep_first) */
     size_t keep_first;         /* with retain: the first holds kept too (Chrome's --all-holds
                                   fills its cap with them: LG_TL_CHROME_MAX_SLICES) */
+    size_t compact_every;      /* with retain: holds added between compactions at least; 0 =
+                                  65536 (tests make it small to compact a small trace often) */
 } lg_tl_online_options;
 /* NULL on allocation failure. */
 lg_tl_online *lg_tl_online_begin(const lg_timeline *t, const int *tids, size_t ntids,
