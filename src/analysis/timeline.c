@@ -69,7 +69,8 @@ struct lg_tl_online {
     bool oom;
     lg_tl_online_options o;
     bool bounded;       /* retain && !counted */
-    hmeta *hm;          /* bounded: parallel to a->holds */
+    size_t holds_cap;   /* a->holds' capacity (compaction empties it in place) */
+    hmeta *hm;          /* bounded: parallel to a->holds, same capacity */
     uint64_t *wfirst;   /* bounded: per wait, its lock's holds begun before it (ordinals) */
     uint64_t seq;       /* holds begun */
     size_t next_compact;
@@ -294,16 +295,6 @@ static void compact(ctx *c)
     }
     free(map);
     free(ref);
-    /* shrink the arrays to what LG_APPEND expects for k (a power-of-two capacity) */
-    size_t cap = 4;
-    while (cap < k)
-        cap *= 2;
-    lg_tl_hold *h = realloc(a->holds, cap * sizeof *h);
-    hmeta *m = realloc(c->hm, cap * sizeof *m);
-    if (h)
-        a->holds = h;
-    if (m)
-        c->hm = m;
     c->next_compact = 2 * k + (c->o.compact_every ? c->o.compact_every : COMPACT_EVERY);
 }
 
@@ -321,21 +312,25 @@ static size_t add_hold(ctx *c, size_t li, const lg_tl_hold *h)
         compact(c);
     if (c->bounded && a->nholds && c->hm[a->nholds - 1].seq + 1 == c->seq)
         c->hm[a->nholds - 1].next_begin = h->begin;
-    if (LG_APPEND(a->holds, a->nholds, h) < 0) {
-        c->oom = true;
-        return LG_TL_NONE;
-    }
-    lock_state *s = &c->ls[li];
-    if (c->bounded) {
-        size_t n = a->nholds - 1;   /* LG_APPEND-grown like a->holds */
-        hmeta m = {.seq = c->seq, .ord = s->nholds, .next_begin = UINT64_MAX,
-                   .keep = s->open_waits > 0 || c->seq < c->o.keep_first};
-        if (LG_APPEND(c->hm, n, &m) < 0) {
-            a->nholds--;
+    if (a->nholds == c->holds_cap) {
+        size_t cap = c->holds_cap ? 2 * c->holds_cap : 1024;
+        lg_tl_hold *nh = realloc(a->holds, cap * sizeof *nh);
+        if (nh)
+            a->holds = nh;
+        hmeta *nm = c->bounded && nh ? realloc(c->hm, cap * sizeof *nm) : NULL;
+        if (nm)
+            c->hm = nm;
+        if (!nh || (c->bounded && !nm)) {
             c->oom = true;
             return LG_TL_NONE;
         }
+        c->holds_cap = cap;
     }
+    lock_state *s = &c->ls[li];
+    a->holds[a->nholds++] = *h;
+    if (c->bounded)
+        c->hm[a->nholds - 1] = (hmeta){.seq = c->seq, .ord = s->nholds, .next_begin = UINT64_MAX,
+                                       .keep = s->open_waits > 0 || c->seq < c->o.keep_first};
     if (!s->nholds || h->begin != s->tail_begin) {
         s->tail_begin = h->begin;
         s->tail = 0;
