@@ -12,7 +12,8 @@
 #     machine distorts least), wall requests per second (median), and the trace bytes and
 #     events per second of the last round.
 #  3. `lockgraph report` of a large --all-events trace of the same load (about 60 MB): wall
-#     time and peak memory (/usr/bin/time -v), text and JSON.
+#     time, CPU time and peak memory (/usr/bin/time -v), text, JSON and Chrome
+#     (bench/report-bench.sh).
 # Figures, not assertions (a shared machine). lockbench runs 1/10 of its usual iterations
 # (SCALE 10) so the --all-events traces stay below 100 MB.
 set -u
@@ -118,14 +119,5 @@ done
 echo "(vs run: run's requests per CPU second over this one's, of the bests / of the medians: the cost as a factor)"
 
 echo
-echo "== 3. report of a large trace: serverbench --all-events for ${BIG_SECS}s"
-"$LG" record --all-events -o "$TMP/big" -- "$SERVER" "$THREADS" "$LOCKS" "$BIG_SECS" >/dev/null 2>&1
-printf "trace: %s MB\n" "$(python3 -c 'import os,sys; print("%.1f" % (os.path.getsize(sys.argv[1]) / 1e6))' "$TMP/big")"
-for f in text json; do
-  /usr/bin/time -v "$LG" report -f $f --no-symbols "$TMP/big" >/dev/null 2>"$TMP/time"
-  awk -v f=$f -F': ' '/Elapsed \(wall clock\)/ { w = $2 } /Maximum resident set size/ { m = $2 }
-    END { printf "report -f %-5s --no-symbols: %s wall, %.0f MB peak\n", f, w, m / 1024 }' "$TMP/time"
-done
-/usr/bin/time -v "$LG" report "$TMP/big" >/dev/null 2>"$TMP/time"
-awk -F': ' '/Elapsed \(wall clock\)/ { w = $2 } /Maximum resident set size/ { m = $2 }
-  END { printf "report (text, symbolized):   %s wall, %.0f MB peak\n", w, m / 1024 }' "$TMP/time"
+# 3. the report of a large trace of the same load: its own script (also alone: report-bench.sh)
+BIG_SECONDS=$BIG_SECS bash "$(dirname "$0")/report-bench.sh" "$BUILD"
