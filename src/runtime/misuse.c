@@ -1,5 +1,7 @@
 /* misuse.c - lock misuse findings (LG_KIND_MISUSE): calls POSIX leaves undefined or glibc
- * refuses, that the program really made.
+ * refuses, that the program really made. This file decides that a call is one and gathers
+ * its facts (the locks named, the call's and the other places' stacks symbolized); every word
+ * of the finding is src/analysis/findings-misuse.c's (lg_build_misuse).
  *
  * Evidence before a claim. Each finding rests on what the runtime saw (its own record of
  * who holds what: threads.c, ownership.c) and, for "nobody holds it", on glibc's own lock
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../analysis/findings-misuse.h"
 #include "../analysis/u64map.h"
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
@@ -49,133 +52,39 @@ bool rt_misuse_reported(lg_misuse m, uintptr_t pc)
     return seen_before(misuse_key(m, pc, 0));
 }
 
-static const char *where_of(const lg_stack *s, char *buf, size_t len)
-{
-    lg_stack_where(s, buf, len);
-    return buf;
-}
+/* ---- facts for the builder (src/analysis/findings-misuse.h): the words are its ---- */
 
-static const char *name_of(const lg_finding *f, int li)
-{
-    return li >= 0 && f->locks[li].name ? f->locks[li].name : "it";
-}
+#define RT_MISUSE_FACT_SITES 8
 
-/* The summary and the fix, from the finding's sites (already symbolized). */
-static void describe(lg_finding *f, lg_misuse m, int li, const char *typename,
-                     const rt_holder_info *h, size_t nh, const char *cond_name)
-{
-    char w[256] = "", hw[256] = "";
-    const lg_site *ms = NULL, *hs = NULL;
-    bool freed = false;
-    for (size_t i = 0; i < f->nsites; i++) {
-        bool mis = f->sites[i].role == LG_SITE_MISUSE || f->sites[i].role == LG_SITE_FREED;
-        if (mis && !ms) {
-            ms = &f->sites[i];
-            freed = ms->role == LG_SITE_FREED;
-        } else if (!mis && !hs) {
-            hs = &f->sites[i];
-        }
-    }
-    if (ms)
-        where_of(&ms->stack, w, sizeof w);
-    if (hs)
-        where_of(&hs->stack, hw, sizeof hw);
-    const char *n = name_of(f, li);
-    int tid = ms ? ms->thread : nh ? h[0].tid : 0;
-    char holder[96] = "";
-    if (nh && h[0].tid == tid)
-        snprintf(holder, sizeof holder, "the thread itself");
-    else if (nh)
-        snprintf(holder, sizeof holder, "thread %d%s%s%s", h[0].tid, h[0].name[0] ? " \"" : "",
-                 h[0].name, h[0].name[0] ? "\"" : "");
-    switch (m) {
-    case LG_MISUSE_UNLOCK_NOT_HELD:
-        lg_finding_set_summary(f, "thread %d unlocks %s %s at %s, which no thread holds", tid,
-                               typename, n, w);
-        lg_finding_set_fix(f, "unlock %s only after locking it, once per lock: look for a second "
-                           "unlock on this path, or an unlock on a path that did not lock", n);
-        break;
-    case LG_MISUSE_UNLOCK_NOT_OWNER:
-        lg_finding_set_summary(f, "thread %d unlocks %s %s at %s, which %s holds (locked at %s)",
-                               tid, typename, n, w, holder, hw);
-        lg_finding_set_fix(f, "let the thread that locks %s unlock it; to hand work or a "
-                           "resource between threads use a semaphore or a condition variable, "
-                           "not a lock held across threads", n);
-        break;
-    case LG_MISUSE_DESTROY_HELD:
-        if (freed) {
-            lg_finding_set_summary(f, "thread %d frees the memory of %s %s at %s while %s holds "
-                                   "it (locked at %s)", tid, typename, n, w, holder, hw);
-            lg_finding_set_fix(f, "unlock %s and destroy it before freeing the memory that "
-                               "holds it, and free it only when no thread can use it any more "
-                               "(after joining them)", n);
-            break;
-        }
-        lg_finding_set_summary(f, "thread %d destroys %s %s at %s while %s holds it (locked at "
-                               "%s)", tid, typename, n, w, holder, hw);
-        lg_finding_set_fix(f, "unlock %s before destroying it, and destroy it only when no "
-                           "thread can use it any more (after joining them)", n);
-        break;
-    case LG_MISUSE_USE_AFTER_DESTROY:
-        lg_finding_set_summary(f, "thread %d uses %s %s at %s, destroyed at %s and not "
-                               "initialised since", tid, typename, n, w, hw);
-        lg_finding_set_fix(f, "initialise %s again (pthread_*_init) before using it after a "
-                           "destroy, or destroy it only after its last use", n);
-        break;
-    case LG_MISUSE_REINIT_LIVE:
-        lg_finding_set_summary(f, "thread %d initialises %s %s at %s while %s holds it (locked "
-                               "at %s)", tid, typename, n, w, holder, hw);
-        lg_finding_set_fix(f, "initialise %s once, before any thread uses it; to reset it, "
-                           "destroy it first, when no thread holds it", n);
-        break;
-    case LG_MISUSE_RELOCK_REFUSED:
-        lg_finding_set_summary(f, "thread %d locks %s %s again at %s while holding it (locked "
-                               "at %s)", tid, typename, n, w, hw);
-        lg_finding_set_fix(f, "do not lock %s again while holding it: release it first, or use "
-                           "a recursive mutex if re-entry is intended, and check the result of "
-                           "the lock call", n);
-        break;
-    case LG_MISUSE_EXIT_HOLDING:
-        lg_finding_set_summary(f, "thread %d%s%s%s ended holding %zu lock%s: %s %s (locked at %s)%s",
-                               tid, nh && h[0].name[0] ? " \"" : "", nh ? h[0].name : "",
-                               nh && h[0].name[0] ? "\"" : "", f->nlocks,
-                               f->nlocks > 1 ? "s" : "", typename, n, hw,
-                               f->nlocks > 1 ? ", ..." : "");
-        lg_finding_set_fix(f, "unlock every lock before the thread returns or calls "
-                           "pthread_exit (look for an early return or an error path); for "
-                           "cancellation, push a cleanup handler that unlocks it");
-        break;
-    case LG_MISUSE_COND_NOT_HELD:
-        lg_finding_set_summary(f, "thread %d waits on condition variable %s at %s with mutex %s, "
-                               "which %s%s", tid, cond_name ? cond_name : "?", w, n,
-                               nh ? holder : "no thread holds", nh ? " holds" : "");
-        lg_finding_set_fix(f, "lock %s before the condition wait and keep it locked around "
-                           "the check of the condition", n);
-        break;
-    case LG_MISUSE_COND_TWO_MUTEXES:
-        lg_finding_set_summary(f, "thread %d waits on condition variable %s at %s with mutex %s, "
-                               "while %s waits on it with mutex %s (at %s)", tid,
-                               cond_name ? cond_name : "?", w, n,
-                               nh ? holder : "another thread",
-                               f->nlocks > 2 && f->locks[f->nlocks - 1].name
-                                   ? f->locks[f->nlocks - 1].name : "another mutex", hw);
-        lg_finding_set_fix(f, "use one mutex with each condition variable, for all its "
-                           "waiters and for the signaller's changes of the condition: or one "
-                           "condition variable per mutex");
-        break;
-    default:
-        break;
-    }
-}
+typedef struct misuse_facts {
+    lg_misuse_lock_fact lk[2 + RT_MISUSE_FACT_SITES];
+    char names[2 + RT_MISUSE_FACT_SITES][160], attrs[2 + RT_MISUSE_FACT_SITES][64];
+    char labels[2 + RT_MISUSE_FACT_SITES][16];
+    size_t nlk;
+    lg_misuse_site_fact sites[RT_MISUSE_FACT_SITES];
+    lg_stack stacks[1 + RT_MISUSE_FACT_SITES];   /* [0] the call's */
+} misuse_facts;
 
-static int add_lock(lg_finding *f, uintptr_t addr, int type, bool threads_locked)
+/* The fact index of the lock at addr (named once), or -1. */
+static int lock_fact(misuse_facts *fa, uintptr_t addr, int type)
 {
-    char name[160], attrs[64];
+    for (size_t i = 0; i < fa->nlk; i++)
+        if (fa->lk[i].address == addr && fa->lk[i].type == (lg_lock_type)type)
+            return (int)i;
+    if (fa->nlk == sizeof fa->lk / sizeof fa->lk[0])
+        return -1;
+    size_t i = fa->nlk++;
     rt_lock *l = rt_lock_find(addr);
-    rt_name_describe(addr, (lg_lock_type)type, l ? atomic_load(&l->flags) : 0, name,
-                     sizeof name, attrs, sizeof attrs, threads_locked);
-    return lg_finding_add_lock(f, addr, (lg_lock_type)type, name[0] ? name : NULL,
-                               attrs[0] ? attrs : NULL);
+    rt_name_describe(addr, (lg_lock_type)type, l ? atomic_load(&l->flags) : 0, fa->names[i],
+                     sizeof fa->names[i], fa->attrs[i], sizeof fa->attrs[i], false);
+    /* Its label is its node id, as in the process's other findings. */
+    if (l)
+        snprintf(fa->labels[i], sizeof fa->labels[i], "L%u", l->idx + 1);
+    fa->lk[i] = (lg_misuse_lock_fact){.address = addr, .type = (lg_lock_type)type,
+                                      .name = fa->names[i][0] ? fa->names[i] : NULL,
+                                      .attrs = fa->attrs[i][0] ? fa->attrs[i] : NULL,
+                                      .label = l ? fa->labels[i] : NULL};
+    return (int)i;
 }
 
 void rt_misuse_report(const rt_misuse *mu)
@@ -205,48 +114,39 @@ void rt_misuse_report(const rt_misuse *mu)
         lg_u64map_put(&seen, key, 1);
         atomic_store_explicit(&seen_cache[key & 255], key, memory_order_relaxed);
     }
-    lg_finding *f = dup ? NULL : lg_report_add_finding(r, LG_KIND_MISUSE);
+    lg_finding *f = NULL;
+    static misuse_facts fa;   /* under report_lock: one finding at a time */
+    if (!dup) {
+        memset(&fa, 0, sizeof fa);
+        int li = mu->addr ? lock_fact(&fa, mu->addr, mu->type) : -1;
+        int ci = mu->cond ? lock_fact(&fa, mu->cond, LG_LOCK_CONDVAR) : -1;
+        size_t ns = mu->nholders < RT_MISUSE_FACT_SITES ? mu->nholders : RT_MISUSE_FACT_SITES;
+        for (size_t i = 0; i < ns; i++) {
+            const rt_holder_info *h = &mu->holders[i];
+            int hl = h->addr && h->addr != mu->addr ? lock_fact(&fa, h->addr, h->type) : li;
+            rt_report_stack(h->stack, &fa.stacks[1 + i]);
+            fa.sites[i] = (lg_misuse_site_fact){
+                .role = (lg_site_role)h->role, .tid = h->tid,
+                .thread_name = h->name[0] ? h->name : NULL, .lock = hl,
+                .mode = (lg_mode)h->mode, .stack = &fa.stacks[1 + i]};
+        }
+        if (t && mu->pc)
+            rt_report_stack(stack, &fa.stacks[0]);
+        lg_misuse_facts mf = {
+            .what = m, .tid = t ? t->tid : 0, .thread_name = t && t->name[0] ? t->name : NULL,
+            .locks = fa.lk, .nlocks = fa.nlk, .lock = li, .cond = ci,
+            .mode = (lg_mode)mu->mode, .stack = t && mu->pc ? &fa.stacks[0] : NULL,
+            .refused = mu->refused, .freed = mu->freed, .sites = fa.sites, .nsites = ns};
+        f = lg_build_misuse(r, &mf);
+        for (size_t i = 0; i < sizeof fa.stacks / sizeof fa.stacks[0]; i++)
+            lg_stack_free(&fa.stacks[i]);
+    }
     if (!f) {
         rt_report_end(NULL);
         if (t)
             t->guard--;
         return;
     }
-    f->misuse = m;
-    const char *typename = lg_lock_type_name((lg_lock_type)mu->type);
-    int li = mu->addr ? add_lock(f, mu->addr, mu->type, false) : -1;
-    int cond_li = mu->cond ? add_lock(f, mu->cond, LG_LOCK_CONDVAR, false) : -1;
-    if (mu->refused)
-        lg_finding_set_refused(f, mu->refused);
-    if (t) {
-        lg_finding_add_thread(f, t->tid, t->name[0] ? t->name : NULL);
-        if (mu->pc) {
-            lg_site *s = lg_finding_add_site(f, mu->freed ? LG_SITE_FREED : LG_SITE_MISUSE,
-                                             t->tid, li, (lg_mode)mu->mode);
-            if (s)
-                rt_report_stack(stack, &s->stack);
-        }
-    }
-    for (size_t i = 0; i < mu->nholders; i++) {
-        const rt_holder_info *h = &mu->holders[i];
-        int hl = h->addr && h->addr != mu->addr ? add_lock(f, h->addr, h->type, false) : li;
-        lg_finding_add_thread(f, h->tid, h->name[0] ? h->name : NULL);
-        lg_site *s = lg_finding_add_site(f, h->role, h->tid, hl, (lg_mode)h->mode);
-        if (s)
-            rt_report_stack(h->stack, &s->stack);
-    }
-    char cname[160];
-    snprintf(cname, sizeof cname, "%s", cond_li >= 0 && f->locks[cond_li].name
-                                           ? f->locks[cond_li].name : "?");
-    describe(f, m, li, typename, mu->holders, mu->nholders, mu->cond ? cname : NULL);
-    if (mu->freed)
-        lg_finding_add_note(f, "free() asks nothing of glibc: the lock's memory is gone with the "
-                               "lock still taken, and its holder's unlock (or a waiter's lock) "
-                               "then writes into freed, maybe reused, memory");
-    if (m == LG_MISUSE_UNLOCK_NOT_HELD && !mu->refused && mu->type == LG_LOCK_MUTEX)
-        lg_finding_add_note(f, "glibc unlocked it anyway: a normal mutex does not check its "
-                               "owner, so the next unlock or lock finds it in a state no thread "
-                               "made");
     rt_report_end(f);
     if (t)
         t->guard--;
