@@ -335,12 +335,21 @@ static int report_main(int argc, char **argv)
     } else if (r.format == FMT_CHROME) {
         lg_tl_chrome_options co = {.all_holds = r.all_holds};
         wrc = lg_write_chrome(out, &t, &a, &co);
-        if (wrc == 0 && (co.omitted_waits || co.omitted_holds))
-            fprintf(stderr, "lockgraph report: the Chrome trace leaves out %zu waits and %zu "
-                    "holds (at most %d slices%s); the tables count every one\n",
-                    co.omitted_waits, co.omitted_holds, LG_TL_CHROME_MAX_SLICES,
+        if (wrc == 0 && (co.omitted_waits || co.omitted_holds)) {
+            /* only the parts left out: "0 waits and 56 holds" says nothing about waits */
+            char w[48] = "", h[48] = "";
+            if (co.omitted_waits)
+                snprintf(w, sizeof w, "%zu wait%s", co.omitted_waits,
+                         co.omitted_waits == 1 ? "" : "s");
+            if (co.omitted_holds)
+                snprintf(h, sizeof h, "%zu hold%s", co.omitted_holds,
+                         co.omitted_holds == 1 ? "" : "s");
+            fprintf(stderr, "lockgraph report: the Chrome trace leaves out %s%s%s (at most %d "
+                    "slices%s); the tables count every one\n", w, w[0] && h[0] ? " and " : "",
+                    h, LG_TL_CHROME_MAX_SLICES,
                     r.all_holds ? "" : "; only the holds that made a wait are exported without "
                     "--all-holds");
+        }
     } else {
         lg_tl_text_options o = {.max_waits = max_waits ? max_waits : a.nlongest,
                                 .max_frames = (int)r.max_frames, .show_modules = 1,

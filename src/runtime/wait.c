@@ -635,7 +635,7 @@ out:
  * it), what the holder does now (the kernel's state; its current stack when sampling it by a
  * signal cannot change the program, sample.c, else why not). The words are the builder's
  * (lg_build_long_wait). threads_lock is held (a view). */
-static void long_wait(rt_thread *t)
+static bool long_wait(rt_thread *t)
 {
     lg_report *r = rt_report_begin();
     view_lock();
@@ -650,19 +650,28 @@ static void long_wait(rt_thread *t)
     long w = -1;
     bool c_;
     rt_lock *l = wait_lock(t, &c_);
+    bool gone = false;   /* every holder released the lock while it was looked at */
     if (l && facts_gather(&fa) == 0 && (w = fact_index(&fa, t)) >= 0 && fa.th[w].wait_lock >= 0) {
         fact_wait_stack(&fa, (size_t)w);
+        uint32_t gen = atomic_load(&l->gen);
         size_t k = 0;
         for (size_t i = 0; i < nh && i < RT_WF_HOLDERS; i++) {
             rt_thread *h = hs[i];
             long hi = fact_index(&fa, h);
             if (hi < 0)
                 continue;
+            lg_mode m_;
+            bool held = holds(h, l, gen, &m_);   /* else a queued writer before a reader */
             why[k][0] = '\0';
             kernel_state(h->tid, now[k], sizeof now[k]);
             uint64_t pcs[RT_SAMPLE_FRAMES];
             size_t np = h == t || h->exited ? 0 : rt_sample_stack(h, pcs, RT_SAMPLE_FRAMES,
                                                                   why[k], sizeof why[k]);
+            /* A holder read while running can release the lock meanwhile (and then wait
+             * for this view, in its exit): what it does now is only said of a holder that
+             * still holds it once its state and stack were read. */
+            if (held && !holds(h, l, gen, &m_))
+                continue;
             if (np)
                 rt_report_pcs(pcs, np, true, &cur[k]);
             fact_held(&fa, (size_t)hi, fa.th[w].wait_lock, l);
@@ -672,10 +681,12 @@ static void long_wait(rt_thread *t)
                                          .no_stack = why[k][0] ? why[k] : NULL};
             k++;
         }
+        gone = nh && !k;   /* the wait is about to end: no report, the next slice looks again */
         lg_wait_facts wf = {.threads = fa.th, .nthreads = fa.n, .locks = fa.lk, .nlocks = fa.n};
         lg_long_wait_fact lw = {.waiter = (size_t)w, .timeout_s = rt.cfg.wait_timeout,
                                 .holders = hn, .nholders = k};
-        f = lg_build_long_wait(r, &wf, &lw);
+        if (!gone)
+            f = lg_build_long_wait(r, &wf, &lw);
     }
     for (size_t i = 0; i < RT_WF_HOLDERS; i++)
         lg_stack_free(&cur[i]);
@@ -683,6 +694,7 @@ static void long_wait(rt_thread *t)
     rt_report_emit(f);
     view_unlock();
     rt_report_unlock();
+    return !gone;
 }
 
 static _Atomic int deadlock_seen;
@@ -1020,8 +1032,7 @@ static int watched_call(const wait_call *c, rt_thread *t)
         int k = check(t);
         if (rt.cfg.wait_timeout > 0 && !long_reported && !(k & CHECK_REPORTED)
             && now_ns(CLOCK_MONOTONIC) - start > (int64_t)(rt.cfg.wait_timeout * 1e9)) {
-            long_wait(t);
-            long_reported = true;
+            long_reported = long_wait(t);
         }
         /* Nothing more to look for: the rest of the wait is the plain call. */
         stop = (k & CHECK_REPORTED) || (!(k & CHECK_WATCH) && (long_reported || rt.cfg.wait_timeout <= 0));
