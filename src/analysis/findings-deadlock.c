@@ -83,14 +83,26 @@ int lgf_add_lock(lg_finding *f, const lg_wait_facts *wf, int li)
     return k;
 }
 
-/* A lock without a label of the report keeps its finding number, unless a labelled lock of
- * the finding has that id: then it takes the lowest id no lock of the finding uses. */
 static bool id_used(const lg_finding *f, size_t except, const char *id)
 {
     for (size_t j = 0; j < f->nlocks; j++)
         if (j != except && !strcmp(f->locks[j].id, id))
             return true;
     return false;
+}
+
+void lgf_unique_id(lg_finding *f, size_t i)
+{
+    if (!id_used(f, i, f->locks[i].id))
+        return;
+    char id[sizeof f->locks[i].id];
+    for (unsigned n = 1; n < 100000; n++) {
+        snprintf(id, sizeof id, "L%u", n);
+        if (!id_used(f, (size_t)-1, id)) {
+            snprintf(f->locks[i].id, sizeof f->locks[i].id, "%s", id);
+            return;
+        }
+    }
 }
 
 void lgf_unique_ids(lg_finding *f, const lg_wait_facts *wf)
@@ -100,16 +112,8 @@ void lgf_unique_ids(lg_finding *f, const lg_wait_facts *wf)
         for (size_t k = 0; k < wf->nlocks && !labelled; k++)
             labelled = wf->locks[k].label && wf->locks[k].address == f->locks[i].address &&
                        wf->locks[k].type == f->locks[i].type;
-        if (labelled || !id_used(f, i, f->locks[i].id))
-            continue;
-        char id[sizeof f->locks[i].id];
-        for (unsigned n = 1; n < 100000; n++) {
-            snprintf(id, sizeof id, "L%u", n);
-            if (!id_used(f, (size_t)-1, id)) {
-                snprintf(f->locks[i].id, sizeof f->locks[i].id, "%s", id);
-                break;
-            }
-        }
+        if (!labelled)
+            lgf_unique_id(f, i);
     }
 }
 

@@ -1,6 +1,6 @@
 /* findings-internal.h - the labels and pieces every wait builder (findings-deadlock.c,
- * findings-wait.c) words a finding with, so a thread, a lock and a wait read the same in
- * every kind. Not a public interface: findings.h is. */
+ * findings-wait.c; findings-misuse.c its lock ids) words a finding with, so a thread, a lock
+ * and a wait read the same in every kind. Not a public interface: findings.h is. */
 #ifndef LG_FINDINGS_INTERNAL_H
 #define LG_FINDINGS_INTERNAL_H
 
@@ -15,7 +15,10 @@ void lgf_lock_ref(const lg_wait_facts *wf, int li, char *buf, size_t len);
 void lgf_wait_ref(const lg_wait_facts *wf, const lg_thread_fact *t, char *buf, size_t len);
 /* The finding's index of fact lock li (added once, with the report's label), or -1. */
 int lgf_add_lock(lg_finding *f, const lg_wait_facts *wf, int li);
-/* Locks without a report label that clash with a labelled one get the lowest free id. */
+/* Lock i of f keeps its id unless another lock of f has it (a lock labelled by the report
+ * took it): then it takes the lowest id no lock of f uses. */
+void lgf_unique_id(lg_finding *f, size_t i);
+/* lgf_unique_id for every lock of f that has no label among wf's locks. */
 void lgf_unique_ids(lg_finding *f, const lg_wait_facts *wf);
 int lgf_add_thread(lg_finding *f, const lg_thread_fact *t, const char *state);
 const lg_held_fact *lgf_held_of(const lg_thread_fact *t, int li);

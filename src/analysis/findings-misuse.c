@@ -2,6 +2,7 @@
  * word of a misuse finding is chosen here; the runtime only decides and gathers.
  */
 #include "findings-misuse.h"
+#include "findings-internal.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -142,32 +143,6 @@ static int add_lock(lg_finding *f, const lg_misuse_facts *mf, int i)
     return k;
 }
 
-static bool id_used(const lg_finding *f, size_t except, const char *id)
-{
-    for (size_t j = 0; j < f->nlocks; j++)
-        if (j != except && !strcmp(f->locks[j].id, id))
-            return true;
-    return false;
-}
-
-/* A lock without a report label keeps its finding number unless a labelled one has it:
- * then the lowest id no lock of the finding uses. */
-static void unique_ids(lg_finding *f, const bool *labelled)
-{
-    for (size_t i = 0; i < f->nlocks; i++) {
-        if (labelled[i] || !id_used(f, i, f->locks[i].id))
-            continue;
-        for (unsigned n = 1; n < 100000; n++) {
-            char id[sizeof f->locks[i].id];
-            snprintf(id, sizeof id, "L%u", n);
-            if (!id_used(f, (size_t)-1, id)) {
-                snprintf(f->locks[i].id, sizeof f->locks[i].id, "%s", id);
-                break;
-            }
-        }
-    }
-}
-
 lg_finding *lg_build_misuse(lg_report *r, const lg_misuse_facts *mf)
 {
     if (mf->what <= LG_MISUSE_NONE || mf->what >= LG_MISUSE_COUNT)
@@ -201,13 +176,15 @@ lg_finding *lg_build_misuse(lg_report *r, const lg_misuse_facts *mf)
     char cname[160];
     snprintf(cname, sizeof cname, "%s", cond_li >= 0 && f->locks[cond_li].name
                                            ? f->locks[cond_li].name : "?");
-    bool labelled[64] = {false};
-    for (size_t i = 0; i < f->nlocks && i < 64; i++)
-        for (size_t k = 0; k < mf->nlocks && !labelled[i]; k++)
-            labelled[i] = mf->locks[k].label && mf->locks[k].address == f->locks[i].address &&
-                          mf->locks[k].type == f->locks[i].type;
-    if (f->nlocks <= 64)
-        unique_ids(f, labelled);
+    /* A lock without a report label keeps its finding number unless a labelled one has it. */
+    for (size_t i = 0; i < f->nlocks; i++) {
+        bool labelled = false;
+        for (size_t k = 0; k < mf->nlocks && !labelled; k++)
+            labelled = mf->locks[k].label && mf->locks[k].address == f->locks[i].address &&
+                       mf->locks[k].type == f->locks[i].type;
+        if (!labelled)
+            lgf_unique_id(f, i);
+    }
     describe(f, mf, li, cname);
     return f;
 }
