@@ -273,6 +273,19 @@ static inline __attribute__((always_inline)) bool rt_acquire_outermost(rt_thread
     return true;
 }
 
+/* The body of a fast half: call with rt_busy set around it, so a signal handler that
+ * interrupts it takes the slow path, which sees the call is nested; false, having done
+ * nothing, when the runtime is busy on this thread already. */
+#define RT_BUSY_BODY(call)                                                              \
+    if (unlikely(rt_busy))                                                              \
+        return false;                                                                   \
+    rt_busy = 1;                                                                        \
+    RT_SIGNAL_FENCE();                                                                  \
+    bool done_ = (call);                                                                \
+    RT_SIGNAL_FENCE();                                                                  \
+    rt_busy = 0;                                                                        \
+    return done_
+
 /* rt_acquire_outermost with rt_busy's check, set and clear (rt_acquire_fast's). */
 static inline __attribute__((always_inline)) bool rt_acquire_outermost_fast(rt_thread *t,
                                                                             void *addr,
@@ -280,14 +293,7 @@ static inline __attribute__((always_inline)) bool rt_acquire_outermost_fast(rt_t
                                                                             unsigned flags,
                                                                             uintptr_t pc)
 {
-    if (unlikely(rt_busy))
-        return false;
-    rt_busy = 1;
-    RT_SIGNAL_FENCE();
-    bool done = rt_acquire_outermost(t, addr, mode, flags, pc);
-    RT_SIGNAL_FENCE();
-    rt_busy = 0;
-    return done;
+    RT_BUSY_BODY(rt_acquire_outermost(t, addr, mode, flags, pc));
 }
 
 /* rt_acquire_again with rt_busy's check, set and clear (rt_acquire_fast's). */
@@ -298,14 +304,7 @@ static inline __attribute__((always_inline)) bool rt_acquire_again_fast(rt_threa
                                                                         unsigned flags,
                                                                         uintptr_t pc)
 {
-    if (unlikely(rt_busy))
-        return false;
-    rt_busy = 1;
-    RT_SIGNAL_FENCE();
-    bool done = rt_acquire_again(t, limit, addr, mode, flags, pc);
-    RT_SIGNAL_FENCE();
-    rt_busy = 0;
-    return done;
+    RT_BUSY_BODY(rt_acquire_again(t, limit, addr, mode, flags, pc));
 }
 
 /* The fast acquisition: false also when the runtime is busy on this thread already (a
@@ -314,14 +313,7 @@ static inline __attribute__((always_inline)) bool rt_acquire_fast(rt_thread *t, 
                                                                   void *addr, unsigned mode,
                                                                   unsigned flags, uintptr_t pc)
 {
-    if (unlikely(rt_busy))
-        return false;
-    rt_busy = 1;
-    RT_SIGNAL_FENCE();
-    bool done = rt_acquire_push(t, limit, addr, mode, flags, pc);
-    RT_SIGNAL_FENCE();
-    rt_busy = 0;
-    return done;
+    RT_BUSY_BODY(rt_acquire_push(t, limit, addr, mode, flags, pc));
 }
 
 /* A lock was acquired (the real call succeeded) by t, the calling thread's rt_self (passed
@@ -361,14 +353,7 @@ static inline __attribute__((always_inline)) bool rt_release_pop(rt_thread *t, u
 static inline __attribute__((always_inline)) bool rt_release_fast(rt_thread *t, uint32_t limit,
                                                                   void *addr)
 {
-    if (unlikely(rt_busy))
-        return false;
-    rt_busy = 1;
-    RT_SIGNAL_FENCE();
-    bool done = rt_release_pop(t, limit, addr);
-    RT_SIGNAL_FENCE();
-    rt_busy = 0;
-    return done;
+    RT_BUSY_BODY(rt_release_pop(t, limit, addr));
 }
 
 /* A lock is about to be released (before the real call, so no other thread can take it and

@@ -666,18 +666,25 @@ int lg_trace_read(const uint8_t *data, size_t len, lg_timeline *t, lg_trace_stat
     return read_source(&src, t, st, NULL);
 }
 
-int lg_trace_read_file(const char *path, lg_timeline *t, lg_trace_status *st)
+/* A trace file, regular only: a FIFO or device is refused at once (/dev/zero would be read
+ * forever), and its size bounds every read. -1 with st's message when it cannot be opened. */
+static int open_trace(const char *path, lg_trace_status *st, int *fd, struct stat *sb)
 {
-    memset(st, 0, sizeof *st);
-    /* A regular file only: a FIFO or device is refused at once (/dev/zero would be read
-     * forever), and its size bounds every read. */
-    int fd;
-    struct stat sb;
-    int e = lg_safe_open_read(path, &fd, &sb);
+    int e = lg_safe_open_read(path, fd, sb);
     if (e) {
         fail(st, "cannot read trace file '%s': %s", path, lg_safe_strerror(e));
         return -1;
     }
+    return 0;
+}
+
+int lg_trace_read_file(const char *path, lg_timeline *t, lg_trace_status *st)
+{
+    memset(st, 0, sizeof *st);
+    int fd;
+    struct stat sb;
+    if (open_trace(path, st, &fd, &sb) < 0)
+        return -1;
     source src = {.fd = fd, .len = (uint64_t)sb.st_size};
     int rc = read_source(&src, t, st, NULL);
     free(src.buf);
@@ -944,11 +951,8 @@ int lg_trace_stream_open(const char *path, lg_timeline *t, lg_trace_status *st,
     *out = NULL;
     int fd;
     struct stat sb;
-    int e = lg_safe_open_read(path, &fd, &sb);
-    if (e) {
-        fail(st, "cannot read trace file '%s': %s", path, lg_safe_strerror(e));
+    if (open_trace(path, st, &fd, &sb) < 0)
         return -1;
-    }
     lg_trace_stream *s = calloc(1, sizeof *s);
     if (!s) {
         close(fd);
