@@ -88,6 +88,8 @@ typedef struct insp_rt_held {
     unsigned count;          /* recursion depth */
     uint64_t *pcs;           /* the acquisition's stack (innermost first), or NULL */
     size_t npcs;
+    bool shared;             /* pcs[1..] are the first acquisition's at that call site
+                                (LG_PUB_STACK_SHARED): frames after the call site's are marked */
     lg_stack stack;          /* symbolized */
 } insp_rt_held;
 

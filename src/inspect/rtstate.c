@@ -165,7 +165,9 @@ static int read_thread(insp_target *tg, const lg_pub_state *s, const stack_store
             continue;
         o->mode = field(h, s->held_size, s->hd_mode, 1) ? LG_MODE_SHARED : LG_MODE_EXCLUSIVE;
         o->count = (unsigned)field(h, s->held_size, s->hd_count, 2);
-        size_t n = read_stack(tg, ss, (uint32_t)field(h, s->held_size, s->hd_stack, 4), pcs);
+        uint32_t sid = (uint32_t)field(h, s->held_size, s->hd_stack, 4);
+        size_t n = read_stack(tg, ss, sid & ~LG_PUB_STACK_SHARED, pcs);
+        o->shared = n > 1 && (sid & LG_PUB_STACK_SHARED);
         if (!n) {
             /* No stack stored: at least the call site. */
             pcs[0] = field(h, s->held_size, s->hd_pc, 8);
@@ -284,8 +286,17 @@ int rtstate_symbolize(insp_target *tg)
         for (size_t j = 0; j < tg->rtt[i].nheld; j++) {
             insp_rt_held *h = &tg->rtt[i].held[j];
             /* Return addresses, the first one included (the call into pthread_*_lock). */
-            if (h->npcs && lg_symbolize(tg->sym, h->pcs, h->npcs, false, &h->stack) < 0)
+            if (h->shared) {
+                /* the call site is this acquisition's; its callers the first one's */
+                if (lg_symbolize(tg->sym, h->pcs, 1, false, &h->stack) < 0)
+                    return -1;
+                size_t own = h->stack.n;
+                if (lg_symbolize(tg->sym, h->pcs + 1, h->npcs - 1, false, &h->stack) < 0)
+                    return -1;
+                lg_stack_share_from(&h->stack, own);
+            } else if (h->npcs && lg_symbolize(tg->sym, h->pcs, h->npcs, false, &h->stack) < 0) {
                 return -1;
+            }
         }
     return 0;
 }

@@ -29,6 +29,7 @@ static int read_stack(const lg_json *arr, lg_stack *s)
                          lg_json_str_of(f, "file"), (int)lg_json_num_of(f, "line", 0)) < 0)
             return -1;
         fr->inlined = lg_json_bool_of(f, "inlined");
+        fr->shared = lg_json_bool_of(f, "shared");
     }
     return 0;
 }

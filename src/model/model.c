@@ -180,7 +180,7 @@ int lg_frame_set(lg_frame *f, uint64_t address, const char *module, uint64_t mod
     lg_frame n = {
         .address = address, .module = lg_strdup(module), .module_offset = module_offset,
         .function = lg_strdup(function), .function_offset = function_offset,
-        .file = lg_strdup(file), .line = line, .inlined = f->inlined,
+        .file = lg_strdup(file), .line = line, .inlined = f->inlined, .shared = f->shared,
     };
     if ((module && !n.module) || (function && !n.function) || (file && !n.file)) {
         lg_frame_free(&n);
@@ -197,6 +197,12 @@ lg_frame *lg_stack_push(lg_stack *s)
     if (LG_APPEND(s->frames, s->n, &zero) < 0)
         return NULL;
     return &s->frames[s->n - 1];
+}
+
+void lg_stack_share_from(lg_stack *s, size_t from)
+{
+    for (size_t i = from; i < s->n; i++)
+        s->frames[i].shared = true;
 }
 
 void lg_stack_free(lg_stack *s)
@@ -258,6 +264,7 @@ int lg_stack_copy(lg_stack *dst, const lg_stack *src)
         if (!d)
             goto err;
         d->inlined = f->inlined;
+        d->shared = f->shared;
         if (lg_frame_set(d, f->address, f->module, f->module_offset, f->function,
                          f->function_offset, f->file, f->line) < 0)
             goto err;

@@ -26,6 +26,10 @@ typedef struct lg_frame {
     char *file;
     int line;
     bool inlined;            /* a frame inlined into the next (physical) one */
+    /* A caller reused from the first acquisition seen at the same call site (with the same
+     * locks held): the runtime does not unwind every acquisition, so frames from here on
+     * are that one's, not necessarily this one's (JSON "shared"; the text says so). */
+    bool shared;
 } lg_frame;
 
 typedef struct lg_stack {
@@ -272,6 +276,7 @@ int lg_finding_set_refused(lg_finding *f, const char *errname);
 int lg_thread_set(lg_thread *t, const char *state, const char *wait);
 int lg_stack_copy(lg_stack *dst, const lg_stack *src);
 lg_frame *lg_stack_push(lg_stack *s);     /* a zeroed frame at the end, or NULL */
+void lg_stack_share_from(lg_stack *s, size_t from);   /* frames [from, n) are `shared` */
 void lg_stack_free(lg_stack *s);
 /* Where a stack "is", in one phrase for one-line summaries: the innermost frame in the
  * program's own source (not an installed header such as C++'s <mutex>, not glibc's sources),

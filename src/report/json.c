@@ -70,6 +70,8 @@ static void stack(FILE *out, const lg_stack *s)
             fputs("null", out);
         if (f->inlined)
             fputs(", \"inlined\": true", out);
+        if (f->shared)
+            fputs(", \"shared\": true", out);
         fputc('}', out);
     }
     fputc(']', out);

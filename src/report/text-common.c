@@ -80,6 +80,9 @@ void text_stack_range(FILE *out, const lg_stack *s, size_t from, size_t to, cons
 {
     for (size_t i = from; i < s->n && i < to; i++) {
         const lg_frame *fr = &s->frames[i];
+        if (fr->shared && (i == 0 || !s->frames[i - 1].shared))
+            fprintf(out, "%s    callers not unwound for this acquisition; the first one seen at"
+                         " this call site came from:\n", indent);
         fprintf(out, "%s#%-2zu ", indent, i);
         if (fr->inlined)
             fprintf(out, "%-18s ", "(inlined)");

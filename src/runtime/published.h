@@ -30,6 +30,10 @@
 #define LG_PUB_MAGIC 0x0a68706172676b6cull   /* "lkgraph\n" little-endian */
 #define LG_PUB_VERSION 1u
 #define LG_PUB_WAIT_TIMED (1u << 1)   /* th_wait_flags */
+/* In a held entry's stack id (hd_stack): the stack is the one unwound at the first
+ * acquisition seen with the same call site and locks held below, reused without unwinding;
+ * its first PC (the call site) is this acquisition's, its callers that first one's. */
+#define LG_PUB_STACK_SHARED 0x80000000u
 
 typedef struct lg_pub_state {
     uint64_t magic;            /* LG_PUB_MAGIC, written last: a reader seeing it sees the rest */

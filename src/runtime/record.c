@@ -414,6 +414,8 @@ static __attribute__((noinline)) uint32_t map_stack_slow(struct rec_smap *m, uin
     uint64_t pcs[64];
     size_t n = rt_stack_get(rid, pcs, 64);
     rt_leave(g);
+    if (n > 1 && rt_stack_shared(rid))
+        n = 1;   /* the callers are another acquisition's: the trace keeps the call site */
     if (!n) {
         pcs[0] = pc;
         n = 1;

@@ -410,8 +410,14 @@ void rt_report_stack(uint32_t id, lg_stack *out)
 {
     uint64_t pcs[64];
     size_t n = rt_stack_get(id, pcs, 64);
-    if (n)
+    if (n && rt_stack_shared(id) && n > 1) {
+        rt_report_pcs(pcs, 1, false, out);   /* the call site: this acquisition's */
+        size_t own = out->n;
+        rt_report_pcs(pcs + 1, n - 1, false, out);
+        lg_stack_share_from(out, own);
+    } else if (n) {
         rt_report_pcs(pcs, n, false, out);
+    }
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -431,7 +437,9 @@ static uint64_t path_key(const rt_cycle_edge *edges, size_t n, const lg_lo_class
     for (size_t i = 0; i < n; i++) {
         if (!edges[i].from_stack || !edges[i].to_stack)
             goto out;
-        keys[i] = lg_mix64(((uint64_t)edges[i].from_stack << 32 | edges[i].to_stack)
+        /* by the stacks, whether unwound or reused (RT_STACK_SHARED) */
+        uint32_t from = edges[i].from_stack & ~RT_STACK_SHARED, to = edges[i].to_stack & ~RT_STACK_SHARED;
+        keys[i] = lg_mix64(((uint64_t)from << 32 | to)
                            ^ (uint64_t)edges[i].bits << 24);
     }
     qsort(keys, n, sizeof *keys, cmp_u64);

@@ -21,6 +21,7 @@
 #include "../model/model.h"
 #include "futex-lock.h"
 #include "names.h"
+#include "published.h"
 
 /* Zeroed private memory for the runtime's own tables and records, or NULL. Straight from the
  * kernel rather than the program's malloc: the runtime must not re-enter an allocator the
@@ -445,6 +446,12 @@ void rt_elfsym_unloaded(void);   /* a dlclose unloaded a module: load addresses 
 void rt_elfsym_prewarm(void);    /* the main program's file mapped now (record's start) */
 
 /* ---- stacks.c: captured stacks, deduplicated ---- */
+/* A stack id with this bit (published.h) is reused from the first acquisition seen along
+ * the same chain: the chain set and a lock's first_stack store ids with it, so a fast
+ * acquisition that takes its stack from them carries the bit at no cost, and only the slow
+ * path's own unwinding gives a held entry a plain id. rt_stack_get ignores it. */
+#define RT_STACK_SHARED LG_PUB_STACK_SHARED
+static inline bool rt_stack_shared(uint32_t id) { return id & RT_STACK_SHARED; }
 uint32_t rt_stack_capture(int skip, uintptr_t pc);  /* 0 when none; pc: first frame */
 uint32_t rt_stack_of_pc(uintptr_t pc);   /* the one-frame stack of a call site (no unwind) */
 uint32_t rt_stack_intern(const uint64_t *pcs, size_t n);   /* a stack sampled elsewhere */

@@ -307,22 +307,28 @@ static void acquired_slow(rt_thread *t, void *addr, unsigned ft, unsigned mode,
     pending pend[4];
     size_t npend = 0;
     memset(pend, 0, sizeof pend);
+    /* Reused for later acquisitions along this chain (any thread, any callers): marked
+     * shared there; this one unwound its own. A stack found in the chain set is shared. */
+    uint32_t shared = 0;
     if (!rt_chain_lookup(key, &stack)) {
         stack = rt_stack_capture(2, pc);
+        shared = stack ? stack | RT_STACK_SHARED : 0;
         if ((flags & RT_ACQ_TRY) || edges_known(t, l, gen, mode, flags)) {
-            rt_chain_add(key, stack);   /* nothing for the graph: no lock */
+            rt_chain_add(key, shared);   /* nothing for the graph: no lock */
         } else {
             rt_flock_lock(&rt.graph_lock);
             add_edges(t, l, gen, mode, flags, stack, pend, &npend);
-            rt_chain_insert(key, stack);
+            rt_chain_insert(key, shared);
             rt_flock_unlock(&rt.graph_lock);
         }
+    } else {
+        shared = stack;
     }
     if (t->depth == 0) {
         rt_lock_cold *c = rt_lock_cold_of(l);
         c->first_pc = pc;
         c->first_mf = (uint16_t)(mode << 8 | flags);
-        l->first_stack = stack;
+        l->first_stack = shared;
         l->first_key = key;
     }
     rt_held *h = &t->held[t->depth];

@@ -216,6 +216,8 @@ static uint32_t intern(const uint64_t *pcs, int n)
     uint64_t id = 0;
     if (lg_u64map_get(&dedupe, h, &id))
         goto out;
+    if (nstarts >= RT_STACK_SHARED - 1)
+        goto out;   /* ids keep their top bit free (RT_STACK_SHARED): no new stacks */
     if (narena + (size_t)n > caparena) {
         size_t cap = caparena ? caparena * 2 : 4096;
         while (cap < narena + (size_t)n)
@@ -252,6 +254,7 @@ size_t rt_stack_get(uint32_t id, uint64_t *pcs, size_t max)
 {
     rt_flock_lock(&stack_lock);
     size_t n = 0;
+    id &= ~RT_STACK_SHARED;
     if (id && id < nstarts) {
         uint64_t s = starts[id];
         n = s & 0xff;

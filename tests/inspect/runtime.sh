@@ -34,6 +34,23 @@ for mode in rwlock-rw self-rw abba; do
   rm -f "$T_TMP/$mode.core"
 done
 
+# The held stacks the runtime reused from main's earlier acquisitions at the same call sites
+# (hang.c abba-warm): attach shows each call site as the holder's and marks the callers as
+# the first acquisition's, as the runtime's own report does (tests/runtime/deadlocks.sh).
+start env LD_PRELOAD="$RT" LOCKGRAPH_ON_DEADLOCK=wait "$HANG" abba-warm
+check_status 66 "attach abba-warm (runtime)" "$LG" attach "$PID" --json "$T_TMP/warm.json"
+check "attach abba-warm: call sites own, callers shared" python3 - "$T_TMP/warm.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["findings"] if x["kind"] == "deadlock"][0]
+hs = [e["holds_stack"] for e in f["edges"] if e.get("holds_stack")]
+assert len(hs) == 2, hs
+for s in hs:
+    assert s[0]["function"] in ("lock_a", "lock_b") and not s[0].get("shared"), s[0]
+    assert len(s) > 1 and all(fr.get("shared") for fr in s[1:]), s
+PY
+kill -9 "$PID" 2>/dev/null
+
 # A core written by gcore (no LOCKGRAPH note: the thread names come from the runtime's
 # records too).
 start env LD_PRELOAD="$RT" LOCKGRAPH_ON_DEADLOCK=wait "$HANG" rwlock-rw

@@ -108,6 +108,15 @@ LOCKER(spin_lock_b, pthread_spin_lock(&spin_b))
 LOCKER(c11_lock_a, mtx_lock(&c11_a))
 LOCKER(c11_lock_b, mtx_lock(&c11_b))
 
+/* abba-warm: main's own pass through the lockers, before the two sides exist. */
+__attribute__((noinline)) static void warm_up(void)
+{
+    lock_a();
+    pthread_mutex_unlock(&mutex_a);
+    lock_b();
+    pthread_mutex_unlock(&mutex_b);
+}
+
 /* Recursive mutex_a in `kinds`: lock it twice (depth 2); other modes lock it once. */
 __attribute__((noinline)) static void lock_a_twice(void)
 {
@@ -560,7 +569,7 @@ static void *busy(void *arg)
 static int usage(void)
 {
     fprintf(stderr, "usage: hang MODE [--idle N] [--busy N]\n"
-                    "modes: abba rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
+                    "modes: abba abba-warm rwlock-ww rwlock-rw rwlock-wr ring3 self self-rw robust pi\n"
                     "       timed spin c11 cond sem orphan join idle read barrier kinds pshared\n"
                     "       stdio futex stack-aa stack-aba procs main-exit rwlock-prefer-writer\n"
                     "       fork-held cond-cancel cond-cancel-clean\n");
@@ -602,7 +611,12 @@ int main(int argc, char **argv)
         }
     }
 
-    if (!strcmp(mode, "abba"))
+    if (!strcmp(mode, "abba-warm")) {
+        /* main takes both through the same lockers first: the lockers' stacks of the
+         * deadlock are then reused from main's acquisitions, and must say so */
+        warm_up();
+        two_sides((side){"locker-ab", lock_a, lock_b}, (side){"locker-ba", lock_b, lock_a});
+    } else if (!strcmp(mode, "abba"))
         two_sides((side){"locker-ab", lock_a, lock_b}, (side){"locker-ba", lock_b, lock_a});
     else if (!strcmp(mode, "rwlock-ww"))
         two_sides((side){"writer-xy", wrlock_x, wrlock_y}, (side){"writer-yx", wrlock_y, wrlock_x});

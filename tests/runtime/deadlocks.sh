@@ -32,6 +32,18 @@ check_grep "abba: fix" '^Fix: acquire mutex_a before mutex_b in every thread: th
 created=$(grep -n '^    pthread_create(&t[12], NULL, run_side, &s[12]);' "$LG_SRCDIR/tests/progs/hang.c" | cut -d: -f1 | paste -sd, | sed 's/,/, /g')
 expect abba "creation stacks" "sorted(t['created_stack'][0]['line'] for t in f[0]['threads'] if t.get('created_stack'))" "[$created]"
 check_grep "abba: created at, in the text" '^  created at:$' "$T_TMP/abba.err"
+# Each locker's first acquisitions: their stacks are their own unwinding, every frame.
+expect abba "held stacks unwound" "[any(fr.get('shared') for fr in e['holds_stack']) for e in f[0]['edges']]" "[False, False]"
+expect abba "held stacks' callers" "sorted(e['holds_stack'][1]['function'] for e in f[0]['edges'])" "['run_side', 'run_side']"
+# The same deadlock after main took both locks through the same lockers: the runtime reuses
+# main's unwinding for the lockers' acquisitions (same call site, nothing held). Only the call
+# site is theirs, and the report must not say main's callers are the lockers' own.
+dl_case abba-warm deadlock 2
+expect abba-warm "held call sites own" "sorted((e['holds_stack'][0]['function'], e['holds_stack'][0].get('shared', False)) for e in f[0]['edges'])" "[('lock_a', False), ('lock_b', False)]"
+expect abba-warm "held callers marked" "[all(fr.get('shared') for fr in e['holds_stack'][1:]) and len(e['holds_stack']) > 1 for e in f[0]['edges']]" "[True, True]"
+expect abba-warm "no unmarked warm_up" "[fr['function'] for e in f[0]['edges'] for fr in e['holds_stack'] + e['stack'] if not fr.get('shared') and fr['function'] in ('warm_up', 'main')]" "[]"
+expect abba-warm "wait stacks own" "[e['stack'][1]['function'] for e in f[0]['edges'] if 'waiting' in e['flags']]" "['run_side', 'run_side']"
+check_grep "abba-warm: the text says so" '^        callers not unwound for this acquisition; the first one seen at this call site came from:$' "$T_TMP/abba-warm.err"
 dl_case rwlock-ww deadlock 2
 check_grep "rwlock-ww: write-lock" "waits to write-lock" "$T_TMP/rwlock-ww.err"
 dl_case rwlock-rw deadlock 2
