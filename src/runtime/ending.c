@@ -230,33 +230,87 @@ static bool covered(int sig)
     return false;
 }
 
-static void on_fatal(int sig)
+static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
-    rt_guard_on(rt_self);
-    RT_REC_FLUSH();
-    rt_report_write_json();
+    /* Inside a section of the runtime's (lazy signal mode, sigblock.h): after it, as a
+     * blocked signal would be; a fault of the runtime's own code there: the default action. */
+    int d = lg_sigblock_defer(sig, si, uc);
+    if (d == 1)
+        return;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    real_sigaction(sig, &dfl, NULL);
+    real_sigaction(sig, &dfl, NULL);   /* what SA_RESETHAND did, once not deferred */
+    if (d == 2)
+        return;
+    rt_guard_on(rt_self);
+    RT_REC_FLUSH();
+    rt_report_write_json();
     raise(sig);
 }
 
+/* No SA_RESETHAND: a deferred signal must find the handler again (on_fatal resets it). */
 static void our_action(struct sigaction *sa, const sigset_t *mask)
 {
     memset(sa, 0, sizeof *sa);
-    sa->sa_handler = on_fatal;
+    sa->sa_sigaction = on_fatal;
     if (mask)
         sa->sa_mask = *mask;
-    sa->sa_flags = SA_RESETHAND | SA_NODEFER;
+    sa->sa_flags = SA_SIGINFO | SA_NODEFER;
+}
+
+/* The handler an action installs, if it is a function (not SIG_DFL, SIG_IGN, SIG_HOLD). */
+static bool runs_handler(const struct sigaction *act)
+{
+    uintptr_t h = act->sa_flags & SA_SIGINFO ? (uintptr_t)act->sa_sigaction
+                                             : (uintptr_t)act->sa_handler;
+    return h > 2 && h != (uintptr_t)SIG_ERR;
+}
+
+/* A handler of the program's from now on: sections block signals again (sigblock.h). */
+static _Atomic bool program_handlers;
+
+static void program_handler(void)
+{
+    atomic_store(&program_handlers, true);
+    lg_sigblock_lazy_stop();
+}
+
+int rt_sigaction_own(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    resolve();
+    return real_sigaction(sig, act, old);
+}
+
+/* Lazy signal mode when no handler of the program's is installed (glibc's own SIGCANCEL and
+ * SIGSETXID, which sections never block, aside; the runtime's own defer). One query per
+ * signal, at start. */
+static void lazy_signals(void)
+{
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP || sig == 32 || sig == 33)
+            continue;
+        struct sigaction old;
+        if (real_sigaction(sig, NULL, &old) != 0)
+            continue;
+        uintptr_t h = old.sa_flags & SA_SIGINFO ? (uintptr_t)old.sa_sigaction
+                                                : (uintptr_t)old.sa_handler;
+        if (runs_handler(&old) && h != (uintptr_t)on_fatal && !rt_sample_handler((void *)h))
+            return;
+    }
+    lg_sigblock_lazy_start();
+    if (atomic_load(&program_handlers))   /* one installed meanwhile */
+        lg_sigblock_lazy_stop();
 }
 
 void rt_ending_signals(void)
 {
     resolve();
     watching = (rt.cfg.json && *rt.cfg.json) || lg_trace_on;
-    if (!watching)
+    if (!watching) {
+        lazy_signals();
         return;
+    }
     for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
         struct sigaction old;
         if (real_sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL
@@ -268,11 +322,14 @@ void rt_ending_signals(void)
                 atomic_store(&ours[fatal[i]], true);
         }
     }
+    lazy_signals();
 }
 
 RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     resolve();
+    if (act && runs_handler(act))
+        program_handler();   /* before it can run */
     if (!covered(sig))
         return real_sigaction(sig, act, old);
     bool was = atomic_load(&ours[sig]);
@@ -312,4 +369,51 @@ RT_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
     if (sigaction(sig, &sa, &old) < 0)
         return SIG_ERR;
     return old.sa_handler;
+}
+
+/* glibc's other ways to set a handler, which call its sigaction internally (not the one
+ * above): answered by the same code, or noted before the real call. */
+RT_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return sigaction(sig, act, old);
+}
+
+RT_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
+{
+    return signal(sig, h);
+}
+
+RT_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
+{
+    return signal(sig, h);
+}
+
+static bool handler_fn(__sighandler_t h)
+{
+    return (uintptr_t)h > 2 && h != SIG_ERR;
+}
+
+RT_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
+{
+    static __sighandler_t (*real)(int, __sighandler_t);
+    if (!real)
+        real = (__sighandler_t (*)(int, __sighandler_t))dlsym(RTLD_NEXT, "sysv_signal");
+    if (handler_fn(h))
+        program_handler();
+    return real ? real(sig, h) : SIG_ERR;
+}
+
+RT_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
+{
+    return sysv_signal(sig, h);
+}
+
+RT_EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
+{
+    static __sighandler_t (*real)(int, __sighandler_t);
+    if (!real)
+        real = (__sighandler_t (*)(int, __sighandler_t))dlsym(RTLD_NEXT, "sigset");
+    if (handler_fn(h))
+        program_handler();
+    return real ? real(sig, h) : SIG_ERR;
 }

@@ -578,6 +578,10 @@ void rt_fds_fork(int phase);
 void rt_ending_resolve(void);
 void rt_ending_init(void);                 /* LOCKGRAPH_PRIOR_DEFECTS of an exec'd image */
 void rt_ending_signals(void);              /* the fatal-signal handler where the default is */
+/* The real sigaction, for the runtime's own handlers (sample.c): not a handler of the
+ * program's, so signal sections stay lazy (src/util/sigblock.h). */
+int rt_sigaction_own(int sig, const struct sigaction *act, struct sigaction *old);
+bool rt_sample_handler(void *fn);           /* fn is sample.c's handler */
 void rt_ending_begin(void);                /* the exit handler runs: _exit is ours now */
 int rt_ending_prior_defects(int *gen);     /* defects of the images before this exec */
 /* The JSON written (always, or when it has a finding or a note); the defects (own, forked

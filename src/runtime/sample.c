@@ -46,8 +46,11 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
 
 static void on_sample(int sig, siginfo_t *si, void *ucv)
 {
-    (void)sig;
     int saved = errno;
+    if (lg_sigblock_defer(sig, si, ucv)) {   /* inside a runtime section: after it */
+        errno = saved;
+        return;
+    }
     rt_thread *t = rt_self;
     uint32_t want = t && t->tid ? atomic_load(&t->sample_want) : 0;
     if (want && want != atomic_load(&t->sample_done) && si->si_code == SI_TKILL &&
@@ -103,6 +106,11 @@ static const char *syscall_name(long nr)
     }
 }
 
+bool rt_sample_handler(void *fn)
+{
+    return fn == (void *)on_sample;
+}
+
 static int install(void)
 {
     static _Atomic int state;   /* 0 not yet, 1 ours, -1 the program's */
@@ -110,7 +118,7 @@ static int install(void)
     if (s)
         return s;
     struct sigaction old;
-    if (sigaction(RT_SAMPLE_SIG, NULL, &old) < 0 || old.sa_handler != SIG_DFL) {
+    if (rt_sigaction_own(RT_SAMPLE_SIG, NULL, &old) < 0 || old.sa_handler != SIG_DFL) {
         atomic_store(&state, -1);
         return -1;
     }
@@ -119,7 +127,7 @@ static int install(void)
     sa.sa_sigaction = on_sample;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    s = sigaction(RT_SAMPLE_SIG, &sa, NULL) == 0 ? 1 : -1;
+    s = rt_sigaction_own(RT_SAMPLE_SIG, &sa, NULL) == 0 ? 1 : -1;
     atomic_store(&state, s);
     return s;
 }

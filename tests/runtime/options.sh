@@ -108,7 +108,7 @@ done
 # locking) and the public API.
 T_CHECKS=$((T_CHECKS + 1))
 extra=$(nm -D --defined-only "$LG_BUILD/lib/liblockgraph.so" | awk '{print $3}' \
-  | grep -Ev '^(pthread_(mutex|rwlock|spin|cond)_[a-z]+|pthread_join|mtx_[a-z]+|cnd_[a-z]+|free|lg_version|lg_lock_name|lg_rt_version|lg_rt_lock_name|lg_rt_mutex_(create|destroy|pre_lock|post_lock|pre_unlock|post_unlock)|g_(mutex|rec_mutex|rw_lock|cond)_[a-z_]+|lg_runtime_state|dlopen|dlclose|execve|execv|execvp|execvpe|pthread_create|pthread_setname_np|_exit|_Exit|close|close_range|closefrom|dup2|dup3|sigaction|signal|flockfile|ftrylockfile|funlockfile)$')
+  | grep -Ev '^(pthread_(mutex|rwlock|spin|cond)_[a-z]+|pthread_join|mtx_[a-z]+|cnd_[a-z]+|free|lg_version|lg_lock_name|lg_rt_version|lg_rt_lock_name|lg_rt_mutex_(create|destroy|pre_lock|post_lock|pre_unlock|post_unlock)|g_(mutex|rec_mutex|rw_lock|cond)_[a-z_]+|lg_runtime_state|dlopen|dlclose|execve|execv|execvp|execvpe|pthread_create|pthread_setname_np|_exit|_Exit|close|close_range|closefrom|dup2|dup3|sigaction|__sigaction|signal|bsd_signal|ssignal|sysv_signal|__sysv_signal|sigset|flockfile|ftrylockfile|funlockfile)$')
 [ -z "$extra" ] || fail "unexpected exported symbols: $extra"
 
 done_tests

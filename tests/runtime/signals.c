@@ -13,6 +13,14 @@
  *             the program must die of SIGSEGV.
  * term N      the storm, and the main thread sends the process SIGTERM after N signals
  *             (no handler of its own: the program must die of SIGTERM).
+ * section N   no handler at all (the runtime's sections then block no signal: sigblock.h's
+ *             lazy mode): one lock-order inversion (inv_a, inv_b in both orders, one thread),
+ *             then a worker makes new lock sequences without end (fresh mutexes taken in
+ *             windows of three: nearly all its time is in the runtime's slow path, under its
+ *             graph lock) and the main thread, once the worker ran N rounds, sends it SIGTERM.
+ *             The program must die of SIGTERM, and the runtime's fatal-signal handler, run
+ *             after the section the signal interrupted, must have written the JSON with the
+ *             one inversion.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -105,12 +113,59 @@ static void *contender(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t inv_a = PTHREAD_MUTEX_INITIALIZER, inv_b = PTHREAD_MUTEX_INITIALIZER;
+
+static void *sections(void *arg)
+{
+    (void)arg;
+    enum { K = 64 };
+    for (;;) {
+        pthread_mutex_t *m = malloc(K * sizeof *m);
+        if (!m)
+            abort();
+        for (int i = 0; i < K; i++)
+            pthread_mutex_init(&m[i], NULL);
+        for (int i = 0; i + 3 <= K; i++) {
+            for (int j = i; j < i + 3; j++)
+                pthread_mutex_lock(&m[j]);
+            for (int j = i; j < i + 3; j++)
+                pthread_mutex_unlock(&m[j]);
+        }
+        for (int i = 0; i < K; i++)
+            pthread_mutex_destroy(&m[i]);
+        free(m);
+        atomic_fetch_add(&loops, 1);
+    }
+    return NULL;
+}
+
+static int section_mode(int n)
+{
+    pthread_mutex_lock(&inv_a);
+    pthread_mutex_lock(&inv_b);
+    pthread_mutex_unlock(&inv_b);
+    pthread_mutex_unlock(&inv_a);
+    pthread_mutex_lock(&inv_b);
+    pthread_mutex_lock(&inv_a);
+    pthread_mutex_unlock(&inv_a);
+    pthread_mutex_unlock(&inv_b);
+    pthread_t w;
+    pthread_create(&w, NULL, sections, NULL);
+    while (atomic_load(&loops) < n)
+        sched_yield();
+    pthread_kill(w, SIGTERM);
+    pthread_join(w, NULL);   /* never returns: the process dies of SIGTERM */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3)
         return 2;
     const char *mode = argv[1];
     int n = atoi(argv[2]), signals = n;
+    if (!strcmp(mode, "section"))
+        return section_mode(n);
     bool term = !strcmp(mode, "term");
     if (!strcmp(mode, "segv"))
         atomic_store(&segv_at, n);

@@ -73,4 +73,21 @@ fatal() {
 }
 fatal segv $((N / 2)) $((128 + 11))
 fatal term $((N / 2)) $((128 + 15))
+
+# SIGTERM to a thread inside the runtime's slow path, with no handler of the program's (so
+# the runtime's sections block no signal): the fatal-signal handler runs after the section
+# (a handler run inside it would flush and report while the graph lock is held), writes the
+# JSON with the program's one inversion, and the program dies of SIGTERM; under record too.
+for i in 1 2 3 4 5; do
+  lg_run section-run$i -- "$SIG" section 20
+  expect_rc section-run$i $((128 + 15))
+  expect section-run$i "the inversion in the JSON written as it died" \
+    "len(inv())" 1
+  rm -f "$T_TMP/s.lgt"
+  timeout -k 5 $GUARD "$LG" record -o "$T_TMP/s.lgt" --max-size $MAX --json "$T_TMP/section-rec$i.json" \
+    -- "$SIG" section 20 >/dev/null 2>"$T_TMP/section-rec$i.err"
+  RC=$?
+  expect_rc section-rec$i $((128 + 15))
+  expect section-rec$i "the inversion in the JSON written as it died (record)" "len(inv())" 1
+done
 done_tests
