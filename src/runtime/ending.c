@@ -17,6 +17,11 @@
  *   sigaction()/signal() calls are passed through and answered with the program's own view:
  *   setting SIG_DFL on one of these signals installs the handler instead, and asking for the
  *   disposition then answers SIG_DFL; any other handler replaces ours.
+ * - lazy signal sections (src/util/sigblock.h): every way glibc offers to install a handler
+ *   (sigaction, __sigaction, signal, bsd_signal, ssignal, sysv_signal, sigset) tells sigblock
+ *   first, which then blocks signals in the runtime's sections again for good; until then
+ *   (and when no disposition was a handler at start) they block nothing, and the runtime's
+ *   own handlers defer themselves to the section's end.
  * Not here: the normal exit (init.c), the report itself (report.c).
  */
 #include <dlfcn.h>
