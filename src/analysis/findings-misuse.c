@@ -13,6 +13,31 @@ static const char *name_of(const lg_finding *f, int li)
     return li >= 0 && f->locks[li].name ? f->locks[li].name : "it";
 }
 
+/* invalid-lock: the call's memory holds no lock glibc knows; the kind word read is the
+ * evidence, said in a note. */
+static int describe_invalid(lg_finding *f, const lg_misuse_facts *mf, int li, int tid,
+                            const char *typename, const char *n, const char *w)
+{
+    int rc = 0;
+    unsigned long long addr = li >= 0 ? (unsigned long long)f->locks[li].address : 0;
+    rc |= lg_finding_set_summary(f, "thread %d uses %s %s at %s: the memory at 0x%llx holds "
+                                 "no initialised %s", tid, typename, n, w, addr, typename);
+    rc |= lg_finding_set_fix(f, "initialise %s before its first use (a mutex: "
+                             "pthread_mutex_init, mtx_init or PTHREAD_MUTEX_INITIALIZER), and "
+                             "check that the pointer passed is the lock's: a stale, miscast or "
+                             "offset pointer, or memory overwritten since the init, looks the "
+                             "same to glibc", n);
+    if (mf->has_kind)
+        rc |= lg_finding_add_note(f, "its kind word (__kind) holds 0x%x, no kind that "
+                                  "pthread_mutex_init, mtx_init or a static initialiser writes "
+                                  "(a type 0-3 with the robust, priority-inherit or -protect, "
+                                  "process-shared and elision bits), so glibc refuses every "
+                                  "lock, trylock and unlock of it%s", mf->kind,
+                                  mf->kind == 0xffffffffu ? " (0xffffffff is also what "
+                                  "pthread_mutex_destroy leaves behind)" : "");
+    return rc;
+}
+
 /* The summary and the fix, from the finding's sites (the call's first, then the others). */
 static int describe(lg_finding *f, const lg_misuse_facts *mf, int li, const char *cond_name)
 {
@@ -125,6 +150,9 @@ static int describe(lg_finding *f, const lg_misuse_facts *mf, int li, const char
         rc |= lg_finding_set_fix(f, "use one mutex with each condition variable, for all its "
                                  "waiters and for the signaller's changes of the condition: "
                                  "or one condition variable per mutex");
+        break;
+    case LG_MISUSE_INVALID_LOCK:
+        rc |= describe_invalid(f, mf, li, tid, typename, n, w);
         break;
     default:
         break;

@@ -56,6 +56,8 @@ typedef struct lg_misuse_facts {
                                 site is LG_SITE_FREED */
     const lg_misuse_site_fact *sites;
     size_t nsites;
+    bool has_kind;           /* invalid-lock: the mutex's kind word (__kind) as read, glibc's */
+    uint32_t kind;           /* evidence that it holds no lock */
 } lg_misuse_facts;
 
 /* The finding of one misuse: added to r and returned, or NULL when memory ran out before it

@@ -60,6 +60,10 @@ static const struct {
     [LG_MISUSE_COND_TWO_MUTEXES] = {"cond-two-mutexes",
         "concurrent waits on one condition variable must use the same mutex (POSIX: "
         "undefined); a signaller holding one of them does not exclude the other waiters"},
+    [LG_MISUSE_INVALID_LOCK] = {"invalid-lock",
+        "glibc refused the call with EINVAL: the memory at the lock's address holds no "
+        "initialised lock (never initialised, overwritten, or not a lock at all), so nothing "
+        "the caller meant it to protect is protected by it"},
 };
 
 static const char *const site_roles[LG_SITE_ROLE_COUNT] = {

@@ -159,6 +159,7 @@ typedef enum lg_misuse {
     LG_MISUSE_EXIT_HOLDING,      /* "exit-holding": a thread ended holding it */
     LG_MISUSE_COND_NOT_HELD,     /* "cond-mutex-not-held": a condition wait without its mutex */
     LG_MISUSE_COND_TWO_MUTEXES,  /* "cond-two-mutexes": one condvar, two mutexes at once */
+    LG_MISUSE_INVALID_LOCK,      /* "invalid-lock": a lock call on memory holding no lock; EINVAL */
     LG_MISUSE_COUNT
 } lg_misuse;
 

@@ -50,6 +50,7 @@ static const char *const misuse_title[LG_MISUSE_COUNT] = {
     [LG_MISUSE_EXIT_HOLDING] = "Thread ended holding locks",
     [LG_MISUSE_COND_NOT_HELD] = "Condition wait without its mutex",
     [LG_MISUSE_COND_TWO_MUTEXES] = "Condition variable used with two mutexes",
+    [LG_MISUSE_INVALID_LOCK] = "Lock call on memory that holds no lock",
 };
 
 /* Rules: every kind but LG_KIND_MISUSE in kind order (their indices stay the kinds'), then

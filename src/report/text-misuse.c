@@ -21,6 +21,7 @@ static const char *const verbs[LG_MISUSE_COUNT] = {
     [LG_MISUSE_EXIT_HOLDING] = "ends holding",
     [LG_MISUSE_COND_NOT_HELD] = "waits on a condition with",
     [LG_MISUSE_COND_TWO_MUTEXES] = "waits on a condition with",
+    [LG_MISUSE_INVALID_LOCK] = "uses",
 };
 
 static const char *lock_id(const lg_finding *f, int i)

@@ -24,17 +24,22 @@
 #define PC ((uintptr_t)__builtin_return_address(0))
 
 /* glibc refused a call on a mutex: when it is one the program destroyed, that is the
- * misuse (glibc's answer stands). Not from a signal handler that interrupted the runtime
- * (rt_busy): the report takes the runtime's locks. */
-#define MUTEX_REFUSED_AT(r, m, pc)                                                      \
+ * misuse, else when its memory holds no mutex glibc knows (invalid-lock; for a timed call
+ * only when glibc accepts its clock and timeout: args_ok); glibc's answer stands. Not from
+ * a signal handler that interrupted the runtime (rt_busy): the report takes the runtime's
+ * locks. */
+#define MUTEX_REFUSED_ARGS(r, m, pc, args_ok)                                           \
     do {                                                                                \
-        if (unlikely((r) == EINVAL) && !rt_busy)                                        \
-            rt_misuse_after_destroy((uintptr_t)(m), LG_LOCK_MUTEX, pc, "EINVAL");       \
+        if (unlikely((r) == EINVAL) && !rt_busy                                         \
+            && !rt_misuse_after_destroy((uintptr_t)(m), LG_LOCK_MUTEX, pc, "EINVAL")    \
+            && (args_ok))                                                               \
+            rt_misuse_invalid((uintptr_t)(m), LG_LOCK_MUTEX, pc);                       \
     } while (0)
+#define MUTEX_REFUSED_AT(r, m, pc) MUTEX_REFUSED_ARGS(r, m, pc, true)
 #define MUTEX_REFUSED(r, m) MUTEX_REFUSED_AT(r, m, PC)
-/* A condition wait glibc refused before waiting (the mutex destroyed: its unlock failed)
- * re-acquired nothing. */
-#define COND_NOT_WAITED(r, m) (unlikely((r) == EINVAL) && rt_mutex_poisoned(m))
+/* A condition wait glibc refused before waiting (the mutex destroyed, or memory with a kind
+ * glibc refuses: its unlock failed) re-acquired nothing. */
+#define COND_NOT_WAITED(r, m) (unlikely((r) == EINVAL) && rt_mutex_refused(m))
 
 static inline unsigned mutex_flags(const pthread_mutex_t *m)
 {
@@ -102,6 +107,10 @@ static inline int mutex_first_try(pthread_mutex_t *m, const rt_thread *t, int ho
      * the blocking calls leave that one to glibc (wait.c makes the real call at once). */
     if (how != RT_TRY_ONLY && unlikely(m->__data.__owner == GLIBC_MUTEX_NOT_RECOVERABLE))
         return EBUSY;
+    /* A kind whose trylock glibc refuses but whose lock it takes (garbage: misuse.h): the
+     * program's lock is glibc's lock itself, blocking or not as glibc decides (never EBUSY). */
+    if (how == RT_TRY_LOCK && unlikely(rt_mutex_try_refuses((int)raw)))
+        return real_pthread_mutex_lock(m);
     return real_pthread_mutex_trylock(m);
 }
 
@@ -191,7 +200,8 @@ RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
  * itself in wait.c (EINVAL; some calls still take a free lock, as glibc does). */
 RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
 {
-    int r = rt_timed_ok(CLOCK_REALTIME, t) ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
+    bool ok = rt_timed_ok(CLOCK_REALTIME, t);
+    int r = ok ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, CLOCK_REALTIME, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -199,13 +209,14 @@ RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     else if (r == EDEADLK)
         rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     else
-        MUTEX_REFUSED(r, m);
+        MUTEX_REFUSED_ARGS(r, m, PC, ok);
     return r;
 }
 
 RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *t)
 {
-    int r = rt_timed_ok(c, t) ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
+    bool ok = rt_timed_ok(c, t);
+    int r = ok ? mutex_first_try(m, rt_self, RT_TRY_TIMED) : EBUSY;
     if (r == EBUSY)
         r = rt_wait_mutex(m, RT_WAIT_TIMED, c, t, PC);
     if (r == 0 || r == EOWNERDEAD)
@@ -213,7 +224,7 @@ RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
     else if (r == EDEADLK)
         rt_misuse_relock((uintptr_t)m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, PC);
     else
-        MUTEX_REFUSED(r, m);
+        MUTEX_REFUSED_ARGS(r, m, PC, ok);
     return r;
 }
 
@@ -562,6 +573,14 @@ RT_EXPORT void mtx_destroy(mtx_t *m)
 
 RT_EXPORT int mtx_lock(mtx_t *m)
 {
+    /* A kind glibc's trylock refuses but its lock takes: glibc's lock itself (as
+     * mutex_first_try does). */
+    if (unlikely(rt_mutex_try_refuses(rt_mutex_kind_of(m)))) {
+        int r = real_mtx_lock(m);
+        if (r == thrd_success)
+            rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)), PC);
+        return r;
+    }
     int r = real_mtx_trylock(m);
     if (unlikely(r == thrd_busy)) {
         int e = rt_wait_mutex(MTX(m), RT_WAIT_PLAIN, 0, NULL, PC);
@@ -596,6 +615,8 @@ RT_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t
     }
     if (r == thrd_success)
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_TIMED, PC);
+    else if (r == thrd_error && rt_timed_ok(CLOCK_REALTIME, t))
+        MUTEX_REFUSED(EINVAL, m);   /* claimed only for a kind glibc refuses (EINVAL) */
     return r;
 }
 
@@ -620,7 +641,7 @@ RT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     COND_LEFT();
-    if (r == thrd_error && rt_mutex_poisoned(m))
+    if (r == thrd_error && rt_mutex_refused(m))
         MUTEX_REFUSED(EINVAL, m);
     else
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);
@@ -641,7 +662,7 @@ RT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct t
     COND_RETURNED();
     RT_REC_COND(LG_EV_COND_WAIT_END, c, m, PC);
     COND_LEFT();
-    if (r == thrd_error && rt_mutex_poisoned(m))
+    if (r == thrd_error && rt_mutex_refused(m))
         MUTEX_REFUSED(EINVAL, m);
     else
         rt_acquired(m, LG_LOCK_MUTEX, LG_MODE_EXCLUSIVE, mutex_flags(MTX(m)) | RT_ACQ_COND, PC);

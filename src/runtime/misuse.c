@@ -87,7 +87,18 @@ static int lock_fact(misuse_facts *fa, uintptr_t addr, int type)
     return (int)i;
 }
 
+static void misuse_report(const rt_misuse *mu);
+
+/* The program goes on after a misuse: the report (symbolizing, writing) leaves its errno as
+ * it was, as glibc's call did. */
 void rt_misuse_report(const rt_misuse *mu)
+{
+    int e = errno;
+    misuse_report(mu);
+    errno = e;
+}
+
+static void misuse_report(const rt_misuse *mu)
 {
     lg_misuse m = mu->what;
     if (!rt_misuse_on(m))
@@ -136,7 +147,8 @@ void rt_misuse_report(const rt_misuse *mu)
             .what = m, .tid = t ? t->tid : 0, .thread_name = t && t->name[0] ? t->name : NULL,
             .locks = fa.lk, .nlocks = fa.nlk, .lock = li, .cond = ci,
             .mode = (lg_mode)mu->mode, .stack = t && mu->pc ? &fa.stacks[0] : NULL,
-            .refused = mu->refused, .freed = mu->freed, .sites = fa.sites, .nsites = ns};
+            .refused = mu->refused, .freed = mu->freed, .sites = fa.sites, .nsites = ns,
+            .has_kind = mu->has_kind, .kind = mu->kind};
         f = lg_build_misuse(r, &mf);
         for (size_t i = 0; i < sizeof fa.stacks / sizeof fa.stacks[0]; i++)
             lg_stack_free(&fa.stacks[i]);
@@ -322,5 +334,31 @@ void rt_misuse_reinit_live(rt_lock *l, uintptr_t addr, int type, uintptr_t pc)
     rt_misuse m = {.what = LG_MISUSE_REINIT_LIVE, .thread = t, .addr = addr, .pc = pc,
                    .type = type, .mode = h[0].mode, .holders = h,
                    .nholders = n < RT_MISUSE_HOLDERS ? n : RT_MISUSE_HOLDERS};
+    rt_misuse_report(&m);
+}
+
+void rt_misuse_invalid(uintptr_t addr, int type, uintptr_t pc)
+{
+    /* Only a mutex (pthread or C11): glibc's rwlock and spinlock calls never answer EINVAL
+     * for what their memory holds (2.36: an rwlock's only EINVAL is a bad clock or timeout),
+     * so there is no refusal to stand on, and garbage there is not guessed at. */
+    if (type != LG_LOCK_MUTEX || !addr)
+        return;
+    int kind = rt_mutex_kind_of((const void *)addr);
+    if (!rt_mutex_kind_refused(kind))
+        return;   /* a kind glibc knows: the EINVAL is about something else (a PP ceiling) */
+    rt_thread *t = rt_self;
+    if (!atomic_load_explicit(&rt.ready, memory_order_acquire) || t->guard
+        || !rt_misuse_on(LG_MISUSE_INVALID_LOCK))
+        return;
+    /* A lock the runtime saw initialised or taken here, alive since: its memory was a lock
+     * glibc accepted and nothing the runtime sees ended it; no claim. A dead one (destroyed
+     * and re-used, freed, its frame returned) or none: the memory holds no lock now. */
+    rt_lock *l = rt_lock_find(addr);
+    if (l && !atomic_load_explicit(&l->dead, memory_order_acquire))
+        return;
+    rt_misuse m = {.what = LG_MISUSE_INVALID_LOCK, .thread = t, .addr = addr, .pc = pc,
+                   .type = type, .mode = LG_MODE_EXCLUSIVE, .refused = "EINVAL",
+                   .has_kind = true, .kind = (uint32_t)kind};
     rt_misuse_report(&m);
 }

@@ -2,6 +2,8 @@
 #ifndef LG_RT_MISUSE_H
 #define LG_RT_MISUSE_H
 
+#include <string.h>
+
 #include "../util/glibc-abi.h"
 #include "fastpath.h"
 #include "rt.h"
@@ -26,6 +28,8 @@ typedef struct rt_misuse {
     bool freed;                     /* the call is free() of the lock's memory (destroy-held) */
     const rt_holder_info *holders;
     size_t nholders;
+    bool has_kind;                  /* invalid-lock: the mutex's kind word, as read */
+    uint32_t kind;
 } rt_misuse;
 
 void rt_misuse_report(const rt_misuse *m);
@@ -54,6 +58,47 @@ static inline bool rt_mutex_poisoned(const void *m)
 {
     return ((const pthread_mutex_t *)m)->__data.__kind == -1;
 }
+/* The kinds glibc refuses (2.36, nptl/pthread_mutex_lock.c, _trylock.c, _unlock.c,
+ * _timedlock.c): every call dispatches on the low 7 bits of __kind, and one whose value is
+ * no type (0-3) alone, robust, priority-inherit, robust priority-inherit or priority-protect
+ * answers EINVAL before it touches the mutex (checked on this system for every value below
+ * 1024). That is no kind pthread_mutex_init, mtx_init or a static initialiser writes; glibc's
+ * destroy mark (-1) is one. Misaligned memory too: read by bytes. */
+static inline bool rt_mutex_kind_refused(int kind)
+{
+    unsigned k = (unsigned)kind & 127u;
+    return (k & 12u) != 0   /* bits 2 and 3: no flag */
+           || ((k & GLIBC_MUTEX_KIND_PP)
+               && (k & (GLIBC_MUTEX_KIND_PI | GLIBC_MUTEX_KIND_ROBUST)));
+}
+static inline int rt_mutex_kind_of(const void *m)
+{
+    int k;
+    memcpy(&k, (const char *)m + GLIBC_MUTEX_KIND, sizeof k);
+    return k;
+}
+static inline bool rt_mutex_refused(const void *m)
+{
+    return m && rt_mutex_kind_refused(rt_mutex_kind_of(m));
+}
+/* A kind glibc's trylock and timed lock refuse (EINVAL) but its lock takes: the elision bit
+ * beside any type but normal and recursive (the trylock's cases are kind & 383, the lock's
+ * kind & 127 past its fast path). No init writes one (glibc sets the elision bit itself, and
+ * only on a normal mutex): garbage. A blocking lock of one is glibc's own call, never the
+ * runtime's first try. */
+static inline bool rt_mutex_try_refuses(int kind)
+{
+    unsigned k = (unsigned)kind;
+    return (k & GLIBC_MUTEX_KIND_ELISION) && (k & 127u) > GLIBC_MUTEX_KIND_RECURSIVE
+           && !rt_mutex_kind_refused(kind);
+}
+/* glibc refused a call on the mutex at addr with EINVAL (a timed call: with a clock and
+ * timeout it accepts) and the runtime saw no destroy of it (rt_misuse_after_destroy):
+ * invalid-lock when its kind is one glibc refuses (so the EINVAL is the memory's, not a
+ * priority ceiling's) and the runtime knows no live lock there (one it saw initialised or
+ * taken, not dead since: then the EINVAL says something else, and nothing is claimed).
+ * The thread's guard is checked here; a wrapper checks rt_busy itself. */
+void rt_misuse_invalid(uintptr_t addr, int type, uintptr_t pc);
 /* A call on the lock at addr, which the program destroyed (the runtime saw the destroy, and
  * glibc's mark is still there: nothing initialised it since): use-after-destroy. refused:
  * glibc's answer (EINVAL), NULL when it did the call (a second destroy). Whether it was.

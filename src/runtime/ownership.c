@@ -191,10 +191,11 @@ void rt_release_foreign(rt_thread *t, uintptr_t addr, int ft, uintptr_t pc)
         return;
     unsigned fam = cond ? RT_FAM_NATIVE : RT_FT_FAM((unsigned)ft);
     bool native = fam == RT_FAM_NATIVE;
-    /* A mutex glibc destroyed: its unlock or wait is refused (EINVAL) and releases nothing;
-     * the wrapper reports the use after destroy (misuse.c), not a lock nobody holds. */
+    /* A mutex glibc destroyed, or memory whose kind glibc refuses: its unlock or wait is
+     * refused (EINVAL) and releases nothing; the wrapper reports the use after destroy or
+     * the invalid lock (misuse.c), not a lock nobody holds. */
     if (native && (cond || RT_FT_TYPE((unsigned)ft) == LG_LOCK_MUTEX)
-        && rt_mutex_poisoned((const void *)addr))
+        && rt_mutex_refused((const void *)addr))
         return;
     int type = cond ? RT_REL_COND : (int)RT_FT_TYPE((unsigned)ft);
     bool checked = native && owner_checked(addr, cond ? LG_LOCK_MUTEX : type);

@@ -37,6 +37,7 @@ enum {
     GLIBC_MUTEX_KIND_PI = 32,
     GLIBC_MUTEX_KIND_PP = 64,
     GLIBC_MUTEX_KIND_PSHARED = 128,
+    GLIBC_MUTEX_KIND_ELISION = 256,       /* set by glibc's lock of a normal mutex (elision on) */
     GLIBC_MUTEX_KIND_NO_ELISION = 512,
     GLIBC_MUTEX_KIND_KNOWN_BITS = 0x3ff,   /* all of the above plus the elision bits */
     GLIBC_MUTEX_KIND_PUBLIC = 0x7f,        /* what pthread_mutexattr_settype/-robust/-protocol

@@ -35,6 +35,7 @@ int main(void)
         {.address = 0x404080, .type = LG_LOCK_CONDVAR, .name = "ready"},
         {.address = 0x4040c0, .type = LG_LOCK_MUTEX, .name = "other_lock", .label = "L9"},
         {.address = 0x404100, .type = LG_LOCK_MUTEX},
+        {.address = 0x404141, .type = LG_LOCK_MUTEX, .name = "heap 0x404141"},
     };
     lg_report r;
     lg_report_init(&r);
@@ -102,6 +103,12 @@ int main(void)
          "holds it (locked at pool.c:20)",
          .what = LG_MISUSE_DESTROY_HELD, .tid = 11, .locks = locks, .nlocks = 5, .lock = 0,
          .cond = -1, .stack = &call, .freed = true, .sites = &holder, .nsites = 1);
+    /* invalid-lock: memory with a kind glibc refuses, named by its address (no label) */
+    CASE("thread 11 uses mutex heap 0x404141 at pool.c:30: the memory at 0x404141 holds no "
+         "initialised mutex",
+         .what = LG_MISUSE_INVALID_LOCK, .tid = 11, .thread_name = "worker", .locks = locks,
+         .nlocks = 6, .lock = 5, .cond = -1, .stack = &call, .refused = "EINVAL",
+         .has_kind = true, .kind = 0xffffffffu);
 #undef CASE
     CHECK_INT(nc, LG_MISUSE_COUNT);   /* every kind, and destroy-held's free */
     for (size_t i = 0; i < nc; i++) {
@@ -124,7 +131,9 @@ int main(void)
         }
         /* glibc did the unlock of a normal mutex: said in a note, and only then. */
         /* A free: that free() asks nothing of glibc, also in a note. */
-        CHECK_INT(f->nnotes, cases[i].mf.what == LG_MISUSE_UNLOCK_NOT_HELD || cases[i].mf.freed);
+        /* The kind word an invalid lock holds: its evidence, in a note. */
+        CHECK_INT(f->nnotes, cases[i].mf.what == LG_MISUSE_UNLOCK_NOT_HELD || cases[i].mf.freed
+                             || cases[i].mf.has_kind);
         append(m, &r, f);
     }
     /* The same facts give the same words. */
