@@ -20,8 +20,15 @@ static int describe_invalid(lg_finding *f, const lg_misuse_facts *mf, int li, in
 {
     int rc = 0;
     unsigned long long addr = li >= 0 ? (unsigned long long)f->locks[li].address : 0;
-    rc |= lg_finding_set_summary(f, "thread %d uses %s %s at %s: the memory at 0x%llx holds "
-                                 "no initialised %s", tid, typename, n, w, addr, typename);
+    char where[40];
+    snprintf(where, sizeof where, "0x%llx", addr);
+    /* A lock named by its address ("heap 0x...") is not given it twice. */
+    if (strstr(n, where))
+        rc |= lg_finding_set_summary(f, "thread %d uses %s %s at %s: its memory holds no "
+                                     "initialised %s", tid, typename, n, w, typename);
+    else
+        rc |= lg_finding_set_summary(f, "thread %d uses %s %s at %s: the memory at %s holds "
+                                     "no initialised %s", tid, typename, n, w, where, typename);
     rc |= lg_finding_set_fix(f, "initialise %s before its first use (a mutex: "
                              "pthread_mutex_init, mtx_init or PTHREAD_MUTEX_INITIALIZER), and "
                              "check that the pointer passed is the lock's: a stale, miscast or "

@@ -104,8 +104,8 @@ int main(void)
          .what = LG_MISUSE_DESTROY_HELD, .tid = 11, .locks = locks, .nlocks = 5, .lock = 0,
          .cond = -1, .stack = &call, .freed = true, .sites = &holder, .nsites = 1);
     /* invalid-lock: memory with a kind glibc refuses, named by its address (no label) */
-    CASE("thread 11 uses mutex heap 0x404141 at pool.c:30: the memory at 0x404141 holds no "
-         "initialised mutex",
+    CASE("thread 11 uses mutex heap 0x404141 at pool.c:30: its memory holds no initialised "
+         "mutex",
          .what = LG_MISUSE_INVALID_LOCK, .tid = 11, .thread_name = "worker", .locks = locks,
          .nlocks = 6, .lock = 5, .cond = -1, .stack = &call, .refused = "EINVAL",
          .has_kind = true, .kind = 0xffffffffu);
